@@ -1,0 +1,50 @@
+// Basic vocabulary of the freestanding VM core: integer widths, addresses,
+// protections and the result codes every layer returns (the core has no
+// exceptions; errors are values).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace vm {
+
+using u8 = uint8_t;
+using u16 = uint16_t;
+using u32 = uint32_t;
+using u64 = uint64_t;
+using i64 = int64_t;
+
+using vaddr_t = u64;  // a virtual address
+using paddr_t = u64;  // a physical address
+using pfn_t = u64;    // a physical frame number (paddr >> kPageShift)
+
+inline constexpr u64 kPageShift = 12;
+inline constexpr u64 kPageSize = u64{1} << kPageShift;
+inline constexpr u64 kPageMask = kPageSize - 1;
+
+constexpr u64 page_trunc(u64 x) { return x & ~kPageMask; }
+constexpr u64 page_round(u64 x) { return (x + kPageMask) & ~kPageMask; }
+constexpr bool page_aligned(u64 x) { return (x & kPageMask) == 0; }
+
+// Protection a mapping asks for. x86 lets any present page be read, so
+// Write and Exec imply readable at the MMU; the mapping keeps what was asked.
+enum Prot : u8 {
+  kProtNone = 0,
+  kProtRead = 1,
+  kProtWrite = 2,
+  kProtExec = 4,
+};
+constexpr Prot operator|(Prot a, Prot b) { return static_cast<Prot>(u8(a) | u8(b)); }
+
+enum class Share : u8 { kPrivate, kShared };
+
+// The kind of a user access, as the fault handler needs it.
+enum class Access : u8 { kRead, kWrite, kExec };
+
+// What a system call returns (spec §3 `result`).
+enum class Status : u8 { kOk, kNoMem, kInval, kFault };
+
+// How a user access ends when it cannot complete (spec §3 `expect_fault`).
+enum class Signal : u8 { kNone, kSegv, kBus };
+
+}  // namespace vm

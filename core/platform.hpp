@@ -1,0 +1,67 @@
+// The platform seam: everything machine-specific the VM core needs, and the
+// only way the core reaches a machine. The simulator (sim/) and the
+// bare-metal port (port/x86_64/) each implement it; core/ includes nothing
+// from either.
+#pragma once
+
+#include "lib/types.hpp"
+#include "lib/yield_point.hpp"
+
+namespace vm {
+
+// A set of simulated or real CPUs, at most 64.
+class CpuSet {
+ public:
+  static constexpr unsigned kMaxCpus = 64;
+  void add(unsigned cpu) { bits_ |= u64{1} << cpu; }
+  void remove(unsigned cpu) { bits_ &= ~(u64{1} << cpu); }
+  bool has(unsigned cpu) const { return (bits_ >> cpu) & 1; }
+  bool empty() const { return bits_ == 0; }
+  u64 bits() const { return bits_; }
+  void merge(const CpuSet& o) { bits_ |= o.bits_; }
+  void clear() { bits_ = 0; }
+
+ private:
+  u64 bits_ = 0;
+};
+
+class Mutex;
+
+class Platform {
+ public:
+  // Physical memory is reachable through one linear window on both machines:
+  // physical address `pa` is at `phys_base + pa`.
+  explicit Platform(u8* phys_base) : phys_base_(phys_base) {}
+  u8* phys(paddr_t pa) const { return phys_base_ + pa; }
+
+  // Invalidate the translation of `va` in the address space rooted at `root`
+  // on every CPU of `cpus`. Returns when every CPU has dropped it.
+  virtual void tlb_invalidate_page(CpuSet cpus, paddr_t root, vaddr_t va) = 0;
+  // Invalidate every non-global translation of `root` on `cpus` (also drops
+  // paging-structure caches, as after freeing a page-table page).
+  virtual void tlb_invalidate_all(CpuSet cpus, paddr_t root) = 0;
+
+  virtual unsigned current_cpu() = 0;
+
+  // A named place where a real kernel could be preempted or block; the
+  // deterministic scheduler may switch threads here (docs/yield-points.md).
+  virtual void yield(YieldPoint point) = 0;
+
+  virtual void mutex_lock(Mutex& m) = 0;
+  virtual void mutex_unlock(Mutex& m) = 0;
+
+  // PML4 whose upper half (entries 256..511, the kernel half) every new
+  // address space copies; 0 when the machine maps nothing there.
+  virtual paddr_t kernel_root() = 0;
+
+  virtual void log(const char* message) = 0;
+  [[noreturn]] virtual void panic(const char* message) = 0;
+
+ protected:
+  ~Platform() = default;
+
+ private:
+  u8* phys_base_;
+};
+
+}  // namespace vm

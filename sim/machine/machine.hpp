@@ -1,0 +1,94 @@
+// The simulated machine: physical RAM shared by one Unicorn x86-64 engine per
+// simulated CPU. Each engine walks real 4-level page tables (CR3), keeps its
+// own TLB, and runs user accesses as guest instructions at CPL 3; a #PF stops
+// the engine and comes back to the caller, which runs the core's fault handler
+// outside emulation and resumes the access.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace vmsim {
+
+// One user-mode access as the trace asks for it.
+enum class UserAccessKind : uint8_t {
+  kLoad,        // one load of `size` bytes at `addr`; value returned
+  kStore,       // one store of `size` bytes of `value` at `addr`
+  kTouchLoad,   // `count` 1-byte loads at addr, addr+stride, ...
+  kTouchStore,  // `count` 1-byte stores of (uint8_t)value at addr, addr+stride, ...
+};
+
+struct UserAccess {
+  UserAccessKind kind = UserAccessKind::kLoad;
+  uint64_t addr = 0;
+  uint32_t size = 1;  // 1, 2, 4, 8 (loads and stores)
+  uint64_t value = 0;
+  uint64_t stride = 4096;
+  uint64_t count = 0;
+};
+
+// The user register state of an access in flight. It belongs to the
+// simulated thread, not to the CPU, so an access stopped by a fault can be
+// resumed later (after the thread was descheduled).
+struct UserContext {
+  uint64_t rip = 0;
+  uint64_t rax = 0, rcx = 0, rdx = 0, rsi = 0, rdi = 0;
+};
+
+enum class StopKind : uint8_t {
+  kDone,        // the access completed; a load's value is in `value`
+  kPageFault,   // #PF at `fault_addr`; resume with run() after handling
+  kGeneralProtection,  // #GP (e.g. a non-canonical address)
+};
+
+struct Stop {
+  StopKind kind = StopKind::kDone;
+  uint64_t fault_addr = 0;
+  bool fault_write = false;  // the faulting access was a store
+  uint64_t value = 0;
+};
+
+class Machine {
+ public:
+  // `ram_bytes` of physical RAM at physical address 0, page multiple.
+  Machine(uint64_t ram_bytes, uint32_t cpus);
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  // Host view of physical memory. Physical address pa is at phys_base() + pa
+  // for RAM and for the simulator's own firmware area after it.
+  uint8_t* phys_base();
+  uint64_t ram_bytes() const;
+  uint32_t cpus() const;
+
+  // PML4 (physical address) whose kernel half (entries 256..511) every
+  // address space copies: it maps the simulator's user-mode access stubs.
+  uint64_t kernel_root() const;
+
+  // True if [addr, addr+len) touches addresses the simulator reserves for
+  // its stubs; such accesses must be treated as faults without running them.
+  bool reserved_range(uint64_t addr, uint64_t len) const;
+
+  // Sets up `ctx` to perform `access` from its start.
+  UserContext prepare(const UserAccess& access) const;
+
+  // Runs `ctx` on `cpu` with CR3 = `root` until the access completes or
+  // faults. After a kPageFault the context is positioned to retry the
+  // faulting instruction.
+  Stop run(uint32_t cpu, uint64_t root, UserContext& ctx);
+
+  // TLB maintenance on one CPU's engine.
+  void invalidate_page(uint32_t cpu, uint64_t va);
+  void invalidate_all(uint32_t cpu);
+
+  // Counters for stats and benchmarks.
+  uint64_t emulator_entries() const;  // uc_emu_start calls
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vmsim

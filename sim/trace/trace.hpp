@@ -1,0 +1,152 @@
+// A loaded, validated trace (spec `vmsim-trace/1`). The loader guarantees
+// every invariant written next to the fields below; the executor and the
+// reference model rely on them and re-check nothing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vmsim {
+
+// Where a JSON value stood in its file (1-based; 0 when unknown).
+struct SourceLoc {
+  uint32_t line = 0;
+  uint32_t column = 0;
+};
+
+// An address operand: absolute, or relative to a label bound by `mmap as`.
+struct AddrExpr {
+  std::string label;    // empty: absolute address `offset`
+  uint64_t offset = 0;  // the address, or the displacement from the label
+  bool is_label() const { return !label.empty(); }
+};
+
+enum class OpKind {
+  kMmap, kMunmap, kMprotect, kMadvise, kBrk, kSbrk, kRead, kWrite, kTouch, kPoke,
+  kFork, kExec, kExit, kTruncate, kPwrite, kCachePut, kCacheGet, kPageout, kYield,
+};
+const char* op_kind_name(OpKind k);  // the spec's spelling: "mmap", "cache_put", ...
+
+enum class ExpectedResult { kOk, kEnomem, kEinval, kEfault, kHit, kMiss };
+const char* expected_result_name(ExpectedResult r);  // "ok", "enomem", ...
+
+enum class FaultKind { kSegv, kBus };
+enum class Advice { kDontneed, kWillneed };
+
+// Protection as the letters `r`, `w`, `x` (bit values match vm::Prot).
+enum ProtBits : uint8_t { kR = 1, kW = 2, kX = 4 };
+
+// One operation. Only the fields of its kind are meaningful; the loader
+// rejects keys that do not belong to the op and fills defaults.
+struct Op {
+  OpKind kind = OpKind::kYield;
+  std::string path;  // JSON path, e.g. "threads[1].ops[4]"
+  SourceLoc loc;
+
+  std::optional<FaultKind> expect_fault;
+  ExpectedResult result = ExpectedResult::kOk;
+
+  // mmap, munmap, mprotect, madvise, touch, read, write, poke, cache_*, brk
+  AddrExpr addr;
+  bool has_addr = false;  // mmap: `addr` given (hint, or the place with `fixed`)
+  uint64_t len = 0;       // mmap/munmap/mprotect/madvise/touch/pwrite/cache_put
+  uint8_t prot = 0;       // ProtBits
+  bool shared = false;    // mmap `share`
+  bool fixed = false;
+  bool populate = false;
+  std::string file;       // mmap (empty: anonymous), truncate, pwrite
+  uint64_t offset = 0;    // mmap file offset, pwrite offset
+  std::string as;         // mmap label to bind (empty: none)
+  Advice advice = Advice::kDontneed;
+
+  // read, write, poke: size in {1,2,4,8}; addr naturally aligned when absolute.
+  uint32_t size = 1;
+  uint64_t value = 0;     // write/poke/touch-w/pwrite value; read: expected value
+  bool has_value = false; // read: `value` given
+
+  // touch: one 1-byte access per stride step in [addr, addr+len)
+  bool touch_write = false;
+  uint64_t stride = 4096;  // >= 1
+
+  int64_t incr = 0;        // sbrk
+  std::string process;     // poke target
+  std::string child;       // fork
+  uint64_t text = 0, data = 0, bss = 0, stack = 0;  // exec
+  uint64_t id = 0;         // cache_put / cache_get
+  uint64_t pages = 0;      // pageout
+};
+
+struct ThreadSpec {
+  std::string name;
+  std::string process;
+  uint32_t cpu = 0;  // < machine.cpus
+  std::vector<Op> ops;
+  std::string path;  // "threads[2]"
+};
+
+struct MachineSpec {
+  uint32_t cpus = 1;                       // 1..64
+  uint64_t memory = 64ull << 20;           // bytes, page multiple, within loader limits
+  uint64_t swap = 0;
+  uint64_t reserved = 0;                   // frames kept for the pageout path (bytes)
+  uint64_t compressor = 0;
+};
+
+struct FileSpec {
+  std::string name;
+  uint64_t size = 0;
+  bool seeded = false;  // content: {"seed": seed} if true, else {"fill": fill}
+  uint8_t fill = 0;
+  uint64_t seed = 0;
+  std::string path;
+};
+
+enum class Policy { kRoundRobin, kSequential, kRandom };
+
+struct ScheduleStep {
+  enum class Kind { kRun, kOps, kUntil };
+  Kind kind = Kind::kRun;
+  std::string thread;
+  uint64_t ops = 0;      // kOps: n >= 1
+  std::string point;     // kUntil: a name from the yield-point catalogue
+  uint64_t count = 1;    // kUntil: >= 1
+  std::string path;      // "schedule[3]"
+  SourceLoc loc;
+};
+
+struct Schedule {
+  Policy policy = Policy::kRoundRobin;  // for whatever the steps leave
+  uint64_t seed = 0;
+  std::vector<ScheduleStep> steps;
+};
+
+struct Expectations {
+  std::optional<std::string> result;     // "pass" | "violation"
+  std::optional<std::string> violation;  // one of the spec's kinds
+  std::optional<std::string> digest;     // 64 lowercase hex digits
+  std::map<std::string, int64_t> stats;  // names from docs/result-format.md
+};
+
+struct Trace {
+  std::string file;  // path it was loaded from (for messages)
+  std::string name;
+  std::string description;
+  MachineSpec machine;
+  std::vector<FileSpec> files;
+  std::vector<ThreadSpec> threads;  // non-empty; names unique
+  Schedule schedule;
+  Expectations expect;
+};
+
+// The mix function of spec §2 (file content from a seed).
+inline uint64_t trace_mix(uint64_t x) {
+  uint64_t z = x + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace vmsim
