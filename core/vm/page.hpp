@@ -1,0 +1,40 @@
+// The descriptor of one physical page frame (FreeBSD's vm_page). One exists
+// for every frame of RAM, in an array carved from the start of RAM at boot;
+// a frame's physical address is implied by its place in that array.
+#pragma once
+
+#include "lib/avl_tree.hpp"
+#include "lib/list.hpp"
+#include "lib/types.hpp"
+
+namespace vm {
+
+class VmObject;
+struct SlabPage;
+
+struct Page {
+  // Every frame is in exactly one state (the audit checks it).
+  enum class State : u8 {
+    kFree,       // on the allocator's free list
+    kBoot,       // taken at boot (the page array itself); never freed
+    kObject,     // a resident page of exactly one VmObject (`object`, `index`)
+    kPageTable,  // an x86-64 paging-structure page of one Pmap
+    kSlab,       // backing store of a slab cache
+  };
+  static constexpr u8 kBusy = 1 << 0;  // kObject: I/O or a copy in progress
+
+  State state = State::kBoot;
+  u8 flags = 0;
+  // kPageTable: number of non-zero entries (the page is freed at zero).
+  u16 pt_entries = 0;
+  // kObject: number of PTEs that map this frame (the reverse-map count).
+  u32 map_count = 0;
+
+  VmObject* object = nullptr;  // kObject: owner
+  u64 index = 0;               // kObject: page index in the owner
+  AvlNode object_node;         // kObject: in the owner's resident tree, by index
+  ListNode queue_node;         // kFree: free list; kSlab: the cache's page list
+  SlabPage* slab = nullptr;    // kSlab: slab bookkeeping for this frame
+};
+
+}  // namespace vm

@@ -1,0 +1,67 @@
+// The physical page allocator. It owns every frame of RAM: at boot it carves
+// the Page array from the lowest frames (those become State::kBoot) and puts
+// the rest on one free list. A reserved pool of `reserved_frames` is kept
+// back from ordinary allocations so that the pageout path, which must
+// allocate to free memory, can always make progress (XNU's
+// vm_page_free_reserved, FreeBSD's VM_ALLOC_SYSTEM ladder).
+#pragma once
+
+#include "lib/list.hpp"
+#include "lib/types.hpp"
+#include "vm/page.hpp"
+
+namespace vm {
+
+class Platform;
+
+enum class AllocClass : u8 {
+  kNormal,    // fails when only the reserved pool is left
+  kReserved,  // may dip into the reserved pool (pageout, page tables of pageout)
+};
+
+struct PageAllocatorStats {
+  u64 total_frames = 0;   // frames of RAM
+  u64 boot_frames = 0;    // taken at boot for the page array
+  u64 free_frames = 0;
+  u64 in_use = 0;         // total - boot - free
+  u64 peak_in_use = 0;
+  u64 allocs = 0;
+  u64 frees = 0;
+  u64 failed = 0;         // allocations refused
+};
+
+class PageAllocator {
+ public:
+  // Takes RAM [0, ram_bytes). `reserved_frames` is clamped to what is free.
+  void init(Platform& platform, u64 ram_bytes, u64 reserved_frames);
+
+  // A frame in State::kFree → returned with the caller to set its state.
+  // Its contents are not cleared. nullptr when none is left for `cls`.
+  Page* alloc(AllocClass cls = AllocClass::kNormal);
+  // As alloc(), then zero-filled.
+  Page* alloc_zeroed(AllocClass cls = AllocClass::kNormal);
+  // The frame must not be mapped; its state becomes kFree.
+  void free(Page* page);
+
+  paddr_t phys(const Page* page) const;       // physical address of a frame
+  Page* page_of(paddr_t pa) const;            // descriptor of a RAM frame, nullptr outside RAM
+  u8* data(const Page* page) const;           // host/kernel view of the frame's bytes
+  u64 frame_count() const { return frames_; }
+  Page* page_at(u64 pfn) const { return pages_ + pfn; }
+
+  const PageAllocatorStats& stats() const { return stats_; }
+
+  // Audit: free list consistent with states and counts. Returns nullptr or
+  // the name of the first broken invariant.
+  const char* check() const;
+
+ private:
+  Platform* platform_ = nullptr;
+  Page* pages_ = nullptr;  // Invariant: pages_[pfn] describes frame pfn.
+  u64 frames_ = 0;
+  u64 reserved_ = 0;       // frames kAllocNormal must leave on the free list
+  List<Page, &Page::queue_node> free_list_;  // Invariant: exactly the kFree frames.
+  PageAllocatorStats stats_;
+};
+
+}  // namespace vm
