@@ -7,6 +7,20 @@
 // non-zero pages (`page`), then the files. The writer merges adjacent mappings
 // into maximal runs itself, so no caller needs to know how the other stores
 // its regions.
+//
+// Order is checked, not trusted: a call out of order (a process or file name
+// not strictly ascending, a mapping that is empty, unaligned, or starts below
+// the previous one's end, a page before end_mappings() or not ascending, a
+// file page not ascending or past the file's size, a file_page() with no
+// file, a call after finish()) is a caller bug. lib/ has no panic, so the
+// writer records it and finish() then produces the string
+// "invalid-digest-order" instead of a hash; tests and the audit compare
+// against real digests and catch it. `ok()` tells the same earlier.
+//
+// begin_process(), file() and finish() imply end_mappings() for a process
+// that has no pages. String arguments (names, DigestMapping::file) must stay
+// valid until the next call on the writer: the pending run still refers to
+// its file name.
 #pragma once
 
 #include "lib/sha256.hpp"
@@ -25,6 +39,9 @@ struct DigestMapping {
 
 class DigestWriter {
  public:
+  // finish()'s output when the calls broke the order above.
+  static constexpr const char kInvalidOrder[] = "invalid-digest-order";
+
   DigestWriter();
 
   void begin_process(const char* name);
@@ -32,22 +49,47 @@ class DigestWriter {
   void mapping(const DigestMapping& m);
   // Ends the run list of the current process; pages may follow.
   void end_mappings();
-  // A page of the current process; the writer skips it if all zero.
+  // A page of the current process, ascending; the writer skips it if all zero.
   void page(vaddr_t va, const u8* bytes4096);
   void file(const char* name, u64 size);
+  // A page of the current file, ascending, offset < size; the bytes past
+  // the end of the file must be zero. Skipped if all zero.
   void file_page(u64 offset, const u8* bytes4096);
 
-  // Finishes the stream; writes 64 lowercase hex digits and a NUL.
+  // Finishes the stream; writes 64 lowercase hex digits and a NUL, or
+  // kInvalidOrder and a NUL.
   void finish(char out_hex[65]);
 
+  // False once a call broke the order.
+  bool ok() const { return !invalid_; }
+
  private:
+  enum class Phase : u8 { kStart, kMappings, kPages, kFiles, kFinished };
+  // Bytes of the previous process/file name kept for the ascending check
+  // (longer names are compared on this prefix only).
+  static constexpr size_t kNameKeep = 64;
+
   void flush_run();
   void put(const char* s);
   void put_hex16(u64 v);
+  void put_page(const u8* bytes4096);
+  void close_mappings();
+  // Checks `name` > the previous name of this kind, then remembers it.
+  bool name_ascends(const char* name);
+  void fail() { invalid_ = true; }
 
   Sha256 sha_;
+  Phase phase_ = Phase::kStart;
+  bool invalid_ = false;
   bool have_run_ = false;
-  DigestMapping run_{};
+  DigestMapping run_{};   // Invariant (have_run_): the pending, unwritten run.
+  vaddr_t next_va_ = 0;   // kMappings: lowest allowed start; kPages: lowest allowed va
+  u64 next_offset_ = 0;   // kFiles: lowest allowed file page offset
+  u64 file_size_ = 0;     // kFiles: size of the current file
+  bool have_file_ = false;
+  bool have_name_ = false;       // prev_name_ holds a name of the current kind
+  bool prev_name_long_ = false;  // ... cut to kNameKeep bytes
+  char prev_name_[kNameKeep + 1] = {};
 };
 
 }  // namespace vm

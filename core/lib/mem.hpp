@@ -30,3 +30,13 @@ inline size_t str_length(const char* s) {
 }
 
 }  // namespace vm
+
+namespace vm {
+
+// Bytewise comparison of NUL-terminated strings (the digest's name order).
+inline int str_compare(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) ++a, ++b;
+  return static_cast<int>(static_cast<u8>(*a)) - static_cast<int>(static_cast<u8>(*b));
+}
+
+}  // namespace vm

@@ -17,6 +17,7 @@ struct Page {
   enum class State : u8 {
     kFree,       // on the allocator's free list
     kBoot,       // taken at boot (the page array itself); never freed
+    kAllocated,  // returned by PageAllocator::alloc(), role not set yet
     kObject,     // a resident page of exactly one VmObject (`object`, `index`)
     kPageTable,  // an x86-64 paging-structure page of one Pmap
     kSlab,       // backing store of a slab cache
@@ -35,6 +36,7 @@ struct Page {
   AvlNode object_node;         // kObject: in the owner's resident tree, by index
   ListNode queue_node;         // kFree: free list; kSlab: the cache's page list
   SlabPage* slab = nullptr;    // kSlab: slab bookkeeping for this frame
+  u32 audit_mark = 0;          // scratch for the audit's counting passes
 };
 
 }  // namespace vm

@@ -32,34 +32,49 @@ struct PageAllocatorStats {
 
 class PageAllocator {
  public:
-  // Takes RAM [0, ram_bytes). `reserved_frames` is clamped to what is free.
+  // Takes RAM [0, ram_bytes) (rounded down to whole frames). The platform's
+  // physical window must be page-aligned, and RAM must hold the Page array
+  // plus at least one frame; else panic. `reserved_frames` is clamped to
+  // what is free.
   void init(Platform& platform, u64 ram_bytes, u64 reserved_frames);
 
-  // A frame in State::kFree → returned with the caller to set its state.
-  // Its contents are not cleared. nullptr when none is left for `cls`.
+  // A free frame, returned in State::kAllocated with its other fields reset;
+  // the caller sets its role (state). Its contents are not cleared. nullptr
+  // when none is left for `cls`. Deterministic: the free list is LIFO over
+  // an initial ascending order, so the same sequence of calls yields the
+  // same frames (and a fresh allocator hands out the lowest frames first).
   Page* alloc(AllocClass cls = AllocClass::kNormal);
   // As alloc(), then zero-filled.
   Page* alloc_zeroed(AllocClass cls = AllocClass::kNormal);
-  // The frame must not be mapped; its state becomes kFree.
+  // Any state but kFree and kBoot (else panic: double free / boot frame),
+  // not mapped (map_count == 0, else panic), not on a list through
+  // queue_node (else panic). Its state becomes kFree.
   void free(Page* page);
 
   paddr_t phys(const Page* page) const;       // physical address of a frame
   Page* page_of(paddr_t pa) const;            // descriptor of a RAM frame, nullptr outside RAM
+  // Descriptor of the frame a host/kernel pointer into RAM points into,
+  // nullptr outside RAM (the inverse of data(), for pointers into frames).
+  Page* page_containing(const void* p) const;
   u8* data(const Page* page) const;           // host/kernel view of the frame's bytes
   u64 frame_count() const { return frames_; }
   Page* page_at(u64 pfn) const { return pages_ + pfn; }
+  u64 reserved_frames() const { return reserved_; }
+  Platform& platform() const { return *platform_; }
 
   const PageAllocatorStats& stats() const { return stats_; }
 
-  // Audit: free list consistent with states and counts. Returns nullptr or
-  // the name of the first broken invariant.
+  // Audit: frames [0, boot_frames) are kBoot and no other; the free list is
+  // well linked and holds exactly the kFree frames; the stats agree with
+  // the counts. Returns nullptr or the name of the first broken invariant.
+  // O(frames).
   const char* check() const;
 
  private:
   Platform* platform_ = nullptr;
   Page* pages_ = nullptr;  // Invariant: pages_[pfn] describes frame pfn.
   u64 frames_ = 0;
-  u64 reserved_ = 0;       // frames kAllocNormal must leave on the free list
+  u64 reserved_ = 0;       // frames kNormal must leave on the free list
   List<Page, &Page::queue_node> free_list_;  // Invariant: exactly the kFree frames.
   PageAllocatorStats stats_;
 };

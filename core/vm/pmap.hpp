@@ -26,50 +26,98 @@ struct PteAttrs {
   bool user = true;
 };
 
+// Not internally locked: the caller serializes every call on one Pmap (the
+// address space's lock). The one concurrent writer it expects is the page
+// walker of some CPU setting A/D bits, which is why entries are read and
+// written whole and bits are cleared atomically (see vm/pte.hpp).
+//
+// The tree covers the lower half of the address space, [0, 2^47); the upper
+// half of the PML4 is a copy of the kernel's entries, never written, walked
+// or freed here. User policy (kUserTop) is the caller's: the pmap maps any
+// lower-half page it is given.
+//
+// Table page accounting (Page of a kPageTable frame):
+//   pt_entries = number of non-zero entries of that table. For the PML4 only
+//   the lower half counts: the kernel half is borrowed, and the PML4 is never
+//   freed by count, only by destroy().
+//   A table page other than the PML4 is linked iff pt_entries > 0: enter()
+//   links new tables only with their entry in them, and remove() unlinks a
+//   table as soon as its count reaches zero.
 class Pmap {
  public:
-  // Allocates the PML4 and copies the platform's kernel half into it.
+  // Called once per entry remove() clears, after the entry is zero (but
+  // before the TLB flush). The second form also says whether the hardware
+  // had set D: the frame was written through this mapping, and its contents
+  // must not be dropped (a shared file page must be written back).
+  using UnmapFn = void (*)(void* ctx, vaddr_t va, paddr_t pa);
+  using UnmapDirtyFn = void (*)(void* ctx, vaddr_t va, paddr_t pa, bool dirty);
+  using VisitFn = void (*)(void* ctx, vaddr_t va, paddr_t pa, PteAttrs attrs);
+
+  // Allocates the PML4 (kNoMem) and copies the platform's kernel half into it.
   Status init(Platform& platform, PageAllocator& pages);
-  // Frees every paging-structure page; nothing may be mapped any more
-  // (the caller removed all user mappings and flushed).
+  // Frees the PML4 and any table left; nothing may be mapped any more (the
+  // caller removed every mapping; a leaf still present panics, naming it).
+  // Flushes the active CPUs first, then frees at once: no CPU may be running
+  // on this root any more.
   void destroy();
 
   paddr_t root() const { return root_; }
 
-  // Maps `va` → `pa`. May allocate paging-structure pages (kNoMem).
-  // If `va` was mapped, the old entry is replaced and the change recorded.
+  // Maps the page `va` → frame `pa`: both page-aligned, `va` in the lower
+  // half, `pa` in RAM (else kInval). Allocates the missing tables of the path
+  // all at once before linking any, so kNoMem leaves the tree as it was.
+  // If `va` was mapped, the old entry is replaced; the change is recorded if
+  // the translation differs. Replacing a frame by itself keeps its A/D bits;
+  // replacing it by another drops them, and the caller's reverse-map and
+  // dirty bookkeeping for the old frame (remove() first if it matters).
   Status enter(vaddr_t va, paddr_t pa, PteAttrs attrs, TlbBatch& batch);
-  // Clears every entry in [start, end) and frees paging-structure pages that
-  // become empty. For each cleared entry calls `on_unmap(ctx, va, pa)` so the
-  // caller can drop its reverse-map count.
-  void remove(vaddr_t start, vaddr_t end, TlbBatch& batch,
-              void (*on_unmap)(void* ctx, vaddr_t va, paddr_t pa) = nullptr,
+  // Clears every entry in [start, end) (rounded out to pages, clipped to the
+  // lower half), and frees table pages that become empty, after the batch's
+  // flush. Visits only tables that exist: cost follows what is mapped, not
+  // the size of the range.
+  void remove(vaddr_t start, vaddr_t end, TlbBatch& batch, UnmapFn on_unmap = nullptr,
               void* ctx = nullptr);
-  // Lowers the rights of present entries in [start, end) to at most `attrs`.
+  void remove(vaddr_t start, vaddr_t end, TlbBatch& batch, UnmapDirtyFn on_unmap, void* ctx);
+  // Lowers the rights of present entries in [start, end) to at most `attrs`
+  // (clears R/W unless writable, sets XD unless executable; U/S untouched).
+  // Never raises rights: use enter() for that. x86 has no present-but-no-
+  // access entry, so PROT_NONE is remove(), not protect().
   void protect(vaddr_t start, vaddr_t end, PteAttrs attrs, TlbBatch& batch);
 
-  // The translation of `va`, if present.
+  // The translation of `va` (pa includes the offset in the page), if present.
   bool extract(vaddr_t va, paddr_t* pa, PteAttrs* attrs) const;
 
-  // Calls `fn(ctx, va, pa, attrs)` for every present user entry, ascending.
-  void for_each(void (*fn)(void* ctx, vaddr_t va, paddr_t pa, PteAttrs attrs),
-                void* ctx) const;
+  // Calls `fn(ctx, va, pa, attrs)` for every present lower-half entry, ascending.
+  void for_each(VisitFn fn, void* ctx) const;
+
+  // Accessed and dirty bits, as the hardware walker leaves them in the leaf
+  // of `va` (false when unmapped). Clearing either is recorded in `batch`:
+  // a CPU that still caches the translation would not set the bit again
+  // (a lost D bit is lost data).
+  bool test_and_clear_accessed(vaddr_t va, TlbBatch& batch);
+  bool is_dirty(vaddr_t va) const;
+  bool test_and_clear_dirty(vaddr_t va, TlbBatch& batch);
 
   // CPUs that may hold translations of this address space.
   CpuSet& active_cpus() { return active_; }
 
   u64 table_pages() const { return table_pages_; }  // including the PML4
 
-  // Audit: entry counts of table pages agree with their contents, states
-  // are kPageTable, no user entry in the kernel half. nullptr or the name of
-  // the broken invariant.
+  // Audit of every table reachable from the lower half: state kPageTable,
+  // pt_entries equal to the non-zero entries, non-leaf entries exactly
+  // P|RW|US (plus A) naming a page-table frame, leaves present without PS
+  // naming a RAM frame, table_pages() = reachable tables + 1; kernel-half
+  // entries are zero or the kernel's own. nullptr, or a description of the
+  // first broken invariant (in a static buffer: valid until the next check).
   const char* check() const;
 
  private:
+  struct Walk;  // the per-level recursions (pmap.cpp)
+
   Platform* platform_ = nullptr;
   PageAllocator* pages_ = nullptr;
-  paddr_t root_ = 0;
-  u64 table_pages_ = 0;
+  paddr_t root_ = 0;     // Invariant: 0 before init() and after destroy().
+  u64 table_pages_ = 0;  // Invariant: linked table pages + the PML4.
   CpuSet active_;
 };
 

@@ -3,13 +3,14 @@
 // Order of use: change PTEs (recording here) → flush() → frames freed.
 #pragma once
 
+#include "lib/list.hpp"
 #include "lib/types.hpp"
 #include "platform.hpp"
+#include "vm/page.hpp"
 
 namespace vm {
 
 class PageAllocator;
-struct Page;
 
 class TlbBatch {
  public:
@@ -21,14 +22,22 @@ class TlbBatch {
   TlbBatch& operator=(const TlbBatch&) = delete;
 
   // A present entry of the address space `root`, cached by `cpus`, changed.
+  // Pending entries of another root are flushed first. The (kMaxPages+1)th
+  // distinct page turns the batch into one full flush.
   void invalidate(paddr_t root, CpuSet cpus, vaddr_t va);
   // Paging-structure entries changed (a table page was unlinked): flush all.
   void invalidate_all(paddr_t root, CpuSet cpus);
-  // `page` is freed (PageAllocator::free) after the next flush.
+  // `page` is freed (PageAllocator::free) after the next flush's
+  // invalidations. It must be off every list through queue_node (the batch
+  // links it there).
   void defer_free(Page* page);
 
-  // Sends the invalidations, then frees the deferred frames.
+  // Sends the invalidations (every recorded page, or one full flush), then
+  // frees the deferred frames in the order they were deferred. The batch is
+  // empty and reusable afterwards.
   void flush();
+
+  bool pending() const { return all_ || count_ != 0; }  // invalidations to send
 
   u64 pages_invalidated() const { return stat_pages_; }
   u64 full_flushes() const { return stat_full_; }
@@ -36,13 +45,15 @@ class TlbBatch {
  private:
   Platform& platform_;
   PageAllocator& pages_;
-  // Invariant: all pending entries belong to one root; a second root forces a flush.
+  // Invariant: all pending entries belong to one root_ (meaningful while
+  // pending()); a second root forces a flush.
   paddr_t root_ = 0;
-  CpuSet cpus_;
+  CpuSet cpus_;  // union of the CPU sets of the pending entries
   vaddr_t vas_[kMaxPages];
-  unsigned count_ = 0;
+  unsigned count_ = 0;  // Invariant: 0 when all_ (the full flush covers them).
   bool all_ = false;
-  Page* deferred_ = nullptr;  // singly linked through Page::queue_node.next
+  // Frames to free after the invalidations, in deferral order.
+  List<Page, &Page::queue_node> deferred_;
   u64 stat_pages_ = 0;
   u64 stat_full_ = 0;
 };

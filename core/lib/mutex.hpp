@@ -1,0 +1,42 @@
+// A sleeping lock of the core. Taking and dropping it goes through the
+// platform, so the simulator's scheduler sees every lock (a thread that would
+// block yields to another; a cycle is reported as a deadlock) and the port
+// can implement it with real atomics.
+#pragma once
+
+#include "lib/types.hpp"
+#include "platform.hpp"
+
+namespace vm {
+
+class Mutex {
+ public:
+  static constexpr u32 kUnowned = 0;
+
+  explicit constexpr Mutex(const char* name) : name_(name) {}
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+
+  const char* name() const { return name_; }
+
+  // Owned by the platform: an identifier of the holder, kUnowned when free.
+  u32 owner = kUnowned;
+
+ private:
+  const char* name_;
+};
+
+// Holds a Mutex for the lifetime of a scope.
+class MutexLocker {
+ public:
+  MutexLocker(Platform& platform, Mutex& m) : platform_(platform), m_(m) { platform_.mutex_lock(m_); }
+  ~MutexLocker() { platform_.mutex_unlock(m_); }
+  MutexLocker(const MutexLocker&) = delete;
+  MutexLocker& operator=(const MutexLocker&) = delete;
+
+ private:
+  Platform& platform_;
+  Mutex& m_;
+};
+
+}  // namespace vm

@@ -1,0 +1,174 @@
+// The invariants, in the order they are checked:
+//  1. allocators: the free list matches frame states; slab caches are sane;
+//  2. processes are in strictly ascending name order;
+//  3. each object's resident tree is a valid AVL tree of its own pages;
+//  4. each address space: regions ordered, non-overlapping, page-aligned,
+//     inside [kMapMin, kUserTop), within their object; the page tables are
+//     well formed; every PTE lies in a region that permits what it grants and
+//     names the frame of that region's object page;
+//  5. every object page's map_count equals the PTEs naming it; every object's
+//     ref_count equals the regions mapping it;
+//  6. frame states add up: page-table frames = table pages of all pmaps;
+//     the region count agrees with the stats.
+#include "sys/audit.hpp"
+
+#include "lib/mem.hpp"
+#include "vm/vm_fault.hpp"
+#include "vm/vm_object.hpp"
+
+namespace vm {
+namespace {
+
+struct PteCheck {
+  Kernel* kernel;
+  AddressSpace* as;
+  AuditMessage* why;
+  bool ok = true;
+};
+
+bool fail(AuditMessage& why, const char* what) {
+  why.clear();
+  why << what;
+  return false;
+}
+
+bool check_allocators(Kernel& k, AuditMessage& why) {
+  const char* broken = k.vm.pages.check();
+  if (broken == nullptr) broken = k.vm.objects.check();
+  if (broken == nullptr) broken = k.vm.regions.check();
+  if (broken == nullptr) broken = k.vm.spaces.check();
+  if (broken == nullptr) broken = k.process_slab.check();
+  return broken == nullptr || fail(why, broken);
+}
+
+bool check_process_order(Kernel& k, AuditMessage& why) {
+  const Process* prev = nullptr;
+  for (Process* p = k.processes.front(); p != nullptr; prev = p, p = k.processes.next(p)) {
+    if (prev != nullptr && str_compare(prev->name, p->name) >= 0) {
+      why.clear();
+      why << "processes out of name order at \"" << p->name << "\"";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool check_objects(Kernel& k, AuditMessage& why) {
+  for (VmObject* o = k.vm.all_objects.front(); o != nullptr; o = k.vm.all_objects.next(o)) {
+    o->audit_refs = 0;
+    if (const char* broken = o->resident.check()) return fail(why, broken);
+    for (Page* pg = o->resident.first(); pg != nullptr; pg = o->resident.next(pg)) {
+      if (pg->state != Page::State::kObject || pg->object != o || pg->index >= o->size_pages) {
+        why.clear();
+        why << "object " << static_cast<const void*>(o) << " holds page index " << pg->index
+            << " that is not its own resident page";
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+bool check_regions(AddressSpace& as, const char* proc, AuditMessage& why, u64* count) {
+  if (const char* broken = as.regions.check()) return fail(why, broken);
+  vaddr_t prev_end = kMapMin;
+  for (Region* r = as.regions.first(); r != nullptr; r = as.regions.next(r)) {
+    ++*count;
+    const bool shape_ok = page_aligned(r->start) && page_aligned(r->end) && r->start < r->end &&
+                          r->start >= prev_end && r->end <= kUserTop && r->object != nullptr &&
+                          r->offset + r->pages() <= r->object->size_pages;
+    if (!shape_ok) {
+      why.clear();
+      why << "process " << proc << ": region " << Hex{r->start} << "-" << Hex{r->end}
+          << " is misplaced, overlapping or exceeds its object";
+      return false;
+    }
+    ++r->object->audit_refs;
+    prev_end = r->end;
+  }
+  return true;
+}
+
+// One present PTE: it must be granted by its region and name that region's page.
+void check_pte(void* ctx, vaddr_t va, paddr_t pa, PteAttrs attrs) {
+  auto& c = *static_cast<PteCheck*>(ctx);
+  if (!c.ok) return;
+  const Region* r = vm_map_lookup(*c.as, va);
+  Page* pg = c.kernel->vm.pages.page_of(pa);
+  const char* broken = nullptr;
+  if (r == nullptr) {
+    broken = "PTE outside every region";
+  } else if (!attrs.user || r->prot == kProtNone || (attrs.writable && !(r->prot & kProtWrite)) ||
+             (attrs.executable && !(r->prot & kProtExec))) {
+    broken = "PTE grants more than its region";
+  } else if (pg == nullptr || pg->state != Page::State::kObject || pg->object != r->object ||
+             pg->index != r->index_of(va)) {
+    broken = "PTE names a frame its region's object does not own at that index";
+  }
+  if (broken != nullptr) {
+    c.why->clear();
+    *c.why << broken << " at " << Hex{va} << " -> " << Hex{pa};
+    c.ok = false;
+    return;
+  }
+  ++pg->audit_mark;
+}
+
+bool check_address_space(Kernel& k, Process& p, AuditMessage& why, u64* regions,
+                         u64* table_pages) {
+  AddressSpace& as = *p.as;
+  if (!check_regions(as, p.name, why, regions)) return false;
+  if (const char* broken = as.pmap.check()) return fail(why, broken);
+  *table_pages += as.pmap.table_pages();
+  PteCheck c{&k, &as, &why};
+  as.pmap.for_each(check_pte, &c);
+  return c.ok;
+}
+
+bool check_counts(Kernel& k, AuditMessage& why, u64 regions, u64 table_pages) {
+  u64 table_frames = 0;
+  for (u64 pfn = 0; pfn < k.vm.pages.frame_count(); ++pfn) {
+    Page* pg = k.vm.pages.page_at(pfn);
+    if (pg->state == Page::State::kPageTable) ++table_frames;
+    if (pg->state == Page::State::kObject && pg->map_count != pg->audit_mark) {
+      why.clear();
+      why << "frame " << Hex{pfn << kPageShift} << " has map_count " << pg->map_count << " but "
+          << pg->audit_mark << " PTEs name it";
+      return false;
+    }
+  }
+  if (table_frames != table_pages) {
+    why.clear();
+    why << table_frames << " page-table frames, but the address spaces hold " << table_pages;
+    return false;
+  }
+  for (VmObject* o = k.vm.all_objects.front(); o != nullptr; o = k.vm.all_objects.next(o)) {
+    if (o->audit_refs != o->ref_count) {
+      why.clear();
+      why << "object " << static_cast<const void*>(o) << " has ref_count " << o->ref_count
+          << " but " << o->audit_refs << " regions map it";
+      return false;
+    }
+  }
+  if (regions != k.vm.stats.regions) {
+    why.clear();
+    why << regions << " regions in the maps, but the count says " << k.vm.stats.regions;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool audit(Kernel& k, AuditMessage& why) {
+  if (!check_allocators(k, why) || !check_process_order(k, why) || !check_objects(k, why))
+    return false;
+  for (u64 pfn = 0; pfn < k.vm.pages.frame_count(); ++pfn) k.vm.pages.page_at(pfn)->audit_mark = 0;
+  u64 regions = 0;
+  u64 table_pages = 0;
+  for (Process* p = k.processes.front(); p != nullptr; p = k.processes.next(p))
+    if (!check_address_space(k, *p, why, &regions, &table_pages)) return false;
+  return check_counts(k, why, regions, table_pages);
+}
+
+}  // namespace vm

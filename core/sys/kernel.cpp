@@ -1,0 +1,51 @@
+#include "sys/kernel.hpp"
+
+#include "lib/mem.hpp"
+
+namespace vm {
+
+Status Kernel::boot(u64 ram_bytes, u64 reserved_frames) {
+  Status s = vm.boot(ram_bytes, reserved_frames);
+  if (s != Status::kOk) return s;
+  process_slab.init("process", vm.pages, vm.platform);
+  return Status::kOk;
+}
+
+Process* Kernel::create_process(const char* name) {
+  const size_t len = str_length(name);
+  if (len > Process::kMaxName || find_process(name) != nullptr) return nullptr;
+  Process* p = process_slab.create();
+  if (p == nullptr) return nullptr;
+  p->as = vm_map_create(vm);
+  if (p->as == nullptr) {
+    process_slab.destroy(p);
+    return nullptr;
+  }
+  mem_copy(p->name, name, len + 1);
+  Process* after = processes.front();
+  while (after != nullptr && str_compare(after->name, name) < 0) after = processes.next(after);
+  if (after == nullptr) {
+    processes.push_back(p);
+  } else {
+    processes.insert_before(after, p);
+  }
+  return p;
+}
+
+Process* Kernel::find_process(const char* name) {
+  for (Process* p = processes.front(); p != nullptr; p = processes.next(p))
+    if (str_compare(p->name, name) == 0) return p;
+  return nullptr;
+}
+
+void Kernel::destroy_process(Process* p) {
+  processes.remove(p);
+  vm_map_destroy(vm, p->as);
+  process_slab.destroy(p);
+}
+
+void Kernel::destroy_all() {
+  while (Process* p = processes.front()) destroy_process(p);
+}
+
+}  // namespace vm

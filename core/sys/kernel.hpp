@@ -1,0 +1,45 @@
+// The system above the VM: processes, each with an address space, kept in
+// name order (the order the state digest walks them in).
+#pragma once
+
+#include "lib/list.hpp"
+#include "lib/types.hpp"
+#include "platform.hpp"
+#include "vm/slab.hpp"
+#include "vm/vm.hpp"
+#include "vm/vm_map.hpp"
+
+namespace vm {
+
+struct Process {
+  static constexpr size_t kMaxName = 64;  // the trace format's name limit
+
+  char name[kMaxName + 1] = {};
+  AddressSpace* as = nullptr;
+  ListNode link;  // in Kernel::processes
+};
+
+class Kernel {
+ public:
+  explicit Kernel(Platform& platform) : vm(platform) {}
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  Status boot(u64 ram_bytes, u64 reserved_frames);
+
+  // A new process with an empty address space; nullptr when out of memory.
+  // The name must be unique and at most kMaxName bytes.
+  Process* create_process(const char* name);
+  Process* find_process(const char* name);
+  // Releases all of the process's memory.
+  void destroy_process(Process* p);
+  // Destroys every process (the end of a run, before the leak check).
+  void destroy_all();
+
+  Vm vm;
+  TypedSlab<Process> process_slab;
+  // Invariant: every live process, ascending by name (bytewise).
+  List<Process, &Process::link> processes;
+};
+
+}  // namespace vm

@@ -1,0 +1,131 @@
+// The physical page allocator: one LIFO free list over the frames left after
+// the boot carve, with a reserved pool only AllocClass::kReserved may use.
+#include "vm/page_allocator.hpp"
+
+#include <new>
+
+#include "lib/format.hpp"
+#include "lib/mem.hpp"
+#include "platform.hpp"
+
+namespace vm {
+namespace {
+
+[[noreturn]] void panic_frame(Platform& platform, const char* what, paddr_t pa) {
+  FixedString<96> msg;
+  msg << "page_allocator: " << what << " of frame " << Hex{pa};
+  platform.panic(msg.c_str());
+}
+
+}  // namespace
+
+void PageAllocator::init(Platform& platform, u64 ram_bytes, u64 reserved_frames) {
+  platform_ = &platform;
+  frames_ = ram_bytes >> kPageShift;
+  const u64 boot = page_round(frames_ * sizeof(Page)) >> kPageShift;
+  if ((reinterpret_cast<uintptr_t>(platform.phys(0)) & kPageMask) != 0)
+    platform.panic("page_allocator: physical window not page-aligned");
+  if (boot >= frames_) platform.panic("page_allocator: RAM too small for the page array");
+
+  pages_ = reinterpret_cast<Page*>(platform.phys(0));
+  for (u64 pfn = 0; pfn < frames_; ++pfn) new (&pages_[pfn]) Page();  // State::kBoot
+  // Ascending, so that a fresh allocator hands out the lowest frames first.
+  for (u64 pfn = boot; pfn < frames_; ++pfn) {
+    pages_[pfn].state = Page::State::kFree;
+    free_list_.push_back(&pages_[pfn]);
+  }
+
+  stats_ = PageAllocatorStats{};
+  stats_.total_frames = frames_;
+  stats_.boot_frames = boot;
+  stats_.free_frames = frames_ - boot;
+  reserved_ = reserved_frames < stats_.free_frames ? reserved_frames : stats_.free_frames;
+}
+
+Page* PageAllocator::alloc(AllocClass cls) {
+  const u64 floor = cls == AllocClass::kReserved ? 0 : reserved_;
+  if (stats_.free_frames <= floor) {
+    ++stats_.failed;
+    return nullptr;
+  }
+  Page* page = free_list_.pop_front();
+  page->state = Page::State::kAllocated;
+  --stats_.free_frames;
+  ++stats_.in_use;
+  ++stats_.allocs;
+  if (stats_.in_use > stats_.peak_in_use) stats_.peak_in_use = stats_.in_use;
+  return page;
+}
+
+Page* PageAllocator::alloc_zeroed(AllocClass cls) {
+  Page* page = alloc(cls);
+  if (page != nullptr) mem_set(data(page), 0, kPageSize);
+  return page;
+}
+
+void PageAllocator::free(Page* page) {
+  if (page < pages_ || page >= pages_ + frames_)
+    platform_->panic("page_allocator: free of a pointer that is not a frame descriptor");
+  const paddr_t pa = phys(page);
+  if (page->state == Page::State::kFree) panic_frame(*platform_, "double free", pa);
+  if (page->state == Page::State::kBoot) panic_frame(*platform_, "free of boot frame", pa);
+  if (page->map_count != 0) panic_frame(*platform_, "free of mapped frame", pa);
+  if (page->queue_node.linked()) panic_frame(*platform_, "free of listed frame", pa);
+
+  new (page) Page();  // forget the old role: owner, index, counts, links
+  page->state = Page::State::kFree;
+  // LIFO: the most recently freed frame is reused first (deterministic, and
+  // a stale user of it meets new contents soon).
+  free_list_.push_front(page);
+  ++stats_.free_frames;
+  --stats_.in_use;
+  ++stats_.frees;
+}
+
+paddr_t PageAllocator::phys(const Page* page) const {
+  return static_cast<paddr_t>(page - pages_) << kPageShift;
+}
+
+Page* PageAllocator::page_of(paddr_t pa) const {
+  const u64 pfn = pa >> kPageShift;
+  return pfn < frames_ ? pages_ + pfn : nullptr;
+}
+
+Page* PageAllocator::page_containing(const void* p) const {
+  const uintptr_t base = reinterpret_cast<uintptr_t>(platform_->phys(0));
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(p);
+  if (addr < base) return nullptr;
+  return page_of(addr - base);
+}
+
+u8* PageAllocator::data(const Page* page) const { return platform_->phys(phys(page)); }
+
+const char* PageAllocator::check() const {
+  if (const char* err = free_list_.check()) return err;
+  u64 free_count = 0;
+  u64 boot_count = 0;
+  for (u64 pfn = 0; pfn < frames_; ++pfn) {
+    const Page& p = pages_[pfn];
+    if ((p.state == Page::State::kBoot) != (pfn < stats_.boot_frames)) return "page_allocator.boot";
+    if (p.state == Page::State::kBoot) ++boot_count;
+    if (p.state == Page::State::kFree) {
+      if (!p.queue_node.linked()) return "page_allocator.free_unlisted";
+      ++free_count;
+    }
+  }
+  // Every listed page is a kFree frame of this array; with the counts equal
+  // (and list nodes distinct), the list is exactly the kFree frames.
+  for (const Page* p = free_list_.front(); p != nullptr; p = free_list_.next(p)) {
+    if (p < pages_ || p >= pages_ + frames_) return "page_allocator.free_list_foreign";
+    if (p->state != Page::State::kFree) return "page_allocator.free_list_state";
+  }
+  if (free_count != free_list_.size()) return "page_allocator.free_count";
+  if (stats_.free_frames != free_count) return "page_allocator.stats_free";
+  if (stats_.total_frames != frames_ || stats_.boot_frames != boot_count ||
+      stats_.in_use != frames_ - boot_count - free_count)
+    return "page_allocator.stats_in_use";
+  if (reserved_ > free_count + stats_.in_use) return "page_allocator.reserved";
+  return nullptr;
+}
+
+}  // namespace vm

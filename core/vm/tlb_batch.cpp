@@ -1,0 +1,50 @@
+// TLB invalidation batching (Linux mmu_gather): record, then invalidate,
+// then free. A frame deferred here is never reused while some CPU may still
+// translate to it.
+#include "vm/tlb_batch.hpp"
+
+#include "vm/page_allocator.hpp"
+
+namespace vm {
+
+void TlbBatch::invalidate(paddr_t root, CpuSet cpus, vaddr_t va) {
+  if (pending() && root != root_) flush();
+  root_ = root;
+  cpus_.merge(cpus);
+  if (all_) return;
+  for (unsigned i = 0; i < count_; ++i)
+    if (vas_[i] == va) return;
+  if (count_ == kMaxPages) {
+    all_ = true;
+    count_ = 0;
+    return;
+  }
+  vas_[count_++] = va;
+}
+
+void TlbBatch::invalidate_all(paddr_t root, CpuSet cpus) {
+  if (pending() && root != root_) flush();
+  root_ = root;
+  cpus_.merge(cpus);
+  all_ = true;
+  count_ = 0;
+}
+
+void TlbBatch::defer_free(Page* page) { deferred_.push_back(page); }
+
+void TlbBatch::flush() {
+  if (all_) {
+    platform_.tlb_invalidate_all(cpus_, root_);
+    ++stat_full_;
+  } else {
+    for (unsigned i = 0; i < count_; ++i) platform_.tlb_invalidate_page(cpus_, root_, vas_[i]);
+    stat_pages_ += count_;
+  }
+  all_ = false;
+  count_ = 0;
+  cpus_.clear();
+  // Only now can no CPU translate to these frames.
+  while (Page* page = deferred_.pop_front()) pages_.free(page);
+}
+
+}  // namespace vm

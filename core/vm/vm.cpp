@@ -1,0 +1,16 @@
+#include "vm/vm.hpp"
+
+#include "vm/vm_map.hpp"
+
+namespace vm {
+
+Status Vm::boot(u64 ram_bytes, u64 reserved_frames) {
+  pages.init(platform, ram_bytes, reserved_frames);
+  if (pages.stats().free_frames == 0) return Status::kNoMem;
+  objects.init("vm_object", pages, platform);
+  regions.init("vm_region", pages, platform);
+  spaces.init("address_space", pages, platform);
+  return Status::kOk;
+}
+
+}  // namespace vm

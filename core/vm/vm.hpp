@@ -1,0 +1,48 @@
+// One instance of the VM system: the allocators and counters every VM
+// function works with. The core has no globals; everything hangs off this.
+#pragma once
+
+#include "lib/list.hpp"
+#include "lib/types.hpp"
+#include "platform.hpp"
+#include "vm/page_allocator.hpp"
+#include "vm/slab.hpp"
+#include "vm/vm_object.hpp"
+
+namespace vm {
+
+class AddressSpace;
+struct Region;
+
+// Counters reported in a run's stats (docs/result-format.md).
+struct VmStats {
+  u64 faults = 0;            // page faults handled
+  u64 faults_zero_fill = 0;  // faults that created a zero-filled page
+  u64 page_table_pages = 0;  // paging-structure pages now allocated
+  u64 page_table_pages_peak = 0;
+  u64 regions = 0;           // regions in all address spaces now
+  u64 regions_peak = 0;
+  u64 tlb_page_invalidations = 0;
+  u64 tlb_full_flushes = 0;
+};
+
+class Vm {
+ public:
+  explicit Vm(Platform& platform) : platform(platform) {}
+  Vm(const Vm&) = delete;
+  Vm& operator=(const Vm&) = delete;
+
+  // Takes RAM [0, ram_bytes) and sets up the allocators.
+  Status boot(u64 ram_bytes, u64 reserved_frames);
+
+  Platform& platform;
+  PageAllocator pages;
+  TypedSlab<VmObject> objects;
+  TypedSlab<Region> regions;
+  TypedSlab<AddressSpace> spaces;
+  // Invariant: every live VmObject, in creation order.
+  List<VmObject, &VmObject::all_link> all_objects;
+  VmStats stats;
+};
+
+}  // namespace vm

@@ -1,0 +1,29 @@
+// The page-fault handler: resolves a user access that the MMU refused, or
+// says which signal ends it.
+#pragma once
+
+#include "lib/types.hpp"
+#include "vm/pmap.hpp"
+
+namespace vm {
+
+class Vm;
+class AddressSpace;
+
+enum class FaultResult : u8 {
+  kResolved,  // the translation is in place; retry the access
+  kSegv,      // no mapping, or the mapping forbids the access
+  kBus,       // the mapping exists but its backing page does not
+  kNoMem,     // no frame could be had for the page (no pageout yet)
+};
+
+FaultResult vm_fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access);
+
+// Whether a mapping with `prot` permits `access` (x86: any present page is
+// readable, so write and exec imply read).
+bool vm_access_allowed(Prot prot, Access access);
+
+// The PTE rights a mapping with `prot` gets when fully entitled.
+PteAttrs pte_attrs_for(Prot prot);
+
+}  // namespace vm

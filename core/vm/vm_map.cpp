@@ -1,0 +1,330 @@
+// Address-space operations. Every operation that clears page-table entries
+// gathers its invalidations in a TlbBatch and frees frames only after the
+// batch is flushed (unhook → flush → free).
+#include "vm/vm_map.hpp"
+
+#include "vm/tlb_batch.hpp"
+#include "vm/vm.hpp"
+#include "vm/vm_fault.hpp"
+#include "vm/vm_object.hpp"
+
+namespace vm {
+namespace {
+
+// True if [addr, addr+len) is a valid user range without overflow.
+bool user_range(vaddr_t addr, u64 len) { return addr <= kUserTop && len <= kUserTop - addr; }
+
+void note_region_added(Vm& vm, AddressSpace& as) {
+  ++as.generation;
+  if (++vm.stats.regions > vm.stats.regions_peak) vm.stats.regions_peak = vm.stats.regions;
+}
+
+// The pmap calls this for every entry it clears: the reverse-map count.
+void drop_mapping(void* ctx, vaddr_t, paddr_t pa) {
+  Page* page = static_cast<Vm*>(ctx)->pages.page_of(pa);
+  if (page != nullptr && page->map_count > 0) --page->map_count;
+}
+
+void unmap_pages(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch& batch) {
+  as.pmap.remove(start, end, batch, drop_mapping, &vm);
+}
+
+// Splits the region containing `at` (strictly inside it) into two.
+Status clip(Vm& vm, AddressSpace& as, Region* r, vaddr_t at) {
+  Region* tail = vm.regions.create();
+  if (tail == nullptr) return Status::kNoMem;
+  tail->start = at;
+  tail->end = r->end;
+  tail->prot = r->prot;
+  tail->share = r->share;
+  tail->object = r->object;
+  tail->offset = r->index_of(at);
+  vm_object_reference(r->object);
+  r->end = at;
+  as.regions.insert(tail);
+  note_region_added(vm, as);
+  return Status::kOk;
+}
+
+// Makes `start` and `end` region boundaries where they fall inside regions.
+Status clip_range(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end) {
+  Region* r = vm_map_lookup(as, start);
+  if (r != nullptr && r->start < start) {
+    Status s = clip(vm, as, r, start);
+    if (s != Status::kOk) return s;
+  }
+  r = vm_map_lookup(as, end - 1);
+  if (r != nullptr && r->end > end) return clip(vm, as, r, end);
+  return Status::kOk;
+}
+
+void remove_region(Vm& vm, AddressSpace& as, Region* r, TlbBatch& batch) {
+  VmObject* object = r->object;
+  // Pages of a singly-mapped object that this range maps are unreachable
+  // once the range is gone.
+  if (object->one_mapping) vm_object_page_remove(vm, object, r->offset, r->offset + r->pages(), batch);
+  as.regions.remove(r);
+  ++as.generation;
+  --vm.stats.regions;
+  vm_object_deallocate(vm, object, batch);
+  vm.regions.destroy(r);
+}
+
+// Removes the regions lying wholly inside [start, end); their page-table
+// entries must already be cleared.
+void remove_regions(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch& batch) {
+  Region* r = as.regions.lower_bound(start);
+  while (r != nullptr && r->start < end) {
+    Region* next = as.regions.next(r);
+    remove_region(vm, as, r, batch);
+    r = next;
+  }
+}
+
+// Removes every mapping in [start, end). Fails only if a region cannot be
+// split, before anything was changed.
+Status delete_range(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch& batch) {
+  Status s = clip_range(vm, as, start, end);
+  if (s != Status::kOk) return s;
+  unmap_pages(vm, as, start, end, batch);
+  remove_regions(vm, as, start, end, batch);
+  return Status::kOk;
+}
+
+bool range_free(AddressSpace& as, vaddr_t start, vaddr_t end) {
+  Region* before = as.regions.floor(start);
+  if (before != nullptr && before->end > start) return false;
+  Region* after = as.regions.lower_bound(start);
+  return after == nullptr || after->start >= end;
+}
+
+// The highest start with [start, start+len) free inside [kMapMin, kMmapSearchTop).
+bool find_space(AddressSpace& as, u64 len, vaddr_t* start) {
+  vaddr_t gap_end = kMmapSearchTop;
+  for (Region* r = as.regions.last(); r != nullptr; r = as.regions.prev(r)) {
+    if (r->start >= gap_end) continue;
+    if (r->end <= gap_end && gap_end - r->end >= len) break;
+    gap_end = r->start;
+  }
+  if (gap_end < kMapMin || gap_end - kMapMin < len) return false;
+  *start = gap_end - len;
+  return true;
+}
+
+// Creates a region over a new anonymous object; `start` must be free.
+Status map_anonymous(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Share share,
+                     Region** out) {
+  VmObject* object = vm_object_allocate(vm, VmObject::Kind::kAnonymous, len >> kPageShift);
+  if (object == nullptr) return Status::kNoMem;
+  object->one_mapping = share == Share::kPrivate;
+  Region* r = vm.regions.create();
+  if (r == nullptr) {
+    TlbBatch batch(vm.platform, vm.pages);
+    vm_object_deallocate(vm, object, batch);
+    return Status::kNoMem;
+  }
+  r->start = start;
+  r->end = start + len;
+  r->prot = prot;
+  r->share = share;
+  r->object = object;
+  r->offset = 0;
+  as.regions.insert(r);
+  note_region_added(vm, as);
+  if (out != nullptr) *out = r;
+  return Status::kOk;
+}
+
+// MAP_POPULATE: fault every page of [start, end) in now, best effort, as
+// Linux does. Pages are faulted for the widest access the mapping allows.
+void populate(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end) {
+  for (vaddr_t va = start; va < end; va += kPageSize) {
+    const Region* r = vm_map_lookup(as, va);
+    if (r == nullptr || r->prot == kProtNone) return;
+    const Access access = (r->prot & kProtWrite) ? Access::kWrite : Access::kRead;
+    if (vm_fault(vm, as, va, access) != FaultResult::kResolved) return;
+  }
+}
+
+// The placement and mapping half of mmap, under the map lock.
+Status map_locked(Vm& vm, AddressSpace& as, const MmapRequest& req, u64 len, vaddr_t* start_out,
+                  Region** region_out) {
+  MutexLocker lock(vm.platform, as.lock);
+  vaddr_t start = 0;
+  if (req.fixed) {
+    if (!page_aligned(req.addr) || req.addr < kMapMin) return Status::kInval;
+    if (!user_range(req.addr, len)) return Status::kNoMem;
+    start = req.addr;
+  } else {
+    const vaddr_t hint = page_trunc(req.addr);
+    const bool hint_usable = req.has_addr && hint >= kMapMin && user_range(hint, len) &&
+                             range_free(as, hint, hint + len);
+    if (hint_usable) {
+      start = hint;
+    } else if (!find_space(as, len, &start)) {
+      return Status::kNoMem;
+    }
+  }
+
+  TlbBatch batch(vm.platform, vm.pages);
+  if (req.fixed) {
+    // Split what must be split before anything is unmapped, so a failure
+    // leaves the old mappings intact.
+    Status s = delete_range(vm, as, start, start + len, batch);
+    if (s != Status::kOk) return s;
+  }
+  Status s = map_anonymous(vm, as, start, len, req.prot, req.share, region_out);
+  if (s == Status::kOk) *start_out = start;
+  return s;
+}
+
+}  // namespace
+
+AddressSpace* vm_map_create(Vm& vm) {
+  AddressSpace* as = vm.spaces.create();
+  if (as == nullptr) return nullptr;
+  if (as->pmap.init(vm.platform, vm.pages) != Status::kOk) {
+    vm.spaces.destroy(as);
+    return nullptr;
+  }
+  return as;
+}
+
+void vm_map_destroy(Vm& vm, AddressSpace* as) {
+  {
+    TlbBatch batch(vm.platform, vm.pages);
+    // Clipping never happens at the ends of the whole user range.
+    delete_range(vm, *as, 0, kUserTop, batch);
+    batch.flush();
+  }
+  as->pmap.destroy();
+  vm.spaces.destroy(as);
+}
+
+Region* vm_map_lookup(AddressSpace& as, vaddr_t va) {
+  Region* r = as.regions.floor(va);
+  return r != nullptr && va < r->end ? r : nullptr;
+}
+
+Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_out) {
+  if (req.len == 0) return Status::kInval;
+  if (req.len > kUserTop) return Status::kNoMem;
+  const u64 len = page_round(req.len);
+  vaddr_t start = 0;
+  Region* r = nullptr;
+  Status s = map_locked(vm, as, req, len, &start, &r);
+  if (s != Status::kOk) return s;
+  // Faulting pages in takes the map lock itself.
+  if (req.populate) populate(vm, as, start, start + len);
+  *start_out = start;
+  return Status::kOk;
+}
+
+Status vm_munmap(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len) {
+  if (!page_aligned(addr) || len == 0) return Status::kInval;
+  if (!user_range(addr, len) || !user_range(addr, page_round(len))) return Status::kInval;
+  const vaddr_t end = addr + page_round(len);
+  MutexLocker lock(vm.platform, as.lock);
+  TlbBatch batch(vm.platform, vm.pages);
+  Status s = clip_range(vm, as, addr, end);
+  if (s != Status::kOk) return s;
+  unmap_pages(vm, as, addr, end, batch);
+  vm.platform.yield(YieldPoint::kMunmapPteCleared);
+  remove_regions(vm, as, addr, end, batch);
+  return Status::kOk;
+}
+
+Status vm_mprotect(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Prot prot) {
+  if (!page_aligned(addr)) return Status::kInval;
+  if (len == 0) return Status::kOk;
+  if (!user_range(addr, len) || !user_range(addr, page_round(len))) return Status::kNoMem;
+  const vaddr_t end = addr + page_round(len);
+  MutexLocker lock(vm.platform, as.lock);
+  Region* r = vm_map_lookup(as, addr);
+  if (r == nullptr) return Status::kNoMem;
+
+  TlbBatch batch(vm.platform, vm.pages);
+  // As Linux does, regions before a hole keep the new protection.
+  for (vaddr_t cursor = addr;;) {
+    if (r->start < cursor && clip(vm, as, r, cursor) != Status::kOk) return Status::kNoMem;
+    if (r->start < cursor) r = as.regions.next(r);
+    if (r->end > end && clip(vm, as, r, end) != Status::kOk) return Status::kNoMem;
+    if (prot == kProtNone) {
+      unmap_pages(vm, as, r->start, r->end, batch);
+    } else {
+      as.pmap.protect(r->start, r->end, pte_attrs_for(prot), batch);
+    }
+    r->prot = prot;
+    ++as.generation;
+    cursor = r->end;
+    if (cursor >= end) return Status::kOk;
+    r = as.regions.next(r);
+    if (r == nullptr || r->start != cursor) return Status::kNoMem;
+  }
+}
+
+Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice) {
+  if (!page_aligned(addr)) return Status::kInval;
+  if (len == 0) return Status::kOk;
+  if (!user_range(addr, len) || !user_range(addr, page_round(len))) return Status::kNoMem;
+  const vaddr_t end = addr + page_round(len);
+  MutexLocker lock(vm.platform, as.lock);
+  TlbBatch batch(vm.platform, vm.pages);
+
+  // Linux applies the advice to every mapped part and reports a hole after.
+  vaddr_t cursor = addr;
+  bool hole = false;
+  Region* r = vm_map_lookup(as, addr);
+  if (r == nullptr) r = as.regions.lower_bound(addr);
+  for (; r != nullptr && r->start < end; r = as.regions.next(r)) {
+    const vaddr_t s = r->start > addr ? r->start : addr;
+    const vaddr_t e = r->end < end ? r->end : end;
+    if (s > cursor) hole = true;
+    cursor = e;
+    if (advice != Advice::kDontNeed) continue;
+    unmap_pages(vm, as, s, e, batch);
+    // Private pages read as zero again; shared pages keep their content.
+    if (r->share == Share::kPrivate)
+      vm_object_page_remove(vm, r->object, r->index_of(s), r->index_of(e), batch);
+  }
+  if (cursor < end) hole = true;
+  return hole ? Status::kNoMem : Status::kOk;
+}
+
+Status vm_brk(Vm& vm, AddressSpace& as, vaddr_t addr) {
+  if (addr < kInitialBreak) return Status::kInval;
+  if (addr > kUserTop) return Status::kNoMem;
+  MutexLocker lock(vm.platform, as.lock);
+  const vaddr_t old_end = page_round(as.brk);
+  const vaddr_t new_end = page_round(addr);
+  if (new_end > old_end) {
+    if (!range_free(as, old_end, new_end)) return Status::kNoMem;
+    Status s = map_anonymous(vm, as, old_end, new_end - old_end, kProtRead | kProtWrite,
+                             Share::kPrivate, nullptr);
+    if (s != Status::kOk) return s;
+  } else if (new_end < old_end) {
+    TlbBatch batch(vm.platform, vm.pages);
+    Status s = delete_range(vm, as, new_end, old_end, batch);
+    if (s != Status::kOk) return s;
+  }
+  as.brk = addr;
+  return Status::kOk;
+}
+
+Status vm_sbrk(Vm& vm, AddressSpace& as, i64 incr, vaddr_t* old_break) {
+  const vaddr_t old = as.brk;
+  vaddr_t target;
+  if (incr < 0) {
+    const u64 down = u64{0} - static_cast<u64>(incr);
+    if (down > old - kInitialBreak) return Status::kInval;
+    target = old - down;
+  } else {
+    if (static_cast<u64>(incr) > kUserTop - old) return Status::kNoMem;
+    target = old + static_cast<u64>(incr);
+  }
+  Status s = vm_brk(vm, as, target);
+  if (s == Status::kOk) *old_break = old;
+  return s;
+}
+
+}  // namespace vm

@@ -1,0 +1,79 @@
+// An address space: the regions mapped in it (Mach's vm_map entries, Linux's
+// VMAs) in a balanced tree ordered by start address, and the page tables
+// that cache their translations.
+#pragma once
+
+#include "lib/avl_tree.hpp"
+#include "lib/mutex.hpp"
+#include "lib/types.hpp"
+#include "vm/pmap.hpp"
+
+namespace vm {
+
+class Vm;
+class VmObject;
+
+// Fixed layout of every address space (spec §3).
+inline constexpr vaddr_t kMapMin = 0x10000;           // nothing is mapped below
+inline constexpr vaddr_t kMmapSearchTop = 0x7f0000000000;  // placement limit without a hint
+inline constexpr vaddr_t kInitialBreak = 0x10000000;
+
+// A mapped range [start, end) of `object`, starting at page `offset` of it.
+struct Region {
+  AvlNode node;
+  vaddr_t start = 0;  // page-aligned
+  vaddr_t end = 0;    // page-aligned, > start
+  Prot prot = kProtNone;
+  Share share = Share::kPrivate;
+  VmObject* object = nullptr;  // holds one reference
+  u64 offset = 0;              // object page index that `start` maps
+
+  u64 pages() const { return (end - start) >> kPageShift; }
+  u64 index_of(vaddr_t va) const { return offset + ((va - start) >> kPageShift); }
+};
+
+struct RegionStartKey {
+  u64 operator()(const Region& r) const { return r.start; }
+};
+
+class AddressSpace {
+ public:
+  Pmap pmap;
+  // Invariant: regions are page-aligned, non-empty, non-overlapping, and lie
+  // within [kMapMin, kUserTop).
+  AvlTree<Region, &Region::node, RegionStartKey> regions;
+  vaddr_t brk = kInitialBreak;  // the program break; the heap ends at page_round(brk)
+  // Bumped by every change to the region tree, so a fault that dropped the
+  // map lock can tell whether what it looked up is still valid.
+  u64 generation = 0;
+  Mutex lock{"vm_map"};
+};
+
+// Creates an empty address space; nullptr when out of memory.
+AddressSpace* vm_map_create(Vm& vm);
+// Unmaps everything and frees the address space.
+void vm_map_destroy(Vm& vm, AddressSpace* as);
+
+// The region containing `va`, or nullptr.
+Region* vm_map_lookup(AddressSpace& as, vaddr_t va);
+
+struct MmapRequest {
+  vaddr_t addr = 0;
+  bool has_addr = false;
+  u64 len = 0;
+  Prot prot = kProtNone;
+  Share share = Share::kPrivate;
+  bool fixed = false;
+  bool populate = false;
+};
+
+// The system calls, with the semantics of spec §3 and docs/semantics.md.
+Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_out);
+Status vm_munmap(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len);
+Status vm_mprotect(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Prot prot);
+enum class Advice : u8 { kDontNeed, kWillNeed };
+Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice);
+Status vm_brk(Vm& vm, AddressSpace& as, vaddr_t addr);
+Status vm_sbrk(Vm& vm, AddressSpace& as, i64 incr, vaddr_t* old_break);
+
+}  // namespace vm

@@ -1,0 +1,125 @@
+#include "cli/bench.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <variant>
+
+#include "host_baseline.hpp"
+#include "run/runner.hpp"
+
+namespace vmsim {
+namespace {
+
+constexpr uint64_t kBase = 0x100000000;  // where the benchmark maps its memory
+constexpr uint64_t kAccessStride = 64;
+
+Op make_op(OpKind kind) {
+  Op op;
+  op.kind = kind;
+  op.path = "bench";
+  return op;
+}
+
+Op mmap_op(uint64_t len, bool populate) {
+  Op op = make_op(OpKind::kMmap);
+  op.addr.offset = kBase;
+  op.has_addr = true;
+  op.fixed = true;
+  op.len = len;
+  op.prot = kR | kW;
+  op.populate = populate;
+  return op;
+}
+
+Op touch_op(uint64_t len, uint64_t stride, bool write) {
+  Op op = make_op(OpKind::kTouch);
+  op.addr.offset = kBase;
+  op.len = len;
+  op.stride = stride;
+  op.touch_write = write;
+  return op;
+}
+
+Trace one_thread_trace(std::vector<Op> ops, uint64_t memory) {
+  Trace t;
+  t.file = "(bench)";
+  t.name = "bench";
+  t.machine.memory = memory;
+  ThreadSpec th;
+  th.name = "t0";
+  th.process = "p";
+  th.ops = std::move(ops);
+  t.threads.push_back(std::move(th));
+  return t;
+}
+
+// First-touch faults: map, write one byte per page, unmap; `rounds` times.
+Trace first_touch_trace(uint64_t pages, uint64_t rounds) {
+  std::vector<Op> ops;
+  for (uint64_t r = 0; r < rounds; ++r) {
+    ops.push_back(mmap_op(pages << 12, false));
+    ops.push_back(touch_op(pages << 12, 4096, true));
+    Op unmap = make_op(OpKind::kMunmap);
+    unmap.addr.offset = kBase;
+    unmap.len = pages << 12;
+    ops.push_back(unmap);
+  }
+  return one_thread_trace(std::move(ops), (pages << 12) * 2 + (64ull << 20));
+}
+
+// Non-faulting accesses: populate once, then `rounds` strided read sweeps.
+Trace resident_trace(uint64_t pages, uint64_t rounds) {
+  std::vector<Op> ops{mmap_op(pages << 12, true)};
+  for (uint64_t r = 0; r < rounds; ++r) ops.push_back(touch_op(pages << 12, kAccessStride, false));
+  return one_thread_trace(std::move(ops), (pages << 12) * 2 + (64ull << 20));
+}
+
+double seconds_to_run(const Trace& t) {
+  RunOptions options;
+  options.audit = AuditMode::kOff;
+  options.oracle = false;
+  const auto start = std::chrono::steady_clock::now();
+  auto result = run_trace(t, options);
+  const auto end = std::chrono::steady_clock::now();
+  if (auto* e = std::get_if<RunError>(&result)) throw std::runtime_error(e->message);
+  if (!std::get<RunReport>(result).pass()) throw std::runtime_error("benchmark trace failed");
+  return std::chrono::duration<double>(end - start).count();
+}
+
+// Events per second, with the fixed cost of a run (engine start-up, boot)
+// cancelled out: time N rounds and 2N rounds, divide the difference.
+template <class MakeTrace>
+double rate(MakeTrace make, uint64_t pages, uint64_t rounds, double events_per_round) {
+  const double t1 = seconds_to_run(make(pages, rounds));
+  const double t2 = seconds_to_run(make(pages, 2 * rounds));
+  return events_per_round * static_cast<double>(rounds) / (t2 - t1);
+}
+
+void print_row(const char* what, double sim, double linux_rate) {
+  std::printf("%-34s %14.0f %14.0f %10.4f\n", what, sim, linux_rate, sim / linux_rate);
+}
+
+}  // namespace
+
+int cmd_bench(const BenchOptions& o) {
+  const double pages = static_cast<double>(o.pages);
+  std::printf("vmsim bench: %llu pages per round, %llu rounds (same process, same run)\n\n",
+              static_cast<unsigned long long>(o.pages), static_cast<unsigned long long>(o.rounds));
+  std::printf("%-34s %14s %14s %10s\n", "measure (per second)", "vmsim", "linux", "ratio");
+
+  const double sim_faults = rate(first_touch_trace, o.pages, o.rounds, pages);
+  const double linux_faults =
+      linux_first_touch_faults_per_sec(static_cast<size_t>(o.pages), static_cast<int>(o.rounds));
+  print_row("first-touch anonymous faults", sim_faults, linux_faults);
+
+  const double per_sweep = pages * 4096.0 / kAccessStride;
+  const double sim_accesses = rate(resident_trace, o.pages, o.rounds, per_sweep);
+  const double linux_accesses = linux_resident_accesses_per_sec(
+      static_cast<size_t>(o.pages), static_cast<size_t>(per_sweep * static_cast<double>(o.rounds)));
+  print_row("non-faulting 1-byte accesses", sim_accesses, linux_accesses);
+
+  std::printf("\ntargets: faults ratio >= 0.1; accesses >= 5,000,000/s\n");
+  return 0;
+}
+
+}  // namespace vmsim

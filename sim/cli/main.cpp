@@ -1,0 +1,118 @@
+// vmsim: replay memory traces through the VM core over an emulated x86-64
+// MMU, checked against a reference model. See docs/cli.md.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "cli/bench.hpp"
+#include "run/report.hpp"
+#include "run/runner.hpp"
+#include "trace/trace_loader.hpp"
+
+namespace vmsim {
+namespace {
+
+constexpr const char* kVersion = "vmsim 0.1 (trace format vmsim-trace/1, digest vmsim-digest/1)";
+
+// Spec §6 exit codes, combined over several traces: the worst one wins
+// (internal error 3 > unusable input 2 > violation 1 > pass 0).
+int worse(int a, int b) { return a > b ? a : b; }
+
+int cmd_check(const std::vector<std::string>& files) {
+  int code = 0;
+  for (const std::string& f : files) {
+    auto loaded = load_trace_file(f);
+    if (auto* e = std::get_if<LoadError>(&loaded)) {
+      std::fprintf(stderr, "vmsim: %s\n", e->message.c_str());
+      code = worse(code, 2);
+      continue;
+    }
+    const Trace& t = std::get<Trace>(loaded);
+    if (std::optional<RunError> e = check_supported(t)) {
+      std::fprintf(stderr, "vmsim: %s\n", e->message.c_str());
+      code = worse(code, e->exit_code);
+      continue;
+    }
+    std::printf("ok  %s  (%s)\n", t.name.c_str(), f.c_str());
+  }
+  return code;
+}
+
+int cmd_replay(const std::vector<std::string>& files, bool json, const std::string& audit) {
+  RunOptions options;
+  options.audit = audit == "off" ? AuditMode::kOff
+                  : audit == "every-op" ? AuditMode::kEveryOp
+                                        : AuditMode::kEnd;
+  int code = 0;
+  for (const std::string& f : files) {
+    auto loaded = load_trace_file(f);
+    if (auto* e = std::get_if<LoadError>(&loaded)) {
+      std::fprintf(stderr, "vmsim: %s\n", e->message.c_str());
+      code = worse(code, 2);
+      continue;
+    }
+    auto result = run_trace(std::get<Trace>(loaded), options);
+    if (auto* e = std::get_if<RunError>(&result)) {
+      std::fprintf(stderr, "vmsim: %s\n", e->message.c_str());
+      code = worse(code, e->exit_code);
+      continue;
+    }
+    const RunReport& r = std::get<RunReport>(result);
+    const std::string out = json ? report_json(r) + "\n" : report_text(r);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+    code = worse(code, r.exit_code());
+  }
+  return code;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"vmsim: a virtual-memory core over an emulated x86-64 MMU, driven by traces"};
+  app.set_version_flag("--version", kVersion);
+  app.require_subcommand(1);
+
+  std::vector<std::string> files;
+  bool json = false;
+  std::string audit = "end";
+  auto* replay = app.add_subcommand("replay", "Run traces and check them against the model");
+  replay->add_option("traces", files, "Trace files (vmsim-trace/1)")->required();
+  replay->add_flag("--json", json, "Print one JSON result object per trace, one per line");
+  replay->add_option("--audit", audit, "When to check the core's invariants")
+      ->check(CLI::IsMember({"off", "end", "every-op"}))
+      ->default_str("end");
+
+  auto* check = app.add_subcommand("check", "Validate traces without running them");
+  check->add_option("traces", files, "Trace files")->required();
+
+  BenchOptions bench_options;
+  auto* bench = app.add_subcommand("bench", "Measure simulated faults and accesses against Linux");
+  bench->add_option("--pages", bench_options.pages, "Pages per round")->check(CLI::Range(16, 1 << 20));
+  bench->add_option("--rounds", bench_options.rounds, "Rounds per measurement")
+      ->check(CLI::Range(1, 1000));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "vmsim: %s\nRun 'vmsim --help' for usage.\n", e.what());
+    return 2;
+  }
+  if (replay->parsed()) return cmd_replay(files, json, audit);
+  if (check->parsed()) return cmd_check(files);
+  if (bench->parsed()) return cmd_bench(bench_options);
+  return 2;
+}
+
+}  // namespace
+}  // namespace vmsim
+
+int main(int argc, char** argv) {
+  try {
+    return vmsim::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vmsim: internal error: %s\n", e.what());
+    return 3;
+  }
+}

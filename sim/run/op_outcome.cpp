@@ -1,0 +1,174 @@
+#include "run/op_outcome.hpp"
+
+#include <cstdio>
+
+namespace vmsim {
+namespace {
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+bool is_access(OpKind k) { return k == OpKind::kRead || k == OpKind::kWrite || k == OpKind::kTouch; }
+
+vm::Signal expected_signal(FaultKind k) {
+  return k == FaultKind::kSegv ? vm::Signal::kSegv : vm::Signal::kBus;
+}
+
+vm::Status expected_status(ExpectedResult r) {
+  switch (r) {
+    case ExpectedResult::kEnomem:
+      return vm::Status::kNoMem;
+    case ExpectedResult::kEinval:
+      return vm::Status::kInval;
+    case ExpectedResult::kEfault:
+      return vm::Status::kFault;
+    default:
+      return vm::Status::kOk;
+  }
+}
+
+std::string signal_at(const OpOutcome& o) {
+  std::string s = std::string(signal_name(o.signal)) + " at " + hex(o.fault_addr);
+  if (o.out_of_memory) s += " (no free frame: machine.memory is exhausted)";
+  return s;
+}
+
+std::optional<Mismatch> compare_access(const Op& op, const OpOutcome& core,
+                                       const OpOutcome& model) {
+  const std::string what = describe_op(op);
+  if (core.signal != model.signal) {
+    if (core.signal == vm::Signal::kNone)
+      return Mismatch{"missing-fault",
+                      what + " completed, but the model ends it with " + signal_at(model)};
+    if (model.signal == vm::Signal::kNone)
+      return Mismatch{"unexpected-fault",
+                      what + " ended with " + signal_at(core) + "; the model completes it"};
+    return Mismatch{"unexpected-fault", what + " ended with " + signal_at(core) +
+                                            "; the model ends it with " + signal_at(model)};
+  }
+  if (core.signal != vm::Signal::kNone && core.fault_addr != model.fault_addr)
+    return Mismatch{"unexpected-fault",
+                    what + " ended with " + signal_at(core) + "; the model faults at " +
+                        hex(model.fault_addr)};
+  if (op.kind == OpKind::kRead && core.signal == vm::Signal::kNone && core.value != model.value)
+    return Mismatch{"read-mismatch",
+                    what + " read " + hex(core.value) + "; the model reads " + hex(model.value)};
+
+  if (op.expect_fault) {
+    const vm::Signal want = expected_signal(*op.expect_fault);
+    if (core.signal == vm::Signal::kNone)
+      return Mismatch{"missing-fault", what + " completed; the trace expects " +
+                                           signal_name(want) + " (expect_fault)"};
+    if (core.signal != want)
+      return Mismatch{"unexpected-fault", what + " ended with " + signal_at(core) +
+                                              "; the trace expects " + signal_name(want)};
+  }
+  if (op.kind == OpKind::kRead && op.has_value && core.signal == vm::Signal::kNone &&
+      core.value != op.value)
+    return Mismatch{"read-mismatch",
+                    what + " read " + hex(core.value) + "; the trace expects " + hex(op.value)};
+  return std::nullopt;
+}
+
+// Calls have no spec kind of their own for a wrong result: a result or a
+// placement that differs is a difference of state (docs/result-format.md).
+std::optional<Mismatch> compare_call(const Op& op, const OpOutcome& core, const OpOutcome& model) {
+  const std::string what = describe_op(op);
+  if (core.status != model.status)
+    return Mismatch{"state-mismatch", what + " returned " + status_name(core.status) +
+                                          "; the model returns " + status_name(model.status)};
+  if (core.has_value && model.has_value && core.value != model.value) {
+    const char* noun = op.kind == OpKind::kMmap ? " placed the mapping at " : " returned ";
+    return Mismatch{"state-mismatch", what + noun + hex(core.value) + "; the model " +
+                                          hex(model.value)};
+  }
+  const vm::Status want = expected_status(op.result);
+  if (op.kind != OpKind::kYield && core.status != want)
+    return Mismatch{"state-mismatch", what + " returned " + status_name(core.status) +
+                                          "; the trace expects " + status_name(want)};
+  if (op.expect_fault)
+    return Mismatch{"missing-fault", what + " is not a user access, so it cannot end with " +
+                                         signal_name(expected_signal(*op.expect_fault))};
+  return std::nullopt;
+}
+
+}  // namespace
+
+OpOutcome OpOutcome::from_model(const Op& op, const ModelOutcome& m) {
+  OpOutcome o;
+  o.status = m.status;
+  o.signal = m.signal;
+  o.value = m.value;
+  o.fault_addr = m.fault_addr;
+  switch (op.kind) {
+    case OpKind::kMmap:
+    case OpKind::kBrk:
+    case OpKind::kSbrk:
+      o.has_value = m.status == vm::Status::kOk;
+      break;
+    case OpKind::kRead:
+      o.has_value = m.signal == vm::Signal::kNone;
+      break;
+    default:
+      break;
+  }
+  return o;
+}
+
+std::optional<Mismatch> compare_outcomes(const Op& op, const OpOutcome& core,
+                                         const OpOutcome& model) {
+  return is_access(op.kind) ? compare_access(op, core, model) : compare_call(op, core, model);
+}
+
+const char* status_name(vm::Status s) {
+  switch (s) {
+    case vm::Status::kOk:
+      return "ok";
+    case vm::Status::kNoMem:
+      return "enomem";
+    case vm::Status::kInval:
+      return "einval";
+    case vm::Status::kFault:
+      return "efault";
+  }
+  return "?";
+}
+
+const char* signal_name(vm::Signal s) {
+  switch (s) {
+    case vm::Signal::kNone:
+      return "none";
+    case vm::Signal::kSegv:
+      return "segv";
+    case vm::Signal::kBus:
+      return "bus";
+  }
+  return "?";
+}
+
+std::string describe_op(const Op& op) {
+  std::string addr = op.addr.is_label() ? "@" + op.addr.label + "+" + hex(op.addr.offset)
+                                        : hex(op.addr.offset);
+  switch (op.kind) {
+    case OpKind::kRead:
+      return "read of " + std::to_string(op.size) + " bytes at " + addr;
+    case OpKind::kWrite:
+      return "write of " + std::to_string(op.size) + " bytes at " + addr;
+    case OpKind::kTouch:
+      return std::string("touch (") + (op.touch_write ? "w" : "r") + ") of " + hex(op.len) +
+             " bytes at " + addr;
+    case OpKind::kMmap:
+      return "mmap of " + hex(op.len) + " bytes" + (op.has_addr ? " at " + addr : "");
+    case OpKind::kSbrk:
+      return "sbrk(" + std::to_string(op.incr) + ")";
+    case OpKind::kBrk:
+      return "brk(" + addr + ")";
+    default:
+      return std::string(op_kind_name(op.kind)) + " of " + hex(op.len) + " bytes at " + addr;
+  }
+}
+
+}  // namespace vmsim

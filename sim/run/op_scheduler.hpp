@@ -1,0 +1,57 @@
+// Decides which thread runs each next op, from the trace's schedule steps and
+// then its policy (spec §4). Ops run whole: a thread switch happens only
+// between ops. Records the steps actually taken, in the trace's own step
+// syntax, so that pasting them into the trace replays the same run.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trace/trace.hpp"
+
+namespace vmsim {
+
+struct TakenStep {
+  std::string thread;
+  uint64_t ops = 0;
+};
+
+class OpScheduler {
+ public:
+  explicit OpScheduler(const Trace& trace);
+
+  // The thread to run one op next, or nullopt when all are finished. On a
+  // step the trace cannot take (its thread has finished, or has fewer ops
+  // left than it asks for) returns nullopt and sets `error`.
+  std::optional<size_t> next(std::string* error);
+
+  // Position of the op the chosen thread runs next.
+  size_t next_op_of(size_t thread) const { return next_op_[thread]; }
+  // Index of the schedule step being taken (-1 under the policy).
+  long current_step() const { return step_active_ ? static_cast<long>(step_) : -1; }
+
+  const std::vector<TakenStep>& taken() const { return taken_; }
+
+ private:
+  bool finished(size_t t) const { return next_op_[t] >= trace_.threads[t].ops.size(); }
+  size_t remaining(size_t t) const { return trace_.threads[t].ops.size() - next_op_[t]; }
+  std::optional<size_t> from_steps(std::string* error);
+  std::optional<size_t> from_policy();
+  size_t record(size_t t);
+
+  const Trace& trace_;
+  std::vector<size_t> next_op_;  // per thread: index of its next op
+  size_t step_ = 0;              // next schedule step to start
+  bool step_active_ = false;     // a step is being taken
+  size_t step_thread_ = 0;
+  uint64_t step_left_ = 0;       // ops the active step still runs
+  size_t rr_next_ = 0;           // round-robin: where the next search starts
+  std::vector<TakenStep> taken_;
+};
+
+// Index of the thread named `name`, or -1.
+long thread_index(const Trace& trace, const std::string& name);
+
+}  // namespace vmsim

@@ -1,0 +1,14 @@
+// Printing a run: one JSON object per trace on one line (spec §6), or a
+// short text summary for people.
+#pragma once
+
+#include <string>
+
+#include "run/run_report.hpp"
+
+namespace vmsim {
+
+std::string report_json(const RunReport& r);
+std::string report_text(const RunReport& r);
+
+}  // namespace vmsim

@@ -1,0 +1,55 @@
+// The simulator's implementation of the platform seam: TLB invalidation goes
+// to the emulated CPUs' own TLBs, locks are checked, a core panic unwinds to
+// the run loop.
+#pragma once
+
+#include <csetjmp>
+#include <cstdint>
+#include <string>
+
+#include "machine/machine.hpp"
+#include "platform.hpp"
+
+namespace vmsim {
+
+class SimPlatform final : public vm::Platform {
+ public:
+  explicit SimPlatform(Machine& machine);
+
+  void tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t root, vm::vaddr_t va) override;
+  void tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t root) override;
+  unsigned current_cpu() override { return cpu_; }
+  void yield(vm::YieldPoint point) override;
+  void mutex_lock(vm::Mutex& m) override;
+  void mutex_unlock(vm::Mutex& m) override;
+  vm::paddr_t kernel_root() override;
+  void log(const char* message) override;
+  [[noreturn]] void panic(const char* message) override;
+
+  // Who runs core code now: the CPU, and the thread (for lock ownership).
+  void set_current(unsigned cpu, uint32_t thread_index) {
+    cpu_ = cpu;
+    thread_ = thread_index;
+  }
+
+  // Where a core panic returns to (the run loop's setjmp). While none is
+  // armed a panic aborts the process: that is a bug in the simulator itself.
+  void arm_panic(std::jmp_buf* target) { panic_target_ = target; }
+  const std::string& panic_message() const { return panic_message_; }
+
+  uint64_t tlb_page_invalidations() const { return page_invalidations_; }
+  uint64_t tlb_full_flushes() const { return full_flushes_; }
+  uint64_t yields(vm::YieldPoint p) const { return yields_[static_cast<size_t>(p)]; }
+
+ private:
+  Machine& machine_;
+  unsigned cpu_ = 0;
+  uint32_t thread_ = 0;
+  std::jmp_buf* panic_target_ = nullptr;
+  std::string panic_message_;
+  uint64_t page_invalidations_ = 0;
+  uint64_t full_flushes_ = 0;
+  uint64_t yields_[static_cast<size_t>(vm::YieldPoint::kCount)] = {};
+};
+
+}  // namespace vmsim

@@ -1,0 +1,58 @@
+// The features of the trace format this vmsim runs. A trace that uses a
+// feature still to come is refused (exit 2) before anything runs, rather
+// than replayed with part of its meaning missing.
+#include "run/error_text.hpp"
+#include "run/runner.hpp"
+
+namespace vmsim {
+namespace {
+
+bool op_supported(const Op& op) {
+  switch (op.kind) {
+    case OpKind::kMmap:
+      return op.file.empty();
+    case OpKind::kMunmap:
+    case OpKind::kMprotect:
+    case OpKind::kMadvise:
+    case OpKind::kBrk:
+    case OpKind::kSbrk:
+    case OpKind::kRead:
+    case OpKind::kWrite:
+    case OpKind::kTouch:
+    case OpKind::kYield:
+      return true;
+    default:
+      return false;
+  }
+}
+
+RunError unsupported(const Trace& t, SourceLoc loc, const std::string& path,
+                     const std::string& what) {
+  return RunError{2, error_at(t.file, loc, path, what + " is not supported yet by this vmsim")};
+}
+
+}  // namespace
+
+std::optional<RunError> check_supported(const Trace& trace) {
+  if (trace.machine.swap != 0) return unsupported(trace, {}, "machine.swap", "swap");
+  if (trace.machine.compressor != 0)
+    return unsupported(trace, {}, "machine.compressor", "the compressor");
+  if (!trace.files.empty()) return unsupported(trace, {}, trace.files[0].path, "files");
+  if (trace.schedule.policy == Policy::kRandom)
+    return unsupported(trace, {}, "schedule.policy", "the random policy");
+  for (const ScheduleStep& s : trace.schedule.steps)
+    if (s.kind == ScheduleStep::Kind::kUntil)
+      return unsupported(trace, s.loc, s.path, "an `until` step (stopping inside an op)");
+  for (const ThreadSpec& t : trace.threads) {
+    for (const Op& op : t.ops) {
+      if (op_supported(op)) continue;
+      const std::string what = op.kind == OpKind::kMmap
+                                   ? std::string("a file mapping")
+                                   : std::string("op \"") + op_kind_name(op.kind) + "\"";
+      return unsupported(trace, op.loc, op.path, what);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace vmsim
