@@ -37,8 +37,8 @@ struct UserContext {
 };
 
 enum class StopKind : uint8_t {
-  kDone,        // the access completed; a load's value is in `value`
-  kPageFault,   // #PF at `fault_addr`; resume with run() after handling
+  kDone,               // the access completed; a load's value is in `value`
+  kPageFault,          // #PF at `fault_addr`; resume with run() after handling
   kGeneralProtection,  // #GP (e.g. a non-canonical address)
 };
 
@@ -49,10 +49,26 @@ struct Stop {
   uint64_t value = 0;
 };
 
+// How a Machine is built. The defaults are what the simulator uses.
+struct MachineOptions {
+  // Give the stub page protection key 1 and deny CPL-3 data access to
+  // that key (CR4.PKE, PKRU.AD; needs a CPU model with PKU): the stubs stay
+  // executable, a user load or store to them faults. Falls back to plain
+  // read+execute if the engine refuses PKU (see stubs_execute_only()).
+  bool execute_only_stubs = true;
+  // Translated-code buffer per engine. Unicorn's default reserves 1 GiB
+  // per engine; the stubs need a few KiB and are translated once (a test
+  // holds this), and at 1 MiB (Unicorn's minimum) an engine stays under
+  // 1 MiB resident, where 4 MiB and up cost ~3 MiB (the buffer gets a
+  // transparent huge page).
+  uint32_t tcg_buffer_bytes = 1u << 20;
+};
+
+// Not thread-safe: one host thread drives every simulated CPU.
 class Machine {
  public:
   // `ram_bytes` of physical RAM at physical address 0, page multiple.
-  Machine(uint64_t ram_bytes, uint32_t cpus);
+  Machine(uint64_t ram_bytes, uint32_t cpus, MachineOptions options = {});
   ~Machine();
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
@@ -61,6 +77,7 @@ class Machine {
   // for RAM and for the simulator's own firmware area after it.
   uint8_t* phys_base();
   uint64_t ram_bytes() const;
+  uint64_t phys_bytes() const;  // RAM + firmware: the whole host buffer
   uint32_t cpus() const;
 
   // PML4 (physical address) whose kernel half (entries 256..511) every
@@ -70,21 +87,39 @@ class Machine {
   // True if [addr, addr+len) touches addresses the simulator reserves for
   // its stubs; such accesses must be treated as faults without running them.
   bool reserved_range(uint64_t addr, uint64_t len) const;
+  // True if any byte `access` would touch is reserved (follows the stride
+  // of touch accesses, so a loop that steps over the stub page is fine).
+  // The reserved range is the stub page at 0xffffffffff600000.
+  bool reserved_access(const UserAccess& access) const;
+  // True if the stub page is execute-only for CPL 3 (protection keys took):
+  // an access that slips past reserved_range() faults instead of reading
+  // the stubs, as a kPageFault whose fault_addr is reserved.
+  bool stubs_execute_only() const;
 
-  // Sets up `ctx` to perform `access` from its start.
+  // Sets up `ctx` to perform `access` from its start. Throws
+  // std::invalid_argument for a load/store size other than 1, 2, 4, 8.
   UserContext prepare(const UserAccess& access) const;
 
   // Runs `ctx` on `cpu` with CR3 = `root` until the access completes or
   // faults. After a kPageFault the context is positioned to retry the
-  // faulting instruction.
+  // faulting instruction. The CPU's TLB is flushed only when `root`
+  // differs from the root it ran last. A kGeneralProtection reports the
+  // address the faulting instruction used (rdi) as fault_addr. Throws
+  // std::invalid_argument for a bad cpu, root or context, and
+  // std::runtime_error when the emulator does something unexpected (an
+  // exception other than #PF/#GP, a stop without any trap).
   Stop run(uint32_t cpu, uint64_t root, UserContext& ctx);
 
-  // TLB maintenance on one CPU's engine.
+  // TLB maintenance on one CPU's engine. invalidate_page is exact (INVLPG
+  // run at CPL 0); invalidate_all drops every translation. Both are no-ops
+  // on a CPU that has not run yet (it caches nothing).
   void invalidate_page(uint32_t cpu, uint64_t va);
   void invalidate_all(uint32_t cpu);
 
   // Counters for stats and benchmarks.
-  uint64_t emulator_entries() const;  // uc_emu_start calls
+  // uc_emu_start calls: user runs, INVLPGs, and one per engine creation.
+  uint64_t emulator_entries() const;
+  uint32_t engines_created() const;  // engines are created on a CPU's first use
 
  private:
   struct Impl;
