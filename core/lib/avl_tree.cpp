@@ -8,8 +8,12 @@
 namespace vm::avl {
 namespace {
 
-inline int max0(int a) { return a > 0 ? a : 0; }
-inline int min0(int a) { return a < 0 ? a : 0; }
+inline int max0(int a) {
+  return a > 0 ? a : 0;
+}
+inline int min0(int a) {
+  return a < 0 ? a : 0;
+}
 
 // Makes `to` take `from`'s place under `parent` (or as the root).
 void replace_child(AvlNode** root, AvlNode* parent, AvlNode* from, AvlNode* to) {

@@ -22,9 +22,13 @@ bool same_backing(const DigestMapping& a, const DigestMapping& b) {
 
 }  // namespace
 
-DigestWriter::DigestWriter() { put("vmsim-digest/1\n"); }
+DigestWriter::DigestWriter() {
+  put("vmsim-digest/1\n");
+}
 
-void DigestWriter::put(const char* s) { sha_.update(s, str_length(s)); }
+void DigestWriter::put(const char* s) {
+  sha_.update(s, str_length(s));
+}
 
 void DigestWriter::put_hex16(u64 v) {
   char buf[16];
@@ -32,7 +36,9 @@ void DigestWriter::put_hex16(u64 v) {
   sha_.update(buf, sizeof buf);
 }
 
-void DigestWriter::put_page(const u8* bytes4096) { sha_.update(bytes4096, kPageSize); }
+void DigestWriter::put_page(const u8* bytes4096) {
+  sha_.update(bytes4096, kPageSize);
+}
 
 bool DigestWriter::name_ascends(const char* name) {
   size_t i = 0;

@@ -82,10 +82,10 @@ class DigestWriter {
   Phase phase_ = Phase::kStart;
   bool invalid_ = false;
   bool have_run_ = false;
-  DigestMapping run_{};   // Invariant (have_run_): the pending, unwritten run.
-  vaddr_t next_va_ = 0;   // kMappings: lowest allowed start; kPages: lowest allowed va
-  u64 next_offset_ = 0;   // kFiles: lowest allowed file page offset
-  u64 file_size_ = 0;     // kFiles: size of the current file
+  DigestMapping run_{};  // Invariant (have_run_): the pending, unwritten run.
+  vaddr_t next_va_ = 0;  // kMappings: lowest allowed start; kPages: lowest allowed va
+  u64 next_offset_ = 0;  // kFiles: lowest allowed file page offset
+  u64 file_size_ = 0;    // kFiles: size of the current file
   bool have_file_ = false;
   bool have_name_ = false;       // prev_name_ holds a name of the current kind
   bool prev_name_long_ = false;  // ... cut to kNameKeep bytes

@@ -106,9 +106,7 @@ class FixedString {
   FixedString& operator<<(const char* s) { return append(s); }
   FixedString& operator<<(char c) { return append(c); }
   FixedString& operator<<(Hex h) { return append("0x").hex(h.value, h.digits); }
-  FixedString& operator<<(const void* p) {
-    return *this << Hex{reinterpret_cast<uintptr_t>(p)};
-  }
+  FixedString& operator<<(const void* p) { return *this << Hex{reinterpret_cast<uintptr_t>(p)}; }
   template <class I, class = std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, char> &&
                                               !std::is_same_v<I, bool>>>
   FixedString& operator<<(I v) {

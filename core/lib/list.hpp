@@ -108,9 +108,7 @@ class List {
 
  private:
   static ListNode* node(const T* item) { return const_cast<ListNode*>(&(item->*Member)); }
-  static T* elem(const ListNode* n) {
-    return const_cast<T*>(container_of<T, ListNode, Member>(n));
-  }
+  static T* elem(const ListNode* n) { return const_cast<T*>(container_of<T, ListNode, Member>(n)); }
   void link_after(ListNode* pos, ListNode* n) {
     n->prev = pos;
     n->next = pos->next;

@@ -13,8 +13,9 @@ namespace {
 
 [[noreturn]] void panic_frame(Platform& platform, const char* what, paddr_t pa) {
   FixedString<96> msg;
-  msg << "page_allocator: " << what << " of frame " << Hex{pa};
+  msg << "page_allocator: " << what << " " << Hex{pa};
   platform.panic(msg.c_str());
+  __builtin_trap();  // panic() does not return; GCC cannot see that through a virtual call
 }
 
 }  // namespace
@@ -67,7 +68,7 @@ void PageAllocator::free(Page* page) {
   if (page < pages_ || page >= pages_ + frames_)
     platform_->panic("page_allocator: free of a pointer that is not a frame descriptor");
   const paddr_t pa = phys(page);
-  if (page->state == Page::State::kFree) panic_frame(*platform_, "double free", pa);
+  if (page->state == Page::State::kFree) panic_frame(*platform_, "double free of frame", pa);
   if (page->state == Page::State::kBoot) panic_frame(*platform_, "free of boot frame", pa);
   if (page->map_count != 0) panic_frame(*platform_, "free of mapped frame", pa);
   if (page->queue_node.linked()) panic_frame(*platform_, "free of listed frame", pa);
@@ -98,7 +99,9 @@ Page* PageAllocator::page_containing(const void* p) const {
   return page_of(addr - base);
 }
 
-u8* PageAllocator::data(const Page* page) const { return platform_->phys(phys(page)); }
+u8* PageAllocator::data(const Page* page) const {
+  return platform_->phys(phys(page));
+}
 
 const char* PageAllocator::check() const {
   if (const char* err = free_list_.check()) return err;

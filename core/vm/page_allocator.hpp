@@ -20,14 +20,14 @@ enum class AllocClass : u8 {
 };
 
 struct PageAllocatorStats {
-  u64 total_frames = 0;   // frames of RAM
-  u64 boot_frames = 0;    // taken at boot for the page array
+  u64 total_frames = 0;  // frames of RAM
+  u64 boot_frames = 0;   // taken at boot for the page array
   u64 free_frames = 0;
-  u64 in_use = 0;         // total - boot - free
+  u64 in_use = 0;  // total - boot - free
   u64 peak_in_use = 0;
   u64 allocs = 0;
   u64 frees = 0;
-  u64 failed = 0;         // allocations refused
+  u64 failed = 0;  // allocations refused
 };
 
 class PageAllocator {
@@ -51,12 +51,12 @@ class PageAllocator {
   // queue_node (else panic). Its state becomes kFree.
   void free(Page* page);
 
-  paddr_t phys(const Page* page) const;       // physical address of a frame
-  Page* page_of(paddr_t pa) const;            // descriptor of a RAM frame, nullptr outside RAM
+  paddr_t phys(const Page* page) const;  // physical address of a frame
+  Page* page_of(paddr_t pa) const;       // descriptor of a RAM frame, nullptr outside RAM
   // Descriptor of the frame a host/kernel pointer into RAM points into,
   // nullptr outside RAM (the inverse of data(), for pointers into frames).
   Page* page_containing(const void* p) const;
-  u8* data(const Page* page) const;           // host/kernel view of the frame's bytes
+  u8* data(const Page* page) const;  // host/kernel view of the frame's bytes
   u64 frame_count() const { return frames_; }
   Page* page_at(u64 pfn) const { return pages_ + pfn; }
   u64 reserved_frames() const { return reserved_; }
@@ -74,7 +74,7 @@ class PageAllocator {
   Platform* platform_ = nullptr;
   Page* pages_ = nullptr;  // Invariant: pages_[pfn] describes frame pfn.
   u64 frames_ = 0;
-  u64 reserved_ = 0;       // frames kNormal must leave on the free list
+  u64 reserved_ = 0;                         // frames kNormal must leave on the free list
   List<Page, &Page::queue_node> free_list_;  // Invariant: exactly the kFree frames.
   PageAllocatorStats stats_;
 };

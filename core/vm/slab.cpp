@@ -11,7 +11,9 @@ namespace {
 
 constexpr u64 kPoisonWord = 0x0101010101010101ull * SlabCache::kPoison;
 
-constexpr size_t round_up(size_t x, size_t align) { return (x + align - 1) & ~(align - 1); }
+constexpr size_t round_up(size_t x, size_t align) {
+  return (x + align - 1) & ~(align - 1);
+}
 
 // Offset of the first byte of [p, p+n) that is not poison, or -1.
 i64 find_unpoisoned(const u8* p, size_t n) {
@@ -32,9 +34,15 @@ u32 lowest_set_bit(const SlabPage* sp) {
   return SlabPage::kMaxObjects;
 }
 
-bool bit(const SlabPage* sp, u32 i) { return (sp->free_bits[i / 64] >> (i % 64)) & 1; }
-void set_bit(SlabPage* sp, u32 i) { sp->free_bits[i / 64] |= u64{1} << (i % 64); }
-void clear_bit(SlabPage* sp, u32 i) { sp->free_bits[i / 64] &= ~(u64{1} << (i % 64)); }
+bool bit(const SlabPage* sp, u32 i) {
+  return (sp->free_bits[i / 64] >> (i % 64)) & 1;
+}
+void set_bit(SlabPage* sp, u32 i) {
+  sp->free_bits[i / 64] |= u64{1} << (i % 64);
+}
+void clear_bit(SlabPage* sp, u32 i) {
+  sp->free_bits[i / 64] &= ~(u64{1} << (i % 64));
+}
 
 }  // namespace
 
@@ -70,6 +78,7 @@ void SlabCache::panic_at(const char* what, const void* obj, i64 detail) const {
   }
   if (detail >= 0) msg << " (byte " << detail << ")";
   platform_->panic(msg.c_str());
+  __builtin_trap();  // panic() does not return; GCC cannot see that through a virtual call
 }
 
 Page* SlabCache::grow(AllocClass cls) {

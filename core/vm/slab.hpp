@@ -109,9 +109,9 @@ class SlabCache {
   PageAllocator* pages_ = nullptr;
   Platform* platform_ = nullptr;
   size_t object_size_ = 0;
-  size_t stride_ = 0;    // object size rounded up to the alignment
-  size_t first_ = 0;     // offset of object 0 in a frame (after the header)
-  u32 capacity_ = 0;     // objects per frame
+  size_t stride_ = 0;  // object size rounded up to the alignment
+  size_t first_ = 0;   // offset of object 0 in a frame (after the header)
+  u32 capacity_ = 0;   // objects per frame
   // Invariant: partial_ holds the frames with 0 < free_count < capacity,
   // full_ those with free_count == 0; empty_ is the one cached frame with
   // free_count == capacity, or nullptr. No other frame is held.

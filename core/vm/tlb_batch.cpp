@@ -30,7 +30,9 @@ void TlbBatch::invalidate_all(paddr_t root, CpuSet cpus) {
   count_ = 0;
 }
 
-void TlbBatch::defer_free(Page* page) { deferred_.push_back(page); }
+void TlbBatch::defer_free(Page* page) {
+  deferred_.push_back(page);
+}
 
 void TlbBatch::flush() {
   if (all_) {

@@ -1,0 +1,137 @@
+// A Platform for unit tests of core/: RAM is a page-aligned host buffer,
+// TLB invalidations, yields and log lines are recorded, and panic() jumps
+// back to the test.
+//
+// Why panic() does not throw: the core is compiled with -fno-exceptions, so
+// its frames have no unwind tables (and the core may hold no-except
+// invariants). An exception thrown from panic() would have to unwind through
+// those frames, which is undefined and in practice aborts or skips cleanup.
+// Instead EXPECT_PANIC sets a setjmp() point and panic() records the message
+// and longjmp()s back to it, abandoning the core's frames without running
+// anything in them (no destructors run there; that is acceptable because a
+// panicked core is dead: the test may only inspect the message and throw the
+// fixture away, never keep using the object that panicked). ASan intercepts
+// longjmp and unpoisons the abandoned stack.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <csetjmp>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "platform.hpp"
+
+namespace vmtest {
+
+// Where panic() goes: the innermost active EXPECT_PANIC, or abort().
+struct PanicTarget {
+  std::jmp_buf* active = nullptr;
+  std::string message;
+};
+
+inline PanicTarget& panic_target() {
+  static PanicTarget target;
+  return target;
+}
+
+// Installs a jump target for the lifetime of one EXPECT_PANIC.
+class PanicScope {
+ public:
+  explicit PanicScope(std::jmp_buf* jb) : saved_(panic_target().active) {
+    panic_target().active = jb;
+    panic_target().message.clear();
+  }
+  ~PanicScope() { panic_target().active = saved_; }
+  PanicScope(const PanicScope&) = delete;
+  PanicScope& operator=(const PanicScope&) = delete;
+
+ private:
+  std::jmp_buf* saved_;
+};
+
+// Runs `stmt`, which must make the core panic with a message containing
+// `substring`. The statement is abandoned at the panic.
+#define EXPECT_PANIC(stmt, substring)                                                        \
+  do {                                                                                       \
+    std::jmp_buf vmtest_jb_;                                                                 \
+    ::vmtest::PanicScope vmtest_scope_(&vmtest_jb_);                                         \
+    if (setjmp(vmtest_jb_) == 0) {                                                           \
+      stmt;                                                                                  \
+      ADD_FAILURE() << "expected a panic containing \"" << (substring) << "\" from: " #stmt; \
+    } else {                                                                                 \
+      EXPECT_NE(::vmtest::panic_target().message.find(substring), std::string::npos)         \
+          << "panic message: " << ::vmtest::panic_target().message;                          \
+    }                                                                                        \
+  } while (0)
+
+// Owns the RAM buffer; a base class so it exists before Platform's
+// constructor takes its address.
+class RamBuffer {
+ public:
+  explicit RamBuffer(size_t bytes)
+      : bytes_(bytes), ram_(static_cast<uint8_t*>(std::aligned_alloc(4096, bytes))) {
+    std::fill(ram_, ram_ + bytes_, uint8_t{0xcc});  // RAM starts as garbage, not zeros
+  }
+  ~RamBuffer() { std::free(ram_); }
+  RamBuffer(const RamBuffer&) = delete;
+  RamBuffer& operator=(const RamBuffer&) = delete;
+
+  uint8_t* ram() const { return ram_; }
+  size_t ram_bytes() const { return bytes_; }
+
+ private:
+  size_t bytes_;
+  uint8_t* ram_;
+};
+
+class FakePlatform : private RamBuffer, public vm::Platform {
+ public:
+  struct TlbCall {
+    bool all;       // tlb_invalidate_all, else tlb_invalidate_page
+    uint64_t cpus;  // CpuSet bits
+    vm::paddr_t root;
+    vm::vaddr_t va;  // 0 for a full flush
+  };
+
+  // `ram_bytes` must be a multiple of 4096.
+  explicit FakePlatform(size_t ram_bytes) : RamBuffer(ram_bytes), Platform(RamBuffer::ram()) {}
+
+  using RamBuffer::ram;
+  using RamBuffer::ram_bytes;
+
+  void tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t root, vm::vaddr_t va) override {
+    tlb_calls.push_back({false, cpus.bits(), root, va});
+    if (on_tlb) on_tlb(tlb_calls.back());
+  }
+  void tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t root) override {
+    tlb_calls.push_back({true, cpus.bits(), root, 0});
+    if (on_tlb) on_tlb(tlb_calls.back());
+  }
+  unsigned current_cpu() override { return cpu; }
+  void yield(vm::YieldPoint point) override { yields.push_back(point); }
+  void mutex_lock(vm::Mutex&) override {}
+  void mutex_unlock(vm::Mutex&) override {}
+  vm::paddr_t kernel_root() override { return 0; }
+  void log(const char* message) override { logs.emplace_back(message); }
+
+  [[noreturn]] void panic(const char* message) override {
+    PanicTarget& t = panic_target();
+    t.message = message;
+    if (t.active != nullptr) std::longjmp(*t.active, 1);
+    std::fprintf(stderr, "core panic outside EXPECT_PANIC: %s\n", message);
+    std::abort();
+  }
+
+  unsigned cpu = 0;
+  std::vector<TlbCall> tlb_calls;
+  std::function<void(const TlbCall&)> on_tlb;  // called after each TLB call is recorded
+  std::vector<vm::YieldPoint> yields;
+  std::vector<std::string> logs;
+};
+
+}  // namespace vmtest

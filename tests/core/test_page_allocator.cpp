@@ -1,0 +1,197 @@
+// The physical page allocator over a fake RAM buffer.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <vector>
+
+#include "fake_platform.hpp"
+#include "vm/page_allocator.hpp"
+
+namespace {
+
+using vm::AllocClass;
+using vm::Page;
+using vm::PageAllocator;
+
+constexpr size_t kRam = 1 << 20;  // 256 frames
+constexpr vm::u64 kFrames = kRam / 4096;
+constexpr vm::u64 kBootFrames = (kFrames * sizeof(Page) + 4095) / 4096;
+
+class PageAllocatorTest : public ::testing::Test {
+ protected:
+  vmtest::FakePlatform platform{kRam};
+  PageAllocator pages;
+};
+
+TEST_F(PageAllocatorTest, BootCarve) {
+  pages.init(platform, kRam, 8);
+  const auto& s = pages.stats();
+  EXPECT_EQ(s.total_frames, kFrames);
+  EXPECT_EQ(s.boot_frames, kBootFrames);
+  EXPECT_EQ(s.free_frames, kFrames - kBootFrames);
+  EXPECT_EQ(s.in_use, 0u);
+  EXPECT_EQ(pages.frame_count(), kFrames);
+  EXPECT_EQ(pages.reserved_frames(), 8u);
+  for (vm::u64 pfn = 0; pfn < kFrames; ++pfn)
+    EXPECT_EQ(pages.page_at(pfn)->state,
+              pfn < kBootFrames ? Page::State::kBoot : Page::State::kFree);
+  // The Page array lives in the boot frames.
+  EXPECT_EQ(reinterpret_cast<vm::u8*>(pages.page_at(0)), platform.ram());
+  EXPECT_EQ(pages.check(), nullptr);
+}
+
+TEST_F(PageAllocatorTest, AddressConversions) {
+  pages.init(platform, kRam, 0);
+  Page* p = pages.alloc();
+  ASSERT_NE(p, nullptr);
+  const vm::paddr_t pa = pages.phys(p);
+  EXPECT_EQ(pa, kBootFrames * 4096);  // lowest free frame first
+  EXPECT_EQ(pages.page_of(pa), p);
+  EXPECT_EQ(pages.page_of(pa + 123), p);
+  EXPECT_EQ(pages.page_of(kRam), nullptr);
+  EXPECT_EQ(pages.data(p), platform.ram() + pa);
+  EXPECT_EQ(pages.page_containing(pages.data(p) + 4095), p);
+  EXPECT_EQ(pages.page_containing(platform.ram() + kRam), nullptr);
+  int local;
+  EXPECT_EQ(pages.page_containing(&local), nullptr);
+}
+
+TEST_F(PageAllocatorTest, AllocUntilExhaustionAndReservedPool) {
+  constexpr vm::u64 kReserved = 4;
+  pages.init(platform, kRam, kReserved);
+  const vm::u64 normal = kFrames - kBootFrames - kReserved;
+  std::set<Page*> got;
+  for (vm::u64 i = 0; i < normal; ++i) {
+    Page* p = pages.alloc();
+    ASSERT_NE(p, nullptr) << i;
+    EXPECT_EQ(p->state, Page::State::kAllocated);
+    EXPECT_TRUE(got.insert(p).second);
+  }
+  // Only the reserve is left: kNormal fails, kReserved succeeds until empty.
+  EXPECT_EQ(pages.alloc(), nullptr);
+  EXPECT_EQ(pages.alloc_zeroed(AllocClass::kNormal), nullptr);
+  EXPECT_EQ(pages.stats().failed, 2u);
+  for (vm::u64 i = 0; i < kReserved; ++i) {
+    Page* p = pages.alloc(AllocClass::kReserved);
+    ASSERT_NE(p, nullptr);
+    EXPECT_TRUE(got.insert(p).second);
+  }
+  EXPECT_EQ(pages.alloc(AllocClass::kReserved), nullptr);
+  EXPECT_EQ(pages.stats().free_frames, 0u);
+  EXPECT_EQ(pages.stats().in_use, kFrames - kBootFrames);
+  EXPECT_EQ(pages.stats().peak_in_use, kFrames - kBootFrames);
+  EXPECT_EQ(pages.check(), nullptr);
+  // Freeing one makes it available to kReserved only (still inside the reserve).
+  pages.free(*got.begin());
+  EXPECT_EQ(pages.alloc(), nullptr);
+  EXPECT_NE(pages.alloc(AllocClass::kReserved), nullptr);
+  EXPECT_EQ(pages.check(), nullptr);
+}
+
+TEST_F(PageAllocatorTest, ReservedClampedToFree) {
+  pages.init(platform, kRam, 1u << 30);
+  EXPECT_EQ(pages.reserved_frames(), kFrames - kBootFrames);
+  EXPECT_EQ(pages.alloc(), nullptr);
+  EXPECT_NE(pages.alloc(AllocClass::kReserved), nullptr);
+}
+
+TEST_F(PageAllocatorTest, FreeResetsTheDescriptor) {
+  pages.init(platform, kRam, 0);
+  Page* p = pages.alloc_zeroed();
+  ASSERT_NE(p, nullptr);
+  for (size_t i = 0; i < 4096; ++i) ASSERT_EQ(pages.data(p)[i], 0) << i;
+  p->state = Page::State::kObject;
+  p->index = 77;
+  p->flags = Page::kBusy;
+  pages.free(p);
+  EXPECT_EQ(p->state, Page::State::kFree);
+  EXPECT_EQ(p->index, 0u);
+  EXPECT_EQ(p->flags, 0);
+  EXPECT_EQ(pages.stats().frees, 1u);
+  EXPECT_EQ(pages.check(), nullptr);
+}
+
+// The same calls give the same frames, on two allocators and after frees.
+TEST_F(PageAllocatorTest, Deterministic) {
+  vmtest::FakePlatform platform2{kRam};
+  PageAllocator pages2;
+  pages.init(platform, kRam, 2);
+  pages2.init(platform2, kRam, 2);
+  std::vector<vm::paddr_t> a, b;
+  auto run = [](PageAllocator& pa, std::vector<vm::paddr_t>& out) {
+    std::vector<Page*> held;
+    for (int round = 0; round < 50; ++round) {
+      for (int i = 0; i < 7; ++i) {
+        Page* p = pa.alloc();
+        if (p == nullptr) break;
+        held.push_back(p);
+        out.push_back(pa.phys(p));
+      }
+      for (size_t i = round % 3; i < held.size(); i += 3) {
+        pa.free(held[i]);
+        held.erase(held.begin() + i);
+      }
+    }
+  };
+  run(pages, a);
+  run(pages2, b);
+  EXPECT_EQ(a, b);
+  // A fresh allocator hands out ascending frames; a freed frame comes back first.
+  PageAllocator fresh;
+  vmtest::FakePlatform platform3{kRam};
+  fresh.init(platform3, kRam, 0);
+  Page* x = fresh.alloc();
+  Page* y = fresh.alloc();
+  EXPECT_EQ(fresh.phys(y), fresh.phys(x) + 4096);
+  fresh.free(x);
+  EXPECT_EQ(fresh.alloc(), x);
+  EXPECT_EQ(pages.check(), nullptr);
+  EXPECT_EQ(pages2.check(), nullptr);
+}
+
+TEST_F(PageAllocatorTest, DoubleFreePanics) {
+  pages.init(platform, kRam, 0);
+  Page* p = pages.alloc();
+  const vm::paddr_t pa = pages.phys(p);
+  pages.free(p);
+  char want[64];
+  std::snprintf(want, sizeof want, "double free of frame 0x%llx", (unsigned long long)pa);
+  EXPECT_PANIC(pages.free(p), want);
+}
+
+TEST_F(PageAllocatorTest, FreeNeverAllocatedFramePanics) {
+  pages.init(platform, kRam, 0);
+  EXPECT_PANIC(pages.free(pages.page_at(kFrames - 1)), "double free");
+}
+
+TEST_F(PageAllocatorTest, FreeOfBootFramePanics) {
+  pages.init(platform, kRam, 0);
+  EXPECT_PANIC(pages.free(pages.page_at(0)), "free of boot frame 0x0");
+}
+
+TEST_F(PageAllocatorTest, FreeOfMappedFramePanics) {
+  pages.init(platform, kRam, 0);
+  Page* p = pages.alloc();
+  p->state = Page::State::kObject;
+  p->map_count = 1;
+  EXPECT_PANIC(pages.free(p), "free of mapped frame");
+}
+
+TEST_F(PageAllocatorTest, TooSmallRamPanics) {
+  EXPECT_PANIC(pages.init(platform, 4096, 0), "RAM too small");
+}
+
+TEST_F(PageAllocatorTest, CheckFindsBrokenState) {
+  pages.init(platform, kRam, 0);
+  Page* p = pages.alloc();
+  p->state = Page::State::kFree;  // claims free, but is not on the list
+  EXPECT_STREQ(pages.check(), "page_allocator.free_unlisted");
+  p->state = Page::State::kBoot;
+  EXPECT_STREQ(pages.check(), "page_allocator.boot");
+  p->state = Page::State::kObject;
+  EXPECT_EQ(pages.check(), nullptr);
+  pages.page_at(kFrames - 1)->state = Page::State::kObject;  // a listed frame not kFree
+  EXPECT_STREQ(pages.check(), "page_allocator.free_list_state");
+}
+
+}  // namespace
