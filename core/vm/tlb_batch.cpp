@@ -35,6 +35,7 @@ void TlbBatch::defer_free(Page* page) {
 }
 
 void TlbBatch::flush() {
+  const bool sent = all_ || count_ > 0;
   if (all_) {
     platform_.tlb_invalidate_all(cpus_, root_);
     ++stat_full_;
@@ -45,6 +46,9 @@ void TlbBatch::flush() {
   all_ = false;
   count_ = 0;
   cpus_.clear();
+  // The window between asking the CPUs and their acknowledging: a frame
+  // freed before it ends could still be reached through a stale entry.
+  if (sent) platform_.yield(YieldPoint::kTlbShootdown);
   // Only now can no CPU translate to these frames.
   while (Page* page = deferred_.pop_front()) pages_.free(page);
 }
