@@ -48,6 +48,7 @@ struct Op {
 
   std::optional<FaultKind> expect_fault;
   ExpectedResult result = ExpectedResult::kOk;
+  bool result_given = false;  // `result` was written; cache_get without it accepts hit or miss
 
   // mmap, munmap, mprotect, madvise, touch, read, write, poke, cache_*, brk
   AddrExpr addr;
@@ -77,6 +78,7 @@ struct Op {
   uint64_t text = 0, data = 0, bss = 0, stack = 0;  // exec
   uint64_t id = 0;         // cache_put / cache_get
   uint64_t pages = 0;      // pageout
+  uint64_t file_size = 0;  // truncate: the file's new size (<= 4 GiB)
 };
 
 struct ThreadSpec {
