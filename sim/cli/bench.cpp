@@ -109,12 +109,12 @@ int cmd_bench(const BenchOptions& o) {
 
   const double sim_faults = rate(first_touch_trace, o.pages, o.rounds, pages);
   const double linux_faults =
-      linux_first_touch_faults_per_sec(static_cast<size_t>(o.pages), static_cast<int>(o.rounds));
+      bench::linux_first_touch_faults_per_sec(static_cast<size_t>(o.pages), static_cast<int>(o.rounds));
   print_row("first-touch anonymous faults", sim_faults, linux_faults);
 
   const double per_sweep = pages * 4096.0 / kAccessStride;
   const double sim_accesses = rate(resident_trace, o.pages, o.rounds, per_sweep);
-  const double linux_accesses = linux_resident_accesses_per_sec(
+  const double linux_accesses = bench::linux_resident_accesses_per_sec(
       static_cast<size_t>(o.pages), static_cast<size_t>(per_sweep * static_cast<double>(o.rounds)));
   print_row("non-faulting 1-byte accesses", sim_accesses, linux_accesses);
 
