@@ -6,9 +6,15 @@
 
 namespace vm {
 
-inline void mem_copy(void* dst, const void* src, size_t n) { __builtin_memcpy(dst, src, n); }
-inline void mem_set(void* dst, int byte, size_t n) { __builtin_memset(dst, byte, n); }
-inline int mem_compare(const void* a, const void* b, size_t n) { return __builtin_memcmp(a, b, n); }
+inline void mem_copy(void* dst, const void* src, size_t n) {
+  __builtin_memcpy(dst, src, n);
+}
+inline void mem_set(void* dst, int byte, size_t n) {
+  __builtin_memset(dst, byte, n);
+}
+inline int mem_compare(const void* a, const void* b, size_t n) {
+  return __builtin_memcmp(a, b, n);
+}
 
 inline bool mem_is_zero(const void* p, size_t n) {
   const u8* b = static_cast<const u8*>(p);

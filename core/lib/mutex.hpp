@@ -29,7 +29,9 @@ class Mutex {
 // Holds a Mutex for the lifetime of a scope.
 class MutexLocker {
  public:
-  MutexLocker(Platform& platform, Mutex& m) : platform_(platform), m_(m) { platform_.mutex_lock(m_); }
+  MutexLocker(Platform& platform, Mutex& m) : platform_(platform), m_(m) {
+    platform_.mutex_lock(m_);
+  }
   ~MutexLocker() { platform_.mutex_unlock(m_); }
   MutexLocker(const MutexLocker&) = delete;
   MutexLocker& operator=(const MutexLocker&) = delete;

@@ -17,7 +17,9 @@ constexpr u32 kRound[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-constexpr u32 rotr(u32 x, unsigned n) { return (x >> n) | (x << (32 - n)); }
+constexpr u32 rotr(u32 x, unsigned n) {
+  return (x >> n) | (x << (32 - n));
+}
 
 }  // namespace
 

@@ -22,9 +22,15 @@ inline constexpr u64 kPageShift = 12;
 inline constexpr u64 kPageSize = u64{1} << kPageShift;
 inline constexpr u64 kPageMask = kPageSize - 1;
 
-constexpr u64 page_trunc(u64 x) { return x & ~kPageMask; }
-constexpr u64 page_round(u64 x) { return (x + kPageMask) & ~kPageMask; }
-constexpr bool page_aligned(u64 x) { return (x & kPageMask) == 0; }
+constexpr u64 page_trunc(u64 x) {
+  return x & ~kPageMask;
+}
+constexpr u64 page_round(u64 x) {
+  return (x + kPageMask) & ~kPageMask;
+}
+constexpr bool page_aligned(u64 x) {
+  return (x & kPageMask) == 0;
+}
 
 // Protection a mapping asks for. x86 lets any present page be read, so
 // Write and Exec imply readable at the MMU; the mapping keeps what was asked.
@@ -34,7 +40,9 @@ enum Prot : u8 {
   kProtWrite = 2,
   kProtExec = 4,
 };
-constexpr Prot operator|(Prot a, Prot b) { return static_cast<Prot>(u8(a) | u8(b)); }
+constexpr Prot operator|(Prot a, Prot b) {
+  return static_cast<Prot>(u8(a) | u8(b));
+}
 
 enum class Share : u8 { kPrivate, kShared };
 

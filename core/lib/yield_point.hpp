@@ -23,9 +23,10 @@ enum class YieldPoint : u8 {
 };
 
 inline constexpr const char* kYieldPointNames[] = {
-    "fault.begin",       "fault.lookup_done",    "fault.pager_io", "fault.pte_install",
-    "resize.begin",      "resize.pages_removed", "cow.copy",       "collapse.begin",
-    "munmap.pte_cleared", "tlb.shootdown",       "pageout.pte_cleared", "pageout.io",
+    "fault.begin",       "fault.lookup_done",   "fault.pager_io",
+    "fault.pte_install", "resize.begin",        "resize.pages_removed",
+    "cow.copy",          "collapse.begin",      "munmap.pte_cleared",
+    "tlb.shootdown",     "pageout.pte_cleared", "pageout.io",
 };
 static_assert(sizeof(kYieldPointNames) / sizeof(kYieldPointNames[0]) ==
               static_cast<size_t>(YieldPoint::kCount));

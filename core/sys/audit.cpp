@@ -114,8 +114,7 @@ void check_pte(void* ctx, vaddr_t va, paddr_t pa, PteAttrs attrs) {
   ++pg->audit_mark;
 }
 
-bool check_address_space(Kernel& k, Process& p, AuditMessage& why, u64* regions,
-                         u64* table_pages) {
+bool check_address_space(Kernel& k, Process& p, AuditMessage& why, u64* regions, u64* table_pages) {
   AddressSpace& as = *p.as;
   if (!check_regions(as, p.name, why, regions)) return false;
   if (const char* broken = as.pmap.check()) return fail(why, broken);

@@ -20,7 +20,7 @@ struct VmStats {
   u64 faults_zero_fill = 0;  // faults that created a zero-filled page
   u64 page_table_pages = 0;  // paging-structure pages now allocated
   u64 page_table_pages_peak = 0;
-  u64 regions = 0;           // regions in all address spaces now
+  u64 regions = 0;  // regions in all address spaces now
   u64 regions_peak = 0;
   u64 tlb_page_invalidations = 0;
   u64 tlb_full_flushes = 0;

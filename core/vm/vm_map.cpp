@@ -12,7 +12,9 @@ namespace vm {
 namespace {
 
 // True if [addr, addr+len) is a valid user range without overflow.
-bool user_range(vaddr_t addr, u64 len) { return addr <= kUserTop && len <= kUserTop - addr; }
+bool user_range(vaddr_t addr, u64 len) {
+  return addr <= kUserTop && len <= kUserTop - addr;
+}
 
 void note_region_added(Vm& vm, AddressSpace& as) {
   ++as.generation;
@@ -62,7 +64,8 @@ void remove_region(Vm& vm, AddressSpace& as, Region* r, TlbBatch& batch) {
   VmObject* object = r->object;
   // Pages of a singly-mapped object that this range maps are unreachable
   // once the range is gone.
-  if (object->one_mapping) vm_object_page_remove(vm, object, r->offset, r->offset + r->pages(), batch);
+  if (object->one_mapping)
+    vm_object_page_remove(vm, object, r->offset, r->offset + r->pages(), batch);
   as.regions.remove(r);
   ++as.generation;
   --vm.stats.regions;

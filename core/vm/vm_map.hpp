@@ -14,7 +14,7 @@ class Vm;
 class VmObject;
 
 // Fixed layout of every address space (spec §3).
-inline constexpr vaddr_t kMapMin = 0x10000;           // nothing is mapped below
+inline constexpr vaddr_t kMapMin = 0x10000;                // nothing is mapped below
 inline constexpr vaddr_t kMmapSearchTop = 0x7f0000000000;  // placement limit without a hint
 inline constexpr vaddr_t kInitialBreak = 0x10000000;
 

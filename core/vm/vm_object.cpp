@@ -13,7 +13,9 @@ VmObject* vm_object_allocate(Vm& vm, VmObject::Kind kind, u64 size_pages) {
   return object;
 }
 
-void vm_object_reference(VmObject* object) { ++object->ref_count; }
+void vm_object_reference(VmObject* object) {
+  ++object->ref_count;
+}
 
 void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch) {
   if (--object->ref_count > 0) return;
@@ -22,7 +24,9 @@ void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch) {
   vm.objects.destroy(object);
 }
 
-Page* vm_object_lookup(VmObject* object, u64 index) { return object->resident.find(index); }
+Page* vm_object_lookup(VmObject* object, u64 index) {
+  return object->resident.find(index);
+}
 
 void vm_object_insert(VmObject* object, Page* page, u64 index) {
   page->state = Page::State::kObject;
@@ -39,8 +43,8 @@ void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatc
     Page* next = object->resident.next(page);
     if (page->map_count != 0) {
       FixedString<160> f;
-      f << "vm_object_page_remove: page " << page->index << " of object " << object
-        << " still has " << page->map_count << " mappings";
+      f << "vm_object_page_remove: page " << page->index << " of object " << object << " still has "
+        << page->map_count << " mappings";
       vm.platform.panic(f.c_str());
     }
     object->resident.remove(page);

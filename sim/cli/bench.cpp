@@ -108,8 +108,8 @@ int cmd_bench(const BenchOptions& o) {
   std::printf("%-34s %14s %14s %10s\n", "measure (per second)", "vmsim", "linux", "ratio");
 
   const double sim_faults = rate(first_touch_trace, o.pages, o.rounds, pages);
-  const double linux_faults =
-      bench::linux_first_touch_faults_per_sec(static_cast<size_t>(o.pages), static_cast<int>(o.rounds));
+  const double linux_faults = bench::linux_first_touch_faults_per_sec(static_cast<size_t>(o.pages),
+                                                                      static_cast<int>(o.rounds));
   print_row("first-touch anonymous faults", sim_faults, linux_faults);
 
   const double per_sweep = pages * 4096.0 / kAccessStride;

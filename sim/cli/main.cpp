@@ -18,7 +18,9 @@ constexpr const char* kVersion = "vmsim 0.1 (trace format vmsim-trace/1, digest 
 
 // Spec §6 exit codes, combined over several traces: the worst one wins
 // (internal error 3 > unusable input 2 > violation 1 > pass 0).
-int worse(int a, int b) { return a > b ? a : b; }
+int worse(int a, int b) {
+  return a > b ? a : b;
+}
 
 int cmd_check(const std::vector<std::string>& files) {
   int code = 0;
@@ -42,7 +44,7 @@ int cmd_check(const std::vector<std::string>& files) {
 
 int cmd_replay(const std::vector<std::string>& files, bool json, const std::string& audit) {
   RunOptions options;
-  options.audit = audit == "off" ? AuditMode::kOff
+  options.audit = audit == "off"        ? AuditMode::kOff
                   : audit == "every-op" ? AuditMode::kEveryOp
                                         : AuditMode::kEnd;
   int code = 0;
@@ -88,7 +90,8 @@ int run(int argc, char** argv) {
 
   BenchOptions bench_options;
   auto* bench = app.add_subcommand("bench", "Measure simulated faults and accesses against Linux");
-  bench->add_option("--pages", bench_options.pages, "Pages per round")->check(CLI::Range(16, 1 << 20));
+  bench->add_option("--pages", bench_options.pages, "Pages per round")
+      ->check(CLI::Range(16, 1 << 20));
   bench->add_option("--rounds", bench_options.rounds, "Rounds per measurement")
       ->check(CLI::Range(1, 1000));
 

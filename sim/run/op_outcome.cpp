@@ -11,7 +11,9 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-bool is_access(OpKind k) { return k == OpKind::kRead || k == OpKind::kWrite || k == OpKind::kTouch; }
+bool is_access(OpKind k) {
+  return k == OpKind::kRead || k == OpKind::kWrite || k == OpKind::kTouch;
+}
 
 vm::Signal expected_signal(FaultKind k) {
   return k == FaultKind::kSegv ? vm::Signal::kSegv : vm::Signal::kBus;
@@ -50,9 +52,8 @@ std::optional<Mismatch> compare_access(const Op& op, const OpOutcome& core,
                                             "; the model ends it with " + signal_at(model)};
   }
   if (core.signal != vm::Signal::kNone && core.fault_addr != model.fault_addr)
-    return Mismatch{"unexpected-fault",
-                    what + " ended with " + signal_at(core) + "; the model faults at " +
-                        hex(model.fault_addr)};
+    return Mismatch{"unexpected-fault", what + " ended with " + signal_at(core) +
+                                            "; the model faults at " + hex(model.fault_addr)};
   if (op.kind == OpKind::kRead && core.signal == vm::Signal::kNone && core.value != model.value)
     return Mismatch{"read-mismatch",
                     what + " read " + hex(core.value) + "; the model reads " + hex(model.value)};
@@ -60,8 +61,8 @@ std::optional<Mismatch> compare_access(const Op& op, const OpOutcome& core,
   if (op.expect_fault) {
     const vm::Signal want = expected_signal(*op.expect_fault);
     if (core.signal == vm::Signal::kNone)
-      return Mismatch{"missing-fault", what + " completed; the trace expects " +
-                                           signal_name(want) + " (expect_fault)"};
+      return Mismatch{"missing-fault", what + " completed; the trace expects " + signal_name(want) +
+                                           " (expect_fault)"};
     if (core.signal != want)
       return Mismatch{"unexpected-fault", what + " ended with " + signal_at(core) +
                                               "; the trace expects " + signal_name(want)};
@@ -82,8 +83,8 @@ std::optional<Mismatch> compare_call(const Op& op, const OpOutcome& core, const 
                                           "; the model returns " + status_name(model.status)};
   if (core.has_value && model.has_value && core.value != model.value) {
     const char* noun = op.kind == OpKind::kMmap ? " placed the mapping at " : " returned ";
-    return Mismatch{"state-mismatch", what + noun + hex(core.value) + "; the model " +
-                                          hex(model.value)};
+    return Mismatch{"state-mismatch",
+                    what + noun + hex(core.value) + "; the model " + hex(model.value)};
   }
   // Without `result` a failed call is fine when the model fails it alike.
   const vm::Status want = expected_status(op.result);
@@ -151,8 +152,8 @@ const char* signal_name(vm::Signal s) {
 }
 
 std::string describe_op(const Op& op) {
-  std::string addr = op.addr.is_label() ? "@" + op.addr.label + "+" + hex(op.addr.offset)
-                                        : hex(op.addr.offset);
+  std::string addr =
+      op.addr.is_label() ? "@" + op.addr.label + "+" + hex(op.addr.offset) : hex(op.addr.offset);
   switch (op.kind) {
     case OpKind::kRead:
       return "read of " + std::to_string(op.size) + " bytes at " + addr;

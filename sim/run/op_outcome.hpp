@@ -13,11 +13,11 @@
 namespace vmsim {
 
 struct OpOutcome {
-  vm::Status status = vm::Status::kOk;  // calls
+  vm::Status status = vm::Status::kOk;    // calls
   vm::Signal signal = vm::Signal::kNone;  // accesses
-  uint64_t value = 0;       // read: the value; mmap: start; brk: new break; sbrk: old break
+  uint64_t value = 0;  // read: the value; mmap: start; brk: new break; sbrk: old break
   bool has_value = false;
-  uint64_t fault_addr = 0;  // the access that signalled
+  uint64_t fault_addr = 0;     // the access that signalled
   bool out_of_memory = false;  // the signal came from a fault that found no frame
 
   static OpOutcome from_model(const Op& op, const ModelOutcome& m);

@@ -46,8 +46,8 @@ class OpScheduler {
   size_t step_ = 0;              // next schedule step to start
   bool step_active_ = false;     // a step is being taken
   size_t step_thread_ = 0;
-  uint64_t step_left_ = 0;       // ops the active step still runs
-  size_t rr_next_ = 0;           // round-robin: where the next search starts
+  uint64_t step_left_ = 0;  // ops the active step still runs
+  size_t rr_next_ = 0;      // round-robin: where the next search starts
   std::vector<TakenStep> taken_;
 };
 

@@ -13,7 +13,8 @@ std::string report_json(const RunReport& r) {
     nlohmann::ordered_json jv;
     jv["kind"] = v.kind;
     jv["message"] = v.message;
-    jv["thread"] = v.thread.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v.thread);
+    jv["thread"] =
+        v.thread.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v.thread);
     jv["op"] = v.op < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v.op);
     jv["step"] = v.step < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v.step);
     j["violations"].push_back(jv);
@@ -22,7 +23,8 @@ std::string report_json(const RunReport& r) {
   for (const auto& [name, value] : r.stats) j["stats"][name] = value;
   j["digest"] = r.digest ? nlohmann::ordered_json(*r.digest) : nlohmann::ordered_json(nullptr);
   j["schedule"] = nlohmann::ordered_json::array();
-  for (const TakenStep& s : r.schedule) j["schedule"].push_back({{"thread", s.thread}, {"ops", s.ops}});
+  for (const TakenStep& s : r.schedule)
+    j["schedule"].push_back({{"thread", s.thread}, {"ops", s.ops}});
   if (r.has_expect) {
     j["expect"] = {{"met", r.unmet.empty()}, {"unmet", r.unmet}};
   }

@@ -135,9 +135,10 @@ void TraceRun::run_ops() {
     std::string error;
     std::optional<size_t> t = scheduler_->next(&error);
     if (!error.empty()) {
-      const ScheduleStep& s = trace_.schedule.steps[scheduler_->current_step() < 0
-                                                        ? 0
-                                                        : static_cast<size_t>(scheduler_->current_step())];
+      const ScheduleStep& s =
+          trace_.schedule.steps[scheduler_->current_step() < 0
+                                    ? 0
+                                    : static_cast<size_t>(scheduler_->current_step())];
       throw InputErrorAt{error_at(trace_.file, s.loc, s.path, error)};
     }
     if (!t) return;
@@ -198,13 +199,13 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
       out.status = vm::vm_munmap(vm, as, resolve(op, op.addr), op.len);
       break;
     case OpKind::kMprotect:
-      out.status = vm::vm_mprotect(vm, as, resolve(op, op.addr), op.len,
-                                   static_cast<vm::Prot>(op.prot));
+      out.status =
+          vm::vm_mprotect(vm, as, resolve(op, op.addr), op.len, static_cast<vm::Prot>(op.prot));
       break;
     case OpKind::kMadvise:
-      out.status = vm::vm_madvise(vm, as, resolve(op, op.addr), op.len,
-                                  op.advice == Advice::kDontneed ? vm::Advice::kDontNeed
-                                                                 : vm::Advice::kWillNeed);
+      out.status = vm::vm_madvise(
+          vm, as, resolve(op, op.addr), op.len,
+          op.advice == Advice::kDontneed ? vm::Advice::kDontNeed : vm::Advice::kWillNeed);
       break;
     case OpKind::kBrk:
       out.status = vm::vm_brk(vm, as, resolve(op, op.addr));
@@ -233,7 +234,11 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
                                     "the touched range wraps around the address space")};
       const uint64_t count = op.len == 0 ? 0 : (op.len - 1) / op.stride + 1;
       UserAccess a{op.touch_write ? UserAccessKind::kTouchStore : UserAccessKind::kTouchLoad,
-                   addr, 1, op.value & 0xff, op.stride, count};
+                   addr,
+                   1,
+                   op.value & 0xff,
+                   op.stride,
+                   count};
       out = count == 0 ? OpOutcome{} : user_access(t, a);
       break;
     }
@@ -252,7 +257,8 @@ OpOutcome TraceRun::model_op(ThreadState& t, const Op& op) {
   ModelOutcome m;
   switch (op.kind) {
     case OpKind::kMmap:
-      m = model_.mmap(proc, op.has_addr ? std::optional<uint64_t>(resolve(op, op.addr)) : std::nullopt,
+      m = model_.mmap(proc,
+                      op.has_addr ? std::optional<uint64_t>(resolve(op, op.addr)) : std::nullopt,
                       op.len, op.prot, op.shared, op.fixed, op.populate);
       break;
     case OpKind::kMunmap:
@@ -300,17 +306,17 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
   int repeats = 0;
   // The simulator's stub page is user-visible; an access there is, by
   // definition, an access to the kernel half: a fault the core resolves.
-  bool reserved = machine_.reserved_range(access.addr, access.kind == UserAccessKind::kLoad ||
-                                                               access.kind == UserAccessKind::kStore
-                                                           ? access.size
-                                                           : 1);
+  bool reserved = machine_.reserved_range(
+      access.addr, access.kind == UserAccessKind::kLoad || access.kind == UserAccessKind::kStore
+                       ? access.size
+                       : 1);
   for (;;) {
     Stop stop;
     if (reserved) {
       stop.kind = StopKind::kPageFault;
       stop.fault_addr = access.addr;
-      stop.fault_write = access.kind == UserAccessKind::kStore ||
-                         access.kind == UserAccessKind::kTouchStore;
+      stop.fault_write =
+          access.kind == UserAccessKind::kStore || access.kind == UserAccessKind::kTouchStore;
     } else {
       stop = machine_.run(cpu, as.pmap.root(), ctx);
     }
@@ -327,8 +333,9 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
     const vm::Access kind = stop.fault_write ? vm::Access::kWrite : vm::Access::kRead;
     const vm::FaultResult r = vm::vm_fault(kernel_->vm, as, stop.fault_addr, kind);
     if (r != vm::FaultResult::kResolved || reserved) {
-      out.signal = r == vm::FaultResult::kSegv || r == vm::FaultResult::kResolved ? vm::Signal::kSegv
-                                                                                 : vm::Signal::kBus;
+      out.signal = r == vm::FaultResult::kSegv || r == vm::FaultResult::kResolved
+                       ? vm::Signal::kSegv
+                       : vm::Signal::kBus;
       out.out_of_memory = r == vm::FaultResult::kNoMem;
       out.fault_addr = stop.fault_addr;
       return out;
@@ -366,10 +373,10 @@ void TraceRun::finish() {
   if (report_.pass() && options_.oracle) {
     const std::string expected = model_.digest();
     if (expected != hex)
-      add_violation("state-mismatch",
-                    "final state digest " + std::string(hex) + " differs from the model's " +
-                        expected,
-                    nullptr, -1);
+      add_violation(
+          "state-mismatch",
+          "final state digest " + std::string(hex) + " differs from the model's " + expected,
+          nullptr, -1);
   }
   // The stats describe the trace, not the teardown the leak check does.
   collect_stats();
@@ -395,8 +402,7 @@ void TraceRun::check_leaks() {
                   nullptr, -1);
 }
 
-void TraceRun::add_violation(const char* kind, std::string message, const ThreadState* t,
-                             long op) {
+void TraceRun::add_violation(const char* kind, std::string message, const ThreadState* t, long op) {
   Violation v;
   v.kind = kind;
   v.message = std::move(message);

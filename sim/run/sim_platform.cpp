@@ -26,7 +26,9 @@ void SimPlatform::tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t) {
   }
 }
 
-void SimPlatform::yield(vm::YieldPoint point) { ++yields_[static_cast<size_t>(point)]; }
+void SimPlatform::yield(vm::YieldPoint point) {
+  ++yields_[static_cast<size_t>(point)];
+}
 
 // Ops run to completion one at a time, so a lock found held was never
 // released: report it instead of waiting forever.
@@ -49,9 +51,13 @@ void SimPlatform::mutex_unlock(vm::Mutex& m) {
   m.owner = vm::Mutex::kUnowned;
 }
 
-vm::paddr_t SimPlatform::kernel_root() { return machine_.kernel_root(); }
+vm::paddr_t SimPlatform::kernel_root() {
+  return machine_.kernel_root();
+}
 
-void SimPlatform::log(const char* message) { std::fprintf(stderr, "vmsim: core: %s\n", message); }
+void SimPlatform::log(const char* message) {
+  std::fprintf(stderr, "vmsim: core: %s\n", message);
+}
 
 void SimPlatform::panic(const char* message) {
   panic_message_ = message;

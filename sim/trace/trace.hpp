@@ -25,8 +25,25 @@ struct AddrExpr {
 };
 
 enum class OpKind {
-  kMmap, kMunmap, kMprotect, kMadvise, kBrk, kSbrk, kRead, kWrite, kTouch, kPoke,
-  kFork, kExec, kExit, kTruncate, kPwrite, kCachePut, kCacheGet, kPageout, kYield,
+  kMmap,
+  kMunmap,
+  kMprotect,
+  kMadvise,
+  kBrk,
+  kSbrk,
+  kRead,
+  kWrite,
+  kTouch,
+  kPoke,
+  kFork,
+  kExec,
+  kExit,
+  kTruncate,
+  kPwrite,
+  kCachePut,
+  kCacheGet,
+  kPageout,
+  kYield,
 };
 const char* op_kind_name(OpKind k);  // the spec's spelling: "mmap", "cache_put", ...
 
@@ -58,27 +75,27 @@ struct Op {
   bool shared = false;    // mmap `share`
   bool fixed = false;
   bool populate = false;
-  std::string file;       // mmap (empty: anonymous), truncate, pwrite
-  uint64_t offset = 0;    // mmap file offset, pwrite offset
-  std::string as;         // mmap label to bind (empty: none)
+  std::string file;     // mmap (empty: anonymous), truncate, pwrite
+  uint64_t offset = 0;  // mmap file offset, pwrite offset
+  std::string as;       // mmap label to bind (empty: none)
   Advice advice = Advice::kDontneed;
 
   // read, write, poke: size in {1,2,4,8}; addr naturally aligned when absolute.
   uint32_t size = 1;
-  uint64_t value = 0;     // write/poke/touch-w/pwrite value; read: expected value
-  bool has_value = false; // read: `value` given
+  uint64_t value = 0;      // write/poke/touch-w/pwrite value; read: expected value
+  bool has_value = false;  // read: `value` given
 
   // touch: one 1-byte access per stride step in [addr, addr+len)
   bool touch_write = false;
   uint64_t stride = 4096;  // >= 1
 
-  int64_t incr = 0;        // sbrk
-  std::string process;     // poke target
-  std::string child;       // fork
+  int64_t incr = 0;                                 // sbrk
+  std::string process;                              // poke target
+  std::string child;                                // fork
   uint64_t text = 0, data = 0, bss = 0, stack = 0;  // exec
-  uint64_t id = 0;         // cache_put / cache_get
-  uint64_t pages = 0;      // pageout
-  uint64_t file_size = 0;  // truncate: the file's new size (<= 4 GiB)
+  uint64_t id = 0;                                  // cache_put / cache_get
+  uint64_t pages = 0;                               // pageout
+  uint64_t file_size = 0;                           // truncate: the file's new size (<= 4 GiB)
 };
 
 struct ThreadSpec {
@@ -90,10 +107,10 @@ struct ThreadSpec {
 };
 
 struct MachineSpec {
-  uint32_t cpus = 1;                       // 1..64
-  uint64_t memory = 64ull << 20;           // bytes, page multiple, within loader limits
+  uint32_t cpus = 1;              // 1..64
+  uint64_t memory = 64ull << 20;  // bytes, page multiple, within loader limits
   uint64_t swap = 0;
-  uint64_t reserved = 0;                   // frames kept for the pageout path (bytes)
+  uint64_t reserved = 0;  // frames kept for the pageout path (bytes)
   uint64_t compressor = 0;
 };
 
@@ -112,10 +129,10 @@ struct ScheduleStep {
   enum class Kind { kRun, kOps, kUntil };
   Kind kind = Kind::kRun;
   std::string thread;
-  uint64_t ops = 0;      // kOps: n >= 1
-  std::string point;     // kUntil: a name from the yield-point catalogue
-  uint64_t count = 1;    // kUntil: >= 1
-  std::string path;      // "schedule[3]"
+  uint64_t ops = 0;    // kOps: n >= 1
+  std::string point;   // kUntil: a name from the yield-point catalogue
+  uint64_t count = 1;  // kUntil: >= 1
+  std::string path;    // "schedule[3]"
   SourceLoc loc;
 };
 
