@@ -2,6 +2,7 @@
 // MMU, checked against a reference model. See docs/cli.md.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -22,19 +23,30 @@ int worse(int a, int b) {
   return a > b ? a : b;
 }
 
+// Prints why a command could not go on with one trace; returns its exit code.
+int report_error(int code, const std::string& message) {
+  std::fprintf(stderr, "vmsim: %s\n", message.c_str());
+  return code;
+}
+
+// The trace in `file`, or nullopt after reporting why it cannot be loaded.
+std::optional<Trace> load_or_report(const std::string& file, int* code) {
+  auto loaded = load_trace_file(file);
+  if (auto* e = std::get_if<LoadError>(&loaded)) {
+    *code = worse(*code, report_error(2, e->message));
+    return std::nullopt;
+  }
+  return std::move(std::get<Trace>(loaded));
+}
+
 int cmd_check(const std::vector<std::string>& files) {
   int code = 0;
   for (const std::string& f : files) {
-    auto loaded = load_trace_file(f);
-    if (auto* e = std::get_if<LoadError>(&loaded)) {
-      std::fprintf(stderr, "vmsim: %s\n", e->message.c_str());
-      code = worse(code, 2);
-      continue;
-    }
-    const Trace& t = std::get<Trace>(loaded);
+    std::optional<Trace> loaded = load_or_report(f, &code);
+    if (!loaded) continue;
+    const Trace& t = *loaded;
     if (std::optional<RunError> e = check_supported(t)) {
-      std::fprintf(stderr, "vmsim: %s\n", e->message.c_str());
-      code = worse(code, e->exit_code);
+      code = worse(code, report_error(e->exit_code, e->message));
       continue;
     }
     std::printf("ok  %s  (%s)\n", t.name.c_str(), f.c_str());
@@ -49,16 +61,11 @@ int cmd_replay(const std::vector<std::string>& files, bool json, const std::stri
                                         : AuditMode::kEnd;
   int code = 0;
   for (const std::string& f : files) {
-    auto loaded = load_trace_file(f);
-    if (auto* e = std::get_if<LoadError>(&loaded)) {
-      std::fprintf(stderr, "vmsim: %s\n", e->message.c_str());
-      code = worse(code, 2);
-      continue;
-    }
-    auto result = run_trace(std::get<Trace>(loaded), options);
+    std::optional<Trace> loaded = load_or_report(f, &code);
+    if (!loaded) continue;
+    auto result = run_trace(*loaded, options);
     if (auto* e = std::get_if<RunError>(&result)) {
-      std::fprintf(stderr, "vmsim: %s\n", e->message.c_str());
-      code = worse(code, e->exit_code);
+      code = worse(code, report_error(e->exit_code, e->message));
       continue;
     }
     const RunReport& r = std::get<RunReport>(result);
