@@ -5,9 +5,12 @@
 //  4. each address space: regions ordered, non-overlapping, page-aligned,
 //     inside [kMapMin, kUserTop), within their object; the page tables are
 //     well formed; every PTE lies in a region that permits what it grants and
-//     names the frame of that region's object page;
-//  5. every object page's map_count equals the PTEs naming it; every object's
-//     ref_count equals the regions mapping it;
+//     names the page that region shows at that address (found along its
+//     shadow chain), or the zero page read-only where no object on the chain
+//     has one; a writable PTE names a page of the region's own object;
+//  5. every object page's (and the zero page's) map_count equals the PTEs
+//     naming it; every object's ref_count equals the regions mapping it plus
+//     the objects shadowing it, and its shadow_count those objects;
 //  6. frame states add up: page-table frames = table pages of all pmaps;
 //     the region count agrees with the stats.
 #include "sys/audit.hpp"
@@ -56,6 +59,16 @@ bool check_process_order(Kernel& k, AuditMessage& why) {
 bool check_objects(Kernel& k, AuditMessage& why) {
   for (VmObject* o = k.vm.all_objects.front(); o != nullptr; o = k.vm.all_objects.next(o)) {
     o->audit_refs = 0;
+    o->audit_shadows = 0;
+  }
+  // Shadows reference their backing objects.
+  for (VmObject* o = k.vm.all_objects.front(); o != nullptr; o = k.vm.all_objects.next(o)) {
+    if (o->backing != nullptr) {
+      ++o->backing->audit_refs;
+      ++o->backing->audit_shadows;
+    }
+  }
+  for (VmObject* o = k.vm.all_objects.front(); o != nullptr; o = k.vm.all_objects.next(o)) {
     if (const char* broken = o->resident.check()) return fail(why, broken);
     for (Page* pg = o->resident.first(); pg != nullptr; pg = o->resident.next(pg)) {
       if (pg->state != Page::State::kObject || pg->object != o || pg->index >= o->size_pages) {
@@ -101,9 +114,15 @@ void check_pte(void* ctx, vaddr_t va, paddr_t pa, PteAttrs attrs) {
   } else if (!attrs.user || r->prot == kProtNone || (attrs.writable && !(r->prot & kProtWrite)) ||
              (attrs.executable && !(r->prot & kProtExec))) {
     broken = "PTE grants more than its region";
-  } else if (pg == nullptr || pg->state != Page::State::kObject || pg->object != r->object ||
-             pg->index != r->index_of(va)) {
-    broken = "PTE names a frame its region's object does not own at that index";
+  } else {
+    VmObject* owner = nullptr;
+    Page* shown = vm_object_lookup_chain(r->object, r->index_of(va), &owner);
+    const bool zero_ok = pg == c.kernel->vm.zero_page && shown == nullptr && !attrs.writable;
+    if (pg == nullptr || (pg != shown && !zero_ok)) {
+      broken = "PTE names a frame other than the page its region shows at that address";
+    } else if (attrs.writable && owner != r->object) {
+      broken = "writable PTE names a page of a backing object (copy-on-write lost)";
+    }
   }
   if (broken != nullptr) {
     c.why->clear();
@@ -129,7 +148,8 @@ bool check_counts(Kernel& k, AuditMessage& why, u64 regions, u64 table_pages) {
   for (u64 pfn = 0; pfn < k.vm.pages.frame_count(); ++pfn) {
     Page* pg = k.vm.pages.page_at(pfn);
     if (pg->state == Page::State::kPageTable) ++table_frames;
-    if (pg->state == Page::State::kObject && pg->map_count != pg->audit_mark) {
+    const bool mappable = pg->state == Page::State::kObject || pg->state == Page::State::kZero;
+    if (mappable && pg->map_count != pg->audit_mark) {
       why.clear();
       why << "frame " << Hex{pfn << kPageShift} << " has map_count " << pg->map_count << " but "
           << pg->audit_mark << " PTEs name it";
@@ -142,10 +162,11 @@ bool check_counts(Kernel& k, AuditMessage& why, u64 regions, u64 table_pages) {
     return false;
   }
   for (VmObject* o = k.vm.all_objects.front(); o != nullptr; o = k.vm.all_objects.next(o)) {
-    if (o->audit_refs != o->ref_count) {
+    if (o->audit_refs != o->ref_count || o->audit_shadows != o->shadow_count) {
       why.clear();
       why << "object " << static_cast<const void*>(o) << " has ref_count " << o->ref_count
-          << " but " << o->audit_refs << " regions map it";
+          << " and shadow_count " << o->shadow_count << " but " << o->audit_refs
+          << " regions and shadows reference it, " << o->audit_shadows << " of them shadows";
       return false;
     }
   }

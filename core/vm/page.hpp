@@ -21,6 +21,8 @@ struct Page {
     kObject,     // a resident page of exactly one VmObject (`object`, `index`)
     kPageTable,  // an x86-64 paging-structure page of one Pmap
     kSlab,       // backing store of a slab cache
+    kZero,       // the shared zero page: mapped read-only for reads of untouched
+                 // anonymous memory; never written, never freed
   };
   static constexpr u8 kBusy = 1 << 0;  // kObject: I/O or a copy in progress
 

@@ -1,7 +1,10 @@
 // The fault path. All of one fault's state lives in a FaultState (after
-// FreeBSD's struct faultstate), and each step is a small function over it.
+// FreeBSD's struct faultstate), and each step is a small function over it:
+// look up the region, simplify the chain, find the page the region shows,
+// decide what to map (the page itself, a copy, or the zero page), install.
 #include "vm/vm_fault.hpp"
 
+#include "lib/mem.hpp"
 #include "lib/mutex.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm.hpp"
@@ -18,47 +21,78 @@ struct FaultState {
   const Access access;
 
   const Region* region = nullptr;  // the region containing va
-  VmObject* object = nullptr;      // the object that region maps
-  u64 pindex = 0;                  // page index of va in object
-  Page* page = nullptr;            // the page to map
+  VmObject* first_object = nullptr;  // the region's object: where copies go
+  u64 first_pindex = 0;              // page index of va in first_object
+  Page* page = nullptr;              // what the region shows at va (nullptr: zero)
+  VmObject* owner = nullptr;         // the object holding `page`
+  Page* map_page = nullptr;          // the frame to map
+  PteAttrs attrs;                    // the rights to map it with
 };
 
-// Finds the region and object for the fault; false means the access is not
-// allowed at all.
+// Finds the region; false means the access is not allowed at all.
 bool fault_lookup(FaultState& fs) {
   if (fs.va >= kUserTop) return false;
   const Region* r = vm_map_lookup(fs.as, fs.va);
   if (r == nullptr || !vm_access_allowed(r->prot, fs.access)) return false;
   fs.region = r;
-  fs.object = r->object;
-  fs.pindex = r->index_of(fs.va);
+  fs.first_object = r->object;
+  fs.first_pindex = r->index_of(fs.va);
   return true;
 }
 
-// Finds the resident page or creates it zero-filled.
-FaultResult fault_get_page(FaultState& fs) {
-  fs.page = vm_object_lookup(fs.object, fs.pindex);
-  if (fs.page != nullptr) return FaultResult::kResolved;
-  Page* page = fs.vm.pages.alloc_zeroed();
-  if (page == nullptr) return FaultResult::kNoMem;
-  vm_object_insert(fs.object, page, fs.pindex);
-  ++fs.vm.stats.faults_zero_fill;
-  fs.page = page;
+void fault_note_chain(FaultState& fs) {
+  const u64 length = vm_object_chain_length(fs.first_object);
+  if (length > fs.vm.stats.max_chain) fs.vm.stats.max_chain = length;
+}
+
+// A page of the region's own object: it is private to this mapping (or the
+// mapping is shared), so it gets every right the region grants.
+// A page seen through the chain, or no page at all: a read maps it (or the
+// zero page) read-only; a write makes the region's own copy.
+FaultResult fault_choose(FaultState& fs) {
+  fs.page = vm_object_lookup_chain(fs.first_object, fs.first_pindex, &fs.owner);
+  fs.attrs = pte_attrs_for(fs.region->prot);
+  if (fs.page != nullptr && fs.owner == fs.first_object) {
+    fs.map_page = fs.page;
+    return FaultResult::kResolved;
+  }
+  if (fs.access != Access::kWrite) {
+    fs.attrs.writable = false;
+    if (fs.page != nullptr) {
+      fs.map_page = fs.page;
+    } else {
+      fs.map_page = fs.vm.zero_page;
+      ++fs.vm.stats.zero_page_maps;
+    }
+    return FaultResult::kResolved;
+  }
+  Page* copy = fs.vm.pages.alloc();
+  if (copy == nullptr) return FaultResult::kNoMem;
+  if (fs.page != nullptr) {
+    fs.vm.platform.yield(YieldPoint::kCowCopy);
+    mem_copy(fs.vm.pages.data(copy), fs.vm.pages.data(fs.page), kPageSize);
+    ++fs.vm.stats.cow_copies;
+  } else {
+    mem_set(fs.vm.pages.data(copy), 0, kPageSize);
+    ++fs.vm.stats.faults_zero_fill;
+  }
+  vm_object_insert(fs.first_object, copy, fs.first_pindex);
+  fs.map_page = copy;
   return FaultResult::kResolved;
 }
 
-// Enters the translation with every right the region grants.
+// Enters the translation and keeps the reverse-map counts.
 FaultResult fault_install(FaultState& fs) {
+  fs.vm.platform.yield(YieldPoint::kFaultPteInstall);
   Pmap& pmap = fs.as.pmap;
-  const paddr_t pa = fs.vm.pages.phys(fs.page);
+  const paddr_t pa = fs.vm.pages.phys(fs.map_page);
   paddr_t old_pa = 0;
   const bool was_mapped = pmap.extract(fs.va, &old_pa, nullptr);
+  old_pa = page_trunc(old_pa);
   TlbBatch batch(fs.vm.platform, fs.vm.pages);
-  if (pmap.enter(fs.va, pa, pte_attrs_for(fs.region->prot), batch) != Status::kOk)
-    return FaultResult::kNoMem;
-  // The reverse-map count changes only when the PTE now names another frame.
+  if (pmap.enter(fs.va, pa, fs.attrs, batch) != Status::kOk) return FaultResult::kNoMem;
   if (!was_mapped || old_pa != pa) {
-    ++fs.page->map_count;
+    ++fs.map_page->map_count;
     if (was_mapped) {
       Page* old = fs.vm.pages.page_of(old_pa);
       if (old != nullptr && old->map_count > 0) --old->map_count;
@@ -95,12 +129,16 @@ FaultResult vm_fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access) {
 
   MutexLocker map_lock(vm.platform, as.lock);
   if (!fault_lookup(fs)) return FaultResult::kSegv;
-  MutexLocker object_lock(vm.platform, fs.object->lock);
+  MutexLocker object_lock(vm.platform, fs.first_object->lock);
+  {
+    TlbBatch batch(vm.platform, vm.pages);
+    vm_object_collapse(vm, fs.first_object, batch);
+  }
+  fault_note_chain(fs);
   vm.platform.yield(YieldPoint::kFaultLookupDone);
 
-  FaultResult r = fault_get_page(fs);
+  const FaultResult r = fault_choose(fs);
   if (r != FaultResult::kResolved) return r;
-  vm.platform.yield(YieldPoint::kFaultPteInstall);
   return fault_install(fs);
 }
 

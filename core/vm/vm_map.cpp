@@ -3,6 +3,8 @@
 // batch is flushed (unhook → flush → free).
 #include "vm/vm_map.hpp"
 
+#include "lib/mem.hpp"
+
 #include "vm/tlb_batch.hpp"
 #include "vm/vm.hpp"
 #include "vm/vm_fault.hpp"
@@ -295,7 +297,7 @@ Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice
 }
 
 Status vm_brk(Vm& vm, AddressSpace& as, vaddr_t addr) {
-  if (addr < kInitialBreak) return Status::kInval;
+  if (addr < as.brk_start) return Status::kInval;
   if (addr > kUserTop) return Status::kNoMem;
   MutexLocker lock(vm.platform, as.lock);
   const vaddr_t old_end = page_round(as.brk);
@@ -319,7 +321,7 @@ Status vm_sbrk(Vm& vm, AddressSpace& as, i64 incr, vaddr_t* old_break) {
   vaddr_t target;
   if (incr < 0) {
     const u64 down = u64{0} - static_cast<u64>(incr);
-    if (down > old - kInitialBreak) return Status::kInval;
+    if (down > old - as.brk_start) return Status::kInval;
     target = old - down;
   } else {
     if (static_cast<u64>(incr) > kUserTop - old) return Status::kNoMem;
@@ -328,6 +330,97 @@ Status vm_sbrk(Vm& vm, AddressSpace& as, i64 incr, vaddr_t* old_break) {
   Status s = vm_brk(vm, as, target);
   if (s == Status::kOk) *old_break = old;
   return s;
+}
+
+}  // namespace vm
+
+namespace vm {
+namespace {
+
+// The child's copy of one private region. An object nothing was ever written
+// to needs no sharing: the child gets a fresh one. Otherwise both sides
+// shadow it, so each sees its own writes and both see the old pages.
+Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch& batch) {
+  VmObject* old = r.object;
+  if (old->backing == nullptr && old->resident.empty()) {
+    c.object = vm_object_allocate(vm, VmObject::Kind::kAnonymous, r.pages());
+    if (c.object == nullptr) return Status::kNoMem;
+    c.object->one_mapping = true;
+    c.offset = 0;
+    return Status::kOk;
+  }
+  VmObject* parent_side = vm_object_shadow(vm, old, r.offset, r.pages());
+  if (parent_side == nullptr) return Status::kNoMem;
+  vm_object_reference(old);
+  VmObject* child_side = vm_object_shadow(vm, old, r.offset, r.pages());
+  if (child_side == nullptr) {
+    // Undo: the parent keeps the old object.
+    --old->shadow_count;
+    --old->ref_count;
+    vm.all_objects.remove(parent_side);
+    parent_side->backing = nullptr;
+    parent_side->ref_count = 0;
+    vm.objects.destroy(parent_side);
+    --old->ref_count;
+    ++old->ref_count;
+    return Status::kNoMem;
+  }
+  r.object = parent_side;  // the region's reference on `old` passed to it
+  r.offset = 0;
+  c.object = child_side;
+  c.offset = 0;
+  // Pages the parent maps now belong to the shared backing object.
+  if (r.prot & kProtWrite) {
+    PteAttrs ro = pte_attrs_for(r.prot);
+    ro.writable = false;
+    parent.pmap.protect(r.start, r.end, ro, batch);
+  }
+  ++parent.generation;
+  return Status::kOk;
+}
+
+}  // namespace
+
+Status vm_map_fork(Vm& vm, AddressSpace& parent, AddressSpace& child) {
+  MutexLocker lock(vm.platform, parent.lock);
+  TlbBatch batch(vm.platform, vm.pages);
+  child.brk = parent.brk;
+  child.brk_start = parent.brk_start;
+  for (Region* r = parent.regions.first(); r != nullptr; r = parent.regions.next(r)) {
+    Region* c = vm.regions.create();
+    if (c == nullptr) return Status::kNoMem;
+    c->start = r->start;
+    c->end = r->end;
+    c->prot = r->prot;
+    c->share = r->share;
+    if (r->share == Share::kShared) {
+      c->object = r->object;
+      c->offset = r->offset;
+      vm_object_reference(r->object);
+      r->object->one_mapping = false;
+    } else if (fork_private(vm, parent, *r, *c, batch) != Status::kOk) {
+      vm.regions.destroy(c);
+      return Status::kNoMem;
+    }
+    child.regions.insert(c);
+    note_region_added(vm, child);
+  }
+  return Status::kOk;
+}
+
+Status vm_map_anonymous_at(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot,
+                           const u8* fill) {
+  MutexLocker lock(vm.platform, as.lock);
+  Region* r = nullptr;
+  Status s = map_anonymous(vm, as, start, len, prot, Share::kPrivate, &r);
+  if (s != Status::kOk || fill == nullptr) return s;
+  for (u64 i = 0; i < r->pages(); ++i) {
+    Page* page = vm.pages.alloc();
+    if (page == nullptr) return Status::kNoMem;
+    mem_set(vm.pages.data(page), *fill, kPageSize);
+    vm_object_insert(r->object, page, i);
+  }
+  return Status::kOk;
 }
 
 }  // namespace vm

@@ -42,7 +42,10 @@ class AddressSpace {
   // Invariant: regions are page-aligned, non-empty, non-overlapping, and lie
   // within [kMapMin, kUserTop).
   AvlTree<Region, &Region::node, RegionStartKey> regions;
-  vaddr_t brk = kInitialBreak;  // the program break; the heap ends at page_round(brk)
+  // The program break (the heap ends at page_round(brk)) and where it
+  // started: brk below brk_start is refused. exec moves both.
+  vaddr_t brk = kInitialBreak;
+  vaddr_t brk_start = kInitialBreak;
   // Bumped by every change to the region tree, so a fault that dropped the
   // map lock can tell whether what it looked up is still valid.
   u64 generation = 0;
@@ -75,5 +78,16 @@ enum class Advice : u8 { kDontNeed, kWillNeed };
 Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice);
 Status vm_brk(Vm& vm, AddressSpace& as, vaddr_t addr);
 Status vm_sbrk(Vm& vm, AddressSpace& as, i64 incr, vaddr_t* old_break);
+
+// Fills the empty `child` with a copy of `parent`: shared regions share their
+// objects; private regions become copy-on-write, both sides shadowing the
+// old object, and the parent's translations lose write permission.
+Status vm_map_fork(Vm& vm, AddressSpace& parent, AddressSpace& child);
+
+// Maps [start, start+len) of fresh private anonymous memory with `prot`;
+// when `fill` is set every page is created now holding that byte (exec's
+// text and data). `start` must be free.
+Status vm_map_anonymous_at(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot,
+                           const u8* fill);
 
 }  // namespace vm

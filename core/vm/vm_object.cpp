@@ -5,6 +5,21 @@
 #include "vm/vm.hpp"
 
 namespace vm {
+namespace {
+
+[[noreturn]] void panic_mapped(Vm& vm, const char* where, VmObject* object, Page* page) {
+  FixedString<160> f;
+  f << where << ": page " << page->index << " of object " << static_cast<const void*>(object)
+    << " still has " << page->map_count << " mappings";
+  vm.platform.panic(f.c_str());
+}
+
+void free_object(Vm& vm, VmObject* object) {
+  vm.all_objects.remove(object);
+  vm.objects.destroy(object);
+}
+
+}  // namespace
 
 VmObject* vm_object_allocate(Vm& vm, VmObject::Kind kind, u64 size_pages) {
   VmObject* object = vm.objects.create(kind, size_pages);
@@ -13,19 +28,48 @@ VmObject* vm_object_allocate(Vm& vm, VmObject::Kind kind, u64 size_pages) {
   return object;
 }
 
-void vm_object_reference(VmObject* object) {
-  ++object->ref_count;
-}
+void vm_object_reference(VmObject* object) { ++object->ref_count; }
 
+// Iterative down the chain: a long chain must not become deep recursion.
 void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch) {
-  if (--object->ref_count > 0) return;
-  vm_object_page_remove(vm, object, 0, object->size_pages, batch);
-  vm.all_objects.remove(object);
-  vm.objects.destroy(object);
+  while (object != nullptr && --object->ref_count == 0) {
+    vm_object_page_remove(vm, object, 0, object->size_pages, batch);
+    VmObject* backing = object->backing;
+    if (backing != nullptr) --backing->shadow_count;
+    free_object(vm, object);
+    object = backing;
+  }
 }
 
-Page* vm_object_lookup(VmObject* object, u64 index) {
-  return object->resident.find(index);
+VmObject* vm_object_shadow(Vm& vm, VmObject* backing, u64 offset, u64 size_pages) {
+  VmObject* shadow = vm_object_allocate(vm, VmObject::Kind::kAnonymous, size_pages);
+  if (shadow == nullptr) return nullptr;
+  shadow->backing = backing;
+  shadow->backing_offset = offset;
+  shadow->one_mapping = true;
+  ++backing->shadow_count;
+  // Its pages are now reachable through more than one path.
+  backing->one_mapping = false;
+  return shadow;
+}
+
+u32 vm_object_chain_length(const VmObject* object) {
+  u32 n = 0;
+  for (; object != nullptr; object = object->backing) ++n;
+  return n;
+}
+
+Page* vm_object_lookup(VmObject* object, u64 index) { return object->resident.find(index); }
+
+Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner) {
+  for (VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
+    if (Page* p = o->resident.find(index)) {
+      *owner = o;
+      return p;
+    }
+  }
+  *owner = nullptr;
+  return nullptr;
 }
 
 void vm_object_insert(VmObject* object, Page* page, u64 index) {
@@ -41,16 +85,48 @@ void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatc
   Page* page = object->resident.lower_bound(start);
   while (page != nullptr && page->index < end) {
     Page* next = object->resident.next(page);
-    if (page->map_count != 0) {
-      FixedString<160> f;
-      f << "vm_object_page_remove: page " << page->index << " of object " << object << " still has "
-        << page->map_count << " mappings";
-      vm.platform.panic(f.c_str());
-    }
+    if (page->map_count != 0) panic_mapped(vm, "vm_object_page_remove", object, page);
     object->resident.remove(page);
     page->object = nullptr;
     batch.defer_free(page);
     page = next;
+  }
+}
+
+// One merge of `backing` (referenced by `object` alone) into `object`. The
+// backing pages `object` shows move into it; the rest nobody can see.
+static void collapse_one(Vm& vm, VmObject* object, VmObject* backing, TlbBatch& batch) {
+  vm.platform.yield(YieldPoint::kCollapseBegin);
+  const u64 window_start = object->backing_offset;
+  const u64 window_end = window_start + object->size_pages;
+  while (Page* page = backing->resident.first()) {
+    backing->resident.remove(page);
+    const bool visible = page->index >= window_start && page->index < window_end &&
+                         object->resident.find(page->index - window_start) == nullptr;
+    if (visible) {
+      // Mappings of the page stay valid: the frame does not change.
+      page->index -= window_start;
+      page->object = object;
+      object->resident.insert(page);
+    } else {
+      if (page->map_count != 0) panic_mapped(vm, "vm_object_collapse", backing, page);
+      page->object = nullptr;
+      batch.defer_free(page);
+    }
+  }
+  object->backing = backing->backing;
+  object->backing_offset += backing->backing_offset;
+  // `backing`'s place as a child of its own backing object passes to `object`.
+  backing->backing = nullptr;
+  backing->ref_count = 0;
+  ++vm.stats.collapses;
+  free_object(vm, backing);
+}
+
+void vm_object_collapse(Vm& vm, VmObject* object, TlbBatch& batch) {
+  while (VmObject* backing = object->backing) {
+    if (backing->ref_count != 1 || backing->shadow_count != 1) return;
+    collapse_one(vm, object, backing, batch);
   }
 }
 

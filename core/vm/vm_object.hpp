@@ -1,6 +1,9 @@
 // A memory object: a sized array of pages, some of them resident (Mach's
 // vm_object). Anonymous objects create their pages zero-filled on first use.
-// Regions map ranges of objects; an object lives while anything references it.
+// A shadow object lies over a backing object: it holds the pages written
+// since it was made (copy-on-write) and shows the backing object's pages
+// through wherever it has none. Regions map ranges of objects; an object
+// lives while a region or a shadow references it.
 #pragma once
 
 #include "lib/avl_tree.hpp"
@@ -25,31 +28,56 @@ class VmObject {
   VmObject(Kind kind, u64 size_pages) : kind(kind), size_pages(size_pages) {}
 
   const Kind kind;
-  // Invariant: equals the number of regions mapping this object; the object
-  // is destroyed when it drops to zero.
+  // Invariant: the number of regions mapping this object plus the number of
+  // shadow objects whose `backing` it is; destroyed when it drops to zero.
   u32 ref_count = 1;
+  // Invariant: the number of objects whose `backing` is this one (children
+  // are counted, never listed: a chain is simplified where a fault meets it).
+  u32 shadow_count = 0;
   // Set while only one address range of one map can reach the pages, so
   // pages of a range being unmapped can be freed at once (FreeBSD's
-  // OBJ_ONEMAPPING). Private anonymous objects start with it.
+  // OBJ_ONEMAPPING). Private anonymous objects start with it; an object that
+  // becomes a backing object or is shared by fork loses it for good.
   bool one_mapping = false;
   // Pages [0, size_pages) exist; resident ones are in `resident`.
   u64 size_pages;
+  // The object this one shadows, and which of its pages this one's page 0 is.
+  VmObject* backing = nullptr;
+  u64 backing_offset = 0;
   // Invariant: holds exactly the Pages with state kObject and object == this,
   // keyed by their index, each index < size_pages.
   AvlTree<Page, &Page::object_node, PageIndexKey> resident;
   Mutex lock{"vm_object"};
   ListNode all_link;   // in Vm::all_objects, for the audit
-  u32 audit_refs = 0;  // scratch for the audit's reference count
+  u32 audit_refs = 0;  // scratch for the audit's reference counts
+  u32 audit_shadows = 0;
 };
 
 // Creates an object with one reference; nullptr when no memory is left.
 VmObject* vm_object_allocate(Vm& vm, VmObject::Kind kind, u64 size_pages);
 void vm_object_reference(VmObject* object);
 // Drops a reference; the last one frees every resident page (deferred in
-// `batch` until its invalidations are done) and the object itself.
+// `batch` until its invalidations are done), the object itself, and the
+// reference it held on its backing object.
 void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch);
 
+// A new object of `size_pages` shadowing pages [offset, offset+size_pages)
+// of `backing`; the caller's reference on `backing` passes to it. nullptr
+// (and the reference still the caller's) when out of memory.
+VmObject* vm_object_shadow(Vm& vm, VmObject* backing, u64 offset, u64 size_pages);
+
+// Merges `object`'s backing object into it when nothing else can see the
+// backing object any more (its only reference is `object`), repeatedly down
+// the chain. Pages move without copying.
+void vm_object_collapse(Vm& vm, VmObject* object, TlbBatch& batch);
+
+// Length of the chain from `object` to its last backing object (1 = none).
+u32 vm_object_chain_length(const VmObject* object);
+
 Page* vm_object_lookup(VmObject* object, u64 index);
+// The page that `index` of `object` shows: its own, or through the chain.
+// Sets *owner to the object that holds it; nullptr when no object has one.
+Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner);
 // Makes a free frame `page` the resident page `index` of `object`.
 void vm_object_insert(VmObject* object, Page* page, u64 index);
 // Frees the resident pages with index in [start, end). They must be unmapped

@@ -26,6 +26,7 @@ std::optional<size_t> OpScheduler::from_steps(std::string* error) {
     step_active_ = false;
     if (step_ >= steps.size()) return std::nullopt;
     const ScheduleStep& s = steps[step_];
+    failed_step_ = step_;
     const long t = thread_index(trace_, s.thread);
     if (t < 0 || finished(static_cast<size_t>(t))) {
       *error = "thread \"" + s.thread + "\" has finished all its ops";

@@ -29,8 +29,8 @@ class OpScheduler {
 
   // Position of the op the chosen thread runs next.
   size_t next_op_of(size_t thread) const { return next_op_[thread]; }
-  // Index of the schedule step being taken (-1 under the policy).
-  long current_step() const { return step_active_ ? static_cast<long>(step_) : -1; }
+  // Index of the step next() refused, after it set an error.
+  size_t failed_step() const { return failed_step_; }
 
   const std::vector<TakenStep>& taken() const { return taken_; }
 
@@ -48,6 +48,7 @@ class OpScheduler {
   size_t step_thread_ = 0;
   uint64_t step_left_ = 0;  // ops the active step still runs
   size_t rr_next_ = 0;      // round-robin: where the next search starts
+  size_t failed_step_ = 0;       // the step next() refused, when it set an error
   std::vector<TakenStep> taken_;
 };
 

@@ -135,10 +135,7 @@ void TraceRun::run_ops() {
     std::string error;
     std::optional<size_t> t = scheduler_->next(&error);
     if (!error.empty()) {
-      const ScheduleStep& s =
-          trace_.schedule.steps[scheduler_->current_step() < 0
-                                    ? 0
-                                    : static_cast<size_t>(scheduler_->current_step())];
+      const ScheduleStep& s = trace_.schedule.steps[scheduler_->failed_step()];
       throw InputErrorAt{error_at(trace_.file, s.loc, s.path, error)};
     }
     if (!t) return;
@@ -228,10 +225,9 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
       break;
     }
     case OpKind::kTouch: {
+      // Steps wrap modulo 2^64 like the CPU's address arithmetic; the first
+      // one outside user space faults.
       const uint64_t addr = resolve(op, op.addr);
-      if (op.len > UINT64_MAX - addr)
-        throw InputErrorAt{error_at(trace_.file, op.loc, op.path,
-                                    "the touched range wraps around the address space")};
       const uint64_t count = op.len == 0 ? 0 : (op.len - 1) / op.stride + 1;
       UserAccess a{op.touch_write ? UserAccessKind::kTouchStore : UserAccessKind::kTouchLoad,
                    addr,
