@@ -49,3 +49,18 @@ void Kernel::destroy_all() {
 }
 
 }  // namespace vm
+
+namespace vm {
+
+Status Kernel::fork_process(Process* parent, const char* child_name, Process** child_out) {
+  Process* child = create_process(child_name);
+  if (child == nullptr) return Status::kNoMem;
+  if (vm_map_fork(vm, *parent->as, *child->as) != Status::kOk) {
+    destroy_process(child);
+    return Status::kNoMem;
+  }
+  *child_out = child;
+  return Status::kOk;
+}
+
+}  // namespace vm

@@ -33,6 +33,23 @@ class Kernel {
   Process* find_process(const char* name);
   // Releases all of the process's memory.
   void destroy_process(Process* p);
+
+  // A new process `child_name` with a copy-on-write copy of `parent`'s
+  // address space; kNoMem leaves no trace of it.
+  Status fork_process(Process* parent, const char* child_name, Process** child_out);
+
+  // Replaces `p`'s address space with a fresh image (spec §3 `exec`). The new
+  // space is built aside and swapped in only when complete: on kNoMem the old
+  // one is untouched.
+  struct ExecImage {
+    u64 text = 0, data = 0, bss = 0, stack = 0;  // bytes, rounded up to pages
+  };
+  Status exec(Process* p, const ExecImage& image);
+
+  // A write into `p`'s memory through the kernel, as ptrace does (spec §3
+  // `poke`): private mappings are written whatever their protection, into a
+  // private copy; shared ones only when writable. kFault when refused.
+  Status poke(Process* p, vaddr_t addr, u32 size, u64 value);
   // Destroys every process (the end of a run, before the leak check).
   void destroy_all();
 

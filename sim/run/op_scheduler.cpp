@@ -8,7 +8,19 @@ long thread_index(const Trace& trace, const std::string& name) {
   return -1;
 }
 
-OpScheduler::OpScheduler(const Trace& trace) : trace_(trace), next_op_(trace.threads.size(), 0) {}
+OpScheduler::OpScheduler(const Trace& trace)
+    : trace_(trace), next_op_(trace.threads.size(), 0), waiting_(trace.threads.size(), false) {}
+
+void OpScheduler::end(size_t thread) {
+  next_op_[thread] = trace_.threads[thread].ops.size();
+  if (step_active_ && step_thread_ == thread) step_left_ = 0;
+}
+
+std::optional<size_t> OpScheduler::stuck_thread() const {
+  for (size_t t = 0; t < next_op_.size(); ++t)
+    if (!finished(t) && waiting_[t]) return t;
+  return std::nullopt;
+}
 
 size_t OpScheduler::record(size_t t) {
   ++next_op_[t];
@@ -32,6 +44,11 @@ std::optional<size_t> OpScheduler::from_steps(std::string* error) {
       *error = "thread \"" + s.thread + "\" has finished all its ops";
       return std::nullopt;
     }
+    if (waiting_[static_cast<size_t>(t)]) {
+      *error = "thread \"" + s.thread + "\" cannot run yet: the fork that creates its process \"" +
+               trace_.threads[static_cast<size_t>(t)].process + "\" has not run";
+      return std::nullopt;
+    }
     step_thread_ = static_cast<size_t>(t);
     if (s.kind == ScheduleStep::Kind::kOps) {
       if (s.ops > remaining(step_thread_)) {
@@ -50,18 +67,19 @@ std::optional<size_t> OpScheduler::from_steps(std::string* error) {
   return record(step_thread_);
 }
 
-// Round robin: one op per thread, in declaration order, skipping finished
-// threads. Sequential: the first unfinished thread runs to its end.
+// Round robin: one op per thread, in declaration order, skipping threads
+// that finished or wait for their process. Sequential: the first runnable
+// thread runs to its end.
 std::optional<size_t> OpScheduler::from_policy() {
   const size_t n = trace_.threads.size();
   if (trace_.schedule.policy == Policy::kSequential) {
     for (size_t t = 0; t < n; ++t)
-      if (!finished(t)) return record(t);
+      if (runnable(t)) return record(t);
     return std::nullopt;
   }
   for (size_t i = 0; i < n; ++i) {
     const size_t t = (rr_next_ + i) % n;
-    if (finished(t)) continue;
+    if (!runnable(t)) continue;
     rr_next_ = (t + 1) % n;
     return record(t);
   }

@@ -27,6 +27,14 @@ class OpScheduler {
   // left than it asks for) returns nullopt and sets `error`.
   std::optional<size_t> next(std::string* error);
 
+  // A thread whose process a fork creates waits until the fork has run.
+  void hold(size_t thread) { waiting_[thread] = true; }
+  void release(size_t thread) { waiting_[thread] = false; }
+  // The thread's process exited: it runs no more ops.
+  void end(size_t thread);
+  // A thread that has ops left but waits for its process (nullopt if none).
+  std::optional<size_t> stuck_thread() const;
+
   // Position of the op the chosen thread runs next.
   size_t next_op_of(size_t thread) const { return next_op_[thread]; }
   // Index of the step next() refused, after it set an error.
@@ -36,6 +44,7 @@ class OpScheduler {
 
  private:
   bool finished(size_t t) const { return next_op_[t] >= trace_.threads[t].ops.size(); }
+  bool runnable(size_t t) const { return !finished(t) && !waiting_[t]; }
   size_t remaining(size_t t) const { return trace_.threads[t].ops.size() - next_op_[t]; }
   std::optional<size_t> from_steps(std::string* error);
   std::optional<size_t> from_policy();
@@ -43,6 +52,7 @@ class OpScheduler {
 
   const Trace& trace_;
   std::vector<size_t> next_op_;  // per thread: index of its next op
+  std::vector<bool> waiting_;    // per thread: its process does not exist yet
   size_t step_ = 0;              // next schedule step to start
   bool step_active_ = false;     // a step is being taken
   size_t step_thread_ = 0;

@@ -6,6 +6,7 @@
 
 #include <csetjmp>
 #include <map>
+#include <set>
 #include <memory>
 #include <stdexcept>
 
@@ -57,6 +58,8 @@ class TraceRun {
   OpOutcome core_op(ThreadState& t, const Op& op);
   OpOutcome model_op(ThreadState& t, const Op& op);
   OpOutcome user_access(ThreadState& t, const UserAccess& access);
+  void start_threads_of(const std::string& name, vm::Process* process);
+  void end_process(const std::string& name);
   uint64_t resolve(const Op& op, const AddrExpr& a);
   void finish();
   void check_leaks();
@@ -112,12 +115,20 @@ bool TraceRun::boot() {
     add_violation("panic", "the core cannot boot in machine.memory", nullptr, -1);
     return false;
   }
+  std::set<std::string> forked;  // processes a fork creates
+  for (const ThreadSpec& th : trace_.threads)
+    for (const Op& op : th.ops)
+      if (op.kind == OpKind::kFork) forked.insert(op.child);
   threads_.resize(trace_.threads.size());
   for (size_t i = 0; i < trace_.threads.size(); ++i) {
     ThreadState& t = threads_[i];
     t.spec = &trace_.threads[i];
     t.index = static_cast<uint32_t>(i);
     const std::string& name = t.spec->process;
+    if (forked.count(name) != 0) {
+      scheduler_->hold(i);
+      continue;
+    }
     t.process = kernel_->find_process(name.c_str());
     if (t.process != nullptr) continue;
     t.process = kernel_->create_process(name.c_str());
@@ -138,7 +149,16 @@ void TraceRun::run_ops() {
       const ScheduleStep& s = trace_.schedule.steps[scheduler_->failed_step()];
       throw InputErrorAt{error_at(trace_.file, s.loc, s.path, error)};
     }
-    if (!t) return;
+    if (!t) {
+      if (std::optional<size_t> w = scheduler_->stuck_thread()) {
+        const ThreadSpec& th = trace_.threads[*w];
+        add_violation("deadlock",
+                      "thread \"" + th.name + "\" waits for its process \"" + th.process +
+                          "\", and no fork left to run creates it",
+                      nullptr, -1);
+      }
+      return;
+    }
     // The scheduler already counted the op as taken.
     if (!run_one(threads_[*t], scheduler_->next_op_of(*t) - 1)) return;
   }
@@ -238,6 +258,24 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
       out = count == 0 ? OpOutcome{} : user_access(t, a);
       break;
     }
+    case OpKind::kFork: {
+      vm::Process* child = nullptr;
+      out.status = kernel_->fork_process(t.process, op.child.c_str(), &child);
+      if (out.status == vm::Status::kOk) start_threads_of(op.child, child);
+      break;
+    }
+    case OpKind::kExit:
+      end_process(t.spec->process);
+      break;
+    case OpKind::kExec:
+      out.status = kernel_->exec(t.process, {op.text, op.data, op.bss, op.stack});
+      break;
+    case OpKind::kPoke: {
+      vm::Process* target = kernel_->find_process(op.process.c_str());
+      out.status = target == nullptr ? vm::Status::kFault
+                                     : kernel_->poke(target, resolve(op, op.addr), op.size, op.value);
+      break;
+    }
     case OpKind::kYield:
       break;
     default:
@@ -281,6 +319,26 @@ OpOutcome TraceRun::model_op(ThreadState& t, const Op& op) {
     case OpKind::kTouch:
       m = model_.touch(proc, resolve(op, op.addr), op.len, op.stride, op.touch_write,
                        static_cast<uint8_t>(op.value));
+      break;
+    case OpKind::kFork:
+      m = model_.fork(proc, op.child);
+      break;
+    case OpKind::kExit:
+      m = model_.exit(proc);
+      break;
+    case OpKind::kExec:
+      // The model has no memory limit: an exec the trace says runs out of
+      // memory fails there too, and nothing else does.
+      m = op.result_given && op.result == ExpectedResult::kEnomem
+              ? model_.exec_fails_out_of_memory(proc)
+              : model_.exec(proc, op.text, op.data, op.bss, op.stack);
+      break;
+    case OpKind::kPoke:
+      if (model_.has_process(op.process)) {
+        m = model_.poke(op.process, resolve(op, op.addr), op.size, op.value);
+      } else {
+        m.status = vm::Status::kFault;  // no such process (not yet forked, or exited)
+      }
       break;
     default:
       break;
@@ -345,6 +403,26 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
       platform_.panic(msg.c_str());
     }
   }
+}
+
+// The fork that creates `name` ran: its threads may start.
+void TraceRun::start_threads_of(const std::string& name, vm::Process* process) {
+  for (ThreadState& t : threads_) {
+    if (t.spec->process != name) continue;
+    t.process = process;
+    scheduler_->release(t.index);
+  }
+}
+
+// exit: the process and all its memory go; its threads run no more ops.
+void TraceRun::end_process(const std::string& name) {
+  vm::Process* p = kernel_->find_process(name.c_str());
+  for (ThreadState& t : threads_) {
+    if (t.spec->process != name) continue;
+    t.process = nullptr;
+    scheduler_->end(t.index);
+  }
+  if (p != nullptr) kernel_->destroy_process(p);
 }
 
 void TraceRun::note_peaks() {
@@ -422,6 +500,10 @@ void TraceRun::collect_stats() {
       {"frames_peak", vm.pages.stats().peak_in_use},
       {"page_table_pages_peak", page_table_pages_peak_},
       {"regions_peak", vm.stats.regions_peak},
+      {"cow_copies", vm.stats.cow_copies},
+      {"zero_page_maps", vm.stats.zero_page_maps},
+      {"collapses", vm.stats.collapses},
+      {"max_chain", vm.stats.max_chain},
   };
 }
 

@@ -20,6 +20,10 @@ bool op_supported(const Op& op) {
     case OpKind::kWrite:
     case OpKind::kTouch:
     case OpKind::kYield:
+    case OpKind::kFork:
+    case OpKind::kExit:
+    case OpKind::kExec:
+    case OpKind::kPoke:
       return true;
     default:
       return false;
@@ -37,7 +41,7 @@ std::optional<RunError> check_supported(const Trace& trace) {
   if (trace.machine.swap != 0) return unsupported(trace, {}, "machine.swap", "swap");
   if (trace.machine.compressor != 0)
     return unsupported(trace, {}, "machine.compressor", "the compressor");
-  if (!trace.files.empty()) return unsupported(trace, {}, trace.files[0].path, "files");
+  if (!trace.files.empty()) return unsupported(trace, {}, trace.files[0].path, "the `files` section");
   if (trace.schedule.policy == Policy::kRandom)
     return unsupported(trace, {}, "schedule.policy", "the random policy");
   for (const ScheduleStep& s : trace.schedule.steps)

@@ -19,6 +19,10 @@ constexpr std::string_view kStatNames[] = {
     "frames_peak",
     "page_table_pages_peak",
     "regions_peak",
+    "cow_copies",
+    "zero_page_maps",
+    "collapses",
+    "max_chain",
 };
 
 }  // namespace

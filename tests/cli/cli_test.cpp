@@ -398,7 +398,7 @@ TEST_F(Cli, CheckRefusesEachInvalidTraceForItsReason) {
       {"unknown-key.json", "machine.cpu: unknown key \"cpu\""},
       {"unknown-op.json", "threads[0].ops[0].op: expected an op name"},
       {"unsupported-file-mapping.json", "not supported yet"},
-      {"unsupported-fork.json", "threads[0].ops[0]: op \"fork\" is not supported yet"},
+      {"unsupported-pwrite.json", "files[0]: the `files` section is not supported yet"},
       {"unsupported-random-policy.json", "schedule.policy: the random policy is not supported yet"},
       {"unsupported-until-step.json", "schedule[0]: an `until` step"},
       {"wrong-format.json", "format: expected \"vmsim-trace/1\""},
@@ -419,9 +419,10 @@ TEST_F(Cli, CheckRefusesEachInvalidTraceForItsReason) {
 }
 
 TEST_F(Cli, ReplayRefusesUnsupportedFeatures) {
-  const Result r = vmsim({"replay", "--json", (kTraces / "invalid/unsupported-fork.json").string()});
+  const Result r =
+      vmsim({"replay", "--json", (kTraces / "invalid/unsupported-pwrite.json").string()});
   EXPECT_EQ(r.code, 2);
-  EXPECT_TRUE(contains(r.err, "op \"fork\" is not supported yet")) << r.err;
+  EXPECT_TRUE(contains(r.err, "the `files` section is not supported yet")) << r.err;
   EXPECT_EQ(r.out, "");
 }
 
