@@ -341,6 +341,8 @@ namespace {
 // to needs no sharing: the child gets a fresh one. Otherwise both sides
 // shadow it, so each sees its own writes and both see the old pages.
 Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch& batch) {
+  // A parent whose earlier children exited meets its chain here first.
+  vm_object_collapse(vm, r.object, batch);
   VmObject* old = r.object;
   if (old->backing == nullptr && old->resident.empty()) {
     c.object = vm_object_allocate(vm, VmObject::Kind::kAnonymous, r.pages());

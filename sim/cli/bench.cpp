@@ -74,6 +74,34 @@ Trace resident_trace(uint64_t pages, uint64_t rounds) {
   return one_thread_trace(std::move(ops), (pages << 12) * 2 + (64ull << 20));
 }
 
+// Copy-on-write faults: the parent fills N pages; each round it forks a
+// child that writes one byte per page (each a COW fault) and exits.
+Trace cow_trace(uint64_t pages, uint64_t rounds) {
+  Trace t = one_thread_trace({mmap_op(pages << 12, true)}, (pages << 12) * 3 + (64ull << 20));
+  t.threads[0].ops.push_back(touch_op(pages << 12, 4096, true));
+  for (uint64_t r = 0; r < rounds; ++r) {
+    const std::string child = "c" + std::to_string(r);
+    Op fork = make_op(OpKind::kFork);
+    fork.child = child;
+    t.threads[0].ops.push_back(fork);
+    ThreadSpec th;
+    th.name = child;
+    th.process = child;
+    th.ops = {touch_op(pages << 12, 4096, true), make_op(OpKind::kExit)};
+    t.threads.push_back(std::move(th));
+    // Parent forks, then the child runs to its exit.
+    ScheduleStep parent_step;
+    parent_step.kind = ScheduleStep::Kind::kOps;
+    parent_step.thread = "t0";
+    parent_step.ops = r == 0 ? 3 : 1;
+    ScheduleStep child_step;
+    child_step.thread = child;
+    t.schedule.steps.push_back(parent_step);
+    t.schedule.steps.push_back(child_step);
+  }
+  return t;
+}
+
 double seconds_to_run(const Trace& t) {
   RunOptions options;
   options.audit = AuditMode::kOff;
@@ -111,6 +139,11 @@ int cmd_bench(const BenchOptions& o) {
   const double linux_faults = bench::linux_first_touch_faults_per_sec(static_cast<size_t>(o.pages),
                                                                       static_cast<int>(o.rounds));
   print_row("first-touch anonymous faults", sim_faults, linux_faults);
+
+  const double sim_cow = rate(cow_trace, o.pages, o.rounds, pages);
+  const double linux_cow =
+      bench::linux_cow_faults_per_sec(static_cast<size_t>(o.pages), static_cast<int>(o.rounds));
+  print_row("copy-on-write faults after fork", sim_cow, linux_cow);
 
   const double per_sweep = pages * 4096.0 / kAccessStride;
   const double sim_accesses = rate(resident_trace, o.pages, o.rounds, per_sweep);
