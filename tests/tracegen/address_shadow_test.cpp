@@ -52,5 +52,27 @@ TEST(AddressShadow, UnmapAndProtectSplitRegions) {
   EXPECT_EQ(gaps[2].end, kMmapTop);
 }
 
+TEST(AddressShadow, SplitsKeepFileOffsets) {
+  AddressShadow shadow;
+  Region file = rw(0x100000, 0x106000);
+  file.file = 1;
+  file.file_offset = 0x2000;
+  shadow.map(file);
+  shadow.map(rw(0x100000, 0x101000));  // anonymous over the first page
+  shadow.protect(0x103000, 0x104000, kProtR);
+  shadow.unmap(0x105000, 0x106000);
+  const auto regions = shadow.regions();
+  ASSERT_EQ(regions.size(), 4u);
+  EXPECT_EQ(regions[0].file, -1);
+  EXPECT_EQ(regions[1].start, 0x101000u);
+  EXPECT_EQ(regions[1].file_offset, 0x3000u);
+  EXPECT_EQ(regions[2].start, 0x103000u);
+  EXPECT_EQ(regions[2].file_offset, 0x5000u);
+  EXPECT_EQ(regions[2].prot, kProtR);
+  EXPECT_EQ(regions[3].start, 0x104000u);
+  EXPECT_EQ(regions[3].file, 1);
+  EXPECT_EQ(regions[3].file_offset, 0x6000u);
+}
+
 }  // namespace
 }  // namespace vmsim::tracegen

@@ -45,6 +45,50 @@ TEST(RandomTrace, SameOptionsGiveTheSameBytes) {
   }
 }
 
+// FNV-1a, 64 bits.
+uint64_t fnv1a(const std::string& text) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+// The anon output must not drift: these hashes and lengths were taken from
+// tracegen before the other features existed (commit d5b12bf), for
+// `tracegen random` with the options shown.
+TEST(RandomTrace, AnonOutputIsByteIdenticalToEarlierVersions) {
+  struct Known {
+    uint64_t seed, ops;
+    uint32_t threads, cpus;
+    uint64_t memory;
+    uint64_t hash;
+    size_t length;
+  };
+  const Known known[] = {
+      {0, 100, 1, 0, 64ull << 20, 0x6fe640e69a50ae48ull, 6468},
+      {1, 50, 2, 2, 64ull << 20, 0x163d1c72b6afb116ull, 3708},
+      {42, 400, 4, 2, 64ull << 20, 0x0ed30c5b0078ebc7ull, 25713},
+      {7, 500, 8, 3, 1ull << 20, 0xd34ae8b9aa780fd9ull, 32490},
+      {123456789, 1000, 3, 0, 16ull << 20, 0x0069db1b26a01c98ull, 61945},
+      {UINT64_MAX, 64, 64, 0, 64ull << 20, 0x9e04d1798ed500d6ull, 9142},
+      {99, 2000, 1, 0, 4ull << 30, 0xdfed0d6e5010bcfaull, 124757},
+      {2024, 300, 5, 1, 64ull << 20, 0x148402fc28696ecfull, 19164},
+  };
+  for (const Known& k : known) {
+    RandomTraceOptions options = options_for(k.seed, k.ops, k.threads, k.cpus);
+    options.memory = k.memory;
+    const std::string absent = make_random_trace(options);
+    EXPECT_EQ(absent.size(), k.length) << "seed " << k.seed;
+    EXPECT_EQ(fnv1a(absent), k.hash) << "seed " << k.seed;
+    options.features = kFeatureAnon;
+    EXPECT_EQ(make_random_trace(options), absent) << "seed " << k.seed;
+    options.features = 0;  // anon is implied
+    EXPECT_EQ(make_random_trace(options), absent) << "seed " << k.seed;
+  }
+}
+
 TEST(RandomTrace, DifferentSeedsGiveDifferentTraces) {
   std::set<std::string> traces;
   for (uint64_t seed = 0; seed < 50; ++seed) {

@@ -1,6 +1,7 @@
 #include "trace_checker.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -28,6 +29,12 @@ const std::map<std::string, KeySet>& allowed_keys() {
       {"write", {"addr", "size", "value"}},
       {"touch", {"addr", "len", "access", "stride", "value"}},
       {"yield", {}},
+      {"poke", {"process", "addr", "size", "value"}},
+      {"fork", {"child"}},
+      {"exec", {"text", "data", "bss", "stack"}},
+      {"exit", {}},
+      {"truncate", {"file", "size"}},
+      {"pwrite", {"file", "offset", "value", "len"}},
   };
   return kKeys;
 }
@@ -44,9 +51,17 @@ const std::map<std::string, KeySet>& required_keys() {
       {"write", {"addr", "value"}},
       {"touch", {"addr", "len", "access"}},
       {"yield", {}},
+      {"poke", {"process", "addr", "size", "value"}},
+      {"fork", {"child"}},
+      {"exec", {"text", "data", "bss", "stack"}},
+      {"exit", {}},
+      {"truncate", {"file", "size"}},
+      {"pwrite", {"file", "offset", "value", "len"}},
   };
   return kKeys;
 }
+
+constexpr uint64_t kMaxFileSize = uint64_t{4} << 30;
 
 bool is_name(const std::string& text) {
   if (text.empty() || text.size() > 64) return false;
@@ -106,6 +121,24 @@ std::optional<uint64_t> size_value(const Json& value) {
 struct Checker {
   std::vector<std::string> problems;
   std::set<std::string> all_labels;  // unique across the trace
+  std::set<std::string> files;       // names in "files"
+
+  // Where the op being checked is, and what the process-level ops were.
+  size_t thread_index = 0;
+  size_t op_index = 0;
+  struct Site {
+    size_t thread = 0;
+    size_t op = 0;
+    std::string path;
+  };
+  std::map<std::string, Site> forks;  // child process -> its fork op
+  std::vector<Site> exits;
+  struct Poke {
+    Site site;
+    std::string process;
+  };
+  std::vector<Poke> pokes;
+  std::set<std::string> forked_threads;  // threads of processes a fork creates
 
   void fail(const std::string& path, const std::string& what) {
     problems.push_back(path + ": " + what);
@@ -162,6 +195,35 @@ struct Checker {
     } else if (nonzero && *size == 0) {
       fail(path + "." + key, "zero");
     }
+  }
+
+  void file_field(const Json& op, const std::string& path) {
+    if (!op["file"].is_string() || files.count(op["file"].get<std::string>()) == 0) {
+      fail(path + ".file", "not a file of \"files\": " + op["file"].dump());
+    }
+  }
+
+  // A size field that must exist, at most `max`.
+  std::optional<uint64_t> bounded_size(const Json& op, const char* key, const std::string& path,
+                                       uint64_t max) {
+    const std::optional<uint64_t> size = size_value(op[key]);
+    if (!size) {
+      fail(path + "." + key, "not a size: " + op[key].dump());
+    } else if (*size > max) {
+      fail(path + "." + key, "above " + std::to_string(max));
+    }
+    return size;
+  }
+
+  // 1, 2, 4 or 8 (1 when absent).
+  uint32_t access_size(const Json& op, const std::string& path) {
+    if (!op.contains("size")) return 1;
+    const std::optional<uint64_t> v = uint_value(op["size"]);
+    if (!v || (*v != 1 && *v != 2 && *v != 4 && *v != 8)) {
+      fail(path + ".size", "not 1, 2, 4 or 8");
+      return 1;
+    }
+    return static_cast<uint32_t>(*v);
   }
 
   void prot_field(const Json& op, const std::string& path) {
@@ -223,7 +285,11 @@ struct Checker {
       prot_field(op, path);
       const std::string share = op["share"].is_string() ? op["share"].get<std::string>() : "";
       if (share != "private" && share != "shared") fail(path + ".share", "bad share");
-      if (op.contains("file") || op.contains("offset")) fail(path, "file mapping generated");
+      if (op.contains("file")) file_field(op, path);
+      if (op.contains("offset")) {
+        if (!op.contains("file")) fail(path + ".offset", "offset without file");
+        bounded_size(op, "offset", path, UINT64_MAX);
+      }
       for (const char* key : {"fixed", "populate"}) {
         if (op.contains(key) && !op[key].is_boolean()) fail(path + "." + key, "not a boolean");
       }
@@ -240,22 +306,40 @@ struct Checker {
       if (advice != "dontneed" && advice != "willneed") fail(path + ".advice", "bad advice");
     } else if (kind == "sbrk") {
       if (!op["incr"].is_number_integer()) fail(path + ".incr", "not an integer");
-    } else if (kind == "read" || kind == "write") {
-      uint32_t size = 1;
-      if (op.contains("size")) {
-        const Json& s = op["size"];
-        const std::optional<uint64_t> v = uint_value(s);
-        if (!v || (*v != 1 && *v != 2 && *v != 4 && *v != 8)) {
-          fail(path + ".size", "not 1, 2, 4 or 8");
-        } else {
-          size = static_cast<uint32_t>(*v);
-        }
-      }
+    } else if (kind == "read" || kind == "write" || kind == "poke") {
+      const uint32_t size = access_size(op, path);
       if (addr && *addr % size != 0) {
         fail(path + ".addr", "not aligned to " + std::to_string(size));
       }
       if (kind == "read" && op.contains("value")) fail(path + ".value", "value on a read");
-      if (kind == "write") value_field(op["value"], size, path + ".value");
+      if (kind != "read") value_field(op["value"], size, path + ".value");
+      if (kind == "poke") {
+        const std::string process =
+            op["process"].is_string() ? op["process"].get<std::string>() : "";
+        if (!is_name(process)) fail(path + ".process", "bad process name");
+        pokes.push_back({{thread_index, op_index, path}, process});
+      }
+    } else if (kind == "fork") {
+      const std::string child = op["child"].is_string() ? op["child"].get<std::string>() : "";
+      if (!is_name(child)) fail(path + ".child", "bad process name");
+      if (!forks.emplace(child, Site{thread_index, op_index, path}).second) {
+        fail(path + ".child", "process '" + child + "' forked twice");
+      }
+    } else if (kind == "exec") {
+      for (const char* key : {"text", "data", "bss", "stack"}) {
+        bounded_size(op, key, path, uint64_t{64} << 30);
+      }
+    } else if (kind == "exit") {
+      exits.push_back({thread_index, op_index, path});
+    } else if (kind == "truncate") {
+      file_field(op, path);
+      bounded_size(op, "size", path, kMaxFileSize);
+    } else if (kind == "pwrite") {
+      file_field(op, path);
+      const auto offset = bounded_size(op, "offset", path, kMaxFileSize);
+      const auto len = bounded_size(op, "len", path, kMaxFileSize);
+      if (offset && len && *offset + *len > kMaxFileSize) fail(path, "ends past 4GiB");
+      if (uint_value(op["value"]).value_or(256) > 255) fail(path + ".value", "not a byte");
     } else if (kind == "touch") {
       const std::string access = op["access"].is_string() ? op["access"].get<std::string>() : "";
       if (access != "r" && access != "w") fail(path + ".access", "not r or w");
@@ -300,6 +384,9 @@ struct Checker {
       if (it == left.end()) {
         fail(path, "unknown thread '" + thread + "'");
         continue;
+      }
+      if (forked_threads.count(thread) != 0) {
+        fail(path, "thread '" + thread + "' of a forked process may not have started");
       }
       if (it->second == 0) fail(path, "thread '" + thread + "' has already finished");
       if (step.contains("ops")) {
@@ -346,6 +433,7 @@ struct Checker {
         fail("machine.memory", "not a size");
       }
     }
+    if (trace.contains("files")) files_list(trace["files"]);
 
     if (!trace.contains("threads") || !trace["threads"].is_array() || trace["threads"].empty()) {
       return fail("threads", "missing or empty");
@@ -370,12 +458,125 @@ struct Checker {
         continue;
       }
       std::set<std::string> thread_labels;
+      thread_index = t;
       for (size_t i = 0; i < thread["ops"].size(); ++i) {
+        op_index = i;
         op(thread["ops"][i], path + ".ops[" + std::to_string(i) + "]", thread_labels);
       }
       op_counts[name] = thread["ops"].size();
     }
+    if (!problems.empty()) return;  // the rest assumes well-formed threads
+    processes(trace["threads"]);
     if (trace.contains("schedule")) schedule(trace["schedule"], op_counts);
+  }
+
+  void files_list(const Json& list) {
+    if (!list.is_array() || list.empty()) return fail("files", "not a non-empty array");
+    static const KeySet kFile = {"name", "size", "content"};
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string path = "files[" + std::to_string(i) + "]";
+      const Json& file = list[i];
+      if (!file.is_object()) {
+        fail(path, "not an object");
+        continue;
+      }
+      for (const auto& [key, value] : file.items()) {
+        if (kFile.count(key) == 0) fail(path + "." + key, "key not allowed");
+      }
+      for (const char* key : {"name", "size", "content"}) {
+        if (!file.contains(key)) fail(path, std::string("missing required key '") + key + "'");
+      }
+      const std::string name = file.value("name", "");
+      if (!is_name(name)) fail(path + ".name", "bad name");
+      if (!files.insert(name).second) fail(path + ".name", "duplicate file name");
+      if (file.contains("size")) bounded_size(file, "size", path, kMaxFileSize);
+      if (!file.contains("content")) continue;
+      const Json& content = file["content"];
+      if (!content.is_object() || content.size() != 1 ||
+          (!content.contains("fill") && !content.contains("seed"))) {
+        fail(path + ".content", "not exactly one of fill, seed");
+      } else if (content.contains("fill")) {
+        if (uint_value(content["fill"]).value_or(256) > 255) {
+          fail(path + ".content.fill", "not a byte");
+        }
+      } else if (!uint_value(content["seed"]) &&
+                 !(content["seed"].is_string() && hex_value(content["seed"].get<std::string>()))) {
+        fail(path + ".content.seed", "not an unsigned integer");
+      }
+    }
+  }
+
+  // Forks, exits and pokes against each other, and the generator's own rules
+  // that keep them valid in every run order: exit only as the last op of a
+  // process's only thread; a poke names its own process, a process created by
+  // a thread that never exits, or a forked process that never exits whose
+  // fork surely ran before the poke.
+  void processes(const Json& threads) {
+    std::map<std::string, std::vector<size_t>> threads_of;
+    for (size_t t = 0; t < threads.size(); ++t) {
+      threads_of[threads[t]["process"].get<std::string>()].push_back(t);
+    }
+    auto process_of = [&](size_t t) { return threads[t]["process"].get<std::string>(); };
+    for (size_t t = 0; t < threads.size(); ++t) {
+      if (forks.count(process_of(t)) != 0) forked_threads.insert(threads[t]["name"]);
+    }
+
+    std::set<std::string> exiting;
+    for (const Site& exit : exits) {
+      const std::string process = process_of(exit.thread);
+      if (exit.op + 1 != threads[exit.thread]["ops"].size()) {
+        fail(exit.path, "exit is not the thread's last op");
+      }
+      if (threads_of[process].size() != 1) {
+        fail(exit.path, "exit in process '" + process + "', which has more than one thread");
+      }
+      exiting.insert(process);
+    }
+
+    // Parent links: no process forks itself or an ancestor of its own.
+    for (const auto& [child, site] : forks) {
+      std::string p = process_of(site.thread);
+      for (size_t steps = 0; steps <= forks.size(); ++steps) {
+        if (p == child) {
+          fail(site.path, "process '" + child + "' forked by itself or a descendant");
+          break;
+        }
+        auto it = forks.find(p);
+        if (it == forks.end()) break;
+        p = process_of(it->second.thread);
+      }
+    }
+    if (!problems.empty()) return;
+
+    // Forked processes whose fork surely ran before op `op` of thread `t`:
+    // those it forked itself earlier, and, if its process was forked, the
+    // fork of its process and all that ran before that.
+    std::function<std::set<std::string>(size_t, size_t)> known = [&](size_t t, size_t op) {
+      std::set<std::string> out;
+      auto parent = forks.find(process_of(t));
+      if (parent != forks.end()) {
+        out = known(parent->second.thread, parent->second.op);
+        out.insert(parent->first);
+      }
+      for (const auto& [child, site] : forks) {
+        if (site.thread == t && site.op < op) out.insert(child);
+      }
+      return out;
+    };
+    for (const Poke& poke : pokes) {
+      const std::string& target = poke.process;
+      const bool forked = forks.count(target) != 0;
+      if (!forked && threads_of.count(target) == 0) {
+        fail(poke.site.path + ".process", "process '" + target + "' does not exist");
+        continue;
+      }
+      if (target == process_of(poke.site.thread)) continue;
+      if (exiting.count(target) != 0) {
+        fail(poke.site.path + ".process", "process '" + target + "' may have exited");
+      } else if (forked && known(poke.site.thread, poke.site.op).count(target) == 0) {
+        fail(poke.site.path + ".process", "process '" + target + "' may not be forked yet");
+      }
+    }
   }
 };
 

@@ -1,7 +1,11 @@
 // A test-side checker of generated traces against the trace format
 // (spec vmsim-trace/1), written independently of the generator: allowed and
 // required keys per op, value forms, natural alignment, labels bound before
-// use in the same thread and unique, and schedules that name runnable threads.
+// use in the same thread and unique, files named by the ops that use them,
+// and schedules that name runnable threads. Forks, exits and pokes must be
+// valid in every run order: exit only ends a process's only thread, no
+// schedule step names a thread of a forked process, and a poke only names a
+// process that surely exists and has not exited when it runs.
 #pragma once
 
 #include <string>

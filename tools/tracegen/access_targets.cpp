@@ -14,7 +14,8 @@ uint64_t align_down(uint64_t x, uint64_t alignment) {
   return x & ~(alignment - 1);
 }
 
-// An offset in [0, len - size], aligned to `size`, biased towards both ends.
+}  // namespace
+
 uint64_t pick_offset(Prng& rng, uint64_t len, uint32_t size) {
   if (len < size) return 0;
   const uint64_t roll = rng.below(100);
@@ -26,6 +27,8 @@ uint64_t pick_offset(Prng& rng, uint64_t len, uint32_t size) {
   }
   return align_down(rng.below(len - size + 1), size);
 }
+
+namespace {
 
 Target absolute(uint64_t address, uint64_t room) {
   Target target;

@@ -23,6 +23,9 @@ struct Target {
 
 enum class AccessIntent { kRead, kWrite };
 
+// An offset in [0, len - size], aligned to `size`, biased towards both ends.
+uint64_t pick_offset(Prng& rng, uint64_t len, uint32_t size);
+
 // A target for one access of `size` bytes (naturally aligned), without
 // charging the memory budget.
 Target pick_location(GenContext& ctx, uint32_t size, AccessIntent intent);

@@ -12,6 +12,7 @@ void AddressShadow::split_at(uint64_t address) {
   if (left.start >= address || left.end <= address) return;
   Region right = left;
   right.start = address;
+  if (right.file >= 0) right.file_offset += address - left.start;
   left.end = address;
   regions_.emplace(address, right);
 }

@@ -18,7 +18,9 @@ struct Region {
   uint64_t end = 0;  // exclusive; start and end are page-aligned
   uint8_t prot = 0;  // ProtLetters
   bool shared = false;
-  bool heap = false;  // part of the brk heap
+  bool heap = false;         // part of the brk heap
+  int32_t file = -1;         // file mapping: index into the generator's file list
+  uint64_t file_offset = 0;  // file offset of `start`
 
   uint64_t size() const { return end - start; }
   bool readable() const { return prot != 0; }  // w and x imply r on x86-64

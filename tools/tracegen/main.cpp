@@ -28,6 +28,19 @@ outcome against its reference model. Threads are spread over processes
 (thread p1.t0 belongs to process p1) and CPUs; some traces add a schedule.
 The same arguments give the same bytes on every machine.
 
+--features adds the ops of the next milestone (anon, the above, is always
+on and alone is the default; "all" names every feature):
+  files  a "files" list (1-3 small files, filled or seeded); file mmaps,
+         shared and private, some with unaligned offsets or running past
+         the end of the file; pwrite; truncate; accesses to file pages,
+         the partial last page and pages past the end (bus) included
+  fork   child processes forked by a thread of their parent, a few
+         generations deep, with threads that run after the fork (no
+         schedule steps then); forks of processes no thread runs in
+  exec   exec with small segments; accesses to text, data, bss and stack
+  exit   exit as the last op of a process's only thread
+  poke   poke into this or another live process, mapped or not
+
 Numbers may be decimal or 0x hex; --memory also takes KiB/MiB/GiB.
 Exit status: 0 written, 1 output not writable, 2 bad arguments.)";
 
@@ -38,6 +51,7 @@ struct RandomArgs {
   std::string threads = "1";
   std::string cpus;
   std::string memory = "64MiB";
+  std::string features = "anon";
   std::string output;
 };
 
@@ -97,6 +111,14 @@ int run_random(const RandomArgs& args) {
                        "' (use e.g. 67108864, 0x4000000 or 64MiB)");
   }
   options.memory = *memory;
+  const std::optional<uint32_t> features = vmsim::tracegen::parse_features(args.features);
+  if (!features) {
+    return usage_error(
+        "--features: expected a comma-separated list of anon, files, fork, exec, "
+        "exit, poke or all, got '" +
+        args.features + "'");
+  }
+  options.features = *features;
   if (auto problem = vmsim::tracegen::check_options(options)) return usage_error(*problem);
   return write_output(vmsim::tracegen::make_random_trace(options), args.output);
 }
@@ -126,6 +148,11 @@ int main(int argc, char** argv) {
   random->add_option("--memory", args.memory, "machine memory, a multiple of 4096 in 1MiB..4GiB")
       ->capture_default_str()
       ->type_name("SIZE");
+  random
+      ->add_option("--features", args.features,
+                   "what the trace contains: anon,files,fork,exec,exit,poke or all")
+      ->capture_default_str()
+      ->type_name("LIST");
   random->add_option("-o,--output", args.output, "output file (default: standard output)")
       ->type_name("FILE");
   random->footer(kRandomFooter);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "access_targets.hpp"
+#include "op_helpers.hpp"
 
 namespace vmsim::tracegen {
 
@@ -14,6 +15,8 @@ constexpr uint64_t kSmallMapPages = 16;
 constexpr uint64_t kMaxTouchSteps = 256;
 constexpr uint64_t kMaxWillneedPages = 64;
 constexpr size_t kManyRegions = 96;  // above this, unmap whole regions more often
+
+}  // namespace
 
 uint8_t prot_bits(const std::string& letters) {
   uint8_t bits = 0;
@@ -72,6 +75,8 @@ uint64_t pick_small_len(Prng& rng) {
   return len;
 }
 
+namespace {
+
 uint64_t pick_large_len(Prng& rng) {
   static const std::vector<uint64_t> kRound = {64ull << 20, 128ull << 20, 256ull << 20,
                                                512ull << 20, 1ull << 30};
@@ -85,6 +90,8 @@ uint64_t near_gap_edge(Prng& rng, const Gap& gap) {
   const uint64_t page = rng.below(std::min<uint64_t>(pages, 64));
   return rng.chance(50) ? gap.start + page * kPageSize : gap.end - (page + 1) * kPageSize;
 }
+
+}  // namespace
 
 // A hint for a non-fixed mmap: just above the heap (so brk later runs into
 // it), in a hole, on an occupied address (ignored), anywhere, or below 0x10000
@@ -125,6 +132,8 @@ std::optional<uint64_t> pick_fixed_addr(GenContext& ctx, uint64_t len) {
   return addr;
 }
 
+namespace {
+
 // A fixed address that must be refused with einval: below 0x10000 or not
 // page-aligned.
 uint64_t pick_bad_fixed_addr(GenContext& ctx) {
@@ -135,9 +144,10 @@ uint64_t pick_bad_fixed_addr(GenContext& ctx) {
   return base + rng.between(1, kPageSize - 1);
 }
 
-// Moves the predicted break to `new_break` as brk/sbrk would.
+}  // namespace
+
 void apply_break(ProcessState& process, uint64_t new_break) {
-  if (new_break < kInitialBreak) return;  // einval
+  if (new_break < process.initial_brk) return;  // einval
   const uint64_t old_end = page_up(process.brk);
   const uint64_t new_end = page_up(new_break);
   if (new_end > old_end) {
@@ -154,13 +164,15 @@ void apply_break(ProcessState& process, uint64_t new_break) {
   process.brk = new_break;
 }
 
+namespace {
+
 // A new break: below the initial one, into the next mapping, up or down.
 uint64_t pick_break(GenContext& ctx) {
   Prng& rng = ctx.rng;
   const uint64_t current = ctx.process.brk;
   const uint64_t roll = rng.below(100);
   if (roll < 10) {
-    return kInitialBreak - rng.between(1, 64) * kPageSize + rng.below(kPageSize);
+    return ctx.process.initial_brk - rng.between(1, 64) * kPageSize + rng.below(kPageSize);
   }
   if (roll < 25) {
     const Region* next = ctx.process.shadow.next_at_or_after(page_up(current));
@@ -169,13 +181,17 @@ uint64_t pick_break(GenContext& ctx) {
     }
   }
   if (roll < 60) return current + rng.between(1, 16) * kPageSize - rng.below(kPageSize);
-  if (roll < 85) return rng.between(kInitialBreak, current);
+  if (roll < 85) return rng.between(ctx.process.initial_brk, current);
   return current + rng.between(16, 1024) * kPageSize;
 }
+
+}  // namespace
 
 Json yield_op() {
   return Json{{"op", "yield"}};
 }
+
+namespace {
 
 // Unmaps one whole region: keeps long traces from piling up mappings (and the
 // generator from slowing down with them).
@@ -331,7 +347,7 @@ Json generate_sbrk(GenContext& ctx) {
     incr = 0;
   } else if (rng.chance(10)) {
     // Below the initial break: einval.
-    incr = -static_cast<int64_t>(current - kInitialBreak) -
+    incr = -static_cast<int64_t>(current - ctx.process.initial_brk) -
            static_cast<int64_t>(rng.between(1, 16 * kPageSize));
   } else {
     const uint64_t target = pick_break(ctx);
@@ -430,26 +446,60 @@ Json generate_yield(GenContext&) {
 }
 
 const std::vector<OpGeneratorEntry>& op_generators() {
-  static const std::vector<OpGeneratorEntry> kTable = {
-      {"mmap", 11, generate_mmap},        {"munmap", 5, generate_munmap},
-      {"mprotect", 6, generate_mprotect}, {"madvise", 4, generate_madvise},
-      {"brk", 3, generate_brk},           {"sbrk", 3, generate_sbrk},
-      {"read", 26, generate_read},        {"write", 26, generate_write},
-      {"touch", 10, generate_touch},      {"yield", 4, generate_yield},
-  };
-  return kTable;
+  return op_generators(kFeatureAnon);
+}
+
+const std::vector<OpGeneratorEntry>& op_generators(uint32_t features) {
+  static const std::vector<std::vector<OpGeneratorEntry>> kTables = [] {
+    const std::vector<OpGeneratorEntry> anon = {
+        {"mmap", 11, generate_mmap},        {"munmap", 5, generate_munmap},
+        {"mprotect", 6, generate_mprotect}, {"madvise", 4, generate_madvise},
+        {"brk", 3, generate_brk},           {"sbrk", 3, generate_sbrk},
+        {"read", 26, generate_read},        {"write", 26, generate_write},
+        {"touch", 10, generate_touch},      {"yield", 4, generate_yield},
+    };
+    struct FeatureRows {
+      uint32_t feature;
+      std::vector<OpGeneratorEntry> rows;
+    };
+    const std::vector<FeatureRows> extra = {
+        {kFeatureFiles,
+         {{"mmap", 7, generate_file_mmap},
+          {"read", 12, generate_file_access},
+          {"pwrite", 3, generate_pwrite},
+          {"truncate", 3, generate_truncate}}},
+        {kFeatureFork, {{"fork", 2, generate_threadless_fork}}},
+        {kFeatureExec, {{"exec", 2, generate_exec}, {"read", 6, generate_image_access}}},
+        {kFeaturePoke, {{"poke", 6, generate_poke}}},
+    };
+    std::vector<std::vector<OpGeneratorEntry>> tables(kAllFeatures + 1);
+    for (uint32_t features = 0; features <= kAllFeatures; ++features) {
+      tables[features] = anon;
+      for (const FeatureRows& rows : extra) {
+        if (features & rows.feature) {
+          tables[features].insert(tables[features].end(), rows.rows.begin(), rows.rows.end());
+        }
+      }
+    }
+    return tables;
+  }();
+  return kTables[features & kAllFeatures];
 }
 
 Json generate_op(GenContext& ctx) {
+  if (ctx.trace.features != kFeatureAnon) {
+    if (std::optional<Json> op = generate_lifecycle_op(ctx)) return *op;
+  }
   const size_t mapped = ctx.process.shadow.count();
   if ((mapped == 0 && ctx.rng.chance(70)) || (mapped < 3 && ctx.rng.chance(25))) {
     return generate_mmap(ctx);
   }
   if (mapped > kManyRegions && ctx.rng.chance(30)) return unmap_whole_region(ctx);
+  const std::vector<OpGeneratorEntry>& table = op_generators(ctx.trace.features);
   uint64_t total = 0;
-  for (const OpGeneratorEntry& entry : op_generators()) total += entry.weight;
+  for (const OpGeneratorEntry& entry : table) total += entry.weight;
   uint64_t roll = ctx.rng.below(total);
-  for (const OpGeneratorEntry& entry : op_generators()) {
+  for (const OpGeneratorEntry& entry : table) {
     if (roll < entry.weight) return entry.generate(ctx);
     roll -= entry.weight;
   }

@@ -5,15 +5,39 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace vmsim::tracegen {
 
+// What a random trace may contain, as a bit set. `anon` (the ops of the first
+// milestone) is always generated; the others add the ops of the next one.
+enum Feature : uint32_t {
+  kFeatureAnon = 1u << 0,   // anonymous mmap, munmap, mprotect, madvise, brk, sbrk, accesses, yield
+  kFeatureFiles = 1u << 1,  // "files", file mmaps, pwrite, truncate, accesses to file pages
+  kFeatureFork = 1u << 2,   // fork, child processes with their own threads, forks of forks
+  kFeatureExec = 1u << 3,   // exec and accesses to the new image
+  kFeatureExit = 1u << 4,   // exit as the last op of a process's only thread
+  kFeaturePoke = 1u << 5,   // poke into this or another live process
+};
+inline constexpr uint32_t kAllFeatures =
+    kFeatureAnon | kFeatureFiles | kFeatureFork | kFeatureExec | kFeatureExit | kFeaturePoke;
+
+// "anon,files,fork": the names of `features` in the order above (anon always
+// first, as it is always on).
+std::string features_text(uint32_t features);
+// A comma-separated list of feature names ("anon", "files", "fork", "exec",
+// "exit", "poke", or "all"); anon is implied. nullopt if a name is unknown or
+// an item is empty.
+std::optional<uint32_t> parse_features(std::string_view list);
+
 struct RandomTraceOptions {
   uint64_t seed = 0;
-  uint64_t ops = 100;             // ops in all threads together; >= threads
-  uint32_t threads = 1;           // 1..64
-  uint32_t cpus = 0;              // 1..64; 0: as many as threads
-  uint64_t memory = 64ull << 20;  // machine memory in bytes, page multiple
+  uint64_t ops = 100;                // ops in all threads together; >= threads
+  uint32_t threads = 1;              // 1..64
+  uint32_t cpus = 0;                 // 1..64; 0: as many as threads
+  uint64_t memory = 64ull << 20;     // machine memory in bytes, page multiple
+  uint32_t features = kFeatureAnon;  // Feature bits; anon is implied. With anon
+                                     // alone the output is that of earlier versions.
 };
 
 inline constexpr uint32_t kMaxThreads = 64;
