@@ -50,6 +50,13 @@ class Platform {
   virtual void mutex_lock(Mutex& m) = 0;
   virtual void mutex_unlock(Mutex& m) = 0;
 
+  // The disk that holds the files, page by page. Bytes the disk never held
+  // (past what was written, or truncated away) read as zero.
+  virtual void disk_read(u32 file, u64 page, u8* buf4096) = 0;
+  virtual void disk_write(u32 file, u64 page, const u8* buf4096) = 0;
+  // Every byte at or past `size` of `file` becomes zero.
+  virtual void disk_truncate(u32 file, u64 size) = 0;
+
   // PML4 whose upper half (entries 256..511, the kernel half) every new
   // address space copies; 0 when the machine maps nothing there.
   virtual paddr_t kernel_root() = 0;

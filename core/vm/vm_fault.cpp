@@ -56,7 +56,11 @@ FaultResult fault_choose(FaultState& fs) {
     fs.map_page = fs.page;
     return FaultResult::kResolved;
   }
-  if (fs.access != Access::kWrite) {
+  // Shared memory never maps the zero page: a page created later (by a
+  // write through another mapping, or poke) must be the one every mapping
+  // sees, so the page is created now, as Linux does for shared memory.
+  const bool shared = fs.region->share == Share::kShared;
+  if (fs.access != Access::kWrite && (fs.page != nullptr || !shared)) {
     fs.attrs.writable = false;
     if (fs.page != nullptr) {
       fs.map_page = fs.page;

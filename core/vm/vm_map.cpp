@@ -268,6 +268,35 @@ Status vm_mprotect(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Prot prot) {
   }
 }
 
+namespace {
+
+// madvise(DONTNEED) of private pages [s, e) of `r`: they must read as the
+// mapping's origin again (zero). An object of its own can just drop them; an
+// object with a backing one would show the backing pages, so the range gets
+// a fresh object of its own instead.
+Status discard_private(Vm& vm, AddressSpace& as, Region*& r, vaddr_t s, vaddr_t e,
+                       TlbBatch& batch) {
+  if (r->object->backing == nullptr) {
+    vm_object_page_remove(vm, r->object, r->index_of(s), r->index_of(e), batch);
+    return Status::kOk;
+  }
+  if (r->start < s) {
+    if (clip(vm, as, r, s) != Status::kOk) return Status::kNoMem;
+    r = as.regions.next(r);
+  }
+  if (r->end > e && clip(vm, as, r, e) != Status::kOk) return Status::kNoMem;
+  VmObject* fresh = vm_object_allocate(vm, VmObject::Kind::kAnonymous, r->pages());
+  if (fresh == nullptr) return Status::kNoMem;
+  fresh->one_mapping = true;
+  vm_object_deallocate(vm, r->object, batch);
+  r->object = fresh;
+  r->offset = 0;
+  ++as.generation;
+  return Status::kOk;
+}
+
+}  // namespace
+
 Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice) {
   if (!page_aligned(addr)) return Status::kInval;
   if (len == 0) return Status::kOk;
@@ -288,9 +317,9 @@ Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice
     cursor = e;
     if (advice != Advice::kDontNeed) continue;
     unmap_pages(vm, as, s, e, batch);
-    // Private pages read as zero again; shared pages keep their content.
-    if (r->share == Share::kPrivate)
-      vm_object_page_remove(vm, r->object, r->index_of(s), r->index_of(e), batch);
+    // Shared pages keep their content; private ones show the origin again.
+    if (r->share == Share::kPrivate && discard_private(vm, as, r, s, e, batch) != Status::kOk)
+      return Status::kNoMem;
   }
   if (cursor < end) hole = true;
   return hole ? Status::kNoMem : Status::kOk;

@@ -3,6 +3,7 @@
 #include "lib/format.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm.hpp"
+#include "vm/vnode.hpp"
 
 namespace vm {
 namespace {
@@ -64,6 +65,24 @@ Page* vm_object_lookup(VmObject* object, u64 index) { return object->resident.fi
 Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner) {
   for (VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
     if (Page* p = o->resident.find(index)) {
+      *owner = o;
+      return p;
+    }
+  }
+  *owner = nullptr;
+  return nullptr;
+}
+
+Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner,
+                         PagerResult* result) {
+  *result = PagerResult::kOk;
+  for (VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
+    Page* p = o->resident.find(index);
+    if (p == nullptr && o->kind == VmObject::Kind::kVnode) {
+      *result = vnode_pager_getpage(vm, o, index, &p);
+      if (*result != PagerResult::kOk) break;
+    }
+    if (p != nullptr) {
       *owner = o;
       return p;
     }

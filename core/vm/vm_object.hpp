@@ -23,7 +23,10 @@ struct PageIndexKey {
 
 class VmObject {
  public:
-  enum class Kind : u8 { kAnonymous };
+  enum class Kind : u8 {
+    kAnonymous,  // pages start zero-filled
+    kVnode,      // a file's page cache; pages come from the disk (`vnode`)
+  };
 
   VmObject(Kind kind, u64 size_pages) : kind(kind), size_pages(size_pages) {}
 
@@ -41,6 +44,7 @@ class VmObject {
   bool one_mapping = false;
   // Pages [0, size_pages) exist; resident ones are in `resident`.
   u64 size_pages;
+  struct Vnode* vnode = nullptr;  // kVnode: the file
   // The object this one shadows, and which of its pages this one's page 0 is.
   VmObject* backing = nullptr;
   u64 backing_offset = 0;
@@ -78,6 +82,12 @@ Page* vm_object_lookup(VmObject* object, u64 index);
 // The page that `index` of `object` shows: its own, or through the chain.
 // Sets *owner to the object that holds it; nullptr when no object has one.
 Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner);
+// As vm_object_lookup_chain, but a vnode object on the chain pages the file
+// in. *result says why nothing came back: kOk with nullptr means zero
+// (anonymous memory never written), kPastEof that the file ends before it.
+enum class PagerResult : u8;
+Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner,
+                         PagerResult* result);
 // Makes a free frame `page` the resident page `index` of `object`.
 void vm_object_insert(VmObject* object, Page* page, u64 index);
 // Frees the resident pages with index in [start, end). They must be unmapped

@@ -15,6 +15,9 @@ namespace vmsim {
 namespace {
 
 constexpr uint64_t kPage = kModelPageSize;
+constexpr uint64_t kNoPage = std::numeric_limits<uint64_t>::max();
+constexpr uint64_t kMaxExecSegment = uint64_t{64} << 30;  // the loader's limits
+constexpr uint64_t kMaxFileSize = uint64_t{4} << 30;
 
 // Preconditions that the loader and the runner guarantee. Checked in every
 // build: a broken one would otherwise be memory corruption (an access crossing
@@ -52,8 +55,40 @@ ModelOutcome ok_value(uint64_t value) {
 
 Model::Model() = default;
 
+Model::Model(const Model& other) : processes_(other.processes_), files_(other.files_) {
+  // Member-wise copying shared the objects with `other`; give this model
+  // its own, one copy per object, so that what was shared stays shared.
+  std::map<const MemObject*, std::shared_ptr<MemObject>> copies;
+  auto own = [&copies](std::shared_ptr<MemObject>& obj) {
+    std::shared_ptr<MemObject>& copy = copies[obj.get()];
+    if (!copy) copy = std::make_shared<MemObject>(*obj);
+    obj = copy;
+  };
+  for (auto& [name, f] : files_) own(f.cache);
+  for (auto& [name, p] : processes_) {
+    for (auto& [start, m] : p.mappings) own(m.obj);
+  }
+}
+
+Model& Model::operator=(const Model& other) {
+  if (this != &other) *this = Model(other);
+  return *this;
+}
+
 void Model::create_process(const std::string& name) {
   require(processes_.emplace(name, Process{}).second, "create_process of an existing process");
+}
+
+void Model::create_file(const FileSpec& spec) {
+  require(spec.size <= kMaxFileSize, "file size within 4 GiB");
+  File f;
+  f.size = spec.size;
+  f.initial_end = spec.size;
+  f.seeded = spec.seeded;
+  f.fill = spec.fill;
+  f.seed = spec.seed;
+  f.cache = std::make_shared<MemObject>();
+  require(files_.emplace(spec.name, std::move(f)).second, "create_file of an existing file");
 }
 
 bool Model::has_process(const std::string& name) const {
@@ -62,6 +97,119 @@ bool Model::has_process(const std::string& name) const {
 
 Model::Process& Model::process(const std::string& name) {
   return processes_.at(name);
+}
+
+// ---------------------------------------------------------------------------
+// Memory objects
+
+bool Model::MemObject::is_filled(uint64_t k) const {
+  auto it = filled.upper_bound(k);
+  return it != filled.begin() && k < std::prev(it)->second;
+}
+
+uint64_t Model::MemObject::next_content(uint64_t k) const {
+  if (is_filled(k)) return k;
+  uint64_t next = kNoPage;
+  auto page = pages.lower_bound(k);
+  if (page != pages.end()) next = page->first;
+  auto range = filled.upper_bound(k);  // the first range starting above k
+  if (range != filled.end()) next = std::min(next, range->first);
+  return next;
+}
+
+void Model::MemObject::drop(uint64_t first, uint64_t last) {
+  if (first >= last) return;
+  pages.erase(pages.lower_bound(first), pages.lower_bound(last));
+  auto it = filled.upper_bound(first);
+  if (it != filled.begin()) --it;  // the range that may contain `first`
+  while (it != filled.end() && it->first < last) {
+    const uint64_t lo = it->first, hi = it->second;
+    if (hi <= first) {
+      ++it;
+      continue;
+    }
+    it = filled.erase(it);
+    if (lo < first) filled.emplace(lo, first);
+    if (hi > last) filled.emplace(last, hi);  // keyed `last`: the loop stops before it
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Content
+
+uint64_t Model::eof_pages(const File& f) {
+  return f.size / kPage + (f.size % kPage != 0 ? 1 : 0);
+}
+
+uint8_t Model::initial_byte(const File& f, uint64_t pos) {
+  if (!f.seeded) return f.fill;
+  return static_cast<uint8_t>(trace_mix(f.seed + pos / 8) >> (8 * (pos % 8)));
+}
+
+uint8_t Model::file_byte(const File& f, uint64_t k, uint64_t off) {
+  auto it = f.cache->pages.find(k);
+  if (it != f.cache->pages.end()) return it->second[off];
+  const uint64_t pos = k * kPage + off;
+  return pos < f.initial_end ? initial_byte(f, pos) : 0;
+}
+
+Model::Page Model::file_page(const File& f, uint64_t k) {
+  auto it = f.cache->pages.find(k);
+  if (it != f.cache->pages.end()) return it->second;
+  Page page;
+  for (uint64_t off = 0; off < kPage; ++off) page[off] = file_byte(f, k, off);
+  return page;
+}
+
+Model::Page Model::base_page(const Mapping& m, uint64_t k) const {
+  if (!m.file.empty()) return file_page(file(m.file), k);
+  Page page;
+  page.fill(m.obj->is_filled(k) ? m.obj->fill : 0);
+  return page;
+}
+
+uint8_t Model::load_byte(const Mapping& m, uint64_t k, uint64_t off) const {
+  auto it = m.obj->pages.find(k);
+  if (it != m.obj->pages.end()) return it->second[off];
+  if (!m.file.empty()) return file_byte(file(m.file), k, off);
+  return m.obj->is_filled(k) ? m.obj->fill : 0;
+}
+
+Model::Page Model::load_page(const Mapping& m, uint64_t k) const {
+  auto it = m.obj->pages.find(k);
+  if (it != m.obj->pages.end()) return it->second;
+  return base_page(m, k);
+}
+
+Model::Page& Model::store_page(const Mapping& m, uint64_t k) {
+  auto it = m.obj->pages.find(k);
+  if (it == m.obj->pages.end()) it = m.obj->pages.emplace(k, base_page(m, k)).first;
+  return it->second;
+}
+
+bool Model::past_eof(const Mapping& m, uint64_t k) const {
+  return !m.file.empty() && k >= eof_pages(file(m.file));
+}
+
+uint64_t Model::next_content(const Mapping& m, uint64_t k) const {
+  uint64_t next = m.obj->next_content(k);
+  if (!m.file.empty()) {
+    const File& f = file(m.file);
+    const bool initial_nonzero = f.seeded || f.fill != 0;
+    if (initial_nonzero && k * kPage < f.initial_end) return k;
+    auto it = f.cache->pages.lower_bound(k);
+    if (it != f.cache->pages.end()) next = std::min(next, it->first);
+  }
+  return next;
+}
+
+void Model::zero_cache_bytes(File& f, uint64_t from, uint64_t to) {
+  if (from >= to) return;
+  const uint64_t k = from / kPage;
+  assert(to <= (k + 1) * kPage);
+  auto it = f.cache->pages.find(k);
+  if (it == f.cache->pages.end()) return;  // not stored: its bytes here read zero already
+  std::fill(it->second.begin() + (from - k * kPage), it->second.begin() + (to - k * kPage), 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -113,15 +261,14 @@ void Model::unmap_range(Process& p, uint64_t start, uint64_t end) {
     if (!m.shared) {
       // A private object's pages are seen by this range only: drop them so
       // that memory does not grow with mmap/write/munmap cycles.
-      const uint64_t first = m.obj_page;
-      const uint64_t last = m.obj_page + (m.end - it->first) / kPage;
-      m.obj->pages.erase(m.obj->pages.lower_bound(first), m.obj->pages.lower_bound(last));
+      m.obj->drop(m.obj_page, m.obj_page + (m.end - it->first) / kPage);
     }
     it = p.mappings.erase(it);
   }
 }
 
-void Model::map_anon(Process& p, uint64_t start, uint64_t end, uint8_t prot, bool shared) {
+Model::Mapping& Model::map_anon(Process& p, uint64_t start, uint64_t end, uint8_t prot,
+                                bool shared) {
   assert(range_free(p, start, end));
   Mapping m;
   m.end = end;
@@ -129,7 +276,7 @@ void Model::map_anon(Process& p, uint64_t start, uint64_t end, uint8_t prot, boo
   m.shared = shared;
   m.obj = std::make_shared<MemObject>();
   m.obj_page = 0;
-  p.mappings.emplace(start, std::move(m));
+  return p.mappings.emplace(start, std::move(m)).first->second;
 }
 
 const Model::Mapping* Model::find_mapping(const Process& p, uint64_t addr, uint64_t* start) {
@@ -146,20 +293,39 @@ const Model::Mapping* Model::find_mapping(const Process& p, uint64_t addr, uint6
 
 ModelOutcome Model::mmap(const std::string& proc, std::optional<uint64_t> addr, uint64_t len,
                          uint8_t prot, bool shared, bool fixed, bool /*populate*/) {
-  Process& p = process(proc);
+  return do_mmap(process(proc), addr, len, prot, shared, fixed, nullptr, 0);
+}
+
+ModelOutcome Model::mmap_file(const std::string& proc, std::optional<uint64_t> addr,
+                              uint64_t len, uint8_t prot, bool shared, bool fixed,
+                              bool /*populate*/, const std::string& file_name, uint64_t offset) {
+  return do_mmap(process(proc), addr, len, prot, shared, fixed, &file_name, offset);
+}
+
+ModelOutcome Model::do_mmap(Process& p, std::optional<uint64_t> addr, uint64_t len, uint8_t prot,
+                            bool shared, bool fixed, const std::string* file_name,
+                            uint64_t offset) {
   require((prot & ~(kR | kW | kX)) == 0, "mmap prot is r/w/x bits");
+  const File* f = file_name != nullptr ? &file(*file_name) : nullptr;  // before any change
   if (len == 0) return status(vm::Status::kInval);
   // kUserTop is page-aligned, so this also rejects lengths whose rounding
   // would overflow.
   if (len > kUserTop) return status(vm::Status::kNoMem);
   const uint64_t rlen = round_page(len);
 
-  uint64_t start = 0;
   if (fixed) {
     if (!addr) return status(vm::Status::kInval);
     if (!aligned(*addr)) return status(vm::Status::kInval);
     if (*addr < kMinMapAddr) return status(vm::Status::kInval);
     if (*addr > kUserTop - rlen) return status(vm::Status::kNoMem);
+  }
+  if (f != nullptr) {
+    if (!aligned(offset)) return status(vm::Status::kInval);
+    if (offset > kMaxFileMapEnd - rlen) return status(vm::Status::kInval);  // rlen < 2^47
+  }
+
+  uint64_t start = 0;
+  if (fixed) {
     start = *addr;
     unmap_range(p, start, start + rlen);  // fixed replaces whatever was there
   } else {
@@ -174,7 +340,14 @@ ModelOutcome Model::mmap(const std::string& proc, std::optional<uint64_t> addr, 
     if (!chosen) return status(vm::Status::kNoMem);
     start = *chosen;
   }
-  map_anon(p, start, start + rlen, prot, shared);
+  Mapping& m = map_anon(p, start, start + rlen, prot, shared);
+  if (f != nullptr) {
+    m.file = *file_name;
+    m.obj_page = offset / kPage;
+    // Shared: the file's pages themselves. Private: the fresh object keeps
+    // the pages this mapping writes, over the file's.
+    if (shared) m.obj = f->cache;
+  }
   return ok_value(start);
 }
 
@@ -238,11 +411,10 @@ ModelOutcome Model::madvise(const std::string& proc, uint64_t addr, uint64_t len
     if (lo > cur) hole = true;
     cur = hi;
     if (advice == Advice::kDontneed && !m.shared) {
-      // Private anonymous pages read as zero again; shared pages keep
-      // their content (the object, not the mapping, owns it).
-      const uint64_t first = m.obj_page + (lo - m_start) / kPage;
-      const uint64_t last = m.obj_page + (hi - m_start) / kPage;
-      m.obj->pages.erase(m.obj->pages.lower_bound(first), m.obj->pages.lower_bound(last));
+      // Private anonymous pages read as zero again, private file pages as
+      // the file; shared pages keep their content (the object, not the
+      // mapping, owns it).
+      m.obj->drop(m.obj_page + (lo - m_start) / kPage, m.obj_page + (hi - m_start) / kPage);
     }
     // kWillneed: no visible effect.
   }
@@ -251,7 +423,7 @@ ModelOutcome Model::madvise(const std::string& proc, uint64_t addr, uint64_t len
 }
 
 ModelOutcome Model::set_break(Process& p, uint64_t new_brk) {
-  assert(new_brk >= kInitialBreak && new_brk <= kUserTop);
+  assert(new_brk >= p.start_brk && new_brk <= kUserTop);
   const uint64_t old_end = round_page(p.brk);
   const uint64_t new_end = round_page(new_brk);
   if (new_end > old_end) {
@@ -266,7 +438,7 @@ ModelOutcome Model::set_break(Process& p, uint64_t new_brk) {
 
 ModelOutcome Model::brk(const std::string& proc, uint64_t addr) {
   Process& p = process(proc);
-  if (addr < kInitialBreak) return status(vm::Status::kInval);
+  if (addr < p.start_brk) return status(vm::Status::kInval);
   if (addr > kUserTop) return status(vm::Status::kNoMem);
   ModelOutcome out = set_break(p, addr);
   if (out.status == vm::Status::kOk) out.value = p.brk;
@@ -286,11 +458,118 @@ ModelOutcome Model::sbrk(const std::string& proc, int64_t incr) {
     if (down > old_brk) return status(vm::Status::kInval);
     new_brk = old_brk - down;
   }
-  if (new_brk < kInitialBreak) return status(vm::Status::kInval);
+  if (new_brk < p.start_brk) return status(vm::Status::kInval);
   if (new_brk > kUserTop) return status(vm::Status::kNoMem);
   ModelOutcome out = set_break(p, new_brk);
   if (out.status == vm::Status::kOk) out.value = old_brk;
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// Files
+
+void Model::resize_file(const std::string& name, File& f, uint64_t size) {
+  // Bytes past the old EOF inside its last page were never part of the file.
+  zero_cache_bytes(f, f.size, round_page(f.size));
+  if (size < f.size) {
+    // Pages wholly past the new EOF are gone, from the file and from every
+    // private mapping of it (Linux zaps even private copies there), so
+    // growing later shows zeros; the new last page is zero past the new EOF.
+    const uint64_t keep = size / kPage + (size % kPage != 0 ? 1 : 0);
+    f.cache->pages.erase(f.cache->pages.lower_bound(keep), f.cache->pages.end());
+    zero_cache_bytes(f, size, round_page(size));
+    f.initial_end = std::min(f.initial_end, size);
+    for (auto& [proc_name, p] : processes_) {
+      for (auto& [start, m] : p.mappings) {
+        if (!m.shared && m.file == name) m.obj->drop(keep, kNoPage);
+      }
+    }
+  }
+  f.size = size;
+}
+
+ModelOutcome Model::pwrite(const std::string& name, uint64_t offset, uint8_t value, uint64_t len) {
+  File& f = files_.at(name);
+  if (len == 0) return status(vm::Status::kOk);
+  require(len <= std::numeric_limits<uint64_t>::max() - offset, "pwrite offset + len fits");
+  const uint64_t end = offset + len;
+  require(end <= kMaxFileSize, "pwrite ends within 4 GiB");
+  if (end > f.size) resize_file(name, f, end);
+  for (uint64_t pos = offset; pos < end;) {
+    const uint64_t k = pos / kPage;
+    const uint64_t off = pos % kPage;
+    const uint64_t n = std::min(kPage - off, end - pos);
+    auto it = f.cache->pages.find(k);
+    if (it == f.cache->pages.end()) it = f.cache->pages.emplace(k, file_page(f, k)).first;
+    std::fill(it->second.begin() + off, it->second.begin() + off + n, value);
+    pos += n;
+  }
+  return status(vm::Status::kOk);
+}
+
+ModelOutcome Model::truncate(const std::string& name, uint64_t size) {
+  File& f = files_.at(name);
+  require(size <= kMaxFileSize, "truncate size within 4 GiB");
+  if (size != f.size) resize_file(name, f, size);  // the same size: nothing changes
+  return status(vm::Status::kOk);
+}
+
+// ---------------------------------------------------------------------------
+// Processes
+
+ModelOutcome Model::fork(const std::string& parent, const std::string& child) {
+  require(!has_process(child), "fork to an existing process");
+  Process copy = process(parent);  // shares every object, for now
+  // Private objects get a copy each (split pieces of one mapping keep
+  // sharing their one copy); shared objects stay shared.
+  std::map<const MemObject*, std::shared_ptr<MemObject>> copies;
+  for (auto& [start, m] : copy.mappings) {
+    if (m.shared) continue;
+    std::shared_ptr<MemObject>& obj = copies[m.obj.get()];
+    if (!obj) obj = std::make_shared<MemObject>(*m.obj);
+    m.obj = obj;
+  }
+  processes_.emplace(child, std::move(copy));
+  return status(vm::Status::kOk);
+}
+
+ModelOutcome Model::exec(const std::string& proc, uint64_t text, uint64_t data, uint64_t bss,
+                         uint64_t stack) {
+  Process& p = process(proc);
+  require(text <= kMaxExecSegment && data <= kMaxExecSegment && bss <= kMaxExecSegment &&
+              stack <= kMaxExecSegment,
+          "exec segments are at most 64 GiB");
+  unmap_range(p, 0, kUserTop);
+  uint64_t at = kExecText;
+  auto segment = [&](uint64_t size, uint8_t prot, uint8_t fill) {
+    const uint64_t len = round_page(size);
+    if (len == 0) return;  // absent
+    Mapping& m = map_anon(p, at, at + len, prot, /*shared=*/false);
+    if (fill != 0) {
+      m.obj->fill = fill;
+      m.obj->filled.emplace(0, len / kPage);
+    }
+    at += len;
+  };
+  segment(text, kR | kX, kExecTextByte);
+  segment(data, kR | kW, kExecDataByte);
+  segment(bss, kR | kW, 0);
+  p.start_brk = at;
+  p.brk = at;
+  const uint64_t stack_len = round_page(stack);
+  if (stack_len != 0) map_anon(p, kUserTop - stack_len, kUserTop, kR | kW, /*shared=*/false);
+  return status(vm::Status::kOk);
+}
+
+ModelOutcome Model::exec_fails_out_of_memory(const std::string& proc) {
+  process(proc);  // must exist, like every op's process
+  return status(vm::Status::kNoMem);
+}
+
+ModelOutcome Model::exit(const std::string& proc) {
+  process(proc);
+  processes_.erase(proc);
+  return status(vm::Status::kOk);
 }
 
 // ---------------------------------------------------------------------------
@@ -309,17 +588,19 @@ bool Model::access(Process& p, uint64_t addr, uint32_t size, bool write, uint64_
     out->fault_addr = addr;
     return false;
   }
-  const uint64_t page = m->obj_page + (addr - m_start) / kPage;
+  const uint64_t k = m->obj_page + (addr - m_start) / kPage;
+  if (past_eof(*m, k)) {  // after the protection check, as on Linux
+    out->signal = vm::Signal::kBus;
+    out->fault_addr = addr;
+    return false;
+  }
   const uint64_t offset = addr % kPage;
   if (write) {
-    Page& bytes = m->obj->pages[page];  // a new page starts all zero
+    Page& bytes = store_page(*m, k);
     for (uint32_t i = 0; i < size; ++i) bytes[offset + i] = uint8_t(*value >> (8 * i));
   } else {
     *value = 0;
-    auto it = m->obj->pages.find(page);
-    if (it != m->obj->pages.end()) {
-      for (uint32_t i = 0; i < size; ++i) *value |= uint64_t{it->second[offset + i]} << (8 * i);
-    }
+    for (uint32_t i = 0; i < size; ++i) *value |= uint64_t{load_byte(*m, k, offset + i)} << (8 * i);
   }
   return true;
 }
@@ -360,6 +641,24 @@ ModelOutcome Model::touch(const std::string& proc, uint64_t addr, uint64_t len, 
   return out;
 }
 
+ModelOutcome Model::poke(const std::string& target_proc, uint64_t addr, uint32_t size,
+                         uint64_t value) {
+  require((size == 1 || size == 2 || size == 4 || size == 8) && addr % size == 0,
+          "a poke is 1, 2, 4 or 8 bytes, naturally aligned");
+  Process& p = process(target_proc);
+  uint64_t m_start = 0;
+  const Mapping* m = addr < kUserTop ? find_mapping(p, addr, &m_start) : nullptr;
+  if (m == nullptr) return status(vm::Status::kFault);
+  // The kernel writes a private mapping whatever its protection (into the
+  // process's own copy), a shared one only if it is writable.
+  if (m->shared && (m->prot & kW) == 0) return status(vm::Status::kFault);
+  const uint64_t k = m->obj_page + (addr - m_start) / kPage;
+  if (past_eof(*m, k)) return status(vm::Status::kFault);
+  Page& bytes = store_page(*m, k);
+  for (uint32_t i = 0; i < size; ++i) bytes[addr % kPage + i] = uint8_t(value >> (8 * i));
+  return status(vm::Status::kOk);
+}
+
 // ---------------------------------------------------------------------------
 // Digest
 
@@ -369,17 +668,38 @@ std::string Model::digest() const {
     w.begin_process(name.c_str());
     for (const auto& [start, m] : p.mappings) {
       // Reported as stored; the writer merges adjacent equal mappings into runs.
+      const bool is_file = !m.file.empty();
       w.mapping(vm::DigestMapping{start, m.end, static_cast<vm::Prot>(m.prot),
-                                  m.shared ? vm::Share::kShared : vm::Share::kPrivate, nullptr, 0});
+                                  m.shared ? vm::Share::kShared : vm::Share::kPrivate,
+                                  is_file ? m.file.c_str() : nullptr,
+                                  is_file ? m.obj_page * kPage : 0});
     }
     w.end_mappings();
     for (const auto& [start, m] : p.mappings) {
       const uint64_t first = m.obj_page;
-      const uint64_t last = m.obj_page + (m.end - start) / kPage;
-      for (auto it = m.obj->pages.lower_bound(first); it != m.obj->pages.end() && it->first < last;
-           ++it) {
-        w.page(start + (it->first - first) * kPage, it->second.data());  // skips zero pages
+      uint64_t last = m.obj_page + (m.end - start) / kPage;
+      if (!m.file.empty()) last = std::min(last, eof_pages(file(m.file)));  // none past EOF
+      for (uint64_t k = next_content(m, first); k < last; k = next_content(m, k + 1)) {
+        const Page bytes = load_page(m, k);
+        w.page(start + (k - first) * kPage, bytes.data());  // skips zero pages
       }
+    }
+  }
+  for (const auto& [name, f] : files_) {
+    w.file(name.c_str(), f.size);
+    const bool initial_nonzero = f.seeded || f.fill != 0;
+    const uint64_t pages = eof_pages(f);
+    for (uint64_t k = 0; k < pages; ++k) {
+      if (!(initial_nonzero && k * kPage < f.initial_end)) {
+        auto it = f.cache->pages.lower_bound(k);  // skip to the next stored page
+        if (it == f.cache->pages.end() || it->first >= pages) break;
+        k = it->first;
+      }
+      Page bytes = file_page(f, k);
+      if (f.size - k * kPage < kPage) {  // the last, partial page: zero past EOF
+        std::fill(bytes.begin() + (f.size - k * kPage), bytes.end(), 0);
+      }
+      w.file_page(k * kPage, bytes.data());  // skips zero pages
     }
   }
   char hex[65];

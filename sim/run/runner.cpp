@@ -46,7 +46,8 @@ class TraceRun {
       : trace_(trace),
         options_(options),
         machine_(trace.machine.memory, trace.machine.cpus),
-        platform_(machine_),
+        disk_(trace.files),
+        platform_(machine_, disk_),
         kernel_(std::make_unique<vm::Kernel>(platform_)) {}
 
   RunReport run();
@@ -72,6 +73,7 @@ class TraceRun {
   const Trace& trace_;
   const RunOptions options_;
   Machine machine_;
+  SimDisk disk_;
   SimPlatform platform_;
   std::unique_ptr<vm::Kernel> kernel_;
   Model model_;

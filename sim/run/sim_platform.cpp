@@ -8,7 +8,8 @@
 
 namespace vmsim {
 
-SimPlatform::SimPlatform(Machine& machine) : Platform(machine.phys_base()), machine_(machine) {}
+SimPlatform::SimPlatform(Machine& machine, SimDisk& disk)
+    : Platform(machine.phys_base()), machine_(machine), disk_(disk) {}
 
 void SimPlatform::tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t, vm::vaddr_t va) {
   for (unsigned cpu = 0; cpu < machine_.cpus(); ++cpu) {

@@ -9,12 +9,13 @@
 
 #include "machine/machine.hpp"
 #include "platform.hpp"
+#include "run/sim_disk.hpp"
 
 namespace vmsim {
 
 class SimPlatform final : public vm::Platform {
  public:
-  explicit SimPlatform(Machine& machine);
+  SimPlatform(Machine& machine, SimDisk& disk);
 
   void tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t root, vm::vaddr_t va) override;
   void tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t root) override;
@@ -23,6 +24,11 @@ class SimPlatform final : public vm::Platform {
   void mutex_lock(vm::Mutex& m) override;
   void mutex_unlock(vm::Mutex& m) override;
   vm::paddr_t kernel_root() override;
+  void disk_read(vm::u32 file, vm::u64 page, vm::u8* buf) override { disk_.read(file, page, buf); }
+  void disk_write(vm::u32 file, vm::u64 page, const vm::u8* buf) override {
+    disk_.write(file, page, buf);
+  }
+  void disk_truncate(vm::u32 file, vm::u64 size) override { disk_.truncate(file, size); }
   void log(const char* message) override;
   [[noreturn]] void panic(const char* message) override;
 
@@ -43,6 +49,7 @@ class SimPlatform final : public vm::Platform {
 
  private:
   Machine& machine_;
+  SimDisk& disk_;
   unsigned cpu_ = 0;
   uint32_t thread_ = 0;
   std::jmp_buf* panic_target_ = nullptr;

@@ -21,6 +21,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <cstring>
+#include <array>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -119,6 +122,31 @@ class FakePlatform : private RamBuffer, public vm::Platform {
   vm::paddr_t kernel_root() override { return 0; }
   void log(const char* message) override { logs.emplace_back(message); }
 
+  // A disk of pages that reads zero wherever nothing was written.
+  void disk_read(vm::u32 file, vm::u64 page, vm::u8* buf) override {
+    auto it = disk.find({file, page});
+    if (it == disk.end()) {
+      std::memset(buf, 0, 4096);
+    } else {
+      std::memcpy(buf, it->second.data(), 4096);
+    }
+  }
+  void disk_write(vm::u32 file, vm::u64 page, const vm::u8* buf) override {
+    std::memcpy(disk[{file, page}].data(), buf, 4096);
+  }
+  void disk_truncate(vm::u32 file, vm::u64 size) override {
+    for (auto it = disk.begin(); it != disk.end();) {
+      const vm::u64 start = it->first.second * 4096;
+      if (it->first.first == file && start >= size) {
+        it = disk.erase(it);
+        continue;
+      }
+      if (it->first.first == file && start + 4096 > size)
+        std::memset(it->second.data() + (size - start), 0, start + 4096 - size);
+      ++it;
+    }
+  }
+
   [[noreturn]] void panic(const char* message) override {
     PanicTarget& t = panic_target();
     t.message = message;
@@ -132,6 +160,7 @@ class FakePlatform : private RamBuffer, public vm::Platform {
   std::function<void(const TlbCall&)> on_tlb;  // called after each TLB call is recorded
   std::vector<vm::YieldPoint> yields;
   std::vector<std::string> logs;
+  std::map<std::pair<vm::u32, vm::u64>, std::array<vm::u8, 4096>> disk;
 };
 
 }  // namespace vmtest

@@ -1,7 +1,8 @@
 // The property test: seeded random traces replayed through the whole
 // simulator (core over the emulated MMU, audit after every op) must agree with
-// the reference model on every outcome and on the final digest. 1,000 traces
-// in shards of 125 seeds, so CTest can run shards in parallel.
+// the reference model on every outcome and on the final digest: 1,000 traces
+// of anonymous memory, and 500 that also fork, exec, exit and poke, in shards
+// of 125 seeds, so CTest can run shards in parallel.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -17,6 +18,10 @@ namespace {
 
 constexpr uint64_t kSeedsPerShard = 125;
 constexpr int kShards = 8;
+constexpr int kProcessShards = 4;
+constexpr uint32_t kProcessFeatures = tracegen::kFeatureAnon | tracegen::kFeatureFork |
+                                      tracegen::kFeatureExec | tracegen::kFeatureExit |
+                                      tracegen::kFeaturePoke;
 
 // Varied shapes: 1–4 threads on 1–3 CPUs, 60–300 ops.
 tracegen::RandomTraceOptions options_for(uint64_t seed) {
@@ -29,12 +34,11 @@ tracegen::RandomTraceOptions options_for(uint64_t seed) {
   return o;
 }
 
-class PropertyTest : public ::testing::TestWithParam<int> {};
-
-TEST_P(PropertyTest, RandomTracesAgreeWithTheModel) {
-  const uint64_t first = 1 + static_cast<uint64_t>(GetParam()) * kSeedsPerShard;
+// Replays seeds [first, first + kSeedsPerShard) with `features`.
+void replay_shard(uint64_t first, uint32_t features) {
   for (uint64_t seed = first; seed < first + kSeedsPerShard; ++seed) {
-    const tracegen::RandomTraceOptions o = options_for(seed);
+    tracegen::RandomTraceOptions o = options_for(seed);
+    o.features = features;
     const std::string text = tracegen::make_random_trace(o);
     const std::string name = "seed-" + std::to_string(seed);
     auto loaded = load_trace_text(text, name);
@@ -48,11 +52,26 @@ TEST_P(PropertyTest, RandomTracesAgreeWithTheModel) {
     const RunReport& r = std::get<RunReport>(result);
     ASSERT_TRUE(r.pass() && r.digest.has_value())
         << report_text(r) << "(reproduce: tracegen random --seed " << seed << " --ops " << o.ops
-        << " --threads " << o.threads << " --cpus " << o.cpus << " | vmsim replay /dev/stdin)";
+        << " --threads " << o.threads << " --cpus " << o.cpus << " --features "
+        << tracegen::features_text(features) << " | vmsim replay /dev/stdin)";
   }
 }
 
+class PropertyTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(PropertyTest, RandomTracesAgreeWithTheModel) {
+  replay_shard(1 + static_cast<uint64_t>(GetParam()) * kSeedsPerShard, tracegen::kFeatureAnon);
+}
+
 INSTANTIATE_TEST_SUITE_P(Seeds, PropertyTest, ::testing::Range(0, kShards));
+
+class ProcessPropertyTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(ProcessPropertyTest, ForkExecExitPokeAgreeWithTheModel) {
+  replay_shard(100001 + static_cast<uint64_t>(GetParam()) * kSeedsPerShard, kProcessFeatures);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, ProcessPropertyTest, ::testing::Range(0, kProcessShards));
 
 // The same trace and schedule give the same output byte for byte.
 TEST(PropertyDeterminism, SameTraceSameReport) {

@@ -1,0 +1,37 @@
+// A file: a name, a size, its place on the disk, and the memory object whose
+// resident pages are its page cache (a vnode object). The vnode pager fills
+// that object from the disk through the platform.
+#pragma once
+
+#include "lib/list.hpp"
+#include "lib/types.hpp"
+
+namespace vm {
+
+class Vm;
+class VmObject;
+struct Page;
+
+struct Vnode {
+  static constexpr size_t kMaxName = 64;
+
+  char name[kMaxName + 1] = {};
+  u32 disk_id = 0;
+  // Invariant: page-cache pages all have index < pages(); bytes at or past
+  // `size` in the last page are zero except where a mapping wrote them.
+  u64 size = 0;
+  VmObject* object = nullptr;  // holds one reference for the file itself
+  ListNode link;               // in Kernel::files, ascending by name
+
+  u64 pages() const { return page_round(size) >> kPageShift; }
+};
+
+enum class PagerResult : u8 { kOk, kNoMem, kPastEof };
+
+// Brings page `index` of the vnode object in from the disk (zero past EOF
+// inside the last page). The page is busy while the read is in flight, at the
+// yield point fault.pager_io; if the file shrank meanwhile the page is
+// dropped again and kPastEof returned.
+PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out);
+
+}  // namespace vm

@@ -1,0 +1,46 @@
+#include "run/sim_disk.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vmsim {
+
+SimDisk::SimDisk(const std::vector<FileSpec>& files) {
+  for (const FileSpec& f : files) disks_.push_back(Disk{&f, f.size, {}});
+}
+
+uint8_t SimDisk::generated_byte(const Disk& d, uint64_t offset) const {
+  if (offset >= d.generated) return 0;
+  if (!d.spec->seeded) return d.spec->fill;
+  return static_cast<uint8_t>(trace_mix(d.spec->seed + offset / 8) >> (8 * (offset % 8)));
+}
+
+void SimDisk::read(uint32_t file, uint64_t page, uint8_t* buf) const {
+  const Disk& d = disks_.at(file);
+  auto it = d.written.find(page);
+  if (it != d.written.end()) {
+    std::memcpy(buf, it->second.data(), 4096);
+    return;
+  }
+  for (uint64_t i = 0; i < 4096; ++i) buf[i] = generated_byte(d, page * 4096 + i);
+}
+
+void SimDisk::write(uint32_t file, uint64_t page, const uint8_t* buf) {
+  std::memcpy(disks_.at(file).written[page].data(), buf, 4096);
+}
+
+void SimDisk::truncate(uint32_t file, uint64_t size) {
+  Disk& d = disks_.at(file);
+  d.generated = std::min(d.generated, size);
+  for (auto it = d.written.lower_bound(size / 4096); it != d.written.end();) {
+    const uint64_t start = it->first * 4096;
+    if (start >= size) {
+      it = d.written.erase(it);
+      continue;
+    }
+    std::memset(it->second.data() + (size - start), 0, 4096 - (size - start));
+    ++it;
+  }
+}
+
+}  // namespace vmsim
