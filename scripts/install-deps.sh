@@ -53,6 +53,9 @@ if ! unicorn_ok; then
   chmod 755 "$state"
   trap 'rm -rf "$state"' EXIT
   mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/debs"
+  # apt-get download fetches as the unprivileged _apt user into the current
+  # directory; without this it falls back to root with a warning.
+  chown _apt "$state/debs" 2>/dev/null || true
   echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" \
     >"$state/sources.list"
   apt_private=(-o Dir::Etc::SourceList="$state/sources.list" -o Dir::Etc::SourceParts=/dev/null
