@@ -41,6 +41,7 @@ bool check_allocators(Kernel& k, AuditMessage& why) {
   if (broken == nullptr) broken = k.vm.regions.check();
   if (broken == nullptr) broken = k.vm.spaces.check();
   if (broken == nullptr) broken = k.process_slab.check();
+  if (broken == nullptr) broken = k.vnode_slab.check();
   return broken == nullptr || fail(why, broken);
 }
 
@@ -61,7 +62,8 @@ bool check_objects(Kernel& k, AuditMessage& why) {
     o->audit_refs = 0;
     o->audit_shadows = 0;
   }
-  // Shadows reference their backing objects.
+  // A file holds a reference on its vnode object; shadows on their backing.
+  for (Vnode* f = k.files.front(); f != nullptr; f = k.files.next(f)) ++f->object->audit_refs;
   for (VmObject* o = k.vm.all_objects.front(); o != nullptr; o = k.vm.all_objects.next(o)) {
     if (o->backing != nullptr) {
       ++o->backing->audit_refs;

@@ -1,6 +1,8 @@
 #include "sys/kernel.hpp"
 
 #include "lib/mem.hpp"
+#include "vm/tlb_batch.hpp"
+#include "vm/vm_object.hpp"
 
 namespace vm {
 
@@ -8,6 +10,7 @@ Status Kernel::boot(u64 ram_bytes, u64 reserved_frames) {
   Status s = vm.boot(ram_bytes, reserved_frames);
   if (s != Status::kOk) return s;
   process_slab.init("process", vm.pages, vm.platform);
+  vnode_slab.init("vnode", vm.pages, vm.platform);
   return Status::kOk;
 }
 
@@ -46,6 +49,13 @@ void Kernel::destroy_process(Process* p) {
 
 void Kernel::destroy_all() {
   while (Process* p = processes.front()) destroy_process(p);
+  while (Vnode* f = files.front()) {
+    files.remove(f);
+    TlbBatch batch(vm.platform, vm.pages);
+    vm_object_deallocate(vm, f->object, batch);
+    batch.flush();
+    vnode_slab.destroy(f);
+  }
 }
 
 }  // namespace vm

@@ -8,6 +8,7 @@
 #include "vm/slab.hpp"
 #include "vm/vm.hpp"
 #include "vm/vm_map.hpp"
+#include "vm/vnode.hpp"
 
 namespace vm {
 
@@ -50,13 +51,28 @@ class Kernel {
   // `poke`): private mappings are written whatever their protection, into a
   // private copy; shared ones only when writable. kFault when refused.
   Status poke(Process* p, vaddr_t addr, u32 size, u64 value);
-  // Destroys every process (the end of a run, before the leak check).
+  // Destroys every process, then every file (the end of a run, before the
+  // leak check).
   void destroy_all();
+
+  // Files. `disk_id` names the file on the platform's disk; names are unique.
+  Vnode* create_file(const char* name, u64 size, u32 disk_id);
+  Vnode* find_file(const char* name);
+  // Writes `len` bytes of `value` at `offset` through the page cache; the
+  // file grows to cover them (spec §3 `pwrite`).
+  Status pwrite(Vnode* file, u64 offset, u8 value, u64 len);
+  // Resizes the file and its object (vm_object_resize): pages wholly past the
+  // new end leave every mapping and the page cache; bytes past the new end
+  // in its last page become zero (spec §3 `truncate`).
+  Status truncate(Vnode* file, u64 size);
 
   Vm vm;
   TypedSlab<Process> process_slab;
   // Invariant: every live process, ascending by name (bytewise).
   List<Process, &Process::link> processes;
+  TypedSlab<Vnode> vnode_slab;
+  // Invariant: every file, ascending by name (bytewise).
+  List<Vnode, &Vnode::link> files;
 };
 
 }  // namespace vm

@@ -6,6 +6,7 @@
 #include "sys/kernel.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm_object.hpp"
+#include "vm/vnode.hpp"
 
 namespace vm {
 namespace {
@@ -22,7 +23,9 @@ Page* private_page(Vm& vm, AddressSpace& as, const Region& r, vaddr_t va) {
   const u64 index = r.index_of(va);
   if (Page* own = vm_object_lookup(r.object, index)) return own;
   VmObject* owner = nullptr;
-  Page* shown = vm_object_lookup_chain(r.object, index, &owner);
+  PagerResult pager = PagerResult::kOk;
+  Page* shown = vm_object_get_page(vm, r.object, index, &owner, &pager, nullptr);
+  if (pager != PagerResult::kOk) return nullptr;
   Page* copy = vm.pages.alloc();
   if (copy == nullptr) return nullptr;
   if (shown != nullptr) {
@@ -39,6 +42,11 @@ Page* private_page(Vm& vm, AddressSpace& as, const Region& r, vaddr_t va) {
 Page* shared_page(Vm& vm, const Region& r, vaddr_t va) {
   const u64 index = r.index_of(va);
   if (Page* own = vm_object_lookup(r.object, index)) return own;
+  if (r.object->kind == VmObject::Kind::kVnode) {
+    VmObject* owner = nullptr;
+    PagerResult pager = PagerResult::kOk;
+    return vm_object_get_page(vm, r.object, index, &owner, &pager, nullptr);
+  }
   Page* page = vm.pages.alloc_zeroed();
   if (page != nullptr) vm_object_insert(r.object, page, index);
   return page;
@@ -53,6 +61,7 @@ Status Kernel::poke(Process* p, vaddr_t addr, u32 size, u64 value) {
   const Region* r = vm_map_lookup(as, addr);
   if (r == nullptr) return Status::kFault;
   const vaddr_t va = page_trunc(addr);
+  if (r->file != nullptr && r->file_page_of(va) >= r->file->pages()) return Status::kFault;
   Page* page = nullptr;
   if (r->share == Share::kShared) {
     if (!(r->prot & kProtWrite)) return Status::kFault;

@@ -1,7 +1,9 @@
 #include "sys/state_digest.hpp"
 
 #include "lib/digest_writer.hpp"
+#include "lib/mem.hpp"
 #include "vm/vm_object.hpp"
+#include "vm/vnode.hpp"
 
 namespace vm {
 namespace {
@@ -19,25 +21,68 @@ u64 next_candidate(const VmObject* object, u64 from, u64 end) {
   return best;
 }
 
-void digest_region_pages(Kernel& kernel, const Region& r, DigestWriter& w) {
+// The bytes a file page holds without paging it in: the page cache, or the
+// disk. `scratch` receives disk reads.
+const u8* file_page_bytes(Kernel& k, Vnode& f, u64 index, u8* scratch) {
+  if (Page* p = vm_object_lookup(f.object, index)) return k.vm.pages.data(p);
+  k.vm.platform.disk_read(f.disk_id, index, scratch);
+  return scratch;
+}
+
+void digest_anonymous_pages(Kernel& k, const Region& r, DigestWriter& w) {
   const u64 end = r.offset + r.pages();
   for (u64 i = next_candidate(r.object, r.offset, end); i < end;
        i = next_candidate(r.object, i + 1, end)) {
     VmObject* owner = nullptr;
     Page* page = vm_object_lookup_chain(r.object, i, &owner);
-    if (page != nullptr) w.page(r.start + ((i - r.offset) << kPageShift), kernel.vm.pages.data(page));
+    if (page != nullptr) w.page(r.start + ((i - r.offset) << kPageShift), k.vm.pages.data(page));
   }
 }
 
-void digest_process(Kernel& kernel, Process& p, DigestWriter& w) {
+// Every page of a file mapping below the file's end can hold data (the file
+// content), resident or not; pages wholly past the end are left out (§7).
+void digest_file_pages(Kernel& k, const Region& r, DigestWriter& w) {
+  u8 scratch[kPageSize];
+  Vnode& f = *r.file;
+  for (vaddr_t va = r.start; va < r.end && r.file_page_of(va) < f.pages(); va += kPageSize) {
+    VmObject* owner = nullptr;
+    Page* page = vm_object_lookup_chain(r.object, r.index_of(va), &owner);
+    w.page(va, page != nullptr ? k.vm.pages.data(page)
+                               : file_page_bytes(k, f, r.file_page_of(va), scratch));
+  }
+}
+
+void digest_process(Kernel& k, Process& p, DigestWriter& w) {
   AddressSpace& as = *p.as;
   w.begin_process(p.name);
-  for (Region* r = as.regions.first(); r != nullptr; r = as.regions.next(r))
-    w.mapping(DigestMapping{r->start, r->end, r->prot, r->share, nullptr, 0});
+  for (Region* r = as.regions.first(); r != nullptr; r = as.regions.next(r)) {
+    const char* file = r->file != nullptr ? r->file->name : nullptr;
+    w.mapping(DigestMapping{r->start, r->end, r->prot, r->share, file, r->file_page << kPageShift});
+  }
   w.end_mappings();
   // Pages no object on the chain holds are zero, and zero pages are not listed.
-  for (Region* r = as.regions.first(); r != nullptr; r = as.regions.next(r))
-    digest_region_pages(kernel, *r, w);
+  for (Region* r = as.regions.first(); r != nullptr; r = as.regions.next(r)) {
+    if (r->file != nullptr) {
+      digest_file_pages(k, *r, w);
+    } else {
+      digest_anonymous_pages(k, *r, w);
+    }
+  }
+}
+
+// A file's own bytes: the page cache or the disk, zero past its end (bytes a
+// mapping wrote there are not part of the file).
+void digest_file(Kernel& k, Vnode& f, DigestWriter& w) {
+  u8 scratch[kPageSize];
+  u8 page[kPageSize];
+  w.file(f.name, f.size);
+  for (u64 index = 0; index < f.pages(); ++index) {
+    mem_copy(page, file_page_bytes(k, f, index, scratch), kPageSize);
+    const u64 start = index << kPageShift;
+    if (f.size - start < kPageSize)
+      mem_set(page + (f.size - start), 0, kPageSize - (f.size - start));
+    w.file_page(start, page);
+  }
 }
 
 }  // namespace
@@ -46,6 +91,8 @@ void state_digest(Kernel& kernel, char out_hex[65]) {
   DigestWriter w;
   for (Process* p = kernel.processes.front(); p != nullptr; p = kernel.processes.next(p))
     digest_process(kernel, *p, w);
+  for (Vnode* f = kernel.files.front(); f != nullptr; f = kernel.files.next(f))
+    digest_file(kernel, *f, w);
   w.finish(out_hex);
 }
 

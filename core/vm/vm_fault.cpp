@@ -10,6 +10,7 @@
 #include "vm/vm.hpp"
 #include "vm/vm_map.hpp"
 #include "vm/vm_object.hpp"
+#include "vm/vnode.hpp"
 
 namespace vm {
 namespace {
@@ -20,7 +21,7 @@ struct FaultState {
   const vaddr_t va;  // page-aligned faulting address
   const Access access;
 
-  const Region* region = nullptr;  // the region containing va
+  const Region* region = nullptr;    // the region containing va
   VmObject* first_object = nullptr;  // the region's object: where copies go
   u64 first_pindex = 0;              // page index of va in first_object
   Page* page = nullptr;              // what the region shows at va (nullptr: zero)
@@ -29,15 +30,17 @@ struct FaultState {
   PteAttrs attrs;                    // the rights to map it with
 };
 
-// Finds the region; false means the access is not allowed at all.
-bool fault_lookup(FaultState& fs) {
-  if (fs.va >= kUserTop) return false;
+// Finds the region. Protection is judged before the file's end: a page past
+// EOF that the mapping does not allow is a segv, one it allows a bus error.
+FaultResult fault_lookup(FaultState& fs) {
+  if (fs.va >= kUserTop) return FaultResult::kSegv;
   const Region* r = vm_map_lookup(fs.as, fs.va);
-  if (r == nullptr || !vm_access_allowed(r->prot, fs.access)) return false;
+  if (r == nullptr || !vm_access_allowed(r->prot, fs.access)) return FaultResult::kSegv;
+  if (r->file != nullptr && r->file_page_of(fs.va) >= r->file->pages()) return FaultResult::kBus;
   fs.region = r;
   fs.first_object = r->object;
   fs.first_pindex = r->index_of(fs.va);
-  return true;
+  return FaultResult::kResolved;
 }
 
 void fault_note_chain(FaultState& fs) {
@@ -50,7 +53,11 @@ void fault_note_chain(FaultState& fs) {
 // A page seen through the chain, or no page at all: a read maps it (or the
 // zero page) read-only; a write makes the region's own copy.
 FaultResult fault_choose(FaultState& fs) {
-  fs.page = vm_object_lookup_chain(fs.first_object, fs.first_pindex, &fs.owner);
+  PagerResult pager = PagerResult::kOk;
+  fs.page = vm_object_get_page(fs.vm, fs.first_object, fs.first_pindex, &fs.owner, &pager,
+                               &fs.first_object->lock);
+  if (pager == PagerResult::kNoMem) return FaultResult::kNoMem;
+  if (pager == PagerResult::kPastEof) return FaultResult::kBus;
   fs.attrs = pte_attrs_for(fs.region->prot);
   if (fs.page != nullptr && fs.owner == fs.first_object) {
     fs.map_page = fs.page;
@@ -132,7 +139,8 @@ FaultResult vm_fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access) {
   vm.platform.yield(YieldPoint::kFaultBegin);
 
   MutexLocker map_lock(vm.platform, as.lock);
-  if (!fault_lookup(fs)) return FaultResult::kSegv;
+  const FaultResult found = fault_lookup(fs);
+  if (found != FaultResult::kResolved) return found;
   MutexLocker object_lock(vm.platform, fs.first_object->lock);
   {
     TlbBatch batch(vm.platform, vm.pages);

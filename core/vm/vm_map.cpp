@@ -9,6 +9,7 @@
 #include "vm/vm.hpp"
 #include "vm/vm_fault.hpp"
 #include "vm/vm_object.hpp"
+#include "vm/vnode.hpp"
 
 namespace vm {
 namespace {
@@ -43,6 +44,8 @@ Status clip(Vm& vm, AddressSpace& as, Region* r, vaddr_t at) {
   tail->share = r->share;
   tail->object = r->object;
   tail->offset = r->index_of(at);
+  tail->file = r->file;
+  tail->file_page = r->file_page_of(at);
   vm_object_reference(r->object);
   r->end = at;
   as.regions.insert(tail);
@@ -140,6 +143,40 @@ Status map_anonymous(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot
   return Status::kOk;
 }
 
+// A region over a file: a shared one maps the vnode object itself, a private
+// one a new shadow of it, so its writes stay its own.
+Status map_file(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Share share,
+                Vnode* file, u64 file_page, Region** out) {
+  VmObject* vnode_object = file->object;
+  vm_object_reference(vnode_object);
+  VmObject* object = vnode_object;
+  if (share == Share::kPrivate) {
+    object = vm_object_shadow(vm, vnode_object, file_page, len >> kPageShift);
+    if (object == nullptr) {
+      --vnode_object->ref_count;
+      return Status::kNoMem;
+    }
+  }
+  Region* r = vm.regions.create();
+  if (r == nullptr) {
+    TlbBatch batch(vm.platform, vm.pages);
+    vm_object_deallocate(vm, object, batch);
+    return Status::kNoMem;
+  }
+  r->start = start;
+  r->end = start + len;
+  r->prot = prot;
+  r->share = share;
+  r->object = object;
+  r->offset = share == Share::kShared ? file_page : 0;
+  r->file = file;
+  r->file_page = file_page;
+  as.regions.insert(r);
+  note_region_added(vm, as);
+  if (out != nullptr) *out = r;
+  return Status::kOk;
+}
+
 // MAP_POPULATE: fault every page of [start, end) in now, best effort, as
 // Linux does. Pages are faulted for the widest access the mapping allows.
 void populate(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end) {
@@ -159,6 +196,9 @@ Status map_locked(Vm& vm, AddressSpace& as, const MmapRequest& req, u64 len, vad
   if (req.fixed) {
     if (!page_aligned(req.addr) || req.addr < kMapMin) return Status::kInval;
     if (!user_range(req.addr, len)) return Status::kNoMem;
+  }
+  if (req.file != nullptr && !page_aligned(req.offset)) return Status::kInval;
+  if (req.fixed) {
     start = req.addr;
   } else {
     const vaddr_t hint = page_trunc(req.addr);
@@ -178,7 +218,10 @@ Status map_locked(Vm& vm, AddressSpace& as, const MmapRequest& req, u64 len, vad
     Status s = delete_range(vm, as, start, start + len, batch);
     if (s != Status::kOk) return s;
   }
-  Status s = map_anonymous(vm, as, start, len, req.prot, req.share, region_out);
+  Status s = req.file != nullptr
+                 ? map_file(vm, as, start, len, req.prot, req.share, req.file,
+                            req.offset >> kPageShift, region_out)
+                 : map_anonymous(vm, as, start, len, req.prot, req.share, region_out);
   if (s == Status::kOk) *start_out = start;
   return s;
 }
@@ -285,9 +328,17 @@ Status discard_private(Vm& vm, AddressSpace& as, Region*& r, vaddr_t s, vaddr_t 
     r = as.regions.next(r);
   }
   if (r->end > e && clip(vm, as, r, e) != Status::kOk) return Status::kNoMem;
-  VmObject* fresh = vm_object_allocate(vm, VmObject::Kind::kAnonymous, r->pages());
+  // A private file mapping starts over as a new shadow of the file.
+  VmObject* fresh = nullptr;
+  if (r->file != nullptr) {
+    vm_object_reference(r->file->object);
+    fresh = vm_object_shadow(vm, r->file->object, r->file_page, r->pages());
+    if (fresh == nullptr) --r->file->object->ref_count;
+  } else {
+    fresh = vm_object_allocate(vm, VmObject::Kind::kAnonymous, r->pages());
+    if (fresh != nullptr) fresh->one_mapping = true;
+  }
   if (fresh == nullptr) return Status::kNoMem;
-  fresh->one_mapping = true;
   vm_object_deallocate(vm, r->object, batch);
   r->object = fresh;
   r->offset = 0;
@@ -385,15 +436,12 @@ Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch
   vm_object_reference(old);
   VmObject* child_side = vm_object_shadow(vm, old, r.offset, r.pages());
   if (child_side == nullptr) {
-    // Undo: the parent keeps the old object.
-    --old->shadow_count;
-    --old->ref_count;
-    vm.all_objects.remove(parent_side);
+    // Undo: the parent keeps the old object, with its region's reference.
+    --old->ref_count;     // the one taken for the child
+    --old->shadow_count;  // parent_side's
     parent_side->backing = nullptr;
-    parent_side->ref_count = 0;
+    vm.all_objects.remove(parent_side);
     vm.objects.destroy(parent_side);
-    --old->ref_count;
-    ++old->ref_count;
     return Status::kNoMem;
   }
   r.object = parent_side;  // the region's reference on `old` passed to it
@@ -424,6 +472,8 @@ Status vm_map_fork(Vm& vm, AddressSpace& parent, AddressSpace& child) {
     c->end = r->end;
     c->prot = r->prot;
     c->share = r->share;
+    c->file = r->file;
+    c->file_page = r->file_page;
     if (r->share == Share::kShared) {
       c->object = r->object;
       c->offset = r->offset;
@@ -452,6 +502,34 @@ Status vm_map_anonymous_at(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Pro
     vm_object_insert(r->object, page, i);
   }
   return Status::kOk;
+}
+
+}  // namespace vm
+
+namespace vm {
+
+void vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone,
+                          TruncatePhase phase, TlbBatch& batch) {
+  for (Region* r = as.regions.first(); r != nullptr; r = as.regions.next(r)) {
+    if (r->file != file || r->file_page + r->pages() <= first_gone) continue;
+    const vaddr_t from = first_gone > r->file_page
+                             ? r->start + ((first_gone - r->file_page) << kPageShift)
+                             : r->start;
+    if (phase == TruncatePhase::kUnmap) {
+      unmap_pages(vm, as, from, r->end, batch);
+      continue;
+    }
+    if (r->share == Share::kShared) continue;
+    // Private copies of pages past the end go too (Linux zaps even COW pages):
+    // every object of the chain above the file's own.
+    u64 lo = r->index_of(from);
+    u64 hi = r->index_of(r->end);
+    for (VmObject* o = r->object; o != nullptr && o != file->object; o = o->backing) {
+      vm_object_page_remove(vm, o, lo, hi, batch);
+      lo += o->backing_offset;
+      hi += o->backing_offset;
+    }
+  }
 }
 
 }  // namespace vm

@@ -12,6 +12,8 @@ namespace vm {
 
 class Vm;
 class VmObject;
+struct Vnode;
+class TlbBatch;
 
 // Fixed layout of every address space (spec §3).
 inline constexpr vaddr_t kMapMin = 0x10000;                // nothing is mapped below
@@ -27,9 +29,14 @@ struct Region {
   Share share = Share::kPrivate;
   VmObject* object = nullptr;  // holds one reference
   u64 offset = 0;              // object page index that `start` maps
+  // A file mapping's file (shared: `object` is its vnode object; private:
+  // `object` shadows it) and the file page that `start` maps.
+  Vnode* file = nullptr;
+  u64 file_page = 0;
 
   u64 pages() const { return (end - start) >> kPageShift; }
   u64 index_of(vaddr_t va) const { return offset + ((va - start) >> kPageShift); }
+  u64 file_page_of(vaddr_t va) const { return file_page + ((va - start) >> kPageShift); }
 };
 
 struct RegionStartKey {
@@ -68,6 +75,8 @@ struct MmapRequest {
   Share share = Share::kPrivate;
   bool fixed = false;
   bool populate = false;
+  Vnode* file = nullptr;  // a file mapping of `file` from byte `offset`
+  u64 offset = 0;
 };
 
 // The system calls, with the semantics of spec §3 and docs/semantics.md.
@@ -78,6 +87,14 @@ enum class Advice : u8 { kDontNeed, kWillNeed };
 Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice);
 Status vm_brk(Vm& vm, AddressSpace& as, vaddr_t addr);
 Status vm_sbrk(Vm& vm, AddressSpace& as, i64 incr, vaddr_t* old_break);
+
+// truncate, in two passes over every address space: first unmap every page
+// of `file` at or past `first_gone` (a file page index), then discard the
+// private copies of those pages (a copy may sit in an object that a fork
+// relative maps too, so nothing is freed before every map let go of it).
+enum class TruncatePhase : u8 { kUnmap, kDiscard };
+void vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone,
+                          TruncatePhase phase, TlbBatch& batch);
 
 // Fills the empty `child` with a copy of `parent`: shared regions share their
 // objects; private regions become copy-on-write, both sides shadowing the

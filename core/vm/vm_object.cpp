@@ -29,7 +29,9 @@ VmObject* vm_object_allocate(Vm& vm, VmObject::Kind kind, u64 size_pages) {
   return object;
 }
 
-void vm_object_reference(VmObject* object) { ++object->ref_count; }
+void vm_object_reference(VmObject* object) {
+  ++object->ref_count;
+}
 
 // Iterative down the chain: a long chain must not become deep recursion.
 void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch) {
@@ -60,7 +62,9 @@ u32 vm_object_chain_length(const VmObject* object) {
   return n;
 }
 
-Page* vm_object_lookup(VmObject* object, u64 index) { return object->resident.find(index); }
+Page* vm_object_lookup(VmObject* object, u64 index) {
+  return object->resident.find(index);
+}
 
 Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner) {
   for (VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
@@ -73,13 +77,13 @@ Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner) {
   return nullptr;
 }
 
-Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner,
-                         PagerResult* result) {
+Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, PagerResult* result,
+                         Mutex* held) {
   *result = PagerResult::kOk;
   for (VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
     Page* p = o->resident.find(index);
     if (p == nullptr && o->kind == VmObject::Kind::kVnode) {
-      *result = vnode_pager_getpage(vm, o, index, &p);
+      *result = vnode_pager_getpage(vm, o, index, &p, held);
       if (*result != PagerResult::kOk) break;
     }
     if (p != nullptr) {

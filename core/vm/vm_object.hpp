@@ -83,11 +83,12 @@ Page* vm_object_lookup(VmObject* object, u64 index);
 // Sets *owner to the object that holds it; nullptr when no object has one.
 Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner);
 // As vm_object_lookup_chain, but a vnode object on the chain pages the file
-// in. *result says why nothing came back: kOk with nullptr means zero
-// (anonymous memory never written), kPastEof that the file ends before it.
+// in, dropping `held` (the caller's lock, or nullptr) during the read. *result
+// says why nothing came back: kOk with nullptr means zero (anonymous memory
+// never written), kPastEof that the file ends before it.
 enum class PagerResult : u8;
-Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner,
-                         PagerResult* result);
+Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, PagerResult* result,
+                         Mutex* held);
 // Makes a free frame `page` the resident page `index` of `object`.
 void vm_object_insert(VmObject* object, Page* page, u64 index);
 // Frees the resident pages with index in [start, end). They must be unmapped

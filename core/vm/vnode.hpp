@@ -8,6 +8,7 @@
 
 namespace vm {
 
+class Mutex;
 class Vm;
 class VmObject;
 struct Page;
@@ -29,9 +30,10 @@ struct Vnode {
 enum class PagerResult : u8 { kOk, kNoMem, kPastEof };
 
 // Brings page `index` of the vnode object in from the disk (zero past EOF
-// inside the last page). The page is busy while the read is in flight, at the
-// yield point fault.pager_io; if the file shrank meanwhile the page is
-// dropped again and kPastEof returned.
-PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out);
+// inside the last page). The page is busy while the read is in flight, and
+// `held` (the lock the caller holds, or nullptr) is dropped for it, at the
+// yield point fault.pager_io, where a real kernel sleeps; if the file shrank
+// meanwhile the page is dropped again and kPastEof returned.
+PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out, Mutex* held);
 
 }  // namespace vm

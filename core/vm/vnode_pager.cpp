@@ -7,7 +7,7 @@
 
 namespace vm {
 
-PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out) {
+PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out, Mutex* held) {
   Vnode& vn = *object->vnode;
   if (index >= vn.pages()) return PagerResult::kPastEof;
   Page* page = vm.pages.alloc();
@@ -15,9 +15,11 @@ PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out)
   // Others who meet the page while the read is in flight see it busy.
   vm_object_insert(object, page, index);
   page->flags |= Page::kBusy;
+  if (held != nullptr) vm.platform.mutex_unlock(*held);
   vm.platform.yield(YieldPoint::kFaultPagerIo);
   u8* data = vm.pages.data(page);
   vm.platform.disk_read(vn.disk_id, index, data);
+  if (held != nullptr) vm.platform.mutex_lock(*held);
   page->flags &= static_cast<u8>(~Page::kBusy);
   // The file may have shrunk while the read was in flight (FreeBSD re-checks
   // pindex against the object's size after every sleep).

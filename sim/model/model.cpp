@@ -296,10 +296,20 @@ ModelOutcome Model::mmap(const std::string& proc, std::optional<uint64_t> addr, 
   return do_mmap(process(proc), addr, len, prot, shared, fixed, nullptr, 0);
 }
 
-ModelOutcome Model::mmap_file(const std::string& proc, std::optional<uint64_t> addr,
-                              uint64_t len, uint8_t prot, bool shared, bool fixed,
-                              bool /*populate*/, const std::string& file_name, uint64_t offset) {
-  return do_mmap(process(proc), addr, len, prot, shared, fixed, &file_name, offset);
+ModelOutcome Model::mmap_file(const std::string& proc, std::optional<uint64_t> addr, uint64_t len,
+                              uint8_t prot, bool shared, bool fixed, bool populate,
+                              const std::string& file_name, uint64_t offset) {
+  Process& p = process(proc);
+  ModelOutcome out = do_mmap(p, addr, len, prot, shared, fixed, &file_name, offset);
+  // Linux populates a private writable mapping with write faults, breaking
+  // copy-on-write (populate_vma_page_range sets FOLL_WRITE): its pages below
+  // EOF become private copies now, and later file changes stay invisible.
+  if (out.status != vm::Status::kOk || !populate || shared || (prot & kW) == 0) return out;
+  const Mapping& m = p.mappings.at(out.value);
+  const uint64_t eof = eof_pages(file(file_name));
+  for (uint64_t k = m.obj_page; k < m.obj_page + (m.end - out.value) / kPage && k < eof; ++k)
+    store_page(m, k);
+  return out;
 }
 
 ModelOutcome Model::do_mmap(Process& p, std::optional<uint64_t> addr, uint64_t len, uint8_t prot,

@@ -15,7 +15,8 @@
 //   File ── size, initial content (fill byte or seed) below initial_end, cache (a MemObject)
 //
 // A mapping is a range, not a page list, so a 4 GiB mapping costs one map
-// entry; contents are sparse, so only pages that were written cost memory.
+// entry; contents are sparse, so only pages that were written cost memory
+// (by a write, a poke or a pwrite: a pwrite of n bytes stores about n bytes).
 // Page va of a mapping is page `k = obj_page + (va - start) / 4096` of its
 // object; for a file mapping k is also the page's index in the file
 // (obj_page = offset / 4096). Splitting a mapping (partial munmap/mprotect)

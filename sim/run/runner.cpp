@@ -6,8 +6,8 @@
 
 #include <csetjmp>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <stdexcept>
 
 #include "lib/types.hpp"
@@ -117,6 +117,14 @@ bool TraceRun::boot() {
     add_violation("panic", "the core cannot boot in machine.memory", nullptr, -1);
     return false;
   }
+  for (size_t i = 0; i < trace_.files.size(); ++i) {
+    const FileSpec& f = trace_.files[i];
+    if (kernel_->create_file(f.name.c_str(), f.size, static_cast<uint32_t>(i)) == nullptr) {
+      add_violation("panic", "no memory to create file \"" + f.name + "\"", nullptr, -1);
+      return false;
+    }
+    if (options_.oracle) model_.create_file(f);
+  }
   std::set<std::string> forked;  // processes a fork creates
   for (const ThreadSpec& th : trace_.threads)
     for (const Op& op : th.ops)
@@ -209,6 +217,10 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
       req.share = op.shared ? vm::Share::kShared : vm::Share::kPrivate;
       req.fixed = op.fixed;
       req.populate = op.populate;
+      if (!op.file.empty()) {
+        req.file = kernel_->find_file(op.file.c_str());
+        req.offset = op.offset;
+      }
       out.status = vm::vm_mmap(vm, as, req, &out.value);
       out.has_value = true;
       if (out.status == vm::Status::kOk && !op.as.empty()) labels_[op.as] = out.value;
@@ -260,6 +272,13 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
       out = count == 0 ? OpOutcome{} : user_access(t, a);
       break;
     }
+    case OpKind::kPwrite:
+      out.status = kernel_->pwrite(kernel_->find_file(op.file.c_str()), op.offset,
+                                   static_cast<uint8_t>(op.value), op.len);
+      break;
+    case OpKind::kTruncate:
+      out.status = kernel_->truncate(kernel_->find_file(op.file.c_str()), op.file_size);
+      break;
     case OpKind::kFork: {
       vm::Process* child = nullptr;
       out.status = kernel_->fork_process(t.process, op.child.c_str(), &child);
@@ -274,8 +293,9 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
       break;
     case OpKind::kPoke: {
       vm::Process* target = kernel_->find_process(op.process.c_str());
-      out.status = target == nullptr ? vm::Status::kFault
-                                     : kernel_->poke(target, resolve(op, op.addr), op.size, op.value);
+      out.status = target == nullptr
+                       ? vm::Status::kFault
+                       : kernel_->poke(target, resolve(op, op.addr), op.size, op.value);
       break;
     }
     case OpKind::kYield:
@@ -292,10 +312,20 @@ OpOutcome TraceRun::model_op(ThreadState& t, const Op& op) {
   const std::string& proc = t.spec->process;
   ModelOutcome m;
   switch (op.kind) {
-    case OpKind::kMmap:
-      m = model_.mmap(proc,
-                      op.has_addr ? std::optional<uint64_t>(resolve(op, op.addr)) : std::nullopt,
-                      op.len, op.prot, op.shared, op.fixed, op.populate);
+    case OpKind::kMmap: {
+      const std::optional<uint64_t> addr =
+          op.has_addr ? std::optional<uint64_t>(resolve(op, op.addr)) : std::nullopt;
+      m = op.file.empty()
+              ? model_.mmap(proc, addr, op.len, op.prot, op.shared, op.fixed, op.populate)
+              : model_.mmap_file(proc, addr, op.len, op.prot, op.shared, op.fixed, op.populate,
+                                 op.file, op.offset);
+      break;
+    }
+    case OpKind::kPwrite:
+      m = model_.pwrite(op.file, op.offset, static_cast<uint8_t>(op.value), op.len);
+      break;
+    case OpKind::kTruncate:
+      m = model_.truncate(op.file, op.file_size);
       break;
     case OpKind::kMunmap:
       m = model_.munmap(proc, resolve(op, op.addr), op.len);
@@ -470,7 +500,8 @@ void TraceRun::check_leaks() {
     if (s == vm::Page::State::kObject || s == vm::Page::State::kPageTable) ++held;
   }
   const uint64_t objects = vm.objects.stats().in_use + vm.regions.stats().in_use +
-                           vm.spaces.stats().in_use + kernel_->process_slab.stats().in_use;
+                           vm.spaces.stats().in_use + kernel_->process_slab.stats().in_use +
+                           kernel_->vnode_slab.stats().in_use;
   if (held != 0 || objects != 0)
     add_violation("leak",
                   std::to_string(held) + " frames and " + std::to_string(objects) +

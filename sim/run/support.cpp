@@ -10,7 +10,8 @@ namespace {
 bool op_supported(const Op& op) {
   switch (op.kind) {
     case OpKind::kMmap:
-      return op.file.empty();
+    case OpKind::kPwrite:
+    case OpKind::kTruncate:
     case OpKind::kMunmap:
     case OpKind::kMprotect:
     case OpKind::kMadvise:
@@ -41,7 +42,6 @@ std::optional<RunError> check_supported(const Trace& trace) {
   if (trace.machine.swap != 0) return unsupported(trace, {}, "machine.swap", "swap");
   if (trace.machine.compressor != 0)
     return unsupported(trace, {}, "machine.compressor", "the compressor");
-  if (!trace.files.empty()) return unsupported(trace, {}, trace.files[0].path, "the `files` section");
   if (trace.schedule.policy == Policy::kRandom)
     return unsupported(trace, {}, "schedule.policy", "the random policy");
   for (const ScheduleStep& s : trace.schedule.steps)

@@ -283,8 +283,7 @@ TEST_F(Cli, WrongDigestIsAnUnmetExpectationExitOne) {
   ASSERT_EQ(j["expect"]["unmet"].size(), 1u);
   EXPECT_TRUE(contains(j["expect"]["unmet"][0].get<std::string>(), "expected digest 0000"))
       << j.dump();
-  EXPECT_TRUE(contains(j["expect"]["unmet"][0].get<std::string>(),
-                       j["digest"].get<std::string>()))
+  EXPECT_TRUE(contains(j["expect"]["unmet"][0].get<std::string>(), j["digest"].get<std::string>()))
       << j.dump();
 
   const Result text = vmsim({"replay", trace.string()});
@@ -326,14 +325,14 @@ TEST_F(Cli, InvalidTraceExitsTwoNamingFileLineColumnAndPath) {
 TEST_F(Cli, BadCommandLinesExitTwo) {
   const std::string demo = (kTraces / "examples/demo.json").string();
   const std::vector<std::vector<std::string>> bad = {
-      {},                                       // no subcommand
-      {"frobnicate"},                           // unknown subcommand
-      {"replay"},                               // no trace
-      {"check"},                                // no trace
-      {"replay", "--bogus", demo},              // unknown option
-      {"replay", "--audit", "bogus", demo},     // unknown audit mode
-      {"replay", "--audit"},                    // option without its value
-      {"check", "--json", demo},                // --json belongs to replay
+      {},                                    // no subcommand
+      {"frobnicate"},                        // unknown subcommand
+      {"replay"},                            // no trace
+      {"check"},                             // no trace
+      {"replay", "--bogus", demo},           // unknown option
+      {"replay", "--audit", "bogus", demo},  // unknown audit mode
+      {"replay", "--audit"},                 // option without its value
+      {"check", "--json", demo},             // --json belongs to replay
   };
   for (const auto& args : bad) {
     std::string shown;
@@ -397,8 +396,8 @@ TEST_F(Cli, CheckRefusesEachInvalidTraceForItsReason) {
       {"undefined-label.json", "threads[0].ops[1].addr: undefined label \"nowhere\""},
       {"unknown-key.json", "machine.cpu: unknown key \"cpu\""},
       {"unknown-op.json", "threads[0].ops[0].op: expected an op name"},
-      {"unsupported-file-mapping.json", "not supported yet"},
-      {"unsupported-pwrite.json", "files[0]: the `files` section is not supported yet"},
+      {"unsupported-cache.json", "threads[0].ops[1]: op \"cache_put\" is not supported yet"},
+      {"unsupported-pageout.json", "threads[0].ops[0]: op \"pageout\" is not supported yet"},
       {"unsupported-random-policy.json", "schedule.policy: the random policy is not supported yet"},
       {"unsupported-until-step.json", "schedule[0]: an `until` step"},
       {"wrong-format.json", "format: expected \"vmsim-trace/1\""},
@@ -420,9 +419,9 @@ TEST_F(Cli, CheckRefusesEachInvalidTraceForItsReason) {
 
 TEST_F(Cli, ReplayRefusesUnsupportedFeatures) {
   const Result r =
-      vmsim({"replay", "--json", (kTraces / "invalid/unsupported-pwrite.json").string()});
+      vmsim({"replay", "--json", (kTraces / "invalid/unsupported-pageout.json").string()});
   EXPECT_EQ(r.code, 2);
-  EXPECT_TRUE(contains(r.err, "the `files` section is not supported yet")) << r.err;
+  EXPECT_TRUE(contains(r.err, "op \"pageout\" is not supported yet")) << r.err;
   EXPECT_EQ(r.out, "");
 }
 
@@ -436,8 +435,8 @@ TEST_F(Cli, JsonIsOneLinePerTraceWithKeysInSpecOrder) {
   ASSERT_EQ(r.out.back(), '\n');
   Json j = Json::parse(lines_of(r.out)[0]);
   const std::vector<std::string> keys = keys_of(j);
-  const std::vector<std::string> spec = {"trace", "result", "violations", "stats", "digest",
-                                         "schedule"};
+  const std::vector<std::string> spec = {"trace", "result", "violations",
+                                         "stats", "digest", "schedule"};
   ASSERT_GE(keys.size(), spec.size());
   EXPECT_EQ(std::vector<std::string>(keys.begin(), keys.begin() + spec.size()), spec);
   // After them only the expect block report (the trace has an expect block).

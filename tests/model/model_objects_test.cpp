@@ -253,9 +253,9 @@ TEST_F(ObjectsTest, PwriteShowsThroughSharedAndUnwrittenPrivatePages) {
   ASSERT_EQ(m.pwrite("f", 0, 0x55, 2 * kP).status, Status::kOk);
   EXPECT_EQ(Read(shr), 0x55u);
   EXPECT_EQ(Read(shr + kP + 100), 0x55u);
-  EXPECT_EQ(Read(priv), 0x55u);               // never written: follows the file
-  EXPECT_EQ(Read(priv + kP + 100), 0x44u);    // written: its own copy
-  EXPECT_EQ(Read(priv + kP + 101), 0x33u);    // ... the whole page, as copied
+  EXPECT_EQ(Read(priv), 0x55u);             // never written: follows the file
+  EXPECT_EQ(Read(priv + kP + 100), 0x44u);  // written: its own copy
+  EXPECT_EQ(Read(priv + kP + 101), 0x33u);  // ... the whole page, as copied
   EXPECT_EQ(Read(priv + 2 * kP - 1), 0x33u);
   // A write through a shared mapping shows the same way.
   const uint64_t rw = MapFile(0x40000000, 2 * kP, kRw, true, "f");
@@ -269,8 +269,8 @@ TEST_F(ObjectsTest, PwriteRules) {
   m.create_file(Filled("f", 100, 0x01));
   const uint64_t a = MapFile(0x20000000, 3 * kP, kRo, true, "f");
   EXPECT_EQ(m.pwrite("f", 5 * kP, 0x77, 0).status, Status::kOk);  // len 0: nothing
-  EXPECT_EQ(ReadSignal(a + kP), Signal::kBus);                     // size still 100
-  EXPECT_EQ(m.pwrite("f", 50, 0x02, 10).status, Status::kOk);      // inside: size stays
+  EXPECT_EQ(ReadSignal(a + kP), Signal::kBus);                    // size still 100
+  EXPECT_EQ(m.pwrite("f", 50, 0x02, 10).status, Status::kOk);     // inside: size stays
   EXPECT_EQ(Read(a + 49), 0x01u);
   EXPECT_EQ(Read(a + 50), 0x02u);
   EXPECT_EQ(Read(a + 59), 0x02u);
@@ -799,8 +799,7 @@ TEST(ModelObjectsDigest, HandWrittenFileStream) {
   // Two shared mappings continuing offset by offset: one run. Its third
   // page is wholly past EOF: in the run, not in the page list.
   ASSERT_EQ(m.mmap_file("p", 0x20000, kP, kRw, true, true, false, "f", 0).status, Status::kOk);
-  ASSERT_EQ(m.mmap_file("p", 0x21000, 2 * kP, kRw, true, true, false, "f", kP).status,
-            Status::kOk);
+  ASSERT_EQ(m.mmap_file("p", 0x21000, 2 * kP, kRw, true, true, false, "f", kP).status, Status::kOk);
   // Past EOF in the last page: seen by the mappings, not in the file.
   ASSERT_EQ(m.write("p", 0x21020, 1, 0x99).signal, Signal::kNone);
   // Private, of the file's second page, never written.
@@ -854,9 +853,9 @@ TEST(ModelObjectsDigest, FileMappingsMergeOnlyWhenOffsetsContinue) {
     m.create_file(Filled("f", 4 * kP, 0));
     m.create_process("p");
     EXPECT_EQ(m.mmap_file("p", 0x20000, kP, kRo, true, true, false, "f", kP).status, Status::kOk);
-    EXPECT_EQ(m.mmap_file("p", 0x21000, kP, kRo, second_shared, true, false, "f", second_offset)
-                  .status,
-              Status::kOk);
+    EXPECT_EQ(
+        m.mmap_file("p", 0x21000, kP, kRo, second_shared, true, false, "f", second_offset).status,
+        Status::kOk);
     return m.digest();
   };
   Model one;

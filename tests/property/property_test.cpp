@@ -1,8 +1,9 @@
 // The property test: seeded random traces replayed through the whole
 // simulator (core over the emulated MMU, audit after every op) must agree with
 // the reference model on every outcome and on the final digest: 1,000 traces
-// of anonymous memory, and 500 that also fork, exec, exit and poke, in shards
-// of 125 seeds, so CTest can run shards in parallel.
+// of anonymous memory, and 1,000 that also use files (mappings, pwrite,
+// truncate), fork, exec, exit and poke, in shards of 125 seeds, so CTest can
+// run shards in parallel.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -18,10 +19,7 @@ namespace {
 
 constexpr uint64_t kSeedsPerShard = 125;
 constexpr int kShards = 8;
-constexpr int kProcessShards = 4;
-constexpr uint32_t kProcessFeatures = tracegen::kFeatureAnon | tracegen::kFeatureFork |
-                                      tracegen::kFeatureExec | tracegen::kFeatureExit |
-                                      tracegen::kFeaturePoke;
+constexpr int kObjectShards = 8;
 
 // Varied shapes: 1–4 threads on 1–3 CPUs, 60–300 ops.
 tracegen::RandomTraceOptions options_for(uint64_t seed) {
@@ -65,13 +63,13 @@ TEST_P(PropertyTest, RandomTracesAgreeWithTheModel) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, PropertyTest, ::testing::Range(0, kShards));
 
-class ProcessPropertyTest : public ::testing::TestWithParam<int> {};
+class ObjectPropertyTest : public ::testing::TestWithParam<int> {};
 
-TEST_P(ProcessPropertyTest, ForkExecExitPokeAgreeWithTheModel) {
-  replay_shard(100001 + static_cast<uint64_t>(GetParam()) * kSeedsPerShard, kProcessFeatures);
+TEST_P(ObjectPropertyTest, FilesForkExecExitPokeAgreeWithTheModel) {
+  replay_shard(100001 + static_cast<uint64_t>(GetParam()) * kSeedsPerShard, tracegen::kAllFeatures);
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, ProcessPropertyTest, ::testing::Range(0, kProcessShards));
+INSTANTIATE_TEST_SUITE_P(Seeds, ObjectPropertyTest, ::testing::Range(0, kObjectShards));
 
 // The same trace and schedule give the same output byte for byte.
 TEST(PropertyDeterminism, SameTraceSameReport) {

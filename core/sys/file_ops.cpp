@@ -1,0 +1,95 @@
+// Files: creation, pwrite through the page cache, truncate (vm_object_resize).
+#include "lib/mem.hpp"
+#include "sys/kernel.hpp"
+#include "vm/tlb_batch.hpp"
+#include "vm/vm_object.hpp"
+
+namespace vm {
+namespace {
+
+// Vnode objects are indexed by file page; a mapping may reach past the end,
+// so the object spans every page index a file offset can name.
+constexpr u64 kVnodeObjectPages = u64{1} << 52;
+
+// A file's size changes: bytes past the smaller of the two ends, inside its
+// page, become zero (in the page cache and on the disk) — data a mapping
+// wrote past the old end never becomes part of the file.
+void set_size(Vm& vm, Vnode& f, u64 size) {
+  if (size == f.size) return;  // no change of size, nothing is zeroed (spec §3)
+  const u64 keep = size < f.size ? size : f.size;
+  Page* last = vm_object_lookup(f.object, keep >> kPageShift);
+  if (last != nullptr && (keep & kPageMask) != 0)
+    mem_set(vm.pages.data(last) + (keep & kPageMask), 0, kPageSize - (keep & kPageMask));
+  vm.platform.disk_truncate(f.disk_id, keep);
+  f.size = size;
+}
+
+}  // namespace
+
+Vnode* Kernel::create_file(const char* name, u64 size, u32 disk_id) {
+  const size_t len = str_length(name);
+  if (len > Vnode::kMaxName || find_file(name) != nullptr) return nullptr;
+  Vnode* f = vnode_slab.create();
+  if (f == nullptr) return nullptr;
+  f->object = vm_object_allocate(vm, VmObject::Kind::kVnode, kVnodeObjectPages);
+  if (f->object == nullptr) {
+    vnode_slab.destroy(f);
+    return nullptr;
+  }
+  f->object->vnode = f;
+  mem_copy(f->name, name, len + 1);
+  f->size = size;
+  f->disk_id = disk_id;
+  Vnode* after = files.front();
+  while (after != nullptr && str_compare(after->name, name) < 0) after = files.next(after);
+  if (after == nullptr) {
+    files.push_back(f);
+  } else {
+    files.insert_before(after, f);
+  }
+  return f;
+}
+
+Vnode* Kernel::find_file(const char* name) {
+  for (Vnode* f = files.front(); f != nullptr; f = files.next(f))
+    if (str_compare(f->name, name) == 0) return f;
+  return nullptr;
+}
+
+Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
+  if (len == 0) return Status::kOk;
+  MutexLocker lock(vm.platform, f->object->lock);
+  const u64 end = offset + len;
+  if (end > f->size) set_size(vm, *f, end);
+  for (u64 index = offset >> kPageShift; index <= (end - 1) >> kPageShift; ++index) {
+    VmObject* owner = nullptr;
+    PagerResult r = PagerResult::kOk;
+    Page* page = vm_object_get_page(vm, f->object, index, &owner, &r, &f->object->lock);
+    if (page == nullptr) return Status::kNoMem;
+    const u64 page_start = index << kPageShift;
+    const u64 from = offset > page_start ? offset - page_start : 0;
+    const u64 to = end - page_start < kPageSize ? end - page_start : kPageSize;
+    mem_set(vm.pages.data(page) + from, value, to - from);
+  }
+  return Status::kOk;
+}
+
+Status Kernel::truncate(Vnode* f, u64 size) {
+  vm.platform.yield(YieldPoint::kResizeBegin);
+  MutexLocker lock(vm.platform, f->object->lock);
+  if (size < f->size) {
+    const u64 first_gone = page_round(size) >> kPageShift;
+    TlbBatch batch(vm.platform, vm.pages);
+    for (Process* p = processes.front(); p != nullptr; p = processes.next(p))
+      vm_map_truncate_file(vm, *p->as, f, first_gone, TruncatePhase::kUnmap, batch);
+    for (Process* p = processes.front(); p != nullptr; p = processes.next(p))
+      vm_map_truncate_file(vm, *p->as, f, first_gone, TruncatePhase::kDiscard, batch);
+    vm_object_page_remove(vm, f->object, first_gone, kVnodeObjectPages, batch);
+    batch.flush();
+    vm.platform.yield(YieldPoint::kResizePagesRemoved);
+  }
+  set_size(vm, *f, size);
+  return Status::kOk;
+}
+
+}  // namespace vm
