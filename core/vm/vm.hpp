@@ -24,10 +24,10 @@ struct VmStats {
   u64 regions_peak = 0;
   u64 tlb_page_invalidations = 0;
   u64 tlb_full_flushes = 0;
-  u64 cow_copies = 0;        // pages copied by copy-on-write faults
-  u64 zero_page_maps = 0;    // read faults answered with the shared zero page
-  u64 collapses = 0;         // backing objects merged into their only child
-  u64 max_chain = 0;         // longest shadow chain a fault walked
+  u64 cow_copies = 0;      // pages copied by copy-on-write faults
+  u64 zero_page_maps = 0;  // read faults answered with the shared zero page
+  u64 collapses = 0;       // backing objects merged into their only child
+  u64 max_chain = 0;       // longest shadow chain a fault walked
 };
 
 class Vm {

@@ -119,28 +119,41 @@ bool find_space(AddressSpace& as, u64 len, vaddr_t* start) {
   return true;
 }
 
-// Creates a region over a new anonymous object; `start` must be free.
-Status map_anonymous(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Share share,
-                     Region** out) {
-  VmObject* object = vm_object_allocate(vm, VmObject::Kind::kAnonymous, len >> kPageShift);
-  if (object == nullptr) return Status::kNoMem;
-  object->one_mapping = share == Share::kPrivate;
+// Makes `region` (its range, rights and object reference filled in) part
+// of the map. When no Region can be had, the object reference is dropped.
+Status insert_region(Vm& vm, AddressSpace& as, const Region& proto, Region** out) {
   Region* r = vm.regions.create();
   if (r == nullptr) {
     TlbBatch batch(vm.platform, vm.pages);
-    vm_object_deallocate(vm, object, batch);
+    vm_object_deallocate(vm, proto.object, batch);
     return Status::kNoMem;
   }
-  r->start = start;
-  r->end = start + len;
-  r->prot = prot;
-  r->share = share;
-  r->object = object;
-  r->offset = 0;
+  r->start = proto.start;
+  r->end = proto.end;
+  r->prot = proto.prot;
+  r->share = proto.share;
+  r->object = proto.object;
+  r->offset = proto.offset;
+  r->file = proto.file;
+  r->file_page = proto.file_page;
   as.regions.insert(r);
   note_region_added(vm, as);
   if (out != nullptr) *out = r;
   return Status::kOk;
+}
+
+// Creates a region over a new anonymous object; `start` must be free.
+Status map_anonymous(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Share share,
+                     Region** out) {
+  Region proto;
+  proto.object = vm_object_allocate(vm, VmObject::Kind::kAnonymous, len >> kPageShift);
+  if (proto.object == nullptr) return Status::kNoMem;
+  proto.object->one_mapping = share == Share::kPrivate;
+  proto.start = start;
+  proto.end = start + len;
+  proto.prot = prot;
+  proto.share = share;
+  return insert_region(vm, as, proto, out);
 }
 
 // A region over a file: a shared one maps the vnode object itself, a private
@@ -149,32 +162,23 @@ Status map_file(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Sha
                 Vnode* file, u64 file_page, Region** out) {
   VmObject* vnode_object = file->object;
   vm_object_reference(vnode_object);
-  VmObject* object = vnode_object;
+  Region proto;
+  proto.object = vnode_object;
   if (share == Share::kPrivate) {
-    object = vm_object_shadow(vm, vnode_object, file_page, len >> kPageShift);
-    if (object == nullptr) {
+    proto.object = vm_object_shadow(vm, vnode_object, file_page, len >> kPageShift);
+    if (proto.object == nullptr) {
       --vnode_object->ref_count;
       return Status::kNoMem;
     }
   }
-  Region* r = vm.regions.create();
-  if (r == nullptr) {
-    TlbBatch batch(vm.platform, vm.pages);
-    vm_object_deallocate(vm, object, batch);
-    return Status::kNoMem;
-  }
-  r->start = start;
-  r->end = start + len;
-  r->prot = prot;
-  r->share = share;
-  r->object = object;
-  r->offset = share == Share::kShared ? file_page : 0;
-  r->file = file;
-  r->file_page = file_page;
-  as.regions.insert(r);
-  note_region_added(vm, as);
-  if (out != nullptr) *out = r;
-  return Status::kOk;
+  proto.start = start;
+  proto.end = start + len;
+  proto.prot = prot;
+  proto.share = share;
+  proto.offset = share == Share::kShared ? file_page : 0;
+  proto.file = file;
+  proto.file_page = file_page;
+  return insert_region(vm, as, proto, out);
 }
 
 // MAP_POPULATE: fault every page of [start, end) in now, best effort, as

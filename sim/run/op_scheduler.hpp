@@ -58,7 +58,7 @@ class OpScheduler {
   size_t step_thread_ = 0;
   uint64_t step_left_ = 0;  // ops the active step still runs
   size_t rr_next_ = 0;      // round-robin: where the next search starts
-  size_t failed_step_ = 0;       // the step next() refused, when it set an error
+  size_t failed_step_ = 0;  // the step next() refused, when it set an error
   std::vector<TakenStep> taken_;
 };
 

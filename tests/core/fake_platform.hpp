@@ -17,12 +17,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <csetjmp>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <cstring>
-#include <array>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>

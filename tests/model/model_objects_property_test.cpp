@@ -62,8 +62,8 @@ class PageWorld {
   void create_process(const std::string& name) { procs_[name] = Proc{}; }
 
   ModelOutcome mmap(const std::string& proc, std::optional<uint64_t> addr, uint64_t len,
-                    uint8_t prot, bool shared, bool fixed, const std::string& file,
-                    uint64_t offset, bool populate = false) {
+                    uint8_t prot, bool shared, bool fixed, const std::string& file, uint64_t offset,
+                    bool populate = false) {
     Proc& p = procs_.at(proc);
     if (len == 0) return St(Status::kInval);
     const uint64_t rlen = Round(len);
