@@ -15,6 +15,7 @@ constexpr uint64_t kCr0Pe = 1ull << 0;
 constexpr uint64_t kCr0Wp = 1ull << 16;
 constexpr uint64_t kCr0Pg = 1ull << 31;
 constexpr uint64_t kCr4Pae = 1ull << 5;
+constexpr uint64_t kCr4Pge = 1ull << 7;  // global pages: the kernel half survives CR3 writes
 constexpr uint64_t kCr4Pke = 1ull << 22;
 constexpr uint32_t kMsrEfer = 0xc0000080;
 constexpr uint64_t kEferLme = 1ull << 8;
@@ -112,7 +113,8 @@ void Engine::enable_paging(const EngineConfig& config) {
   gdtr.limit = fw::kGdtLimit;
   check(uc_reg_write(uc_.get(), UC_X86_REG_GDTR, &gdtr), "write GDTR");
   write_reg(UC_X86_REG_CR3, config.kernel_root);
-  const uint64_t cr4 = read_reg(UC_X86_REG_CR4) | kCr4Pae | (config.pku ? kCr4Pke : 0);
+  const uint64_t cr4 =
+      read_reg(UC_X86_REG_CR4) | kCr4Pae | kCr4Pge | (config.pku ? kCr4Pke : 0);
   write_reg(UC_X86_REG_CR4, cr4);
   const uint64_t cr0 = read_reg(UC_X86_REG_CR0) | kCr0Pe | kCr0Pg | kCr0Wp;
   write_reg(UC_X86_REG_CR0, cr0);
@@ -124,7 +126,7 @@ void Engine::enable_paging(const EngineConfig& config) {
   efer.value = 0;
   check(uc_reg_read(uc_.get(), UC_X86_REG_MSR, &efer), "read EFER");
   if ((read_reg(UC_X86_REG_CR0) & cr0) != cr0) fail("CR0.PG/WP did not take");
-  if ((read_reg(UC_X86_REG_CR4) & cr4) != cr4) fail("CR4.PAE/PKE did not take");
+  if ((read_reg(UC_X86_REG_CR4) & cr4) != cr4) fail("CR4.PAE/PGE/PKE did not take");
   if (read_reg(UC_X86_REG_CR3) != config.kernel_root) fail("CR3 did not take");
   const uint64_t need = kEferLme | kEferLma | kEferNxe;
   if ((efer.value & need) != need) fail("EFER.LME/LMA/NXE not set: " + hex(efer.value));

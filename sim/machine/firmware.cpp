@@ -26,8 +26,11 @@ void build_tables(uint8_t* fw, uint64_t fw_pa) {
   set_entry(fw, kPdPage, va_index(kWindowVa, 1), (fw_pa + kPtPage * kPageSize) | kTable);
 }
 
+// The kernel half is the same in every address space: its leaves are global,
+// so an address-space switch (a CR3 write) keeps their translations.
 void map_window_page(uint8_t* fw, uint64_t fw_pa, uint64_t va, Page page, uint64_t bits) {
-  set_entry(fw, kPtPage, va_index(va, 0), (fw_pa + page * kPageSize) | kPtePresent | bits);
+  set_entry(fw, kPtPage, va_index(va, 0),
+            (fw_pa + page * kPageSize) | kPtePresent | kPteGlobal | bits);
 }
 
 void build_leaves(uint8_t* fw, uint64_t fw_pa, bool stub_pkey) {

@@ -16,6 +16,7 @@ inline constexpr uint64_t kPteWrite = 1ull << 1;
 inline constexpr uint64_t kPteUser = 1ull << 2;
 inline constexpr uint64_t kPteAccessed = 1ull << 5;
 inline constexpr uint64_t kPteDirty = 1ull << 6;
+inline constexpr uint64_t kPteGlobal = 1ull << 8;
 inline constexpr uint64_t kPteNoExec = 1ull << 63;
 inline constexpr int kPtePkeyShift = 59;  // bits 62:59, used when CR4.PKE = 1
 inline constexpr uint64_t kPteAddrMask = 0x000ffffffffff000ull;
