@@ -1,8 +1,10 @@
 #include "cli/bench.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <variant>
+#include <vector>
 
 #include "host_baseline.hpp"
 #include "run/runner.hpp"
@@ -114,12 +116,22 @@ double seconds_to_run(const Trace& t) {
   return std::chrono::duration<double>(end - start).count();
 }
 
+// The median of several timings of the same trace: one run lasts only
+// milliseconds, so a single timing is at the mercy of the host.
+double median_seconds(const Trace& t) {
+  constexpr int kRepeats = 5;
+  std::vector<double> times;
+  for (int i = 0; i < kRepeats; ++i) times.push_back(seconds_to_run(t));
+  std::sort(times.begin(), times.end());
+  return times[kRepeats / 2];
+}
+
 // Events per second, with the fixed cost of a run (engine start-up, boot)
 // cancelled out: time N rounds and 2N rounds, divide the difference.
 template <class MakeTrace>
 double rate(MakeTrace make, uint64_t pages, uint64_t rounds, double events_per_round) {
-  const double t1 = seconds_to_run(make(pages, rounds));
-  const double t2 = seconds_to_run(make(pages, 2 * rounds));
+  const double t1 = median_seconds(make(pages, rounds));
+  const double t2 = median_seconds(make(pages, 2 * rounds));
   return events_per_round * static_cast<double>(rounds) / (t2 - t1);
 }
 

@@ -7,8 +7,8 @@
 namespace vmsim {
 
 struct BenchOptions {
-  uint64_t pages = 2048;  // pages touched per round
-  uint64_t rounds = 8;
+  uint64_t pages = 4096;  // pages touched per round
+  uint64_t rounds = 16;
 };
 
 int cmd_bench(const BenchOptions& options);
