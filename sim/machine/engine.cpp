@@ -113,8 +113,7 @@ void Engine::enable_paging(const EngineConfig& config) {
   gdtr.limit = fw::kGdtLimit;
   check(uc_reg_write(uc_.get(), UC_X86_REG_GDTR, &gdtr), "write GDTR");
   write_reg(UC_X86_REG_CR3, config.kernel_root);
-  const uint64_t cr4 =
-      read_reg(UC_X86_REG_CR4) | kCr4Pae | kCr4Pge | (config.pku ? kCr4Pke : 0);
+  const uint64_t cr4 = read_reg(UC_X86_REG_CR4) | kCr4Pae | kCr4Pge | (config.pku ? kCr4Pke : 0);
   write_reg(UC_X86_REG_CR4, cr4);
   const uint64_t cr0 = read_reg(UC_X86_REG_CR0) | kCr0Pe | kCr0Pg | kCr0Wp;
   write_reg(UC_X86_REG_CR0, cr0);
