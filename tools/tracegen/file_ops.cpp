@@ -137,20 +137,10 @@ Json generate_file_mmap(GenContext& ctx) {
 
   bool populate = false;
   if (valid && rng.chance(12)) {
-    populate = true;
-    for (uint64_t page = *start; page < *start + rounded; page += kPageSize) {
-      if (!ctx.budget.charge(process.index, page)) {
-        populate = false;
-        break;
-      }
-    }
+    populate = charge_populate(ctx, *start, rounded);
   }
 
-  Json op = {{"op", "mmap"}};
-  if (addr) op["addr"] = address_json(*addr);
-  op["len"] = size_json(rng, len);
-  op["prot"] = prot;
-  op["share"] = shared ? "shared" : "private";
+  Json op = mmap_op_head(rng, addr, len, prot, shared);
   if (fixed) op["fixed"] = true;
   op["file"] = file.name;
   if (offset != 0 || rng.chance(50)) op["offset"] = size_json(rng, offset);
@@ -196,11 +186,7 @@ Json generate_file_access(GenContext& ctx) {
   }
   const std::optional<Target> charged = charge_or_fallback(ctx, target, size);
   if (!charged) return yield_op();
-  Json op = {{"op", write ? "write" : "read"}};
-  op["addr"] = charged->json();
-  if (size != 1 || rng.chance(50)) op["size"] = size;
-  if (write) op["value"] = value_json(rng, pick_value(rng, size));
-  return op;
+  return access_op(rng, *charged, size, write);
 }
 
 Json generate_pwrite(GenContext& ctx) {

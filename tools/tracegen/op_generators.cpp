@@ -187,6 +187,30 @@ uint64_t pick_break(GenContext& ctx) {
 
 }  // namespace
 
+bool charge_populate(GenContext& ctx, uint64_t start, uint64_t len) {
+  for (uint64_t page = start; page < start + len; page += kPageSize)
+    if (!ctx.budget.charge(ctx.process.index, page)) return false;
+  return true;
+}
+
+Json mmap_op_head(Prng& rng, std::optional<uint64_t> addr, uint64_t len, const std::string& prot,
+                  bool shared) {
+  Json op = {{"op", "mmap"}};
+  if (addr) op["addr"] = address_json(*addr);
+  op["len"] = size_json(rng, len);
+  op["prot"] = prot;
+  op["share"] = shared ? "shared" : "private";
+  return op;
+}
+
+Json access_op(Prng& rng, const Target& target, uint32_t size, bool write) {
+  Json op = {{"op", write ? "write" : "read"}};
+  op["addr"] = target.json();
+  if (size != 1 || rng.chance(50)) op["size"] = size;
+  if (write) op["value"] = value_json(rng, pick_value(rng, size));
+  return op;
+}
+
 Json yield_op() {
   return Json{{"op", "yield"}};
 }
@@ -245,20 +269,10 @@ Json generate_mmap(GenContext& ctx) {
 
   bool populate = false;
   if (valid && rounded <= kSmallMapPages * kPageSize && rng.chance(15)) {
-    populate = true;
-    for (uint64_t page = *start; page < *start + rounded; page += kPageSize) {
-      if (!ctx.budget.charge(process.index, page)) {
-        populate = false;
-        break;
-      }
-    }
+    populate = charge_populate(ctx, *start, rounded);
   }
 
-  Json op = {{"op", "mmap"}};
-  if (addr) op["addr"] = address_json(*addr);
-  op["len"] = size_json(rng, len);
-  op["prot"] = prot;
-  op["share"] = shared ? "shared" : "private";
+  Json op = mmap_op_head(rng, addr, len, prot, shared);
   if (fixed) {
     op["fixed"] = true;
   } else if (addr && rng.chance(10)) {

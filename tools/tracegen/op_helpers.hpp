@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "access_targets.hpp"
 #include "generator_state.hpp"
 
 namespace vmsim::tracegen {
@@ -27,5 +28,13 @@ std::optional<uint64_t> pick_fixed_addr(GenContext& ctx, uint64_t len);
 // Moves the predicted break to `new_break` as brk/sbrk would.
 void apply_break(ProcessState& process, uint64_t new_break);
 Json yield_op();
+// Charges every page of [start, start+len) that `populate` makes resident;
+// false at the first page the budget refuses (those before stay charged).
+bool charge_populate(GenContext& ctx, uint64_t start, uint64_t len);
+// The keys every mmap op starts with: op, addr (if any), len, prot, share.
+Json mmap_op_head(Prng& rng, std::optional<uint64_t> addr, uint64_t len, const std::string& prot,
+                  bool shared);
+// A read or write of `size` bytes at an already charged target.
+Json access_op(Prng& rng, const Target& target, uint32_t size, bool write);
 
 }  // namespace vmsim::tracegen

@@ -216,11 +216,7 @@ Json generate_image_access(GenContext& ctx) {
   target.room = region.size() - offset;
   const std::optional<Target> charged = charge_or_fallback(ctx, target, size);
   if (!charged) return yield_op();
-  Json op = {{"op", write ? "write" : "read"}};
-  op["addr"] = charged->json();
-  if (size != 1 || rng.chance(50)) op["size"] = size;
-  if (write) op["value"] = value_json(rng, pick_value(rng, size));
-  return op;
+  return access_op(rng, *charged, size, write);
 }
 
 Json generate_poke(GenContext& ctx) {
