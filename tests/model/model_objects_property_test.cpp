@@ -7,6 +7,8 @@
 // other, and to small files so that EOF moves across mapped pages.
 #include <gtest/gtest.h>
 
+#include "model_test_util.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -22,6 +24,8 @@
 
 namespace vmsim {
 namespace {
+
+using modeltest::ExpectSame;
 
 using vm::Signal;
 using vm::Status;
@@ -362,16 +366,6 @@ class PageWorld {
   std::map<std::string, Proc> procs_;
   std::map<std::string, File> files_;
 };
-
-void ExpectSame(const ModelOutcome& want, const ModelOutcome& got, const std::string& what) {
-  EXPECT_EQ(want.status, got.status) << what;
-  EXPECT_EQ(want.signal, got.signal) << what;
-  if (want.status == Status::kOk && want.signal == Signal::kNone) {
-    EXPECT_EQ(want.value, got.value) << what;
-  }
-  EXPECT_EQ(want.fault_addr, got.fault_addr) << what;
-  EXPECT_EQ(want.steps_done, got.steps_done) << what;
-}
 
 class ModelObjectsProperty : public ::testing::TestWithParam<uint32_t> {};
 

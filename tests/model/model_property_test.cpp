@@ -5,6 +5,8 @@
 // window) so that mappings, holes and the heap keep running into each other.
 #include <gtest/gtest.h>
 
+#include "model_test_util.hpp"
+
 #include <array>
 #include <cstdint>
 #include <map>
@@ -17,6 +19,8 @@
 
 namespace vmsim {
 namespace {
+
+using modeltest::ExpectSame;
 
 using vm::Signal;
 using vm::Status;
@@ -175,16 +179,6 @@ class PageModel {
   std::map<uint64_t, Page> pages_;
   uint64_t brk_ = kInitialBreak;
 };
-
-void ExpectSame(const ModelOutcome& want, const ModelOutcome& got, const std::string& what) {
-  EXPECT_EQ(want.status, got.status) << what;
-  EXPECT_EQ(want.signal, got.signal) << what;
-  if (want.status == Status::kOk && want.signal == Signal::kNone) {
-    EXPECT_EQ(want.value, got.value) << what;
-  }
-  EXPECT_EQ(want.fault_addr, got.fault_addr) << what;
-  EXPECT_EQ(want.steps_done, got.steps_done) << what;
-}
 
 class ModelProperty : public ::testing::TestWithParam<uint32_t> {};
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "model_test_util.hpp"
+
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -13,6 +15,9 @@
 
 namespace vmsim {
 namespace {
+
+using modeltest::Hex16;
+using modeltest::Sha256Hex;
 
 using vm::Signal;
 using vm::Status;
@@ -631,30 +636,6 @@ TEST_F(ModelTest, HugeMappingsAreSparse) {
 
 // ---------------------------------------------------------------------------
 // Digest
-
-std::string Hex(const uint8_t* bytes, size_t n) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s += kDigits[bytes[i] >> 4];
-    s += kDigits[bytes[i] & 15];
-  }
-  return s;
-}
-
-std::string Sha256Hex(const std::string& stream) {
-  vm::Sha256 sha;
-  sha.update(stream.data(), stream.size());
-  uint8_t out[32];
-  sha.finish(out);
-  return Hex(out, 32);
-}
-
-std::string Hex16(uint64_t v) {
-  uint8_t b[8];
-  for (int i = 0; i < 8; ++i) b[i] = uint8_t(v >> (56 - 8 * i));
-  return Hex(b, 8);
-}
 
 std::string PageRecord(uint64_t va, const std::string& bytes) {
   std::string page(4096, '\0');
