@@ -17,13 +17,9 @@ struct Region;
 // Counters reported in a run's stats (docs/result-format.md).
 struct VmStats {
   u64 faults = 0;            // page faults handled
-  u64 faults_zero_fill = 0;  // faults that created a zero-filled page
-  u64 page_table_pages = 0;  // paging-structure pages now allocated
-  u64 page_table_pages_peak = 0;
-  u64 regions = 0;  // regions in all address spaces now
+  u64 faults_zero_fill = 0;  // write faults that created a zero-filled page
+  u64 regions = 0;           // regions in all address spaces now
   u64 regions_peak = 0;
-  u64 tlb_page_invalidations = 0;
-  u64 tlb_full_flushes = 0;
   u64 cow_copies = 0;      // pages copied by copy-on-write faults
   u64 zero_page_maps = 0;  // read faults answered with the shared zero page
   u64 collapses = 0;       // backing objects merged into their only child

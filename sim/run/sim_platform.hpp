@@ -45,7 +45,6 @@ class SimPlatform final : public vm::Platform {
 
   uint64_t tlb_page_invalidations() const { return page_invalidations_; }
   uint64_t tlb_full_flushes() const { return full_flushes_; }
-  uint64_t yields(vm::YieldPoint p) const { return yields_[static_cast<size_t>(p)]; }
 
  private:
   Machine& machine_;
@@ -56,7 +55,6 @@ class SimPlatform final : public vm::Platform {
   std::string panic_message_;
   uint64_t page_invalidations_ = 0;
   uint64_t full_flushes_ = 0;
-  uint64_t yields_[static_cast<size_t>(vm::YieldPoint::kCount)] = {};
 };
 
 }  // namespace vmsim
