@@ -53,20 +53,25 @@ std::optional<Value> Value::find(std::string_view key) const {
   return std::nullopt;
 }
 
-ItemRange::iterator& ItemRange::iterator::operator++() {
-  index_ = doc_->nodes_[index_].end;
+template <bool kMembers>
+typename ChildRange<kMembers>::Child ChildRange<kMembers>::iterator::operator*() const {
+  if constexpr (kMembers) {
+    Value key(doc_, index_);
+    return Member{key.text(), key.loc(), Value(doc_, index_ + 1)};
+  } else {
+    return Value(doc_, index_);
+  }
+}
+
+// An item's subtree ends where the next item starts; a member's value's does.
+template <bool kMembers>
+typename ChildRange<kMembers>::iterator& ChildRange<kMembers>::iterator::operator++() {
+  index_ = doc_->nodes_[kMembers ? index_ + 1 : index_].end;
   return *this;
 }
 
-Member MemberRange::iterator::operator*() const {
-  Value key(doc_, index_);
-  return Member{key.text(), key.loc(), Value(doc_, index_ + 1)};
-}
-
-MemberRange::iterator& MemberRange::iterator::operator++() {
-  index_ = doc_->nodes_[index_ + 1].end;
-  return *this;
-}
+template class ChildRange<false>;
+template class ChildRange<true>;
 
 // ---- Parser -----------------------------------------------------------------
 

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -52,8 +53,10 @@ struct Node {
 
 class Document;
 struct Member;
-class ItemRange;
-class MemberRange;
+template <bool kMembers>
+class ChildRange;
+using ItemRange = ChildRange<false>;
+using MemberRange = ChildRange<true>;
 
 // A value inside a Document: a cheap handle, valid while the Document lives
 // (and is not moved).
@@ -76,8 +79,8 @@ class Value {
 
  private:
   friend class Document;
-  friend class ItemRange;
-  friend class MemberRange;
+  template <bool>
+  friend class ChildRange;
   Value(const Document* doc, uint32_t index) : doc_(doc), index_(index) {}
   const detail::Node& node() const;
 
@@ -91,16 +94,21 @@ struct Member {
   Value value;
 };
 
-// Children of an array or object. Each node records where its subtree ends,
-// so stepping to the next sibling is one load.
-class ItemRange {
+// Children of an array (kMembers false: each child is a Value) or of an
+// object (kMembers true: children alternate key node, value node, and each is
+// a Member). Each node records where its subtree ends, so stepping to the
+// next sibling is one load.
+template <bool kMembers>
+class ChildRange {
  public:
+  using Child = std::conditional_t<kMembers, Member, Value>;
+
   class iterator {
    public:
     using iterator_category = std::input_iterator_tag;
-    using value_type = Value;
+    using value_type = Child;
     using difference_type = std::ptrdiff_t;
-    Value operator*() const { return Value(doc_, index_); }
+    Child operator*() const;
     iterator& operator++();
     iterator operator++(int) {
       iterator old = *this;
@@ -110,51 +118,17 @@ class ItemRange {
     bool operator==(const iterator& o) const { return index_ == o.index_; }
 
    private:
-    friend class ItemRange;
+    friend class ChildRange;
     iterator(const Document* doc, uint32_t index) : doc_(doc), index_(index) {}
     const Document* doc_;
-    uint32_t index_;
+    uint32_t index_;  // the child's node (for a member: its key node)
   };
   iterator begin() const { return {doc_, first_}; }
   iterator end() const { return {doc_, end_}; }
 
  private:
   friend class Value;
-  ItemRange(const Document* doc, uint32_t first, uint32_t end)
-      : doc_(doc), first_(first), end_(end) {}
-  const Document* doc_;
-  uint32_t first_, end_;
-};
-
-// An object's children alternate: key (a string node), then its value.
-class MemberRange {
- public:
-  class iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = Member;
-    using difference_type = std::ptrdiff_t;
-    Member operator*() const;
-    iterator& operator++();
-    iterator operator++(int) {
-      iterator old = *this;
-      ++*this;
-      return old;
-    }
-    bool operator==(const iterator& o) const { return index_ == o.index_; }
-
-   private:
-    friend class MemberRange;
-    iterator(const Document* doc, uint32_t index) : doc_(doc), index_(index) {}
-    const Document* doc_;
-    uint32_t index_;  // the key node
-  };
-  iterator begin() const { return {doc_, first_}; }
-  iterator end() const { return {doc_, end_}; }
-
- private:
-  friend class Value;
-  MemberRange(const Document* doc, uint32_t first, uint32_t end)
+  ChildRange(const Document* doc, uint32_t first, uint32_t end)
       : doc_(doc), first_(first), end_(end) {}
   const Document* doc_;
   uint32_t first_, end_;
@@ -172,8 +146,8 @@ class Document {
 
  private:
   friend class Value;
-  friend class ItemRange;
-  friend class MemberRange;
+  template <bool>
+  friend class ChildRange;
   friend class Parser;
   std::vector<detail::Node> nodes_;
   std::string text_;  // decoded strings and number spellings, back to back
