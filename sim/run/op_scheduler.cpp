@@ -27,7 +27,7 @@ size_t OpScheduler::record(size_t t) {
   if (!taken_.empty() && taken_.back().thread == trace_.threads[t].name) {
     ++taken_.back().ops;
   } else {
-    taken_.push_back(TakenStep{trace_.threads[t].name, 1});
+    taken_.push_back(TakenStep{TakenStep::Kind::kOps, trace_.threads[t].name, 1, {}, 1});
   }
   return t;
 }

@@ -13,9 +13,17 @@
 
 namespace vmsim {
 
+// One step of the schedule a run took, in the trace's step syntax (spec §4):
+// `{thread, ops}` when the thread was switched away at an op boundary or
+// finished, `{thread, until, count}` when it was stopped at a yield point,
+// `{thread}` when it blocked.
 struct TakenStep {
+  enum class Kind { kOps, kUntil, kRun };
+  Kind kind = Kind::kOps;
   std::string thread;
-  uint64_t ops = 0;
+  uint64_t ops = 0;    // kOps
+  std::string point;   // kUntil
+  uint64_t count = 1;  // kUntil
 };
 
 class OpScheduler {

@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "run/run_report.hpp"
+#include "run/schedule_control.hpp"
 #include "trace/trace.hpp"
 
 namespace vmsim {
@@ -17,6 +18,14 @@ struct RunOptions {
   // Compare with the reference model. Off, only the trace's own assertions
   // are checked (for speed: benchmarks, very long traces).
   bool oracle = true;
+  // When set, the controller chooses the thread at every scheduling point
+  // and the trace's own schedule is ignored (vmsim explore).
+  ScheduleController* controller = nullptr;
+  // Core mutation switches (vm::Mutation bits, `vmsim --bug NAME`): each
+  // turns off one protection of the core. 0 in every normal run.
+  uint64_t mutations = 0;
+  // Where to write the run as Chrome trace events (`--timeline FILE`); empty: none.
+  std::string timeline;
 };
 
 // A trace that cannot be run (exit 2), or a failure of vmsim itself (exit 3).
