@@ -50,6 +50,16 @@ class Platform {
   virtual void mutex_lock(Mutex& m) = 0;
   virtual void mutex_unlock(Mutex& m) = 0;
 
+  // Sleep until wake(channel) (BSD's tsleep/wakeup): the caller holds no
+  // lock and re-checks its condition afterwards, since a wakeup may be for
+  // another waiter. `what` says what is awaited (for deadlock reports). A
+  // machine without other threads returns at once; callers then spin.
+  virtual void wait_for(const void* channel, const char* what) {
+    (void)channel;
+    (void)what;
+  }
+  virtual void wake(const void* channel) { (void)channel; }
+
   // The disk that holds the files, page by page. Bytes the disk never held
   // (past what was written, or truncated away) read as zero.
   virtual void disk_read(u32 file, u64 page, u8* buf4096) = 0;
@@ -60,6 +70,11 @@ class Platform {
   // PML4 whose upper half (entries 256..511, the kernel half) every new
   // address space copies; 0 when the machine maps nothing there.
   virtual paddr_t kernel_root() = 0;
+
+  // The page allocator took frame `pa` back. Not pure: only a machine that
+  // checks the unhook → invalidate → free order (the simulator's shadow TLB
+  // asks whether some CPU still caches a translation to it) needs to know.
+  virtual void frame_freed(paddr_t pa) { (void)pa; }
 
   virtual void log(const char* message) = 0;
   [[noreturn]] virtual void panic(const char* message) = 0;

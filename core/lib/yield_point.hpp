@@ -19,6 +19,7 @@ enum class YieldPoint : u8 {
   kTlbShootdown,        // tlb.shootdown
   kPageoutPteCleared,   // pageout.pte_cleared
   kPageoutIo,           // pageout.io
+  kPokeRetry,           // poke.retry
   kCount,
 };
 
@@ -27,6 +28,7 @@ inline constexpr const char* kYieldPointNames[] = {
     "fault.pte_install", "resize.begin",        "resize.pages_removed",
     "cow.copy",          "collapse.begin",      "munmap.pte_cleared",
     "tlb.shootdown",     "pageout.pte_cleared", "pageout.io",
+    "poke.retry",
 };
 static_assert(sizeof(kYieldPointNames) / sizeof(kYieldPointNames[0]) ==
               static_cast<size_t>(YieldPoint::kCount));

@@ -81,6 +81,7 @@ void PageAllocator::free(Page* page) {
   ++stats_.free_frames;
   --stats_.in_use;
   ++stats_.frees;
+  platform_->frame_freed(pa);
 }
 
 paddr_t PageAllocator::phys(const Page* page) const {

@@ -10,7 +10,7 @@ namespace vm {
 void TlbBatch::invalidate(paddr_t root, CpuSet cpus, vaddr_t va) {
   if (pending() && root != root_) flush();
   root_ = root;
-  cpus_.merge(cpus);
+  cpus_.merge(targets(cpus));
   if (all_) return;
   for (unsigned i = 0; i < count_; ++i)
     if (vas_[i] == va) return;
@@ -25,12 +25,23 @@ void TlbBatch::invalidate(paddr_t root, CpuSet cpus, vaddr_t va) {
 void TlbBatch::invalidate_all(paddr_t root, CpuSet cpus) {
   if (pending() && root != root_) flush();
   root_ = root;
-  cpus_.merge(cpus);
+  cpus_.merge(targets(cpus));
   all_ = true;
   count_ = 0;
 }
 
+CpuSet TlbBatch::targets(CpuSet cpus) const {
+  if (!only_cpu_) return cpus;
+  CpuSet local;
+  if (cpus.has(cpu_)) local.add(cpu_);
+  return local;
+}
+
 void TlbBatch::defer_free(Page* page) {
+  if (free_before_flush_) {
+    pages_.free(page);
+    return;
+  }
   deferred_.push_back(page);
 }
 

@@ -39,6 +39,16 @@ class TlbBatch {
 
   bool pending() const { return all_ || count_ != 0; }  // invalidations to send
 
+  // Mutation switches only (vm/mutation.hpp): each breaks the order above on
+  // purpose, so a race trace can show it catches the break. From now on,
+  // deferred frames are freed at once, before any invalidation is sent ...
+  void free_before_flush() { free_before_flush_ = true; }
+  // ... or invalidations reach only `cpu`, whichever CPUs cache the entry.
+  void invalidate_only_on(unsigned cpu) {
+    only_cpu_ = true;
+    cpu_ = cpu;
+  }
+
   u64 pages_invalidated() const { return stat_pages_; }
   u64 full_flushes() const { return stat_full_; }
 
@@ -56,6 +66,12 @@ class TlbBatch {
   List<Page, &Page::queue_node> deferred_;
   u64 stat_pages_ = 0;
   u64 stat_full_ = 0;
+  bool free_before_flush_ = false;  // mutation: defer_free() frees at once
+  bool only_cpu_ = false;           // mutation: invalidations go to cpu_ alone
+  unsigned cpu_ = 0;
+
+  // The CPUs an invalidation of an entry cached by `cpus` is sent to.
+  CpuSet targets(CpuSet cpus) const;
 };
 
 }  // namespace vm

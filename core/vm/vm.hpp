@@ -5,6 +5,7 @@
 #include "lib/list.hpp"
 #include "lib/types.hpp"
 #include "platform.hpp"
+#include "vm/mutation.hpp"
 #include "vm/page_allocator.hpp"
 #include "vm/slab.hpp"
 #include "vm/vm_object.hpp"
@@ -46,6 +47,10 @@ class Vm {
   // Invariant: every live VmObject, in creation order.
   List<VmObject, &VmObject::all_link> all_objects;
   VmStats stats;
+  // Mutation bits (vm/mutation.hpp) the simulator set for a `--bug` run;
+  // always 0 on the port and in every normal run.
+  u64 mutations = 0;
+  bool mutated(Mutation m) const { return (mutations & mutation_bit(m)) != 0; }
 };
 
 }  // namespace vm

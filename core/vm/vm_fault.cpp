@@ -101,6 +101,8 @@ FaultResult fault_install(FaultState& fs) {
   const bool was_mapped = pmap.extract(fs.va, &old_pa, nullptr);
   old_pa = page_trunc(old_pa);
   TlbBatch batch(fs.vm.platform, fs.vm.pages);
+  if (fs.vm.mutated(Mutation::kCowNoShootdown))
+    batch.invalidate_only_on(fs.vm.platform.current_cpu());
   if (pmap.enter(fs.va, pa, fs.attrs, batch) != Status::kOk) return FaultResult::kNoMem;
   if (!was_mapped || old_pa != pa) {
     ++fs.map_page->map_count;

@@ -282,6 +282,7 @@ Status vm_munmap(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len) {
   if (s != Status::kOk) return s;
   unmap_pages(vm, as, addr, end, batch);
   vm.platform.yield(YieldPoint::kMunmapPteCleared);
+  if (vm.mutated(Mutation::kMunmapEarlyFree)) batch.free_before_flush();
   remove_regions(vm, as, addr, end, batch);
   return Status::kOk;
 }

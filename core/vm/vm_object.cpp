@@ -146,9 +146,20 @@ static void collapse_one(Vm& vm, VmObject* object, VmObject* backing, TlbBatch& 
   free_object(vm, backing);
 }
 
+// A busy page belongs to a thread that dropped the object's lock for I/O or
+// a copy and will come back to it: moving or freeing it under that thread
+// would leave it working on a page that changed owner (or was reused).
+static bool has_busy_page(VmObject* object) {
+  for (Page* p = object->resident.first(); p != nullptr; p = object->resident.next(p))
+    if (p->flags & Page::kBusy) return true;
+  return false;
+}
+
 void vm_object_collapse(Vm& vm, VmObject* object, TlbBatch& batch) {
   while (VmObject* backing = object->backing) {
     if (backing->ref_count != 1 || backing->shadow_count != 1) return;
+    // Left for a later fault to collapse, once the page is no longer busy.
+    if (has_busy_page(backing) && !vm.mutated(Mutation::kCollapseWhileBusy)) return;
     collapse_one(vm, object, backing, batch);
   }
 }

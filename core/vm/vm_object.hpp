@@ -72,7 +72,8 @@ VmObject* vm_object_shadow(Vm& vm, VmObject* backing, u64 offset, u64 size_pages
 
 // Merges `object`'s backing object into it when nothing else can see the
 // backing object any more (its only reference is `object`), repeatedly down
-// the chain. Pages move without copying.
+// the chain. Pages move without copying. A backing object with a busy page
+// is not merged (yet).
 void vm_object_collapse(Vm& vm, VmObject* object, TlbBatch& batch);
 
 // Length of the chain from `object` to its last backing object (1 = none).

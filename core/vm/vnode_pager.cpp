@@ -23,7 +23,7 @@ PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
   page->flags &= static_cast<u8>(~Page::kBusy);
   // The file may have shrunk while the read was in flight (FreeBSD re-checks
   // pindex against the object's size after every sleep).
-  if (index >= vn.pages()) {
+  if (index >= vn.pages() && !vm.mutated(Mutation::kResizeNoRevalidate)) {
     TlbBatch batch(vm.platform, vm.pages);
     vm_object_page_remove(vm, object, index, index + 1, batch);
     return PagerResult::kPastEof;

@@ -153,6 +153,12 @@ class Model {
   // The state digest of spec §7: 64 lowercase hex digits.
   std::string digest() const;
 
+  // A hash of everything that decides what later ops do (digest() leaves out
+  // e.g. the break and which mappings share an object), for the
+  // linearizability search to memoize on (model_fingerprint.cpp). Copies of a
+  // model hash alike; different states collide with probability ~2^-128.
+  std::array<uint64_t, 2> fingerprint() const;
+
  private:
   using Page = std::array<uint8_t, kModelPageSize>;
 

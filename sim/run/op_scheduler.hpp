@@ -1,73 +1,61 @@
-// Decides which thread runs each next op, from the trace's schedule steps and
-// then its policy (spec §4). Ops run whole: a thread switch happens only
-// between ops. Records the steps actually taken, in the trace's own step
-// syntax, so that pasting them into the trace replays the same run.
+// The scheduler a trace asks for (spec §4): its schedule steps first, then
+// its policy for whatever remains. It is one ScheduleController among
+// others (an explorer is another): the run loop asks it at every yield
+// point, op end and block who runs next.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "run/schedule_control.hpp"
+#include "run/taken_step.hpp"
 #include "trace/trace.hpp"
 
 namespace vmsim {
 
-// One step of the schedule a run took, in the trace's step syntax (spec §4):
-// `{thread, ops}` when the thread was switched away at an op boundary or
-// finished, `{thread, until, count}` when it was stopped at a yield point,
-// `{thread}` when it blocked.
-struct TakenStep {
-  enum class Kind { kOps, kUntil, kRun };
-  Kind kind = Kind::kOps;
-  std::string thread;
-  uint64_t ops = 0;    // kOps
-  std::string point;   // kUntil
-  uint64_t count = 1;  // kUntil
+// What the scheduler may ask the run loop about a thread.
+class ThreadStatus {
+ public:
+  virtual ~ThreadStatus() = default;
+  // Ops the thread has not finished (one it is stopped inside counts).
+  virtual size_t ops_left(size_t thread) const = 0;
+  // Why the thread cannot run now, for an error message ("has finished all
+  // its ops", "is blocked on ...", ...).
+  virtual std::string why_not_runnable(size_t thread) const = 0;
 };
 
-class OpScheduler {
+class TraceScheduler final : public ScheduleController {
  public:
-  explicit OpScheduler(const Trace& trace);
+  TraceScheduler(const Trace& trace, const ThreadStatus& status);
 
-  // The thread to run one op next, or nullopt when all are finished. On a
-  // step the trace cannot take (its thread has finished, or has fewer ops
-  // left than it asks for) returns nullopt and sets `error`.
-  std::optional<size_t> next(std::string* error);
+  size_t choose(const SchedulingPoint& sp) override;
 
-  // A thread whose process a fork creates waits until the fork has run.
-  void hold(size_t thread) { waiting_[thread] = true; }
-  void release(size_t thread) { waiting_[thread] = false; }
-  // The thread's process exited: it runs no more ops.
-  void end(size_t thread);
-  // A thread that has ops left but waits for its process (nullopt if none).
-  std::optional<size_t> stuck_thread() const;
-
-  // Position of the op the chosen thread runs next.
-  size_t next_op_of(size_t thread) const { return next_op_[thread]; }
-  // Index of the step next() refused, after it set an error.
-  size_t failed_step() const { return failed_step_; }
-
-  const std::vector<TakenStep>& taken() const { return taken_; }
+  // After choose() returned, a step the trace cannot take: the message and
+  // the step's index (an input error, exit 2).
+  const std::optional<std::string>& error() const { return error_; }
+  size_t error_step() const { return error_step_; }
 
  private:
-  bool finished(size_t t) const { return next_op_[t] >= trace_.threads[t].ops.size(); }
-  bool runnable(size_t t) const { return !finished(t) && !waiting_[t]; }
-  size_t remaining(size_t t) const { return trace_.threads[t].ops.size() - next_op_[t]; }
-  std::optional<size_t> from_steps(std::string* error);
-  std::optional<size_t> from_policy();
-  size_t record(size_t t);
+  // The active step's thread may go on (nullopt: the step is over).
+  std::optional<size_t> continue_step(const SchedulingPoint& sp);
+  std::optional<size_t> start_step(const SchedulingPoint& sp);
+  size_t from_policy(const SchedulingPoint& sp);
+  size_t fail(size_t step, std::string message);
 
   const Trace& trace_;
-  std::vector<size_t> next_op_;  // per thread: index of its next op
-  std::vector<bool> waiting_;    // per thread: its process does not exist yet
-  size_t step_ = 0;              // next schedule step to start
-  bool step_active_ = false;     // a step is being taken
+  const ThreadStatus& status_;
+  size_t next_step_ = 0;       // the next step to start
+  bool step_active_ = false;   // steps_[next_step_ - 1] is being taken
   size_t step_thread_ = 0;
-  uint64_t step_left_ = 0;  // ops the active step still runs
-  size_t rr_next_ = 0;      // round-robin: where the next search starts
-  size_t failed_step_ = 0;  // the step next() refused, when it set an error
-  std::vector<TakenStep> taken_;
+  uint64_t ops_left_ = 0;      // kOps: op ends the active step still waits for
+  uint64_t point_hits_ = 0;    // kUntil: times the thread reached the point
+  size_t rr_next_ = 0;         // round-robin: where the next search starts
+  uint64_t rng_ = 0;           // random policy state
+  std::optional<std::string> error_;
+  size_t error_step_ = 0;
 };
 
 // Index of the thread named `name`, or -1.

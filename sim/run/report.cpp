@@ -23,8 +23,16 @@ std::string report_json(const RunReport& r) {
   for (const auto& [name, value] : r.stats) j["stats"][name] = value;
   j["digest"] = r.digest ? nlohmann::ordered_json(*r.digest) : nlohmann::ordered_json(nullptr);
   j["schedule"] = nlohmann::ordered_json::array();
-  for (const TakenStep& s : r.schedule)
-    j["schedule"].push_back({{"thread", s.thread}, {"ops", s.ops}});
+  for (const TakenStep& s : r.schedule) {
+    nlohmann::ordered_json js;
+    js["thread"] = s.thread;
+    if (s.kind == TakenStep::Kind::kOps) js["ops"] = s.ops;
+    if (s.kind == TakenStep::Kind::kUntil) {
+      js["until"] = s.point;
+      js["count"] = s.count;
+    }
+    j["schedule"].push_back(js);
+  }
   if (r.has_expect) {
     j["expect"] = {{"met", r.unmet.empty()}, {"unmet", r.unmet}};
   }

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "run/op_scheduler.hpp"
+#include "run/taken_step.hpp"
 
 namespace vmsim {
 

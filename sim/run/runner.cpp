@@ -1,7 +1,10 @@
-// The run loop. Each op goes through the same three steps: perform it in the
-// core (over the emulated MMU), perform it in the model, compare. The first
-// violation ends the run: after a divergence the two states no longer say
-// anything about each other.
+// The run loop. Every trace thread runs its ops in the core (over the
+// emulated MMU) on its own fiber; the scheduler (the trace's schedule, or an
+// explorer) picks who runs at every yield point, op end and block. Each op's
+// outcome is checked against the trace's own assertions at once; the model
+// comparison waits for the run's end, when the history of overlapping ops is
+// checked for linearizability (spec §6). A violation the core itself shows
+// (a failed assertion, a panic) ends the run.
 #include "run/runner.hpp"
 
 #include <csetjmp>
@@ -14,7 +17,10 @@
 #include "machine/machine.hpp"
 #include "model/model.hpp"
 #include "run/error_text.hpp"
+#include "run/fiber.hpp"
 #include "run/op_outcome.hpp"
+#include "run/op_scheduler.hpp"
+#include "run/schedule_recorder.hpp"
 #include "run/sim_platform.hpp"
 #include "sys/audit.hpp"
 #include "sys/kernel.hpp"
@@ -29,10 +35,42 @@ namespace {
 // times means the translation it installed does not allow the access.
 constexpr int kMaxRepeatedFaults = 4;
 
+// Resource ids for partial-order reduction (Footprint): kinds in the top
+// byte, a deterministic value below (never a host address).
+constexpr uint64_t kResourceGlobal = 1;
+constexpr uint64_t kResourceLock = uint64_t{1} << 56;
+constexpr uint64_t kResourceProcess = uint64_t{2} << 56;
+constexpr uint64_t kResourceFrame = uint64_t{3} << 56;
+
 struct ThreadState {
   const ThreadSpec* spec = nullptr;
-  vm::Process* process = nullptr;
+  vm::Process* process = nullptr;  // nullptr until its fork ran, and after exit
   uint32_t index = 0;
+  size_t next_op = 0;     // the op it runs next, or is stopped inside
+  bool in_op = false;     // stopped inside an op (at a yield point or blocked)
+  bool waiting_fork = false;
+  bool killed = false;    // its process exited: no new op starts
+  bool done = false;      // its fiber has ended (or will never start)
+  // Blocked: the channel it sleeps on (nullptr: runnable), what it waits
+  // for, and the lock when it is one.
+  const void* blocked_on = nullptr;
+  const char* blocked_what = nullptr;
+  const vm::Mutex* blocked_lock = nullptr;
+  std::unique_ptr<Fiber> fiber;
+  std::jmp_buf panic_jmp;  // a core panic on this fiber returns here
+  PointKind stop = PointKind::kStart;  // how its last segment ended
+  const char* stop_point = nullptr;
+  Footprint footprint;  // what the current segment touched
+};
+
+// One completed op, as the linearizability check sees it.
+struct HistoryEntry {
+  size_t thread = 0;
+  size_t op_index = 0;
+  const Op* op = nullptr;
+  uint64_t addr = 0;  // the op's address operand, resolved when it was invoked
+  uint64_t invoke = 0, response = 0;  // logical times
+  OpOutcome core;
 };
 
 // Unusable input found while running (exit 2), thrown to run_trace.
@@ -40,7 +78,7 @@ struct InputErrorAt {
   std::string message;
 };
 
-class TraceRun {
+class TraceRun final : public CoreThreads, public ThreadStatus {
  public:
   TraceRun(const Trace& trace, const RunOptions& options)
       : trace_(trace),
@@ -52,12 +90,33 @@ class TraceRun {
 
   RunReport run();
 
+  // CoreThreads
+  bool on_thread() const override { return running_ != nullptr && Fiber::current() != nullptr; }
+  void yield_point(vm::YieldPoint point) override;
+  void block(const void* channel, const char* what, const vm::Mutex* lock) override;
+  void wake(const void* channel) override;
+  void lock_taken(const vm::Mutex& m) override;
+  // ThreadStatus
+  size_t ops_left(size_t thread) const override;
+  std::string why_not_runnable(size_t thread) const override;
+
  private:
   bool boot();
-  void run_ops();
+  void run_threads();
+  std::vector<size_t> enabled() const;
+  void run_segment(ThreadState& t);
+  void reap_killed();
+  void thread_body(ThreadState& t);
+  void suspend(ThreadState& t, PointKind why, const char* point);
   bool run_one(ThreadState& t, size_t op_index);
   OpOutcome core_op(ThreadState& t, const Op& op);
-  OpOutcome model_op(ThreadState& t, const Op& op);
+  OpOutcome model_op(const HistoryEntry& h);
+  void report_deadlock();
+  void wait_for_siblings(ThreadState& t);
+  void check_history();
+  void activate(uint32_t cpu, vm::AddressSpace& as);
+  uint64_t lock_resource(const vm::Mutex& m) const;
+  uint64_t process_resource(const std::string& name) const;
   OpOutcome user_access(ThreadState& t, const UserAccess& access);
   void start_threads_of(const std::string& name, vm::Process* process);
   void end_process(const std::string& name);
@@ -79,9 +138,18 @@ class TraceRun {
   Model model_;
   std::vector<ThreadState> threads_;
   std::map<std::string, uint64_t> labels_;  // `as` label → start, from the core's mmap
-  std::unique_ptr<OpScheduler> scheduler_;
+  std::unique_ptr<TraceScheduler> trace_scheduler_;
+  ScheduleController* controller_ = nullptr;  // the trace's scheduler or an explorer
+  ScheduleRecorder recorder_;
+  ThreadState* running_ = nullptr;  // whose fiber runs now
   std::jmp_buf panic_jmp_;
   bool panicked_ = false;
+  bool aborted_ = false;  // a violation ended the run early
+  std::optional<InputErrorAt> input_error_;  // thrown on a fiber, rethrown by the loop
+  std::optional<std::string> internal_error_;
+  uint64_t clock_ = 0;  // logical time of the history
+  std::vector<HistoryEntry> history_;
+  std::vector<uint64_t> cpu_root_;  // per CPU: the root its CR3 holds (0: none yet)
   RunReport report_;
 
   uint64_t ops_ = 0, accesses_ = 0, segv_ = 0, bus_ = 0;
@@ -93,19 +161,27 @@ RunReport TraceRun::run() {
   report_.file = trace_.file;
   report_.has_expect = trace_.expect.result || trace_.expect.violation || trace_.expect.digest ||
                        !trace_.expect.stats.empty();
-  scheduler_ = std::make_unique<OpScheduler>(trace_);
+  trace_scheduler_ = std::make_unique<TraceScheduler>(trace_, *this);
+  controller_ = options_.controller != nullptr ? options_.controller : trace_scheduler_.get();
+  kernel_->vm.mutations = options_.mutations;
+  cpu_root_.assign(trace_.machine.cpus, 0);
+  platform_.set_threads(this);
   platform_.arm_panic(&panic_jmp_);
-  // A core panic longjmps here from inside an op; nothing between owns
-  // resources that need unwinding.
+  // A core panic off the threads' fibers (boot, teardown) longjmps here;
+  // nothing between owns resources that need unwinding.
   if (setjmp(panic_jmp_) != 0) {
     panicked_ = true;
     add_violation("panic", "core panic: " + platform_.panic_message(), nullptr, -1);
   } else if (boot()) {
-    run_ops();
+    run_threads();
+    if (input_error_) throw *input_error_;
+    if (internal_error_) throw std::runtime_error(*internal_error_);
     finish();
   }
   platform_.arm_panic(nullptr);
-  report_.schedule = scheduler_->taken();
+  platform_.set_threads(nullptr);
+  recorder_.close();
+  report_.schedule = recorder_.steps();
   if (report_.stats.empty()) collect_stats();  // a panic skipped finish()
   check_expectations();
   return std::move(report_);
@@ -134,9 +210,11 @@ bool TraceRun::boot() {
     ThreadState& t = threads_[i];
     t.spec = &trace_.threads[i];
     t.index = static_cast<uint32_t>(i);
+    t.done = t.spec->ops.empty();
+    t.fiber = std::make_unique<Fiber>([this, &t] { thread_body(t); });
     const std::string& name = t.spec->process;
     if (forked.count(name) != 0) {
-      scheduler_->hold(i);
+      t.waiting_fork = true;
       continue;
     }
     t.process = kernel_->find_process(name.c_str());
@@ -151,45 +229,230 @@ bool TraceRun::boot() {
   return true;
 }
 
-void TraceRun::run_ops() {
-  for (;;) {
-    std::string error;
-    std::optional<size_t> t = scheduler_->next(&error);
-    if (!error.empty()) {
-      const ScheduleStep& s = trace_.schedule.steps[scheduler_->failed_step()];
-      throw InputErrorAt{error_at(trace_.file, s.loc, s.path, error)};
-    }
-    if (!t) {
-      if (std::optional<size_t> w = scheduler_->stuck_thread()) {
-        const ThreadSpec& th = trace_.threads[*w];
-        add_violation("deadlock",
-                      "thread \"" + th.name + "\" waits for its process \"" + th.process +
-                          "\", and no fork left to run creates it",
-                      nullptr, -1);
-      }
+// The scheduler loop: ask who runs, run that thread's fiber to its next
+// scheduling point, tell the controller what the segment touched.
+void TraceRun::run_threads() {
+  SchedulingPoint sp;
+  for (size_t index = 0;; ++index) {
+    reap_killed();
+    sp.index = index;
+    sp.enabled = enabled();
+    if (sp.enabled.empty()) {
+      report_deadlock();
       return;
     }
-    // The scheduler already counted the op as taken.
-    if (!run_one(threads_[*t], scheduler_->next_op_of(*t) - 1)) return;
+    sp.preemptible = sp.kind == PointKind::kYield &&
+                     std::find(sp.enabled.begin(), sp.enabled.end(),
+                               static_cast<size_t>(sp.current)) != sp.enabled.end();
+    const size_t next = controller_->choose(sp);
+    if (trace_scheduler_->error()) {
+      const ScheduleStep& s = trace_.schedule.steps[trace_scheduler_->error_step()];
+      throw InputErrorAt{error_at(trace_.file, s.loc, s.path, *trace_scheduler_->error())};
+    }
+    if (std::find(sp.enabled.begin(), sp.enabled.end(), next) == sp.enabled.end())
+      throw std::logic_error("the scheduler chose a thread that cannot run");
+    recorder_.chosen(next);
+    ThreadState& t = threads_[next];
+    run_segment(t);
+    controller_->segment_done(next, t.footprint);
+    recorder_.segment(next, t.spec->name, t.stop, t.stop_point);
+    if (aborted_ || input_error_ || internal_error_) return;
+    sp.current = static_cast<long>(next);
+    sp.kind = t.stop;
+    sp.point = t.stop_point;
+  }
+}
+
+std::vector<size_t> TraceRun::enabled() const {
+  std::vector<size_t> e;
+  for (const ThreadState& t : threads_) {
+    if (t.done || t.waiting_fork || t.blocked_on != nullptr) continue;
+    if (t.killed && !t.in_op) continue;
+    e.push_back(t.index);
+  }
+  return e;
+}
+
+void TraceRun::run_segment(ThreadState& t) {
+  t.footprint = Footprint{};
+  t.footprint.read(kResourceGlobal);
+  t.footprint.write(process_resource(t.spec->process));
+  running_ = &t;
+  platform_.set_current(t.spec->cpu, t.index);
+  platform_.arm_panic(&t.panic_jmp);
+  t.fiber->resume();
+  platform_.arm_panic(&panic_jmp_);
+  running_ = nullptr;
+}
+
+// Threads whose process exited between their ops end without running again
+// (a fiber never started has nothing to unwind).
+void TraceRun::reap_killed() {
+  for (ThreadState& t : threads_) {
+    if (!t.killed || t.done || t.in_op) continue;
+    if (t.fiber->started() && !t.fiber->finished()) run_segment(t);
+    t.done = true;
+  }
+}
+
+void TraceRun::thread_body(ThreadState& t) {
+  if (setjmp(t.panic_jmp) != 0) {
+    panicked_ = aborted_ = true;
+    add_violation("panic", "core panic: " + platform_.panic_message(), &t,
+                  static_cast<long>(t.next_op));
+    return;
+  }
+  try {
+    const size_t n = t.spec->ops.size();
+    while (t.next_op < n && !t.killed) {
+      t.in_op = true;
+      const bool ok = run_one(t, t.next_op);
+      t.in_op = false;
+      ++t.next_op;
+      wake(&t);  // an exec or exit may wait for this thread to leave the kernel
+      if (!ok) {
+        aborted_ = true;
+        break;
+      }
+      if (t.next_op < n && !t.killed) suspend(t, PointKind::kOpEnd, nullptr);
+    }
+  } catch (const InputErrorAt& e) {
+    input_error_ = e;
+  } catch (const std::exception& e) {
+    internal_error_ = e.what();
+  }
+  t.done = true;
+  t.stop = PointKind::kDone;
+  t.stop_point = nullptr;
+}
+
+void TraceRun::suspend(ThreadState& t, PointKind why, const char* point) {
+  t.stop = why;
+  t.stop_point = point;
+  t.fiber->suspend();
+}
+
+void TraceRun::yield_point(vm::YieldPoint point) {
+  suspend(*running_, PointKind::kYield, vm::yield_point_name(point));
+}
+
+void TraceRun::block(const void* channel, const char* what, const vm::Mutex* lock) {
+  ThreadState& t = *running_;
+  t.blocked_on = channel;
+  t.blocked_what = what;
+  t.blocked_lock = lock;
+  suspend(t, PointKind::kBlocked, nullptr);
+}
+
+void TraceRun::wake(const void* channel) {
+  for (ThreadState& t : threads_)
+    if (t.blocked_on == channel) t.blocked_on = nullptr;
+}
+
+void TraceRun::lock_taken(const vm::Mutex& m) {
+  if (running_ != nullptr) running_->footprint.write(lock_resource(m));
+}
+
+uint64_t TraceRun::lock_resource(const vm::Mutex& m) const {
+  // Kernel objects live in simulated physical memory: their physical
+  // address is the same in every run of the same schedule prefix.
+  const auto* p = reinterpret_cast<const uint8_t*>(&m);
+  const uint8_t* base = platform_.phys(0);
+  const uint64_t offset = p >= base && p < base + trace_.machine.memory
+                              ? static_cast<uint64_t>(p - base)
+                              : reinterpret_cast<uintptr_t>(p);
+  return kResourceLock | (offset & ((uint64_t{1} << 56) - 1));
+}
+
+uint64_t TraceRun::process_resource(const std::string& name) const {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a: stable on every machine
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  return kResourceProcess | (h & ((uint64_t{1} << 56) - 1));
+}
+
+size_t TraceRun::ops_left(size_t thread) const {
+  const ThreadState& t = threads_[thread];
+  return t.spec->ops.size() - t.next_op;
+}
+
+std::string TraceRun::why_not_runnable(size_t thread) const {
+  const ThreadState& t = threads_[thread];
+  if (t.done || (t.killed && !t.in_op))
+    return t.killed ? "cannot run: its process \"" + t.spec->process + "\" has exited"
+                    : "has finished all its ops";
+  if (t.waiting_fork)
+    return "cannot run yet: the fork that creates its process \"" + t.spec->process +
+           "\" has not run";
+  if (t.blocked_on != nullptr) return std::string("is blocked on ") + t.blocked_what;
+  return "cannot run";
+}
+
+// No thread can run but some have not finished: name who waits for what.
+void TraceRun::report_deadlock() {
+  std::string msg;
+  for (const ThreadState& t : threads_) {
+    if (t.done || (t.killed && !t.in_op)) continue;
+    if (!msg.empty()) msg += "; ";
+    msg += "thread \"" + t.spec->name + "\" ";
+    if (t.waiting_fork) {
+      msg += "waits for its process \"" + t.spec->process +
+             "\", and no fork left to run creates it";
+    } else if (t.blocked_lock != nullptr && t.blocked_on == t.blocked_lock) {
+      const uint32_t owner = t.blocked_lock->owner;
+      msg += std::string("waits for lock \"") + t.blocked_what + "\"";
+      if (owner != vm::Mutex::kUnowned && owner <= threads_.size())
+        msg += " held by thread \"" + threads_[owner - 1].spec->name + "\"";
+    } else {
+      msg += std::string("waits for ") + (t.blocked_what != nullptr ? t.blocked_what : "?");
+    }
+  }
+  if (msg.empty()) return;  // every thread finished: the run is over
+  aborted_ = true;
+  add_violation("deadlock", msg, nullptr, -1);
+}
+
+// exec and exit change the whole process: its other threads must first
+// leave the kernel (finish the op they are stopped in), as a real kernel
+// waits for them to reach the user boundary.
+void TraceRun::wait_for_siblings(ThreadState& t) {
+  for (;;) {
+    const ThreadState* busy = nullptr;
+    for (const ThreadState& o : threads_)
+      if (&o != &t && o.in_op && o.spec->process == t.spec->process) busy = &o;
+    if (busy == nullptr) return;
+    block(busy, "another thread of its process to finish its op", nullptr);
   }
 }
 
 bool TraceRun::run_one(ThreadState& t, size_t op_index) {
   const Op& op = t.spec->ops[op_index];
-  platform_.set_current(t.spec->cpu, t.index);
   ++ops_;
-  const OpOutcome core = core_op(t, op);
-  // Without the oracle the core is compared with itself: only the trace's
-  // own assertions can fail.
-  const OpOutcome model = options_.oracle ? model_op(t, op) : core;
+  HistoryEntry h;
+  h.thread = t.index;
+  h.op_index = op_index;
+  h.op = &op;
+  h.invoke = clock_++;
+  if (op.kind == OpKind::kFork || op.kind == OpKind::kExec || op.kind == OpKind::kExit ||
+      op.kind == OpKind::kPoke || op.kind == OpKind::kTruncate || op.kind == OpKind::kPwrite)
+    t.footprint.write(kResourceGlobal);
+  if (op.addr.is_label() || op.addr.offset != 0) h.addr = resolve(op, op.addr);
+  h.core = core_op(t, op);
+  h.response = clock_++;
   note_peaks();
-  if (core.signal == vm::Signal::kSegv) ++segv_;
-  if (core.signal == vm::Signal::kBus) ++bus_;
-  if (std::optional<Mismatch> m = compare_outcomes(op, core, model)) {
+  if (h.core.signal == vm::Signal::kSegv) ++segv_;
+  if (h.core.signal == vm::Signal::kBus) ++bus_;
+  // The trace's own assertions (expect_fault, result, a read's value) need
+  // no model: the core's outcome alone must meet them.
+  if (std::optional<Mismatch> m = compare_outcomes(op, h.core, h.core)) {
     add_violation(m->kind, m->message, &t, static_cast<long>(op_index));
     return false;
   }
-  if (options_.audit == AuditMode::kEveryOp && !audit_now(&t, static_cast<long>(op_index)))
+  history_.push_back(h);
+  // Invariants hold between ops, not while another thread is stopped inside one.
+  bool quiescent = true;
+  for (const ThreadState& o : threads_) quiescent = quiescent && (&o == &t || !o.in_op);
+  if (options_.audit == AuditMode::kEveryOp && quiescent &&
+      !audit_now(&t, static_cast<long>(op_index)))
     return false;
   return true;
 }
@@ -286,9 +549,13 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
       break;
     }
     case OpKind::kExit:
+      for (ThreadState& o : threads_)
+        if (o.spec->process == t.spec->process && &o != &t) o.killed = true;
+      wait_for_siblings(t);
       end_process(t.spec->process);
       break;
     case OpKind::kExec:
+      wait_for_siblings(t);
       out.status = kernel_->exec(t.process, {op.text, op.data, op.bss, op.stack});
       break;
     case OpKind::kPoke: {
@@ -308,13 +575,16 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
   return out;
 }
 
-OpOutcome TraceRun::model_op(ThreadState& t, const Op& op) {
-  const std::string& proc = t.spec->process;
+// The op in the model, with the address operands the core resolved when the
+// op was invoked (a label may be bound again later).
+OpOutcome TraceRun::model_op(const HistoryEntry& h) {
+  const Op& op = *h.op;
+  const std::string& proc = trace_.threads[h.thread].process;
   ModelOutcome m;
   switch (op.kind) {
     case OpKind::kMmap: {
       const std::optional<uint64_t> addr =
-          op.has_addr ? std::optional<uint64_t>(resolve(op, op.addr)) : std::nullopt;
+          op.has_addr ? std::optional<uint64_t>(h.addr) : std::nullopt;
       m = op.file.empty()
               ? model_.mmap(proc, addr, op.len, op.prot, op.shared, op.fixed, op.populate)
               : model_.mmap_file(proc, addr, op.len, op.prot, op.shared, op.fixed, op.populate,
@@ -328,28 +598,28 @@ OpOutcome TraceRun::model_op(ThreadState& t, const Op& op) {
       m = model_.truncate(op.file, op.file_size);
       break;
     case OpKind::kMunmap:
-      m = model_.munmap(proc, resolve(op, op.addr), op.len);
+      m = model_.munmap(proc, h.addr, op.len);
       break;
     case OpKind::kMprotect:
-      m = model_.mprotect(proc, resolve(op, op.addr), op.len, op.prot);
+      m = model_.mprotect(proc, h.addr, op.len, op.prot);
       break;
     case OpKind::kMadvise:
-      m = model_.madvise(proc, resolve(op, op.addr), op.len, op.advice);
+      m = model_.madvise(proc, h.addr, op.len, op.advice);
       break;
     case OpKind::kBrk:
-      m = model_.brk(proc, resolve(op, op.addr));
+      m = model_.brk(proc, h.addr);
       break;
     case OpKind::kSbrk:
       m = model_.sbrk(proc, op.incr);
       break;
     case OpKind::kRead:
-      m = model_.read(proc, resolve(op, op.addr), op.size);
+      m = model_.read(proc, h.addr, op.size);
       break;
     case OpKind::kWrite:
-      m = model_.write(proc, resolve(op, op.addr), op.size, op.value);
+      m = model_.write(proc, h.addr, op.size, op.value);
       break;
     case OpKind::kTouch:
-      m = model_.touch(proc, resolve(op, op.addr), op.len, op.stride, op.touch_write,
+      m = model_.touch(proc, h.addr, op.len, op.stride, op.touch_write,
                        static_cast<uint8_t>(op.value));
       break;
     case OpKind::kFork:
@@ -367,7 +637,7 @@ OpOutcome TraceRun::model_op(ThreadState& t, const Op& op) {
       break;
     case OpKind::kPoke:
       if (model_.has_process(op.process)) {
-        m = model_.poke(op.process, resolve(op, op.addr), op.size, op.value);
+        m = model_.poke(op.process, h.addr, op.size, op.value);
       } else {
         m.status = vm::Status::kFault;  // no such process (not yet forked, or exited)
       }
@@ -381,9 +651,7 @@ OpOutcome TraceRun::model_op(ThreadState& t, const Op& op) {
 // One user access on the thread's CPU: run it on the emulated CPU, send each
 // #PF to the core's fault handler, resume until it completes or a signal ends it.
 OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
-  vm::AddressSpace& as = *t.process->as;
   const uint32_t cpu = t.spec->cpu;
-  as.pmap.active_cpus().add(cpu);
   ++accesses_;
   OpOutcome out;
   UserContext ctx = machine_.prepare(access);
@@ -404,6 +672,10 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
       stop.fault_write =
           access.kind == UserAccessKind::kStore || access.kind == UserAccessKind::kTouchStore;
     } else {
+      // The address space may have changed (exec) while the thread was
+      // stopped in a fault: take it afresh each round.
+      vm::AddressSpace& as = *t.process->as;
+      activate(cpu, as);
       stop = machine_.run(cpu, as.pmap.root(), ctx);
     }
     if (stop.kind == StopKind::kDone) {
@@ -417,7 +689,7 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
       return out;
     }
     const vm::Access kind = stop.fault_write ? vm::Access::kWrite : vm::Access::kRead;
-    const vm::FaultResult r = vm::vm_fault(kernel_->vm, as, stop.fault_addr, kind);
+    const vm::FaultResult r = vm::vm_fault(kernel_->vm, *t.process->as, stop.fault_addr, kind);
     if (r != vm::FaultResult::kResolved || reserved) {
       out.signal = r == vm::FaultResult::kSegv || r == vm::FaultResult::kResolved
                        ? vm::Signal::kSegv
@@ -437,12 +709,28 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
   }
 }
 
+// The CPU runs `as` now. A CR3 load drops every user translation (no PCID),
+// so a CPU is in the active set of the one address space it runs: TLB
+// shootdowns skip the others, which flush lazily when they switch to it.
+void TraceRun::activate(uint32_t cpu, vm::AddressSpace& as) {
+  const uint64_t root = as.pmap.root();
+  if (cpu_root_[cpu] != root) {
+    for (vm::Process* p = kernel_->processes.front(); p != nullptr;
+         p = kernel_->processes.next(p))
+      p->as->pmap.active_cpus().remove(cpu);
+    cpu_root_[cpu] = root;
+  }
+  // Also when the root is the same: a new address space may reuse the
+  // frame of a destroyed one.
+  as.pmap.active_cpus().add(cpu);
+}
+
 // The fork that creates `name` ran: its threads may start.
 void TraceRun::start_threads_of(const std::string& name, vm::Process* process) {
   for (ThreadState& t : threads_) {
     if (t.spec->process != name) continue;
     t.process = process;
-    scheduler_->release(t.index);
+    t.waiting_fork = false;
   }
 }
 
@@ -452,7 +740,7 @@ void TraceRun::end_process(const std::string& name) {
   for (ThreadState& t : threads_) {
     if (t.spec->process != name) continue;
     t.process = nullptr;
-    scheduler_->end(t.index);
+    t.killed = true;
   }
   if (p != nullptr) kernel_->destroy_process(p);
 }
@@ -472,21 +760,43 @@ bool TraceRun::audit_now(const ThreadState* t, long op) {
 }
 
 void TraceRun::finish() {
-  if (report_.pass() && options_.audit != AuditMode::kOff && !audit_now(nullptr, -1)) return;
+  // A run that ended with threads stopped inside ops (a violation, a
+  // deadlock) has locks held and state half changed: only its digest means
+  // anything.
+  bool quiescent = true;
+  for (const ThreadState& t : threads_) quiescent = quiescent && !t.in_op;
+  if (quiescent && report_.pass() && options_.audit != AuditMode::kOff && !audit_now(nullptr, -1))
+    return;
   char hex[65];
   vm::state_digest(*kernel_, hex);
   report_.digest = hex;
-  if (report_.pass() && options_.oracle) {
-    const std::string expected = model_.digest();
-    if (expected != hex)
-      add_violation(
-          "state-mismatch",
-          "final state digest " + std::string(hex) + " differs from the model's " + expected,
-          nullptr, -1);
-  }
+  if (report_.pass() && options_.oracle) check_history();
   // The stats describe the trace, not the teardown the leak check does.
   collect_stats();
-  check_leaks();
+  if (quiescent) check_leaks();
+}
+
+// Spec §6: every op's outcome and the final state must be those of some
+// sequential order of the ops that keeps real-time order.
+void TraceRun::check_history() {
+  // Ops that never overlapped are ordered by time; the model replays them.
+  std::vector<const HistoryEntry*> order;
+  for (const HistoryEntry& h : history_) order.push_back(&h);
+  std::sort(order.begin(), order.end(), [](const HistoryEntry* a, const HistoryEntry* b) {
+    return a->response < b->response;
+  });
+  for (const HistoryEntry* h : order) {
+    const OpOutcome model = model_op(*h);
+    if (std::optional<Mismatch> m = compare_outcomes(*h->op, h->core, model)) {
+      add_violation(m->kind, m->message, &threads_[h->thread], static_cast<long>(h->op_index));
+      return;
+    }
+  }
+  const std::string expected = model_.digest();
+  if (expected != *report_.digest)
+    add_violation("state-mismatch",
+                  "final state digest " + *report_.digest + " differs from the model's " + expected,
+                  nullptr, -1);
 }
 
 // Tear everything down: every frame but the boot-time ones and the slab
@@ -515,7 +825,7 @@ void TraceRun::add_violation(const char* kind, std::string message, const Thread
   v.message = std::move(message);
   if (t != nullptr) v.thread = t->spec->name;
   v.op = op;
-  v.step = scheduler_->taken().empty() ? -1 : static_cast<long>(scheduler_->taken().size() - 1);
+  v.step = recorder_.current_step();
   report_.violations.push_back(std::move(v));
 }
 

@@ -27,19 +27,25 @@ void SimPlatform::tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t) {
   }
 }
 
-// Ops run whole in this milestone: there is no other thread to switch to.
-void SimPlatform::yield(vm::YieldPoint) {}
+void SimPlatform::yield(vm::YieldPoint point) {
+  if (threads_ != nullptr && threads_->on_thread()) threads_->yield_point(point);
+}
 
-// Ops run to completion one at a time, so a lock found held was never
-// released: report it instead of waiting forever.
+// On a trace thread a held lock blocks it until the holder drops it. Off
+// them (boot, teardown) nothing else can be holding it: that is a bug.
 void SimPlatform::mutex_lock(vm::Mutex& m) {
-  if (m.owner != vm::Mutex::kUnowned) {
-    // No std::string here: panic() longjmps past this frame.
-    vm::FixedString<128> msg;
-    msg << "lock \"" << m.name() << "\" taken while already held";
-    panic(msg.c_str());
+  const bool on_thread = threads_ != nullptr && threads_->on_thread();
+  while (m.owner != vm::Mutex::kUnowned) {
+    if (m.owner == thread_ + 1 || !on_thread) {
+      // No std::string here: panic() longjmps past this frame.
+      vm::FixedString<128> msg;
+      msg << "lock \"" << m.name() << "\" taken while already held";
+      panic(msg.c_str());
+    }
+    threads_->block(&m, m.name(), &m);
   }
   m.owner = thread_ + 1;
+  if (on_thread) threads_->lock_taken(m);
 }
 
 void SimPlatform::mutex_unlock(vm::Mutex& m) {
@@ -49,6 +55,20 @@ void SimPlatform::mutex_unlock(vm::Mutex& m) {
     panic(msg.c_str());
   }
   m.owner = vm::Mutex::kUnowned;
+  if (threads_ != nullptr) threads_->wake(&m);
+}
+
+void SimPlatform::wait_for(const void* channel, const char* what) {
+  if (threads_ == nullptr || !threads_->on_thread()) {
+    vm::FixedString<128> msg;
+    msg << "sleep on " << what << " outside a thread: nothing could wake it";
+    panic(msg.c_str());
+  }
+  threads_->block(channel, what, nullptr);
+}
+
+void SimPlatform::wake(const void* channel) {
+  if (threads_ != nullptr) threads_->wake(channel);
 }
 
 vm::paddr_t SimPlatform::kernel_root() {

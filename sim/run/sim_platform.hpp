@@ -1,6 +1,7 @@
 // The simulator's implementation of the platform seam: TLB invalidation goes
-// to the emulated CPUs' own TLBs, locks are checked, a core panic unwinds to
-// the run loop.
+// to the emulated CPUs' own TLBs, locks and sleeps block the calling trace
+// thread (its fiber) so another can run, a core panic unwinds to the run
+// loop.
 #pragma once
 
 #include <csetjmp>
@@ -13,6 +14,23 @@
 
 namespace vmsim {
 
+// The run loop's side of blocking and yielding: what the platform calls when
+// core code running on a trace thread's fiber must stop.
+class CoreThreads {
+ public:
+  virtual ~CoreThreads() = default;
+  // A trace thread's fiber is running (not the run loop's own stack).
+  virtual bool on_thread() const = 0;
+  virtual void yield_point(vm::YieldPoint point) = 0;
+  // Stop the running thread until wake(channel). For deadlock reports:
+  // `what` it waits for, and the lock when it is one. (No std::string: a run
+  // may end with the thread still blocked, its frames never unwound.)
+  virtual void block(const void* channel, const char* what, const vm::Mutex* lock) = 0;
+  virtual void wake(const void* channel) = 0;
+  // The running thread took `m` (a resource for partial-order reduction).
+  virtual void lock_taken(const vm::Mutex& m) = 0;
+};
+
 class SimPlatform final : public vm::Platform {
  public:
   SimPlatform(Machine& machine, SimDisk& disk);
@@ -23,6 +41,8 @@ class SimPlatform final : public vm::Platform {
   void yield(vm::YieldPoint point) override;
   void mutex_lock(vm::Mutex& m) override;
   void mutex_unlock(vm::Mutex& m) override;
+  void wait_for(const void* channel, const char* what) override;
+  void wake(const void* channel) override;
   vm::paddr_t kernel_root() override;
   void disk_read(vm::u32 file, vm::u64 page, vm::u8* buf) override { disk_.read(file, page, buf); }
   void disk_write(vm::u32 file, vm::u64 page, const vm::u8* buf) override {
@@ -38,6 +58,8 @@ class SimPlatform final : public vm::Platform {
     thread_ = thread_index;
   }
 
+  void set_threads(CoreThreads* threads) { threads_ = threads; }
+
   // Where a core panic returns to (the run loop's setjmp). While none is
   // armed a panic aborts the process: that is a bug in the simulator itself.
   void arm_panic(std::jmp_buf* target) { panic_target_ = target; }
@@ -49,6 +71,7 @@ class SimPlatform final : public vm::Platform {
  private:
   Machine& machine_;
   SimDisk& disk_;
+  CoreThreads* threads_ = nullptr;
   unsigned cpu_ = 0;
   uint32_t thread_ = 0;
   std::jmp_buf* panic_target_ = nullptr;

@@ -42,11 +42,6 @@ std::optional<RunError> check_supported(const Trace& trace) {
   if (trace.machine.swap != 0) return unsupported(trace, {}, "machine.swap", "swap");
   if (trace.machine.compressor != 0)
     return unsupported(trace, {}, "machine.compressor", "the compressor");
-  if (trace.schedule.policy == Policy::kRandom)
-    return unsupported(trace, {}, "schedule.policy", "the random policy");
-  for (const ScheduleStep& s : trace.schedule.steps)
-    if (s.kind == ScheduleStep::Kind::kUntil)
-      return unsupported(trace, s.loc, s.path, "an `until` step (stopping inside an op)");
   for (const ThreadSpec& t : trace.threads) {
     for (const Op& op : t.ops) {
       if (op_supported(op)) continue;

@@ -398,8 +398,6 @@ TEST_F(Cli, CheckRefusesEachInvalidTraceForItsReason) {
       {"unknown-op.json", "threads[0].ops[0].op: expected an op name"},
       {"unsupported-cache.json", "threads[0].ops[1]: op \"cache_put\" is not supported yet"},
       {"unsupported-pageout.json", "threads[0].ops[0]: op \"pageout\" is not supported yet"},
-      {"unsupported-random-policy.json", "schedule.policy: the random policy is not supported yet"},
-      {"unsupported-until-step.json", "schedule[0]: an `until` step"},
       {"wrong-format.json", "format: expected \"vmsim-trace/1\""},
   };
   for (const auto& [file, reason] : reasons) {

@@ -1,0 +1,46 @@
+// Mutation switches: each one turns off one protection of the core, so that a
+// test can prove a race trace catches the bug the protection prevents
+// (`vmsim --bug NAME`, docs/cli.md). Only the simulator sets them; the port
+// never does, and with Vm::mutations == 0 every guard is a not-taken branch.
+#pragma once
+
+#include "lib/types.hpp"
+
+namespace vm {
+
+// One bit each: several may be on at once.
+enum class Mutation : u64 {
+  kResizeNoRevalidate = u64{1} << 0,
+  kMunmapEarlyFree = u64{1} << 1,
+  kCowNoShootdown = u64{1} << 2,
+  kCollapseWhileBusy = u64{1} << 3,
+  kPokeDirtyCow = u64{1} << 4,
+};
+
+constexpr u64 mutation_bit(Mutation m) {
+  return static_cast<u64>(m);
+}
+
+struct MutationInfo {
+  Mutation mutation;
+  const char* name;         // the `--bug` argument
+  const char* description;  // one line: which protection goes
+};
+
+// In bit order. The names are part of the command line: never rename one.
+inline constexpr MutationInfo kMutations[] = {
+    {Mutation::kResizeNoRevalidate, "resize-no-revalidate",
+     "a page-in does not re-check the file's size after the object lock is retaken"},
+    {Mutation::kMunmapEarlyFree, "munmap-early-free",
+     "munmap frees frames before the TLB shootdown completes"},
+    {Mutation::kCowNoShootdown, "cow-no-shootdown",
+     "a copy-on-write fault replacing a present PTE invalidates only the faulting CPU"},
+    {Mutation::kCollapseWhileBusy, "collapse-while-busy",
+     "shadow-chain collapse merges a backing object even while one of its pages is busy"},
+    {Mutation::kPokeDirtyCow, "poke-dirty-cow",
+     "poke retries without write intent once it broke COW (Dirty COW, CVE-2016-5195)"},
+};
+
+inline constexpr size_t kMutationCount = sizeof(kMutations) / sizeof(kMutations[0]);
+
+}  // namespace vm
