@@ -74,21 +74,51 @@ Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
   return Status::kOk;
 }
 
+// vm_object_resize. The new size comes first, so that a fault from now on
+// sees the new end (and one stopped in page-in re-checks it when it comes
+// back). Then every mapping of the gone pages is removed, one address space
+// at a time under its own map lock (never while holding the file's object
+// lock: faults take the map lock first), then the page cache past the end.
+// A busy page is waited for: its owner needs our locks to finish with it.
 Status Kernel::truncate(Vnode* f, u64 size) {
   vm.platform.yield(YieldPoint::kResizeBegin);
-  MutexLocker lock(vm.platform, f->object->lock);
-  if (size < f->size) {
-    const u64 first_gone = page_round(size) >> kPageShift;
-    TlbBatch batch(vm.platform, vm.pages);
-    for (Process* p = processes.front(); p != nullptr; p = processes.next(p))
-      vm_map_truncate_file(vm, *p->as, f, first_gone, TruncatePhase::kUnmap, batch);
-    for (Process* p = processes.front(); p != nullptr; p = processes.next(p))
-      vm_map_truncate_file(vm, *p->as, f, first_gone, TruncatePhase::kDiscard, batch);
+  u64 old_size = 0;
+  {
+    MutexLocker lock(vm.platform, f->object->lock);
+    old_size = f->size;
+    set_size(vm, *f, size);
+  }
+  if (size >= old_size) return Status::kOk;
+  const u64 first_gone = page_round(size) >> kPageShift;
+  TlbBatch batch(vm.platform, vm.pages);
+  // Every mapping goes before any private copy does: a copy in an object
+  // shared since a fork may be mapped by another address space.
+  for (Process* p = processes.front(); p != nullptr; p = processes.next(p)) {
+    MutexLocker lock(vm.platform, p->as->lock);
+    vm_map_truncate_file(vm, *p->as, f, first_gone, TruncatePhase::kUnmap, batch);
+  }
+  batch.flush();
+  for (Process* p = processes.front(); p != nullptr; p = processes.next(p)) {
+    MutexLocker lock(vm.platform, p->as->lock);
+    while (Page* busy =
+               vm_map_truncate_file(vm, *p->as, f, first_gone, TruncatePhase::kDiscard, batch)) {
+      vm.platform.mutex_unlock(p->as->lock);
+      vm.platform.wait_for(busy, "a busy page");
+      vm.platform.mutex_lock(p->as->lock);
+    }
+  }
+  batch.flush();
+  {
+    MutexLocker lock(vm.platform, f->object->lock);
+    while (Page* busy = vm_object_busy_page(f->object, first_gone, kVnodeObjectPages)) {
+      vm.platform.mutex_unlock(f->object->lock);
+      vm.platform.wait_for(busy, "a busy page");
+      vm.platform.mutex_lock(f->object->lock);
+    }
     vm_object_page_remove(vm, f->object, first_gone, kVnodeObjectPages, batch);
     batch.flush();
-    vm.platform.yield(YieldPoint::kResizePagesRemoved);
   }
-  set_size(vm, *f, size);
+  vm.platform.yield(YieldPoint::kResizePagesRemoved);
   return Status::kOk;
 }
 

@@ -80,8 +80,14 @@ FaultResult fault_choose(FaultState& fs) {
   Page* copy = fs.vm.pages.alloc();
   if (copy == nullptr) return FaultResult::kNoMem;
   if (fs.page != nullptr) {
+    // The source stays busy while it is copied: it belongs to an object
+    // further down the chain, whose pages other address spaces may be
+    // removing (truncate) or moving (collapse) meanwhile.
+    fs.page->flags |= Page::kBusy;
     fs.vm.platform.yield(YieldPoint::kCowCopy);
     mem_copy(fs.vm.pages.data(copy), fs.vm.pages.data(fs.page), kPageSize);
+    fs.page->flags &= static_cast<u8>(~Page::kBusy);
+    fs.vm.platform.wake(fs.page);
     ++fs.vm.stats.cow_copies;
   } else {
     mem_set(fs.vm.pages.data(copy), 0, kPageSize);

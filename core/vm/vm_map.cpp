@@ -513,8 +513,8 @@ Status vm_map_anonymous_at(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Pro
 
 namespace vm {
 
-void vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone,
-                          TruncatePhase phase, TlbBatch& batch) {
+Page* vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone,
+                           TruncatePhase phase, TlbBatch& batch) {
   for (Region* r = as.regions.first(); r != nullptr; r = as.regions.next(r)) {
     if (r->file != file || r->file_page + r->pages() <= first_gone) continue;
     const vaddr_t from = first_gone > r->file_page
@@ -530,11 +530,13 @@ void vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone,
     u64 lo = r->index_of(from);
     u64 hi = r->index_of(r->end);
     for (VmObject* o = r->object; o != nullptr && o != file->object; o = o->backing) {
+      if (Page* busy = vm_object_busy_page(o, lo, hi)) return busy;
       vm_object_page_remove(vm, o, lo, hi, batch);
       lo += o->backing_offset;
       hi += o->backing_offset;
     }
   }
+  return nullptr;
 }
 
 }  // namespace vm

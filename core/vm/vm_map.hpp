@@ -93,8 +93,10 @@ Status vm_sbrk(Vm& vm, AddressSpace& as, i64 incr, vaddr_t* old_break);
 // private copies of those pages (a copy may sit in an object that a fork
 // relative maps too, so nothing is freed before every map let go of it).
 enum class TruncatePhase : u8 { kUnmap, kDiscard };
-void vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone,
-                          TruncatePhase phase, TlbBatch& batch);
+// Returns a busy page it met and left in place (the caller waits for it,
+// then calls again), else nullptr.
+Page* vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone,
+                           TruncatePhase phase, TlbBatch& batch);
 
 // Fills the empty `child` with a copy of `parent`: shared regions share their
 // objects; private regions become copy-on-write, both sides shadowing the

@@ -79,9 +79,21 @@ Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner) {
 
 Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, PagerResult* result,
                          Mutex* held) {
+  const u64 first_index = index;
+retry:
   *result = PagerResult::kOk;
+  index = first_index;
   for (VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
     Page* p = o->resident.find(index);
+    if (p != nullptr && (p->flags & Page::kBusy)) {
+      // Another thread is reading it in or copying it: wait without our
+      // lock (it needs it to finish), then look again from the top, since
+      // the chain may have changed meanwhile.
+      if (held != nullptr) vm.platform.mutex_unlock(*held);
+      vm.platform.wait_for(p, "a busy page");
+      if (held != nullptr) vm.platform.mutex_lock(*held);
+      goto retry;
+    }
     if (p == nullptr && o->kind == VmObject::Kind::kVnode) {
       *result = vnode_pager_getpage(vm, o, index, &p, held);
       if (*result != PagerResult::kOk) break;
@@ -104,11 +116,24 @@ void vm_object_insert(VmObject* object, Page* page, u64 index) {
   object->resident.insert(page);
 }
 
+Page* vm_object_busy_page(VmObject* object, u64 start, u64 end) {
+  for (Page* p = object->resident.lower_bound(start); p != nullptr && p->index < end;
+       p = object->resident.next(p))
+    if (p->flags & Page::kBusy) return p;
+  return nullptr;
+}
+
 void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatch& batch) {
   Page* page = object->resident.lower_bound(start);
   while (page != nullptr && page->index < end) {
     Page* next = object->resident.next(page);
     if (page->map_count != 0) panic_mapped(vm, "vm_object_page_remove", object, page);
+    if (page->flags & Page::kBusy) {
+      FixedString<160> f;
+      f << "vm_object_page_remove: page " << page->index << " of object "
+        << static_cast<const void*>(object) << " is busy (the caller must wait for it)";
+      vm.platform.panic(f.c_str());
+    }
     object->resident.remove(page);
     page->object = nullptr;
     batch.defer_free(page);

@@ -92,8 +92,11 @@ Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, 
                          Mutex* held);
 // Makes a free frame `page` the resident page `index` of `object`.
 void vm_object_insert(VmObject* object, Page* page, u64 index);
+// The first busy page with index in [start, end), or nullptr. A caller that
+// is about to remove pages waits for it (Platform::wait_for on the page).
+Page* vm_object_busy_page(VmObject* object, u64 start, u64 end);
 // Frees the resident pages with index in [start, end). They must be unmapped
-// (map_count 0); freeing waits for `batch`'s invalidations.
+// (map_count 0) and not busy; freeing waits for `batch`'s invalidations.
 void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatch& batch);
 
 }  // namespace vm

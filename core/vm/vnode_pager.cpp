@@ -21,6 +21,7 @@ PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
   vm.platform.disk_read(vn.disk_id, index, data);
   if (held != nullptr) vm.platform.mutex_lock(*held);
   page->flags &= static_cast<u8>(~Page::kBusy);
+  vm.platform.wake(page);
   // The file may have shrunk while the read was in flight (FreeBSD re-checks
   // pindex against the object's size after every sleep).
   if (index >= vn.pages() && !vm.mutated(Mutation::kResizeNoRevalidate)) {

@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "cli/bench.hpp"
+#include "cli/bug_option.hpp"
+#include "cli/explore_cmd.hpp"
+#include "cli/minimize_cmd.hpp"
 #include "run/report.hpp"
 #include "run/runner.hpp"
 #include "trace/trace_loader.hpp"
@@ -54,8 +57,10 @@ int cmd_check(const std::vector<std::string>& files) {
   return code;
 }
 
-int cmd_replay(const std::vector<std::string>& files, bool json, const std::string& audit) {
+int cmd_replay(const std::vector<std::string>& files, bool json, const std::string& audit,
+               uint64_t mutations) {
   RunOptions options;
+  options.mutations = mutations;
   options.audit = audit == "off"        ? AuditMode::kOff
                   : audit == "every-op" ? AuditMode::kEveryOp
                                         : AuditMode::kEnd;
@@ -81,6 +86,9 @@ int run(int argc, char** argv) {
   CLI::App app{"vmsim: a virtual-memory core over an emulated x86-64 MMU, driven by traces"};
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
+  app.fallthrough();  // global options such as --bug may also follow the subcommand
+  std::vector<std::string> bug_names;
+  add_bug_options(app, bug_names);
 
   std::vector<std::string> files;
   bool json = false;
@@ -91,6 +99,11 @@ int run(int argc, char** argv) {
   replay->add_option("--audit", audit, "When to check the core's invariants")
       ->check(CLI::IsMember({"off", "end", "every-op"}))
       ->default_str("end");
+
+  ExploreCommand explore_cmd;
+  add_explore_command(app, explore_cmd);
+  MinimizeCommand minimize_cmd;
+  add_minimize_command(app, minimize_cmd);
 
   auto* check = app.add_subcommand("check", "Validate traces without running them");
   check->add_option("traces", files, "Trace files")->required();
@@ -109,7 +122,16 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "vmsim: %s\nRun 'vmsim --help' for usage.\n", e.what());
     return 2;
   }
-  if (replay->parsed()) return cmd_replay(files, json, audit);
+  const auto mutations = parse_bugs(bug_names);
+  if (const auto* e = std::get_if<UnknownBug>(&mutations)) return report_error(2, e->message);
+  if (!bug_names.empty() && !replay->parsed() && !explore_cmd.sub->parsed() &&
+      !minimize_cmd.sub->parsed())
+    return report_error(2, "--bug applies to replay, explore and minimize only");
+  if (replay->parsed()) return cmd_replay(files, json, audit, std::get<uint64_t>(mutations));
+  if (explore_cmd.sub->parsed())
+    return run_explore_command(explore_cmd, std::get<uint64_t>(mutations));
+  if (minimize_cmd.sub->parsed())
+    return run_minimize_command(minimize_cmd, std::get<uint64_t>(mutations));
   if (check->parsed()) return cmd_check(files);
   if (bench->parsed()) return cmd_bench(bench_options);
   return 2;

@@ -31,8 +31,8 @@ size_t BoundedController::choose_new(const SchedulingPoint& sp) {
   node.enabled = sp.enabled;
   node.current = sp.current;
   const bool current_enabled =
-      sp.current >= 0 && std::binary_search(sp.enabled.begin(), sp.enabled.end(),
-                                            static_cast<size_t>(sp.current));
+      sp.current >= 0 &&
+      std::binary_search(sp.enabled.begin(), sp.enabled.end(), static_cast<size_t>(sp.current));
   node.preemptible = sp.preemptible && current_enabled;
   node.sleep = sleep_;
   node.covered = covered_;

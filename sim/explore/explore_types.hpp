@@ -52,10 +52,10 @@ struct Shard {
 
 struct ExploreOptions {
   Strategy strategy = Strategy::kBounded;
-  size_t bound = 2;  // most preemptions per run (bounded)
-  bool por = true;   // sleep sets (bounded)
-  uint64_t seeds = 100;  // runs (pct)
-  size_t depth = 3;      // bug depth d: d-1 priority change points (pct)
+  size_t bound = 2;       // most preemptions per run (bounded)
+  bool por = true;        // sleep sets (bounded)
+  uint64_t seeds = 100;   // runs (pct)
+  size_t depth = 3;       // bug depth d: d-1 priority change points (pct)
   uint64_t max_runs = 0;  // 0: no limit
   double time_limit = 0;  // seconds; 0: no limit
   // Stop after the first bound (bounded) or seed (pct) that found a
@@ -87,8 +87,8 @@ struct ExploreReport {
   size_t bound = 0;
   bool por = true;
   Shard shard;
-  std::map<size_t, LevelStats> levels;  // by level
-  std::map<Outcome, size_t> outcomes;   // distinct outcome -> first level it was seen
+  std::map<size_t, LevelStats> levels;      // by level
+  std::map<Outcome, size_t> outcomes;       // distinct outcome -> first level it was seen
   std::map<std::string, Failure> failures;  // by kind
   // Why the search ended before it covered its whole space: "" (it did not),
   // "max-runs", "time-limit".

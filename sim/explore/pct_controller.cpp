@@ -19,7 +19,8 @@ PctController::PctController(uint64_t seed, size_t threads, size_t depth, size_t
   priority_.resize(threads);
   for (size_t t = 0; t < threads; ++t) priority_[t] = changes + 1 + t;
   for (size_t t = threads; t > 1; --t) std::swap(priority_[t - 1], priority_[rng.below(t)]);
-  for (size_t i = 0; i < changes; ++i) change_points_.push_back(1 + rng.below(std::max<size_t>(points, 1)));
+  for (size_t i = 0; i < changes; ++i)
+    change_points_.push_back(1 + rng.below(std::max<size_t>(points, 1)));
   std::sort(change_points_.begin(), change_points_.end());
 }
 

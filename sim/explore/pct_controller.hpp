@@ -23,8 +23,8 @@ class PctController : public ScheduleController {
   size_t points_seen() const { return seen_; }
 
  private:
-  std::vector<uint64_t> priority_;      // per thread; higher runs first
-  std::vector<size_t> change_points_;   // ascending; the i-th lowers to depth-1-i
+  std::vector<uint64_t> priority_;     // per thread; higher runs first
+  std::vector<size_t> change_points_;  // ascending; the i-th lowers to depth-1-i
   size_t seen_ = 0;
 };
 

@@ -10,7 +10,9 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const char* strategy_name(Strategy s) { return s == Strategy::kPct ? "pct" : "bounded"; }
+const char* strategy_name(Strategy s) {
+  return s == Strategy::kPct ? "pct" : "bounded";
+}
 
 uint64_t violating_outcomes(const ExploreReport& r) {
   uint64_t n = 0;
@@ -23,8 +25,9 @@ uint64_t violating_outcomes(const ExploreReport& r) {
 std::string coverage_of(const ExploreReport& r) {
   if (r.error_code != 0) return "error";
   if (!r.cut.empty()) return "cut by " + r.cut;
-  if (r.stopped_at) return "stopped after the first failing " +
-                           std::string(r.strategy == Strategy::kPct ? "seed" : "bound");
+  if (r.stopped_at)
+    return "stopped after the first failing " +
+           std::string(r.strategy == Strategy::kPct ? "seed" : "bound");
   if (r.strategy == Strategy::kPct) return "all seeds";
   if (r.beyond_bound) return "exhaustive to bound " + std::to_string(r.bound);
   return "exhaustive";
@@ -116,8 +119,8 @@ std::string report_text(const ExploreReport& r, const std::vector<std::string>& 
                         ? "pct, depth " + std::to_string(r.bound)
                         : "bounded, preemption bound " + std::to_string(r.bound) +
                               (r.por ? ", sleep sets" : ", no reduction");
-  line(std::string(r.failures.empty() ? "no violation found" : "VIOLATION found") + "  (" +
-       how + ")");
+  line(std::string(r.failures.empty() ? "no violation found" : "VIOLATION found") + "  (" + how +
+       ")");
   line("  interleavings explored: " + std::to_string(r.runs()));
   line("  distinct outcomes:      " + std::to_string(r.outcomes.size()) + " (" +
        std::to_string(violating_outcomes(r)) + " violating)");

@@ -7,8 +7,7 @@ namespace vmsim::explore {
 
 ExploreReport explore(const RunOnce& run_once, size_t threads, const ExploreOptions& options,
                       const Progress& progress) {
-  if (options.strategy == Strategy::kPct)
-    return pct_search(run_once, threads, options, progress);
+  if (options.strategy == Strategy::kPct) return pct_search(run_once, threads, options, progress);
   return bounded_search(run_once, options, progress);
 }
 

@@ -20,7 +20,6 @@
 // state; so a run that needs no backtracking hashes nothing.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>

@@ -7,6 +7,7 @@
 // (a failed assertion, a panic) ends the run.
 #include "run/runner.hpp"
 
+#include <algorithm>
 #include <csetjmp>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "model/model.hpp"
 #include "run/error_text.hpp"
 #include "run/fiber.hpp"
+#include "run/linearizability.hpp"
 #include "run/op_outcome.hpp"
 #include "run/op_scheduler.hpp"
 #include "run/schedule_recorder.hpp"
@@ -63,15 +65,6 @@ struct ThreadState {
   Footprint footprint;  // what the current segment touched
 };
 
-// One completed op, as the linearizability check sees it.
-struct HistoryEntry {
-  size_t thread = 0;
-  size_t op_index = 0;
-  const Op* op = nullptr;
-  uint64_t addr = 0;  // the op's address operand, resolved when it was invoked
-  uint64_t invoke = 0, response = 0;  // logical times
-  OpOutcome core;
-};
 
 // Unusable input found while running (exit 2), thrown to run_trace.
 struct InputErrorAt {
@@ -110,7 +103,7 @@ class TraceRun final : public CoreThreads, public ThreadStatus {
   void suspend(ThreadState& t, PointKind why, const char* point);
   bool run_one(ThreadState& t, size_t op_index);
   OpOutcome core_op(ThreadState& t, const Op& op);
-  OpOutcome model_op(const HistoryEntry& h);
+  OpOutcome model_op(Model& model, const HistoryOp& h);
   void report_deadlock();
   void wait_for_siblings(ThreadState& t);
   void check_history();
@@ -135,7 +128,8 @@ class TraceRun final : public CoreThreads, public ThreadStatus {
   SimDisk disk_;
   SimPlatform platform_;
   std::unique_ptr<vm::Kernel> kernel_;
-  Model model_;
+  Model model_;          // files and first processes; the history starts from it
+  Model initial_model_;  // model_ when the threads started
   std::vector<ThreadState> threads_;
   std::map<std::string, uint64_t> labels_;  // `as` label → start, from the core's mmap
   std::unique_ptr<TraceScheduler> trace_scheduler_;
@@ -148,7 +142,7 @@ class TraceRun final : public CoreThreads, public ThreadStatus {
   std::optional<InputErrorAt> input_error_;  // thrown on a fiber, rethrown by the loop
   std::optional<std::string> internal_error_;
   uint64_t clock_ = 0;  // logical time of the history
-  std::vector<HistoryEntry> history_;
+  std::vector<HistoryOp> history_;
   std::vector<uint64_t> cpu_root_;  // per CPU: the root its CR3 holds (0: none yet)
   RunReport report_;
 
@@ -173,6 +167,7 @@ RunReport TraceRun::run() {
     panicked_ = true;
     add_violation("panic", "core panic: " + platform_.panic_message(), nullptr, -1);
   } else if (boot()) {
+    if (options_.oracle) initial_model_ = model_;
     run_threads();
     if (input_error_) throw *input_error_;
     if (internal_error_) throw std::runtime_error(*internal_error_);
@@ -427,17 +422,17 @@ void TraceRun::wait_for_siblings(ThreadState& t) {
 bool TraceRun::run_one(ThreadState& t, size_t op_index) {
   const Op& op = t.spec->ops[op_index];
   ++ops_;
-  HistoryEntry h;
+  HistoryOp h;
   h.thread = t.index;
   h.op_index = op_index;
   h.op = &op;
-  h.invoke = clock_++;
+  h.invoked = clock_++;
   if (op.kind == OpKind::kFork || op.kind == OpKind::kExec || op.kind == OpKind::kExit ||
       op.kind == OpKind::kPoke || op.kind == OpKind::kTruncate || op.kind == OpKind::kPwrite)
     t.footprint.write(kResourceGlobal);
   if (op.addr.is_label() || op.addr.offset != 0) h.addr = resolve(op, op.addr);
   h.core = core_op(t, op);
-  h.response = clock_++;
+  h.responded = clock_++;
   note_peaks();
   if (h.core.signal == vm::Signal::kSegv) ++segv_;
   if (h.core.signal == vm::Signal::kBus) ++bus_;
@@ -577,7 +572,7 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
 
 // The op in the model, with the address operands the core resolved when the
 // op was invoked (a label may be bound again later).
-OpOutcome TraceRun::model_op(const HistoryEntry& h) {
+OpOutcome TraceRun::model_op(Model& model, const HistoryOp& h) {
   const Op& op = *h.op;
   const std::string& proc = trace_.threads[h.thread].process;
   ModelOutcome m;
@@ -586,58 +581,58 @@ OpOutcome TraceRun::model_op(const HistoryEntry& h) {
       const std::optional<uint64_t> addr =
           op.has_addr ? std::optional<uint64_t>(h.addr) : std::nullopt;
       m = op.file.empty()
-              ? model_.mmap(proc, addr, op.len, op.prot, op.shared, op.fixed, op.populate)
-              : model_.mmap_file(proc, addr, op.len, op.prot, op.shared, op.fixed, op.populate,
+              ? model.mmap(proc, addr, op.len, op.prot, op.shared, op.fixed, op.populate)
+              : model.mmap_file(proc, addr, op.len, op.prot, op.shared, op.fixed, op.populate,
                                  op.file, op.offset);
       break;
     }
     case OpKind::kPwrite:
-      m = model_.pwrite(op.file, op.offset, static_cast<uint8_t>(op.value), op.len);
+      m = model.pwrite(op.file, op.offset, static_cast<uint8_t>(op.value), op.len);
       break;
     case OpKind::kTruncate:
-      m = model_.truncate(op.file, op.file_size);
+      m = model.truncate(op.file, op.file_size);
       break;
     case OpKind::kMunmap:
-      m = model_.munmap(proc, h.addr, op.len);
+      m = model.munmap(proc, h.addr, op.len);
       break;
     case OpKind::kMprotect:
-      m = model_.mprotect(proc, h.addr, op.len, op.prot);
+      m = model.mprotect(proc, h.addr, op.len, op.prot);
       break;
     case OpKind::kMadvise:
-      m = model_.madvise(proc, h.addr, op.len, op.advice);
+      m = model.madvise(proc, h.addr, op.len, op.advice);
       break;
     case OpKind::kBrk:
-      m = model_.brk(proc, h.addr);
+      m = model.brk(proc, h.addr);
       break;
     case OpKind::kSbrk:
-      m = model_.sbrk(proc, op.incr);
+      m = model.sbrk(proc, op.incr);
       break;
     case OpKind::kRead:
-      m = model_.read(proc, h.addr, op.size);
+      m = model.read(proc, h.addr, op.size);
       break;
     case OpKind::kWrite:
-      m = model_.write(proc, h.addr, op.size, op.value);
+      m = model.write(proc, h.addr, op.size, op.value);
       break;
     case OpKind::kTouch:
-      m = model_.touch(proc, h.addr, op.len, op.stride, op.touch_write,
+      m = model.touch(proc, h.addr, op.len, op.stride, op.touch_write,
                        static_cast<uint8_t>(op.value));
       break;
     case OpKind::kFork:
-      m = model_.fork(proc, op.child);
+      m = model.fork(proc, op.child);
       break;
     case OpKind::kExit:
-      m = model_.exit(proc);
+      m = model.exit(proc);
       break;
     case OpKind::kExec:
       // The model has no memory limit: an exec the trace says runs out of
       // memory fails there too, and nothing else does.
       m = op.result_given && op.result == ExpectedResult::kEnomem
-              ? model_.exec_fails_out_of_memory(proc)
-              : model_.exec(proc, op.text, op.data, op.bss, op.stack);
+              ? model.exec_fails_out_of_memory(proc)
+              : model.exec(proc, op.text, op.data, op.bss, op.stack);
       break;
     case OpKind::kPoke:
-      if (model_.has_process(op.process)) {
-        m = model_.poke(op.process, h.addr, op.size, op.value);
+      if (model.has_process(op.process)) {
+        m = model.poke(op.process, h.addr, op.size, op.value);
       } else {
         m.status = vm::Status::kFault;  // no such process (not yet forked, or exited)
       }
@@ -779,24 +774,40 @@ void TraceRun::finish() {
 // Spec §6: every op's outcome and the final state must be those of some
 // sequential order of the ops that keeps real-time order.
 void TraceRun::check_history() {
-  // Ops that never overlapped are ordered by time; the model replays them.
-  std::vector<const HistoryEntry*> order;
-  for (const HistoryEntry& h : history_) order.push_back(&h);
-  std::sort(order.begin(), order.end(), [](const HistoryEntry* a, const HistoryEntry* b) {
-    return a->response < b->response;
-  });
-  for (const HistoryEntry* h : order) {
-    const OpOutcome model = model_op(*h);
-    if (std::optional<Mismatch> m = compare_outcomes(*h->op, h->core, model)) {
-      add_violation(m->kind, m->message, &threads_[h->thread], static_cast<long>(h->op_index));
-      return;
+  // An order may put a process's exit before another op on it: the model
+  // then has no such process, which the core reports as it would.
+  const ApplyOp apply = [this](Model& model, const HistoryOp& h) {
+    try {
+      return model_op(model, h);
+    } catch (const std::out_of_range&) {
+      OpOutcome gone;
+      const OpKind k = h.op->kind;
+      if (k == OpKind::kRead || k == OpKind::kWrite || k == OpKind::kTouch) {
+        gone.signal = vm::Signal::kSegv;
+      } else {
+        gone.status = vm::Status::kFault;
+      }
+      return gone;
     }
+  };
+  const LinearizabilityResult r =
+      check_linearizable(history_, initial_model_, apply, report_.digest);
+  switch (r.verdict) {
+    case Linearizability::kLinearizable:
+      return;
+    case Linearizability::kInconclusive:
+      throw std::runtime_error(r.message);
+    case Linearizability::kViolation:
+      break;
   }
-  const std::string expected = model_.digest();
-  if (expected != *report_.digest)
-    add_violation("state-mismatch",
-                  "final state digest " + *report_.digest + " differs from the model's " + expected,
-                  nullptr, -1);
+  const ThreadState* t = nullptr;
+  long op = -1;
+  if (r.blamed) {
+    const HistoryOp& h = history_[*r.blamed];
+    t = &threads_[h.thread];
+    op = static_cast<long>(h.op_index);
+  }
+  add_violation(r.mismatch->kind, r.mismatch->message, t, op);
 }
 
 // Tear everything down: every frame but the boot-time ones and the slab

@@ -25,6 +25,30 @@ FakeStep store(size_t cell, long value) {
   return s;
 }
 
+// The steps of a real run's schedule: a thread's consecutive segments make
+// one step, `until` the point it was stopped at inside an op, else the whole
+// ops it ran.
+std::vector<TakenStep> FakeProgram::schedule_of(
+    const std::vector<std::pair<size_t, size_t>>& segments) const {
+  std::vector<TakenStep> steps;
+  for (size_t i = 0; i < segments.size();) {
+    const size_t t = segments[i].first;
+    size_t ops = 0, j = i;
+    for (; j < segments.size() && segments[j].first == t; ++j) ops += segments[j].second == 0;
+    TakenStep s;
+    s.thread = threads[t].name;
+    if (segments[j - 1].second != 0) {
+      s.kind = TakenStep::Kind::kUntil;
+      s.point = "step" + std::to_string(segments[j - 1].second);
+    } else {
+      s.ops = ops;
+    }
+    steps.push_back(s);
+    i = j;
+  }
+  return steps;
+}
+
 RunSummary FakeProgram::run(ScheduleController& controller) const {
   const size_t n = threads.size();
   Cells cells;
@@ -33,6 +57,8 @@ RunSummary FakeProgram::run(ScheduleController& controller) const {
   auto finished = [&](size_t t) { return op[t] >= threads[t].ops.size(); };
   SchedulingPoint sp;
   RunSummary summary;
+  // (thread, step it stopped before; 0: at an op end) of every segment.
+  std::vector<std::pair<size_t, size_t>> segments;
   for (size_t index = 0;; ++index) {
     sp.index = index;
     sp.enabled.clear();
@@ -48,29 +74,17 @@ RunSummary FakeProgram::run(ScheduleController& controller) const {
     const FakeStep& s = threads[t].ops[op[t]][step[t]];
     s.effect(cells, t);
     controller.segment_done(t, s.footprint);
-    TakenStep taken;
-    taken.thread = threads[t].name;
-    if (++step[t] < threads[t].ops[op[t]].size()) {
-      sp.kind = PointKind::kYield;
-      taken.kind = TakenStep::Kind::kUntil;
-      taken.point = "step" + std::to_string(step[t]);
-    } else {
+    const bool op_goes_on = ++step[t] < threads[t].ops[op[t]].size();
+    if (!op_goes_on) {
       step[t] = 0;
       ++op[t];
-      sp.kind = finished(t) ? PointKind::kDone : PointKind::kOpEnd;
-      taken.ops = 1;
     }
-    // Consecutive whole-op segments of one thread make one step, as a real
-    // run's schedule would.
-    if (!summary.schedule.empty() && summary.schedule.back().thread == taken.thread &&
-        summary.schedule.back().kind == TakenStep::Kind::kOps &&
-        taken.kind == TakenStep::Kind::kOps)
-      ++summary.schedule.back().ops;
-    else
-      summary.schedule.push_back(taken);
+    sp.kind = op_goes_on ? PointKind::kYield : finished(t) ? PointKind::kDone : PointKind::kOpEnd;
+    segments.push_back({t, op_goes_on ? step[t] : 0});
     sp.current = static_cast<long>(t);
     sp.preemptible = sp.kind == PointKind::kYield;
   }
+  summary.schedule = schedule_of(segments);
   if (std::string kind = check(cells); !kind.empty()) summary.kinds.push_back(kind);
   for (long v : cells.shared) summary.digest += std::to_string(v) + ".";
   return summary;

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "explore/explore_types.hpp"
@@ -35,6 +36,7 @@ struct FakeProgram {
   std::function<std::string(const Cells&)> check = [](const Cells&) { return ""; };
 
   RunSummary run(ScheduleController& controller) const;
+  std::vector<TakenStep> schedule_of(const std::vector<std::pair<size_t, size_t>>& segments) const;
   RunOnce run_once() const {
     return [this](ScheduleController& c) { return run(c); };
   }
