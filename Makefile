@@ -3,10 +3,11 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 DEMO       ?= traces/examples/demo.json
+TRACE      ?= $(DEMO)
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 
-.PHONY: deps build build-asan run test test-fast bench format clean
+.PHONY: deps build build-asan configure run test test-fast bench qemu bench-port format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -35,6 +36,22 @@ test-fast: build
 
 bench: build
 	./$(BUILD)/vmsim bench
+
+# Configures the normal build without building everything (for the port
+# targets, which build only what they run).
+configure: deps
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+# Replays TRACE in the bare-metal kernel under QEMU (TCG) and checks that its
+# digest equals the simulator's (docs/port.md).
+qemu: configure
+	cmake --build $(BUILD) -j $(JOBS) --target vmsim vmsim-kernel
+	./$(BUILD)/vmsim port run --compare $(TRACE)
+
+# First-touch faults in the port under QEMU against Linux (docs/port.md).
+bench-port: configure
+	cmake --build $(BUILD) -j $(JOBS) --target vmsim vmsim-kernel port_bench
+	./$(BUILD)/bench/port/port_bench
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

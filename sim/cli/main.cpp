@@ -11,6 +11,8 @@
 #include "cli/bug_option.hpp"
 #include "cli/explore_cmd.hpp"
 #include "cli/minimize_cmd.hpp"
+#include "cli/compile_cmd.hpp"
+#include "cli/port_run.hpp"
 #include "run/report.hpp"
 #include "run/runner.hpp"
 #include "trace/trace_loader.hpp"
@@ -108,12 +110,21 @@ int run(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "Validate traces without running them");
   check->add_option("traces", files, "Trace files")->required();
 
+  std::string compile_in, compile_out;
+  auto* compile =
+      app.add_subcommand("compile", "Compile a trace into the binary image the port boots with");
+  compile->add_option("trace", compile_in, "Trace file (vmsim-trace/1)")->required();
+  compile->add_option("-o,--output", compile_out, "Image file to write")->required();
+
   BenchOptions bench_options;
   auto* bench = app.add_subcommand("bench", "Measure simulated faults and accesses against Linux");
   bench->add_option("--pages", bench_options.pages, "Pages per round")
       ->check(CLI::Range(16, 1 << 20));
   bench->add_option("--rounds", bench_options.rounds, "Rounds per measurement")
       ->check(CLI::Range(1, 1000));
+
+  PortRunOptions port_run_options;
+  CLI::App* port_run = add_port_run(app, &port_run_options);
 
   try {
     app.parse(argc, argv);
@@ -134,6 +145,8 @@ int run(int argc, char** argv) {
     return run_minimize_command(minimize_cmd, std::get<uint64_t>(mutations));
   if (check->parsed()) return cmd_check(files);
   if (bench->parsed()) return cmd_bench(bench_options);
+  if (compile->parsed()) return cmd_compile(compile_in, compile_out);
+  if (port_run->parsed()) return cmd_port_run(port_run_options);
   return 2;
 }
 

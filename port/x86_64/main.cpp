@@ -1,0 +1,89 @@
+// The kernel's entry: console, memory, CPU tables, the trace image from the
+// multiboot module, the other CPUs, then the replay. QEMU's exit status says
+// how it went (console.hpp).
+#include "apic.hpp"
+#include "console.hpp"
+#include "cpu.hpp"
+#include "idt.hpp"
+#include "image/trace_image_reader.hpp"
+#include "memory.hpp"
+#include "multiboot.hpp"
+#include "percpu.hpp"
+#include "serial.hpp"
+#include "smp.hpp"
+#include "trace_runner.hpp"
+
+extern "C" void (*__init_array_start[])();
+extern "C" void (*__init_array_end[])();
+
+namespace port {
+namespace {
+
+using namespace vmsim::image;
+
+const ImageReader& load_image(const MultibootInfo* mbi) {
+  if ((mbi->flags & (1 << 3)) == 0 || mbi->mods_count != 1)
+    refuse_image("expected exactly one boot module, the trace image (-initrd FILE)");
+  const auto& mod = *phys_to_virt<const MultibootModule>(mbi->mods_addr);
+  static ImageReader reader;
+  const char* why = nullptr;
+  if (!reader.open(phys_to_virt<const uint8_t>(mod.mod_start), mod.mod_end - mod.mod_start, &why))
+    refuse_image(why);
+  return reader;
+}
+
+// Features the port does not run (yet), refused before anything runs rather
+// than replayed with part of their meaning missing (as sim/run/support.cpp).
+void check_supported(const ImageReader& img) {
+  const ImageHeader& h = img.header();
+  Line l;
+  if (h.machine.swap != 0) refuse_image("machine.swap: swap is not supported by the port");
+  if (h.machine.compressor != 0)
+    refuse_image("machine.compressor: the compressor is not supported by the port");
+  if (h.policy == ImagePolicy::kRandom)
+    refuse_image("schedule.policy: the random policy is not supported by the port");
+  for (uint64_t i = 0; i < img.count(kSteps); ++i) {
+    if (img.step(i).kind != ImageStepKind::kUntil) continue;
+    l << "schedule[" << i
+      << "]: an `until` step (stopping inside an op) is not supported by the port";
+    refuse_image(l.c_str());
+  }
+  for (uint64_t i = 0; i < img.count(kOps); ++i) {
+    const ImageOpKind k = img.op(i).kind;
+    if (k == ImageOpKind::kCachePut || k == ImageOpKind::kCacheGet || k == ImageOpKind::kPageout) {
+      l << "line " << img.op(i).line << ": op \"" << kImageOpNames[size_t(k)]
+        << "\" is not supported by the port";
+      refuse_image(l.c_str());
+    }
+  }
+  if (h.machine.memory > core_ram_limit()) {
+    l << "machine.memory " << h.machine.memory << " exceeds the " << core_ram_limit()
+      << " bytes below the kernel";
+    refuse_image(l.c_str());
+  }
+}
+
+}  // namespace
+
+extern "C" [[noreturn]] void kmain(uint32_t magic, uint32_t mbi_phys) {
+  serial_init();
+  info("boot");
+  for (auto** f = __init_array_start; f < __init_array_end; ++f) (*f)();
+  if (magic != kMultibootBootMagic) kpanic("not started by a multiboot loader");
+  const auto* mbi = phys_to_virt<const MultibootInfo>(mbi_phys);
+  memory_init(mbi);
+  idt_init();
+  cpu_init_bsp();
+
+  const ImageReader& image = load_image(mbi);
+  check_supported(image);
+  check_core_ram(image.header().machine.memory);
+  const unsigned online = smp_start(image.header().machine.cpus);
+  Line l;
+  l << "trace " << image.name() << ", " << image.header().machine.cpus << " trace cpus on "
+    << online << " physical";
+  info(l.c_str());
+  exit_qemu(run_trace(image));
+}
+
+}  // namespace port

@@ -1,0 +1,113 @@
+#include "port_platform.hpp"
+
+#include "console.hpp"
+#include "cpu.hpp"
+#include "lib/mutex.hpp"
+#include "memory.hpp"
+#include "percpu.hpp"
+#include "smp.hpp"
+
+namespace port {
+
+PortPlatform::PortPlatform(Disk& disk, unsigned machine_cpus)
+    : Platform(phys_to_virt<vm::u8>(0)), disk_(disk), machine_cpus_(machine_cpus) {}
+
+unsigned PortPlatform::physical_cpu(unsigned logical) {
+  return logical % cpus_online();
+}
+
+vm::u64 PortPlatform::physical_targets(vm::CpuSet cpus, vm::u64* counter) {
+  vm::u64 mask = 0;
+  for (unsigned cpu = 0; cpu < machine_cpus_; ++cpu) {
+    if (!cpus.has(cpu)) continue;
+    ++*counter;  // counted per logical CPU, as the simulator does
+    mask |= vm::u64{1} << physical_cpu(cpu);
+  }
+  return mask;
+}
+
+void PortPlatform::tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t root, vm::vaddr_t va) {
+  const vm::u64 mask = physical_targets(cpus, &page_invalidations_);
+  const unsigned self = percpu()->index;
+  for (unsigned p = 0; p < cpus_online(); ++p) {
+    if (((mask >> p) & 1) == 0) continue;
+    if (p == self) {
+      invlpg(va);
+    } else {
+      shootdown(p, root, va, false);
+    }
+  }
+}
+
+void PortPlatform::tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t root) {
+  const vm::u64 mask = physical_targets(cpus, &full_flushes_);
+  const unsigned self = percpu()->index;
+  for (unsigned p = 0; p < cpus_online(); ++p) {
+    if (((mask >> p) & 1) == 0) continue;
+    if (p == self) {
+      flush_root_here(root);
+    } else {
+      shootdown(p, root, 0, true);
+    }
+  }
+}
+
+unsigned PortPlatform::current_cpu() {
+  return percpu()->logical;
+}
+
+// Ops run whole, one at a time (the simulator's op scheduler): no yield point
+// switches threads. Traces that stop inside an op are refused up front.
+void PortPlatform::yield(vm::YieldPoint) {}
+
+// With one op at a time, a lock found held was never released: waiting would
+// hang, so say so (as the simulator does).
+void PortPlatform::mutex_lock(vm::Mutex& m) {
+  const vm::u32 me = percpu()->thread + 1;
+  vm::u32 expected = vm::Mutex::kUnowned;
+  if (!__atomic_compare_exchange_n(&m.owner, &expected, me, false, __ATOMIC_ACQUIRE,
+                                   __ATOMIC_RELAXED)) {
+    vm::FixedString<128> msg;
+    msg << "lock \"" << m.name() << "\" taken while already held";
+    panic(msg.c_str());
+  }
+}
+
+void PortPlatform::mutex_unlock(vm::Mutex& m) {
+  if (m.owner != percpu()->thread + 1) {
+    vm::FixedString<128> msg;
+    msg << "lock \"" << m.name() << "\" released by a thread not holding it";
+    panic(msg.c_str());
+  }
+  __atomic_store_n(&m.owner, vm::Mutex::kUnowned, __ATOMIC_RELEASE);
+}
+
+vm::paddr_t PortPlatform::kernel_root() {
+  return kernel_root_phys();
+}
+
+void PortPlatform::log(const char* message) {
+  Line l;
+  l << "core: " << message;
+  info(l.c_str());
+}
+
+// A core panic ends the trace as a `panic` violation when an op or the final
+// checks armed a way back; anywhere else it is the kernel's own panic.
+void PortPlatform::panic(const char* message) {
+  PerCpu* pc = percpu();
+  if (pc->panic_jmp == nullptr) {
+    Line l;
+    l << "core: " << message;
+    kpanic(l.c_str());
+  }
+  size_t i = 0;
+  for (; message[i] != '\0' && i + 1 < sizeof pc->panic_message; ++i)
+    pc->panic_message[i] = message[i];
+  pc->panic_message[i] = '\0';
+  KJmpBuf* target = pc->panic_jmp;
+  pc->panic_jmp = nullptr;
+  kjmp_long(target, 1);
+}
+
+}  // namespace port

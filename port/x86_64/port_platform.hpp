@@ -1,0 +1,46 @@
+// The core's platform seam on bare metal: the physical window is the direct
+// map, TLB invalidation is INVLPG here and IPIs elsewhere, locks check that
+// ops run one at a time, the disk is generated in memory.
+#pragma once
+
+#include "disk.hpp"
+#include "platform.hpp"
+
+namespace port {
+
+class PortPlatform final : public vm::Platform {
+ public:
+  PortPlatform(Disk& disk, unsigned machine_cpus);
+
+  void tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t root, vm::vaddr_t va) override;
+  void tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t root) override;
+  unsigned current_cpu() override;
+  void yield(vm::YieldPoint point) override;
+  void mutex_lock(vm::Mutex& m) override;
+  void mutex_unlock(vm::Mutex& m) override;
+  void disk_read(vm::u32 file, vm::u64 page, vm::u8* buf) override { disk_.read(file, page, buf); }
+  void disk_write(vm::u32 file, vm::u64 page, const vm::u8* buf) override {
+    disk_.write(file, page, buf);
+  }
+  void disk_truncate(vm::u32 file, vm::u64 size) override { disk_.truncate(file, size); }
+  vm::paddr_t kernel_root() override;
+  void log(const char* message) override;
+  [[noreturn]] void panic(const char* message) override;
+
+  // The physical CPU that runs the trace's logical CPU `cpu`.
+  static unsigned physical_cpu(unsigned logical);
+
+  vm::u64 tlb_page_invalidations() const { return page_invalidations_; }
+  vm::u64 tlb_full_flushes() const { return full_flushes_; }
+
+ private:
+  // Physical CPUs that host any logical CPU of `cpus`, counting deliveries.
+  vm::u64 physical_targets(vm::CpuSet cpus, vm::u64* counter);
+
+  Disk& disk_;
+  unsigned machine_cpus_;
+  vm::u64 page_invalidations_ = 0;
+  vm::u64 full_flushes_ = 0;
+};
+
+}  // namespace port

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Runs traces in the port kernel under QEMU for CTest (label `qemu`):
+#   qemu_test.sh [--smoke] VMSIM KERNEL TRACE...
+# Exits 77 (CTest SKIP_RETURN_CODE) with a message when the run cannot
+# happen here: VMSIM_SKIP_QEMU=1, no qemu-system-x86_64, no qboot.rom, or the
+# kernel not built. Otherwise `vmsim port run --compare`'s exit code. With
+# --smoke the serial log must also show the kernel's boot line.
+set -u
+smoke=0
+if [ "${1:-}" = "--smoke" ]; then
+  smoke=1
+  shift
+fi
+vmsim=$1
+kernel=$2
+shift 2
+
+skip() {
+  echo "SKIPPED: $*"
+  exit 77
+}
+
+[ "${VMSIM_SKIP_QEMU:-0}" = "1" ] && skip "VMSIM_SKIP_QEMU=1"
+qemu=${VMSIM_QEMU:-$(command -v qemu-system-x86_64 || true)}
+[ -n "$qemu" ] && [ -x "$qemu" ] ||
+  skip "qemu-system-x86_64 not found (apt-get install qemu-system-x86 qemu-system-data)"
+if [ -z "${VMSIM_QEMU_BIOS:-}" ]; then
+  found=""
+  for d in "$(dirname "$(dirname "$qemu")")/share/qemu" /usr/share/qemu /usr/local/share/qemu; do
+    [ -f "$d/qboot.rom" ] && found=1
+  done
+  [ -n "$found" ] || skip "QEMU firmware qboot.rom not found (apt-get install qemu-system-data)"
+fi
+[ -f "$kernel" ] || skip "no kernel at $kernel (cmake --build <build> --target vmsim-kernel)"
+
+if [ "$smoke" = 0 ]; then
+  exec "$vmsim" port run --compare --timeout 60 --kernel "$kernel" "$@"
+fi
+log=$(mktemp "${TMPDIR:-/tmp}/vmsim-smoke.XXXXXX")
+"$vmsim" port run --compare --serial --timeout 60 --kernel "$kernel" "$@" 2>"$log"
+code=$?
+cat "$log"
+if [ "$code" = 0 ] && ! grep -q '| vmsim-port: boot' "$log"; then
+  echo "boot-smoke: the run passed but the serial log has no 'vmsim-port: boot' line"
+  code=1
+fi
+rm -f "$log"
+exit "$code"
