@@ -9,9 +9,9 @@
 
 #include "cli/bench.hpp"
 #include "cli/bug_option.hpp"
+#include "cli/compile_cmd.hpp"
 #include "cli/explore_cmd.hpp"
 #include "cli/minimize_cmd.hpp"
-#include "cli/compile_cmd.hpp"
 #include "cli/port_run.hpp"
 #include "run/report.hpp"
 #include "run/runner.hpp"
@@ -60,9 +60,13 @@ int cmd_check(const std::vector<std::string>& files) {
 }
 
 int cmd_replay(const std::vector<std::string>& files, bool json, const std::string& audit,
-               uint64_t mutations) {
+               const std::string& timeline, uint64_t mutations) {
   RunOptions options;
   options.mutations = mutations;
+  if (!timeline.empty() && files.size() != 1)
+    return report_error(
+        2, "--timeline needs exactly one trace (got " + std::to_string(files.size()) + ")");
+  options.timeline = timeline;
   options.audit = audit == "off"        ? AuditMode::kOff
                   : audit == "every-op" ? AuditMode::kEveryOp
                                         : AuditMode::kEnd;
@@ -95,9 +99,12 @@ int run(int argc, char** argv) {
   std::vector<std::string> files;
   bool json = false;
   std::string audit = "end";
+  std::string timeline;
   auto* replay = app.add_subcommand("replay", "Run traces and check them against the model");
   replay->add_option("traces", files, "Trace files (vmsim-trace/1)")->required();
   replay->add_flag("--json", json, "Print one JSON result object per trace, one per line");
+  replay->add_option("--timeline", timeline,
+                     "Write the run as Chrome trace events (Perfetto) to this file");
   replay->add_option("--audit", audit, "When to check the core's invariants")
       ->check(CLI::IsMember({"off", "end", "every-op"}))
       ->default_str("end");
@@ -138,7 +145,8 @@ int run(int argc, char** argv) {
   if (!bug_names.empty() && !replay->parsed() && !explore_cmd.sub->parsed() &&
       !minimize_cmd.sub->parsed())
     return report_error(2, "--bug applies to replay, explore and minimize only");
-  if (replay->parsed()) return cmd_replay(files, json, audit, std::get<uint64_t>(mutations));
+  if (replay->parsed())
+    return cmd_replay(files, json, audit, timeline, std::get<uint64_t>(mutations));
   if (explore_cmd.sub->parsed())
     return run_explore_command(explore_cmd, std::get<uint64_t>(mutations));
   if (minimize_cmd.sub->parsed())

@@ -90,8 +90,8 @@ std::optional<size_t> TraceScheduler::start_step(const SchedulingPoint& sp) {
     return fail(index, "thread \"" + s.thread + "\" " + status_.why_not_runnable(thread));
   if (s.kind == ScheduleStep::Kind::kOps && s.ops > status_.ops_left(thread))
     return fail(index, "thread \"" + s.thread + "\" has " +
-                           std::to_string(status_.ops_left(thread)) + " ops left, the step asks for " +
-                           std::to_string(s.ops));
+                           std::to_string(status_.ops_left(thread)) +
+                           " ops left, the step asks for " + std::to_string(s.ops));
   step_active_ = true;
   step_thread_ = thread;
   ops_left_ = s.ops;

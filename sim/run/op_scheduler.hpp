@@ -47,13 +47,13 @@ class TraceScheduler final : public ScheduleController {
 
   const Trace& trace_;
   const ThreadStatus& status_;
-  size_t next_step_ = 0;       // the next step to start
-  bool step_active_ = false;   // steps_[next_step_ - 1] is being taken
+  size_t next_step_ = 0;      // the next step to start
+  bool step_active_ = false;  // steps_[next_step_ - 1] is being taken
   size_t step_thread_ = 0;
-  uint64_t ops_left_ = 0;      // kOps: op ends the active step still waits for
-  uint64_t point_hits_ = 0;    // kUntil: times the thread reached the point
-  size_t rr_next_ = 0;         // round-robin: where the next search starts
-  uint64_t rng_ = 0;           // random policy state
+  uint64_t ops_left_ = 0;    // kOps: op ends the active step still waits for
+  uint64_t point_hits_ = 0;  // kUntil: times the thread reached the point
+  size_t rr_next_ = 0;       // round-robin: where the next search starts
+  uint64_t rng_ = 0;         // random policy state
   std::optional<std::string> error_;
   size_t error_step_ = 0;
 };

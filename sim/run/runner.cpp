@@ -23,7 +23,9 @@
 #include "run/op_outcome.hpp"
 #include "run/op_scheduler.hpp"
 #include "run/schedule_recorder.hpp"
+#include "run/shadow_tlb.hpp"
 #include "run/sim_platform.hpp"
+#include "run/timeline.hpp"
 #include "sys/audit.hpp"
 #include "sys/kernel.hpp"
 #include "sys/state_digest.hpp"
@@ -48,23 +50,22 @@ struct ThreadState {
   const ThreadSpec* spec = nullptr;
   vm::Process* process = nullptr;  // nullptr until its fork ran, and after exit
   uint32_t index = 0;
-  size_t next_op = 0;     // the op it runs next, or is stopped inside
-  bool in_op = false;     // stopped inside an op (at a yield point or blocked)
+  size_t next_op = 0;  // the op it runs next, or is stopped inside
+  bool in_op = false;  // stopped inside an op (at a yield point or blocked)
   bool waiting_fork = false;
-  bool killed = false;    // its process exited: no new op starts
-  bool done = false;      // its fiber has ended (or will never start)
+  bool killed = false;  // its process exited: no new op starts
+  bool done = false;    // its fiber has ended (or will never start)
   // Blocked: the channel it sleeps on (nullptr: runnable), what it waits
   // for, and the lock when it is one.
   const void* blocked_on = nullptr;
   const char* blocked_what = nullptr;
   const vm::Mutex* blocked_lock = nullptr;
   std::unique_ptr<Fiber> fiber;
-  std::jmp_buf panic_jmp;  // a core panic on this fiber returns here
+  std::jmp_buf panic_jmp;              // a core panic on this fiber returns here
   PointKind stop = PointKind::kStart;  // how its last segment ended
   const char* stop_point = nullptr;
   Footprint footprint;  // what the current segment touched
 };
-
 
 // Unusable input found while running (exit 2), thrown to run_trace.
 struct InputErrorAt {
@@ -79,7 +80,14 @@ class TraceRun final : public CoreThreads, public ThreadStatus {
         machine_(trace.machine.memory, trace.machine.cpus),
         disk_(trace.files),
         platform_(machine_, disk_),
-        kernel_(std::make_unique<vm::Kernel>(platform_)) {}
+        kernel_(std::make_unique<vm::Kernel>(platform_)),
+        shadow_(trace.machine.cpus) {
+    if (!options.timeline.empty()) {
+      std::vector<std::string> names;
+      for (const ThreadSpec& t : trace.threads) names.push_back(t.name);
+      timeline_ = std::make_unique<Timeline>(trace.machine.cpus, std::move(names));
+    }
+  }
 
   RunReport run();
 
@@ -89,6 +97,8 @@ class TraceRun final : public CoreThreads, public ThreadStatus {
   void block(const void* channel, const char* what, const vm::Mutex* lock) override;
   void wake(const void* channel) override;
   void lock_taken(const vm::Mutex& m) override;
+  void invalidated(vm::CpuSet cpus, uint64_t root, std::optional<uint64_t> va) override;
+  void frame_freed(uint64_t pa) override;
   // ThreadStatus
   size_t ops_left(size_t thread) const override;
   std::string why_not_runnable(size_t thread) const override;
@@ -108,6 +118,10 @@ class TraceRun final : public CoreThreads, public ThreadStatus {
   void wait_for_siblings(ThreadState& t);
   void check_history();
   void activate(uint32_t cpu, vm::AddressSpace& as);
+  bool check_shadow(ThreadState& t, vm::AddressSpace& as, const std::vector<uint64_t>& pages);
+  void record_shadow(ThreadState& t, vm::AddressSpace& as, const std::vector<uint64_t>& pages,
+                     bool write);
+  void stale_tlb(const std::string& message);
   uint64_t lock_resource(const vm::Mutex& m) const;
   uint64_t process_resource(const std::string& name) const;
   OpOutcome user_access(ThreadState& t, const UserAccess& access);
@@ -138,12 +152,15 @@ class TraceRun final : public CoreThreads, public ThreadStatus {
   ThreadState* running_ = nullptr;  // whose fiber runs now
   std::jmp_buf panic_jmp_;
   bool panicked_ = false;
-  bool aborted_ = false;  // a violation ended the run early
+  bool aborted_ = false;                     // a violation ended the run early
   std::optional<InputErrorAt> input_error_;  // thrown on a fiber, rethrown by the loop
   std::optional<std::string> internal_error_;
   uint64_t clock_ = 0;  // logical time of the history
   std::vector<HistoryOp> history_;
   std::vector<uint64_t> cpu_root_;  // per CPU: the root its CR3 holds (0: none yet)
+  ShadowTlb shadow_;
+  uint64_t segments_ = 0;  // segments run so far (another thread ran if it moved)
+  std::unique_ptr<Timeline> timeline_;
   RunReport report_;
 
   uint64_t ops_ = 0, accesses_ = 0, segv_ = 0, bus_ = 0;
@@ -177,6 +194,11 @@ RunReport TraceRun::run() {
   platform_.set_threads(nullptr);
   recorder_.close();
   report_.schedule = recorder_.steps();
+  if (timeline_) {
+    std::string why;
+    if (!timeline_->write(options_.timeline, &why))
+      throw InputErrorAt{"cannot write the timeline " + options_.timeline + ": " + why};
+  }
   if (report_.stats.empty()) collect_stats();  // a panic skipped finish()
   check_expectations();
   return std::move(report_);
@@ -273,6 +295,8 @@ void TraceRun::run_segment(ThreadState& t) {
   t.footprint.read(kResourceGlobal);
   t.footprint.write(process_resource(t.spec->process));
   running_ = &t;
+  ++segments_;
+  if (timeline_) timeline_->switch_to(t.spec->cpu, t.index);
   platform_.set_current(t.spec->cpu, t.index);
   platform_.arm_panic(&t.panic_jmp);
   t.fiber->resume();
@@ -328,6 +352,8 @@ void TraceRun::suspend(ThreadState& t, PointKind why, const char* point) {
 }
 
 void TraceRun::yield_point(vm::YieldPoint point) {
+  if (timeline_)
+    timeline_->yield_point(running_->spec->cpu, running_->index, vm::yield_point_name(point));
   suspend(*running_, PointKind::kYield, vm::yield_point_name(point));
 }
 
@@ -346,6 +372,31 @@ void TraceRun::wake(const void* channel) {
 
 void TraceRun::lock_taken(const vm::Mutex& m) {
   if (running_ != nullptr) running_->footprint.write(lock_resource(m));
+}
+
+void TraceRun::invalidated(vm::CpuSet cpus, uint64_t root, std::optional<uint64_t> va) {
+  for (unsigned cpu = 0; cpu < trace_.machine.cpus; ++cpu) {
+    if (!cpus.has(cpu) || shadow_.root(cpu) != root) continue;
+    if (va) {
+      shadow_.invalidate_page(cpu, *va);
+    } else {
+      shadow_.invalidate_all(cpu);
+    }
+  }
+  if (timeline_) timeline_->shootdown(platform_.current_cpu(), cpus.bits(), va);
+}
+
+void TraceRun::frame_freed(uint64_t pa) {
+  if (std::optional<std::string> why = shadow_.check_freed(pa)) stale_tlb(*why);
+}
+
+// A translation that should be gone was used or outlived its frame: the
+// run ends, since whatever follows reads memory it should not.
+void TraceRun::stale_tlb(const std::string& message) {
+  if (aborted_) return;
+  aborted_ = true;
+  const ThreadState* t = running_;
+  add_violation("stale-tlb", message, t, t != nullptr ? static_cast<long>(t->next_op) : -1);
 }
 
 uint64_t TraceRun::lock_resource(const vm::Mutex& m) const {
@@ -390,8 +441,8 @@ void TraceRun::report_deadlock() {
     if (!msg.empty()) msg += "; ";
     msg += "thread \"" + t.spec->name + "\" ";
     if (t.waiting_fork) {
-      msg += "waits for its process \"" + t.spec->process +
-             "\", and no fork left to run creates it";
+      msg +=
+          "waits for its process \"" + t.spec->process + "\", and no fork left to run creates it";
     } else if (t.blocked_lock != nullptr && t.blocked_on == t.blocked_lock) {
       const uint32_t owner = t.blocked_lock->owner;
       msg += std::string("waits for lock \"") + t.blocked_what + "\"";
@@ -431,8 +482,16 @@ bool TraceRun::run_one(ThreadState& t, size_t op_index) {
       op.kind == OpKind::kPoke || op.kind == OpKind::kTruncate || op.kind == OpKind::kPwrite)
     t.footprint.write(kResourceGlobal);
   if (op.addr.is_label() || op.addr.offset != 0) h.addr = resolve(op, op.addr);
+  if (timeline_) timeline_->op_begin(t.spec->cpu, t.index, op_index, describe_op(op));
+  shadow_.op_started();
   h.core = core_op(t, op);
   h.responded = clock_++;
+  if (std::optional<std::string> why = shadow_.op_finished()) stale_tlb(*why);
+  if (timeline_)
+    timeline_->op_end(t.spec->cpu, t.index, op_index,
+                      h.core.signal != vm::Signal::kNone ? signal_name(h.core.signal)
+                                                         : status_name(h.core.status));
+  if (aborted_) return false;
   note_peaks();
   if (h.core.signal == vm::Signal::kSegv) ++segv_;
   if (h.core.signal == vm::Signal::kBus) ++bus_;
@@ -583,7 +642,7 @@ OpOutcome TraceRun::model_op(Model& model, const HistoryOp& h) {
       m = op.file.empty()
               ? model.mmap(proc, addr, op.len, op.prot, op.shared, op.fixed, op.populate)
               : model.mmap_file(proc, addr, op.len, op.prot, op.shared, op.fixed, op.populate,
-                                 op.file, op.offset);
+                                op.file, op.offset);
       break;
     }
     case OpKind::kPwrite:
@@ -615,7 +674,7 @@ OpOutcome TraceRun::model_op(Model& model, const HistoryOp& h) {
       break;
     case OpKind::kTouch:
       m = model.touch(proc, h.addr, op.len, op.stride, op.touch_write,
-                       static_cast<uint8_t>(op.value));
+                      static_cast<uint8_t>(op.value));
       break;
     case OpKind::kFork:
       m = model.fork(proc, op.child);
@@ -643,6 +702,72 @@ OpOutcome TraceRun::model_op(Model& model, const HistoryOp& h) {
   return OpOutcome::from_model(op, m);
 }
 
+const char* fault_result_name(vm::FaultResult r) {
+  switch (r) {
+    case vm::FaultResult::kResolved:
+      return "resolved";
+    case vm::FaultResult::kSegv:
+      return "segv";
+    case vm::FaultResult::kBus:
+      return "bus";
+    case vm::FaultResult::kNoMem:
+      return "no memory";
+  }
+  return "?";
+}
+
+// The pages an access touches, in order, each once.
+std::vector<uint64_t> access_pages(const UserAccess& a) {
+  std::vector<uint64_t> pages;
+  const uint64_t n =
+      a.kind == UserAccessKind::kLoad || a.kind == UserAccessKind::kStore ? 1 : a.count;
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t page = (a.addr + i * a.stride) & ~uint64_t{vm::kPageMask};
+    if (pages.empty() || pages.back() != page) pages.push_back(page);
+  }
+  return pages;
+}
+
+// Before an access: no page it touches may go through a translation its CPU
+// should no longer hold.
+bool TraceRun::check_shadow(ThreadState& t, vm::AddressSpace& as,
+                            const std::vector<uint64_t>& pages) {
+  const uint32_t cpu = t.spec->cpu;
+  if (shadow_.entry_count(cpu) == 0) return true;
+  for (uint64_t page : pages) {
+    if (page >= vm::kUserTop) break;
+    vm::paddr_t pa = 0;
+    vm::PteAttrs attrs;
+    ShadowTlb::Pte now;
+    if (as.pmap.extract(page, &pa, &attrs))
+      now = std::make_pair(vm::page_trunc(pa), attrs.writable);
+    if (std::optional<std::string> why = shadow_.check_access(cpu, page, now)) {
+      stale_tlb(*why);
+      return false;
+    }
+  }
+  return true;
+}
+
+// After an access completed: its CPU now caches the translations it used.
+// They are also what the thread's segment touched.
+void TraceRun::record_shadow(ThreadState& t, vm::AddressSpace& as,
+                             const std::vector<uint64_t>& pages, bool write) {
+  for (uint64_t page : pages) {
+    if (page >= vm::kUserTop) break;
+    vm::paddr_t pa = 0;
+    vm::PteAttrs attrs;
+    if (!as.pmap.extract(page, &pa, &attrs)) continue;
+    pa = vm::page_trunc(pa);
+    shadow_.record(t.spec->cpu, page, pa, attrs.writable);
+    if (write) {
+      t.footprint.write(kResourceFrame | pa);
+    } else {
+      t.footprint.read(kResourceFrame | pa);
+    }
+  }
+}
+
 // One user access on the thread's CPU: run it on the emulated CPU, send each
 // #PF to the core's fault handler, resume until it completes or a signal ends it.
 OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
@@ -650,6 +775,12 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
   ++accesses_;
   OpOutcome out;
   UserContext ctx = machine_.prepare(access);
+  const bool write =
+      access.kind == UserAccessKind::kStore || access.kind == UserAccessKind::kTouchStore;
+  const std::vector<uint64_t> pages = access_pages(access);
+  uint64_t checked_at = segments_;
+  activate(cpu, *t.process->as);
+  if (!check_shadow(t, *t.process->as, pages)) return out;
 
   uint64_t last_fault = 0;
   int repeats = 0;
@@ -675,6 +806,7 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
     }
     if (stop.kind == StopKind::kDone) {
       out.value = stop.value;
+      record_shadow(t, *t.process->as, pages, write);
       return out;
     }
     if (stop.kind == StopKind::kGeneralProtection) {
@@ -684,7 +816,16 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
       return out;
     }
     const vm::Access kind = stop.fault_write ? vm::Access::kWrite : vm::Access::kRead;
+    if (timeline_) timeline_->fault_begin(cpu, t.index, stop.fault_addr, stop.fault_write);
     const vm::FaultResult r = vm::vm_fault(kernel_->vm, *t.process->as, stop.fault_addr, kind);
+    if (timeline_) timeline_->fault_end(cpu, t.index, fault_result_name(r));
+    if (aborted_) return out;
+    // Others ran while the fault was stopped: what this CPU caches may have
+    // been invalidated, or should have been.
+    if (segments_ != checked_at) {
+      checked_at = segments_;
+      if (!check_shadow(t, *t.process->as, pages)) return out;
+    }
     if (r != vm::FaultResult::kResolved || reserved) {
       out.signal = r == vm::FaultResult::kSegv || r == vm::FaultResult::kResolved
                        ? vm::Signal::kSegv
@@ -710,10 +851,10 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
 void TraceRun::activate(uint32_t cpu, vm::AddressSpace& as) {
   const uint64_t root = as.pmap.root();
   if (cpu_root_[cpu] != root) {
-    for (vm::Process* p = kernel_->processes.front(); p != nullptr;
-         p = kernel_->processes.next(p))
+    for (vm::Process* p = kernel_->processes.front(); p != nullptr; p = kernel_->processes.next(p))
       p->as->pmap.active_cpus().remove(cpu);
     cpu_root_[cpu] = root;
+    shadow_.load_root(cpu, root);
   }
   // Also when the root is the same: a new address space may reuse the
   // frame of a destroyed one.
@@ -837,6 +978,9 @@ void TraceRun::add_violation(const char* kind, std::string message, const Thread
   if (t != nullptr) v.thread = t->spec->name;
   v.op = op;
   v.step = recorder_.current_step();
+  if (timeline_)
+    timeline_->violation(v.kind, v.message,
+                         t != nullptr ? std::optional<size_t>(t->index) : std::nullopt, v.op);
   report_.violations.push_back(std::move(v));
 }
 

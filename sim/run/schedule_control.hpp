@@ -38,7 +38,10 @@ struct Footprint {
     size_t i = 0, j = 0;
     while (i < a.size() && j < b.size()) {
       if (a[i] == b[j]) return true;
-      if (a[i] < b[j]) ++i; else ++j;
+      if (a[i] < b[j])
+        ++i;
+      else
+        ++j;
     }
     return false;
   }
@@ -54,8 +57,8 @@ enum class PointKind {
 };
 
 struct SchedulingPoint {
-  size_t index = 0;         // 0, 1, 2, ... within this run
-  long current = -1;        // the thread that ran the last segment; -1 at kStart
+  size_t index = 0;   // 0, 1, 2, ... within this run
+  long current = -1;  // the thread that ran the last segment; -1 at kStart
   PointKind kind = PointKind::kStart;
   const char* point = nullptr;  // the yield point's name for kYield
   // Threads that can run now, ascending. Never empty (the runner reports a

@@ -37,7 +37,8 @@ void ScheduleRecorder::close() {
   if (ops_ > 0) steps_.push_back(TakenStep{TakenStep::Kind::kOps, name_, ops_, {}, 1});
   if (last_ == PointKind::kYield)
     steps_.push_back(TakenStep{TakenStep::Kind::kUntil, name_, 0, last_point_, hits_[last_point_]});
-  if (last_ == PointKind::kBlocked) steps_.push_back(TakenStep{TakenStep::Kind::kRun, name_, 0, {}, 1});
+  if (last_ == PointKind::kBlocked)
+    steps_.push_back(TakenStep{TakenStep::Kind::kRun, name_, 0, {}, 1});
   ops_ = 0;
   hits_.clear();
 }

@@ -35,9 +35,9 @@ class ScheduleRecorder {
   bool open_ = false;
   size_t thread_ = 0;
   std::string name_;
-  uint64_t ops_ = 0;                       // op ends in the open step
-  std::map<std::string, uint64_t> hits_;   // yield points since the last op end
-  PointKind last_ = PointKind::kStart;     // how the last segment ended
+  uint64_t ops_ = 0;                      // op ends in the open step
+  std::map<std::string, uint64_t> hits_;  // yield points since the last op end
+  PointKind last_ = PointKind::kStart;    // how the last segment ended
   std::string last_point_;
   std::vector<TakenStep> steps_;
 };

@@ -11,7 +11,8 @@ namespace vmsim {
 SimPlatform::SimPlatform(Machine& machine, SimDisk& disk)
     : Platform(machine.phys_base()), machine_(machine), disk_(disk) {}
 
-void SimPlatform::tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t, vm::vaddr_t va) {
+void SimPlatform::tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t root, vm::vaddr_t va) {
+  if (threads_ != nullptr) threads_->invalidated(cpus, root, va);
   for (unsigned cpu = 0; cpu < machine_.cpus(); ++cpu) {
     if (!cpus.has(cpu)) continue;
     machine_.invalidate_page(cpu, va);
@@ -19,7 +20,8 @@ void SimPlatform::tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t, vm::vaddr_t 
   }
 }
 
-void SimPlatform::tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t) {
+void SimPlatform::tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t root) {
+  if (threads_ != nullptr) threads_->invalidated(cpus, root, std::nullopt);
   for (unsigned cpu = 0; cpu < machine_.cpus(); ++cpu) {
     if (!cpus.has(cpu)) continue;
     machine_.invalidate_all(cpu);
@@ -65,6 +67,10 @@ void SimPlatform::wait_for(const void* channel, const char* what) {
     panic(msg.c_str());
   }
   threads_->block(channel, what, nullptr);
+}
+
+void SimPlatform::frame_freed(vm::paddr_t pa) {
+  if (threads_ != nullptr) threads_->frame_freed(pa);
 }
 
 void SimPlatform::wake(const void* channel) {

@@ -6,6 +6,7 @@
 
 #include <csetjmp>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "machine/machine.hpp"
@@ -29,6 +30,11 @@ class CoreThreads {
   virtual void wake(const void* channel) = 0;
   // The running thread took `m` (a resource for partial-order reduction).
   virtual void lock_taken(const vm::Mutex& m) = 0;
+  // The core invalidated translations on `cpus` (all of `root`'s when `va`
+  // is empty): the shadow TLB and the timeline follow.
+  virtual void invalidated(vm::CpuSet cpus, uint64_t root, std::optional<uint64_t> va) = 0;
+  // The core freed a frame: no CPU may still translate to it.
+  virtual void frame_freed(uint64_t pa) = 0;
 };
 
 class SimPlatform final : public vm::Platform {
@@ -43,6 +49,7 @@ class SimPlatform final : public vm::Platform {
   void mutex_unlock(vm::Mutex& m) override;
   void wait_for(const void* channel, const char* what) override;
   void wake(const void* channel) override;
+  void frame_freed(vm::paddr_t pa) override;
   vm::paddr_t kernel_root() override;
   void disk_read(vm::u32 file, vm::u64 page, vm::u8* buf) override { disk_.read(file, page, buf); }
   void disk_write(vm::u32 file, vm::u64 page, const vm::u8* buf) override {
