@@ -50,6 +50,15 @@ class Platform {
   virtual void mutex_lock(Mutex& m) = 0;
   virtual void mutex_unlock(Mutex& m) = 0;
 
+  // A leaf lock guards a shared allocator or list for a few instructions:
+  // nothing under it blocks, yields or takes a sleeping lock. Where one
+  // thread runs at a time between yield points (the simulator, the port's
+  // deterministic mode) nothing can contend for it, so the default is free
+  // and the explorer sees no extra conflicts; the port's SMP stress mode
+  // spins on it for real.
+  virtual void leaf_lock(Mutex& m) { (void)m; }
+  virtual void leaf_unlock(Mutex& m) { (void)m; }
+
   // Sleep until wake(channel) (BSD's tsleep/wakeup): the caller holds no
   // lock and re-checks its condition afterwards, since a wakeup may be for
   // another waiter. `what` says what is awaited (for deadlock reports). A

@@ -65,6 +65,12 @@ Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
     VmObject* owner = nullptr;
     PagerResult r = PagerResult::kOk;
     Page* page = vm_object_get_page(vm, f->object, index, &owner, &r, &f->object->lock);
+    while (r == PagerResult::kBusy) {  // being read in by a fault: wait for it
+      vm.platform.mutex_unlock(f->object->lock);
+      vm.platform.wait_for(page, "a busy page");
+      vm.platform.mutex_lock(f->object->lock);
+      page = vm_object_get_page(vm, f->object, index, &owner, &r, &f->object->lock);
+    }
     if (page == nullptr) return Status::kNoMem;
     const u64 page_start = index << kPageShift;
     const u64 from = offset > page_start ? offset - page_start : 0;

@@ -25,7 +25,7 @@ enum class Intent : u8 { kRead, kWrite };
 
 void drop_mapping(void* ctx, vaddr_t, paddr_t pa) {
   Page* page = static_cast<Vm*>(ctx)->pages.page_of(pa);
-  if (page != nullptr && page->map_count > 0) --page->map_count;
+  if (page != nullptr) page_map_drop(page);
 }
 
 // The region poke may write at `addr`, or nullptr with the refusal in *s
@@ -56,15 +56,25 @@ Status pager_status(PagerResult pager) {
   return pager == PagerResult::kNoMem ? Status::kNoMem : Status::kFault;
 }
 
+// A busy page met on the way: poke drops its locks, waits for it, and looks
+// again (the owner needs the locks to finish with it).
+struct BusyPage {
+  Page* page = nullptr;
+};
+
 // Gives the region's own object a page at `va`: a copy of what the region
 // shows there, or zeros. A translation of the old page at `va` is removed,
 // so the next access faults the new one in. Map and object locks held.
-Status make_private_copy(Vm& vm, AddressSpace& as, const Region& r, vaddr_t va) {
+Status make_private_copy(Vm& vm, AddressSpace& as, const Region& r, vaddr_t va, BusyPage* busy) {
   const u64 index = r.index_of(va);
   if (vm_object_lookup(r.object, index) != nullptr) return Status::kOk;
   VmObject* owner = nullptr;
   PagerResult pager = PagerResult::kOk;
   Page* shown = vm_object_get_page(vm, r.object, index, &owner, &pager, &r.object->lock);
+  if (pager == PagerResult::kBusy) {
+    busy->page = shown;
+    return Status::kOk;
+  }
   if (pager != PagerResult::kOk) return pager_status(pager);
   Page* copy = vm.pages.alloc();
   if (copy == nullptr) return Status::kNoMem;
@@ -81,14 +91,16 @@ Status make_private_copy(Vm& vm, AddressSpace& as, const Region& r, vaddr_t va) 
 
 // Gives a shared region's object its page at `va`: paged in from the file,
 // or a new zero page of shared anonymous memory. Map and object locks held.
-Status make_shared_page(Vm& vm, const Region& r, vaddr_t va) {
+Status make_shared_page(Vm& vm, const Region& r, vaddr_t va, BusyPage* busy) {
   const u64 index = r.index_of(va);
   if (vm_object_lookup(r.object, index) != nullptr) return Status::kOk;
   if (r.object->kind == VmObject::Kind::kVnode) {
     VmObject* owner = nullptr;
     PagerResult pager = PagerResult::kOk;
-    vm_object_get_page(vm, r.object, index, &owner, &pager, &r.object->lock);
-    return pager == PagerResult::kOk ? Status::kOk : pager_status(pager);
+    Page* page = vm_object_get_page(vm, r.object, index, &owner, &pager, &r.object->lock);
+    if (pager == PagerResult::kBusy) busy->page = page;
+    return pager == PagerResult::kOk || pager == PagerResult::kBusy ? Status::kOk
+                                                                    : pager_status(pager);
   }
   Page* page = vm.pages.alloc_zeroed();
   if (page == nullptr) return Status::kNoMem;
@@ -101,24 +113,29 @@ Status make_shared_page(Vm& vm, const Region& r, vaddr_t va) {
 // its own copy (*cow_broken is set); with read intent only the page the
 // region shows is paged in — unless it shows nothing but zeros, where the
 // only page to show would be the shared zero page, which poke may not write.
-Status poke_fault(Vm& vm, AddressSpace& as, vaddr_t addr, Intent intent, bool* cow_broken) {
+Status poke_fault(Vm& vm, AddressSpace& as, vaddr_t addr, Intent intent, bool* cow_broken,
+                  BusyPage* busy) {
   MutexLocker map_lock(vm.platform, as.lock);
   Status s = Status::kOk;
   const Region* r = poke_region(as, addr, &s);
   if (r == nullptr) return s;
   const vaddr_t va = page_trunc(addr);
   MutexLocker object_lock(vm.platform, r->object->lock);
-  if (r->share == Share::kShared) return make_shared_page(vm, *r, va);
+  if (r->share == Share::kShared) return make_shared_page(vm, *r, va, busy);
   if (intent == Intent::kRead) {
     VmObject* owner = nullptr;
     PagerResult pager = PagerResult::kOk;
     Page* shown =
         vm_object_get_page(vm, r->object, r->index_of(va), &owner, &pager, &r->object->lock);
+    if (pager == PagerResult::kBusy) {
+      busy->page = shown;
+      return Status::kOk;
+    }
     if (pager != PagerResult::kOk) return pager_status(pager);
     if (shown != nullptr) return Status::kOk;
   }
-  s = make_private_copy(vm, as, *r, va);
-  if (s == Status::kOk) *cow_broken = true;
+  s = make_private_copy(vm, as, *r, va, busy);
+  if (s == Status::kOk && busy->page == nullptr) *cow_broken = true;
   return s;
 }
 
@@ -134,19 +151,28 @@ Status Kernel::poke(Process* p, vaddr_t addr, u32 size, u64 value) {
     // mutation trusts the first copy to still be there (Linux's FOLL_COW).
     const Intent intent =
         cow_broken && vm.mutated(Mutation::kPokeDirtyCow) ? Intent::kRead : Intent::kWrite;
+    BusyPage busy;
     {
       MutexLocker lock(vm.platform, as.lock);
       Status s = Status::kOk;
       const Region* r = poke_region(as, addr, &s);
       if (r == nullptr) return s;
-      if (Page* page = poke_lookup(*r, va, intent)) {
+      Page* page = poke_lookup(*r, va, intent);
+      if (page != nullptr && !(page->flags & Page::kBusy)) {
         u8* dst = vm.pages.data(page) + (addr - va);
         for (u32 i = 0; i < size; ++i) dst[i] = static_cast<u8>(value >> (8 * i));
         return Status::kOk;
       }
+      busy.page = page;
     }
-    const Status s = poke_fault(vm, as, addr, intent, &cow_broken);
-    if (s != Status::kOk) return s;
+    if (busy.page == nullptr) {
+      const Status s = poke_fault(vm, as, addr, intent, &cow_broken, &busy);
+      if (s != Status::kOk) return s;
+    }
+    if (busy.page != nullptr) {
+      vm.platform.wait_for(busy.page, "a busy page");
+      continue;
+    }
     vm.platform.yield(YieldPoint::kPokeRetry);
   }
 }

@@ -41,4 +41,18 @@ struct Page {
   u32 audit_mark = 0;          // scratch for the audit's counting passes
 };
 
+// The reverse-map count changes atomically: a page shared copy-on-write by
+// two address spaces gains and loses mappings in both, under different map
+// locks, on different CPUs in the port's SMP stress mode.
+inline void page_map_add(Page* page) {
+  __atomic_add_fetch(&page->map_count, 1, __ATOMIC_RELAXED);
+}
+// Drops one mapping, never below zero.
+inline void page_map_drop(Page* page) {
+  u32 n = __atomic_load_n(&page->map_count, __ATOMIC_RELAXED);
+  while (n > 0 && !__atomic_compare_exchange_n(&page->map_count, &n, n - 1, true,
+                                               __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  }
+}
+
 }  // namespace vm

@@ -44,6 +44,7 @@ void PageAllocator::init(Platform& platform, u64 ram_bytes, u64 reserved_frames)
 }
 
 Page* PageAllocator::alloc(AllocClass cls) {
+  LeafLocker guard(*platform_, lock_);
   const u64 floor = cls == AllocClass::kReserved ? 0 : reserved_;
   if (stats_.free_frames <= floor) {
     ++stats_.failed;
@@ -75,12 +76,15 @@ void PageAllocator::free(Page* page) {
 
   new (page) Page();  // forget the old role: owner, index, counts, links
   page->state = Page::State::kFree;
-  // LIFO: the most recently freed frame is reused first (deterministic, and
-  // a stale user of it meets new contents soon).
-  free_list_.push_front(page);
-  ++stats_.free_frames;
-  --stats_.in_use;
-  ++stats_.frees;
+  {
+    LeafLocker guard(*platform_, lock_);
+    // LIFO: the most recently freed frame is reused first (deterministic, and
+    // a stale user of it meets new contents soon).
+    free_list_.push_front(page);
+    ++stats_.free_frames;
+    --stats_.in_use;
+    ++stats_.frees;
+  }
   platform_->frame_freed(pa);
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "lib/list.hpp"
+#include "lib/mutex.hpp"
 #include "lib/types.hpp"
 #include "vm/page.hpp"
 
@@ -77,6 +78,9 @@ class PageAllocator {
   u64 reserved_ = 0;                         // frames kNormal must leave on the free list
   List<Page, &Page::queue_node> free_list_;  // Invariant: exactly the kFree frames.
   PageAllocatorStats stats_;
+  // Guards the free list and the stats against CPUs faulting in different
+  // address spaces at once (the SMP stress mode); a leaf lock.
+  Mutex lock_{"page_allocator"};
 };
 
 }  // namespace vm

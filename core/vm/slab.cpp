@@ -108,6 +108,7 @@ void SlabCache::release(Page* page) {
 }
 
 void* SlabCache::alloc(AllocClass cls) {
+  LeafLocker guard(*platform_, lock_);
   Page* page = partial_.front();
   if (page == nullptr) {
     if (empty_ != nullptr) {
@@ -152,6 +153,7 @@ void SlabCache::free(void* ptr) {
       static_cast<size_t>(p - first) / stride_ >= capacity_)
     panic_at("free of a pointer not at an object boundary", ptr);
   const u32 i = static_cast<u32>(static_cast<size_t>(p - first) / stride_);
+  LeafLocker guard(*platform_, lock_);
   if (bit(sp, i)) panic_at("double free", ptr);
 
   mem_set(ptr, kPoison, stride_);
@@ -173,6 +175,7 @@ void SlabCache::free(void* ptr) {
 }
 
 void SlabCache::drain() {
+  LeafLocker guard(*platform_, lock_);
   if (empty_ == nullptr) return;
   Page* page = empty_;
   empty_ = nullptr;

@@ -18,13 +18,15 @@
 //    except one, kept cached so that alloc/free at a frame boundary does not
 //    thrash the allocator.
 //
-// Not internally locked: the caller serializes (the core runs one thread at
-// a time between yield points, and no slab call yields).
+// alloc(), free() and drain() take the cache's leaf lock (Platform::leaf_lock):
+// free only where one thread runs at a time, a real lock in the port's SMP
+// stress mode, where processes on different CPUs share the caches.
 #pragma once
 
 #include <new>
 
 #include "lib/list.hpp"
+#include "lib/mutex.hpp"
 #include "lib/types.hpp"
 #include "vm/page.hpp"
 #include "vm/page_allocator.hpp"
@@ -119,6 +121,7 @@ class SlabCache {
   List<Page, &Page::queue_node> full_;
   Page* empty_ = nullptr;
   SlabStats stats_;
+  Mutex lock_{"slab"};
 };
 
 // A SlabCache of T: constructs on create, destructs on destroy.

@@ -46,6 +46,9 @@ class Vm {
   Page* zero_page = nullptr;
   // Invariant: every live VmObject, in creation order.
   List<VmObject, &VmObject::all_link> all_objects;
+  // Guards all_objects: objects of different address spaces come and go on
+  // different CPUs at once in the port's SMP stress mode. A leaf lock.
+  Mutex all_objects_lock{"all_objects"};
   VmStats stats;
   // Mutation bits (vm/mutation.hpp) the simulator set for a `--bug` run;
   // always 0 on the port and in every normal run.

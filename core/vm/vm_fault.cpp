@@ -28,7 +28,29 @@ struct FaultState {
   VmObject* owner = nullptr;         // the object holding `page`
   Page* map_page = nullptr;          // the frame to map
   PteAttrs attrs;                    // the rights to map it with
+  // Locks held now. Invariant: object_locked implies map_locked, and
+  // first_object is the object locked.
+  bool map_locked = false;
+  bool object_locked = false;
+  Page* wait_for = nullptr;  // kRetry after a busy page: wait for it first
 };
+
+// kRetry: the fault let go of its locks and must start over (RetryFault in
+// FreeBSD's vm_fault): a busy page was met, or the map changed meanwhile.
+enum class Step : u8 { kDone, kRetry };
+
+void fault_unlock(FaultState& fs) {
+  if (fs.object_locked) fs.vm.platform.mutex_unlock(fs.first_object->lock);
+  if (fs.map_locked) fs.vm.platform.mutex_unlock(fs.as.lock);
+  fs.object_locked = fs.map_locked = false;
+}
+
+void fault_lock(FaultState& fs) {
+  fs.vm.platform.mutex_lock(fs.as.lock);
+  fs.map_locked = true;
+  fs.vm.platform.mutex_lock(fs.first_object->lock);
+  fs.object_locked = true;
+}
 
 // Finds the region. Protection is judged before the file's end: a page past
 // EOF that the mapping does not allow is a segv, one it allows a bus error.
@@ -48,20 +70,66 @@ void fault_note_chain(FaultState& fs) {
   if (length > fs.vm.stats.max_chain) fs.vm.stats.max_chain = length;
 }
 
+// The copy-on-write copy, made with both locks dropped as a real kernel
+// does for a copy that may sleep: the copy waits in first_object as a busy
+// page (whoever faults there meanwhile waits for it), and the source is
+// busy too (truncate waits for it, collapse leaves its object alone). A
+// reference keeps first_object alive. Back under the locks, a map that
+// changed meanwhile means the copy may be for a region that is gone: it is
+// thrown away and the fault starts over.
+Step fault_copy_unlocked(FaultState& fs, Page* copy, FaultResult* result) {
+  Vm& vm = fs.vm;
+  vm_object_insert(fs.first_object, copy, fs.first_pindex);
+  copy->flags |= Page::kBusy;
+  // Atomic: the source may sit in a backing object that another address
+  // space copies from on another CPU (SMP stress mode); a lost update would
+  // leave it busy for good.
+  __atomic_fetch_or(&fs.page->flags, Page::kBusy, __ATOMIC_ACQ_REL);
+  vm_object_reference(fs.first_object);
+  const u64 generation = fs.as.generation;
+  fault_unlock(fs);
+  vm.platform.yield(YieldPoint::kCowCopy);
+  mem_copy(vm.pages.data(copy), vm.pages.data(fs.page), kPageSize);
+  fault_lock(fs);
+  __atomic_fetch_and(&fs.page->flags, static_cast<u8>(~Page::kBusy), __ATOMIC_ACQ_REL);
+  copy->flags &= static_cast<u8>(~Page::kBusy);
+  vm.platform.wake(fs.page);
+  vm.platform.wake(copy);
+  ++vm.stats.cow_copies;
+  TlbBatch batch(vm.platform, vm.pages);
+  if (fs.as.generation != generation) {
+    vm_object_page_remove(vm, fs.first_object, fs.first_pindex, fs.first_pindex + 1, batch);
+    vm_object_deallocate(vm, fs.first_object, batch);
+    fault_unlock(fs);  // first_object's lock is unlocked before it may be freed
+    return Step::kRetry;
+  }
+  vm_object_deallocate(vm, fs.first_object, batch);  // the region still holds it
+  fs.map_page = copy;
+  *result = FaultResult::kResolved;
+  return Step::kDone;
+}
+
 // A page of the region's own object: it is private to this mapping (or the
 // mapping is shared), so it gets every right the region grants.
 // A page seen through the chain, or no page at all: a read maps it (or the
 // zero page) read-only; a write makes the region's own copy.
-FaultResult fault_choose(FaultState& fs) {
+Step fault_choose(FaultState& fs, FaultResult* result) {
   PagerResult pager = PagerResult::kOk;
   fs.page = vm_object_get_page(fs.vm, fs.first_object, fs.first_pindex, &fs.owner, &pager,
                                &fs.first_object->lock);
-  if (pager == PagerResult::kNoMem) return FaultResult::kNoMem;
-  if (pager == PagerResult::kPastEof) return FaultResult::kBus;
+  if (pager == PagerResult::kBusy) {
+    fs.wait_for = fs.page;
+    fault_unlock(fs);
+    return Step::kRetry;
+  }
+  *result = pager == PagerResult::kNoMem     ? FaultResult::kNoMem
+            : pager == PagerResult::kPastEof ? FaultResult::kBus
+                                             : FaultResult::kResolved;
+  if (*result != FaultResult::kResolved) return Step::kDone;
   fs.attrs = pte_attrs_for(fs.region->prot);
   if (fs.page != nullptr && fs.owner == fs.first_object) {
     fs.map_page = fs.page;
-    return FaultResult::kResolved;
+    return Step::kDone;
   }
   // Shared memory never maps the zero page: a page created later (by a
   // write through another mapping, or poke) must be the one every mapping
@@ -75,27 +143,19 @@ FaultResult fault_choose(FaultState& fs) {
       fs.map_page = fs.vm.zero_page;
       ++fs.vm.stats.zero_page_maps;
     }
-    return FaultResult::kResolved;
+    return Step::kDone;
   }
   Page* copy = fs.vm.pages.alloc();
-  if (copy == nullptr) return FaultResult::kNoMem;
-  if (fs.page != nullptr) {
-    // The source stays busy while it is copied: it belongs to an object
-    // further down the chain, whose pages other address spaces may be
-    // removing (truncate) or moving (collapse) meanwhile.
-    fs.page->flags |= Page::kBusy;
-    fs.vm.platform.yield(YieldPoint::kCowCopy);
-    mem_copy(fs.vm.pages.data(copy), fs.vm.pages.data(fs.page), kPageSize);
-    fs.page->flags &= static_cast<u8>(~Page::kBusy);
-    fs.vm.platform.wake(fs.page);
-    ++fs.vm.stats.cow_copies;
-  } else {
-    mem_set(fs.vm.pages.data(copy), 0, kPageSize);
-    ++fs.vm.stats.faults_zero_fill;
+  if (copy == nullptr) {
+    *result = FaultResult::kNoMem;
+    return Step::kDone;
   }
+  if (fs.page != nullptr) return fault_copy_unlocked(fs, copy, result);
+  mem_set(fs.vm.pages.data(copy), 0, kPageSize);
+  ++fs.vm.stats.faults_zero_fill;
   vm_object_insert(fs.first_object, copy, fs.first_pindex);
   fs.map_page = copy;
-  return FaultResult::kResolved;
+  return Step::kDone;
 }
 
 // Enters the translation and keeps the reverse-map counts.
@@ -111,10 +171,10 @@ FaultResult fault_install(FaultState& fs) {
     batch.invalidate_only_on(fs.vm.platform.current_cpu());
   if (pmap.enter(fs.va, pa, fs.attrs, batch) != Status::kOk) return FaultResult::kNoMem;
   if (!was_mapped || old_pa != pa) {
-    ++fs.map_page->map_count;
+    page_map_add(fs.map_page);
     if (was_mapped) {
       Page* old = fs.vm.pages.page_of(old_pa);
-      if (old != nullptr && old->map_count > 0) --old->map_count;
+      if (old != nullptr) page_map_drop(old);
     }
   }
   return FaultResult::kResolved;
@@ -142,24 +202,33 @@ PteAttrs pte_attrs_for(Prot prot) {
 }
 
 FaultResult vm_fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access) {
-  FaultState fs{vm, as, page_trunc(va), access};
   ++vm.stats.faults;
   vm.platform.yield(YieldPoint::kFaultBegin);
-
-  MutexLocker map_lock(vm.platform, as.lock);
-  const FaultResult found = fault_lookup(fs);
-  if (found != FaultResult::kResolved) return found;
-  MutexLocker object_lock(vm.platform, fs.first_object->lock);
-  {
-    TlbBatch batch(vm.platform, vm.pages);
-    vm_object_collapse(vm, fs.first_object, batch);
+  for (;;) {
+    FaultState fs{vm, as, page_trunc(va), access};
+    vm.platform.mutex_lock(as.lock);
+    fs.map_locked = true;
+    FaultResult r = fault_lookup(fs);
+    if (r != FaultResult::kResolved) {
+      fault_unlock(fs);
+      return r;
+    }
+    vm.platform.mutex_lock(fs.first_object->lock);
+    fs.object_locked = true;
+    {
+      TlbBatch batch(vm.platform, vm.pages);
+      vm_object_collapse(vm, fs.first_object, batch);
+    }
+    fault_note_chain(fs);
+    vm.platform.yield(YieldPoint::kFaultLookupDone);
+    if (fault_choose(fs, &r) == Step::kRetry) {
+      if (fs.wait_for != nullptr) vm.platform.wait_for(fs.wait_for, "a busy page");
+      continue;
+    }
+    if (r == FaultResult::kResolved) r = fault_install(fs);
+    fault_unlock(fs);
+    return r;
   }
-  fault_note_chain(fs);
-  vm.platform.yield(YieldPoint::kFaultLookupDone);
-
-  const FaultResult r = fault_choose(fs);
-  if (r != FaultResult::kResolved) return r;
-  return fault_install(fs);
 }
 
 }  // namespace vm

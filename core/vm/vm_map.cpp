@@ -27,7 +27,7 @@ void note_region_added(Vm& vm, AddressSpace& as) {
 // The pmap calls this for every entry it clears: the reverse-map count.
 void drop_mapping(void* ctx, vaddr_t, paddr_t pa) {
   Page* page = static_cast<Vm*>(ctx)->pages.page_of(pa);
-  if (page != nullptr && page->map_count > 0) --page->map_count;
+  if (page != nullptr) page_map_drop(page);
 }
 
 void unmap_pages(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch& batch) {
@@ -445,7 +445,10 @@ Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch
     --old->ref_count;     // the one taken for the child
     --old->shadow_count;  // parent_side's
     parent_side->backing = nullptr;
-    vm.all_objects.remove(parent_side);
+    {
+      LeafLocker guard(vm.platform, vm.all_objects_lock);
+      vm.all_objects.remove(parent_side);
+    }
     vm.objects.destroy(parent_side);
     return Status::kNoMem;
   }

@@ -16,7 +16,10 @@ namespace {
 }
 
 void free_object(Vm& vm, VmObject* object) {
-  vm.all_objects.remove(object);
+  {
+    LeafLocker guard(vm.platform, vm.all_objects_lock);
+    vm.all_objects.remove(object);
+  }
   vm.objects.destroy(object);
 }
 
@@ -25,20 +28,24 @@ void free_object(Vm& vm, VmObject* object) {
 VmObject* vm_object_allocate(Vm& vm, VmObject::Kind kind, u64 size_pages) {
   VmObject* object = vm.objects.create(kind, size_pages);
   if (object == nullptr) return nullptr;
+  LeafLocker guard(vm.platform, vm.all_objects_lock);
   vm.all_objects.push_back(object);
   return object;
 }
 
 void vm_object_reference(VmObject* object) {
-  ++object->ref_count;
+  __atomic_add_fetch(&object->ref_count, 1, __ATOMIC_ACQ_REL);
 }
 
 // Iterative down the chain: a long chain must not become deep recursion.
+// The counts change atomically: a backing object shared by two address
+// spaces loses a reference in one while a fault in the other reads its
+// counts to decide a collapse (vm_object_collapse), on another CPU.
 void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch) {
-  while (object != nullptr && --object->ref_count == 0) {
+  while (object != nullptr && __atomic_sub_fetch(&object->ref_count, 1, __ATOMIC_ACQ_REL) == 0) {
     vm_object_page_remove(vm, object, 0, object->size_pages, batch);
     VmObject* backing = object->backing;
-    if (backing != nullptr) --backing->shadow_count;
+    if (backing != nullptr) __atomic_sub_fetch(&backing->shadow_count, 1, __ATOMIC_ACQ_REL);
     free_object(vm, object);
     object = backing;
   }
@@ -50,7 +57,7 @@ VmObject* vm_object_shadow(Vm& vm, VmObject* backing, u64 offset, u64 size_pages
   shadow->backing = backing;
   shadow->backing_offset = offset;
   shadow->one_mapping = true;
-  ++backing->shadow_count;
+  __atomic_add_fetch(&backing->shadow_count, 1, __ATOMIC_ACQ_REL);
   // Its pages are now reachable through more than one path.
   backing->one_mapping = false;
   return shadow;
@@ -79,20 +86,13 @@ Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner) {
 
 Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, PagerResult* result,
                          Mutex* held) {
-  const u64 first_index = index;
-retry:
   *result = PagerResult::kOk;
-  index = first_index;
   for (VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
     Page* p = o->resident.find(index);
     if (p != nullptr && (p->flags & Page::kBusy)) {
-      // Another thread is reading it in or copying it: wait without our
-      // lock (it needs it to finish), then look again from the top, since
-      // the chain may have changed meanwhile.
-      if (held != nullptr) vm.platform.mutex_unlock(*held);
-      vm.platform.wait_for(p, "a busy page");
-      if (held != nullptr) vm.platform.mutex_lock(*held);
-      goto retry;
+      *owner = o;
+      *result = PagerResult::kBusy;
+      return p;
     }
     if (p == nullptr && o->kind == VmObject::Kind::kVnode) {
       *result = vnode_pager_getpage(vm, o, index, &p, held);
@@ -128,11 +128,11 @@ void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatc
   while (page != nullptr && page->index < end) {
     Page* next = object->resident.next(page);
     if (page->map_count != 0) panic_mapped(vm, "vm_object_page_remove", object, page);
+    // A busy page is its owner's: it finds the change when it relocks and
+    // removes the page itself (callers that must see it gone wait first).
     if (page->flags & Page::kBusy) {
-      FixedString<160> f;
-      f << "vm_object_page_remove: page " << page->index << " of object "
-        << static_cast<const void*>(object) << " is busy (the caller must wait for it)";
-      vm.platform.panic(f.c_str());
+      page = next;
+      continue;
     }
     object->resident.remove(page);
     page->object = nullptr;
@@ -182,7 +182,9 @@ static bool has_busy_page(VmObject* object) {
 
 void vm_object_collapse(Vm& vm, VmObject* object, TlbBatch& batch) {
   while (VmObject* backing = object->backing) {
-    if (backing->ref_count != 1 || backing->shadow_count != 1) return;
+    if (__atomic_load_n(&backing->ref_count, __ATOMIC_ACQUIRE) != 1 ||
+        __atomic_load_n(&backing->shadow_count, __ATOMIC_ACQUIRE) != 1)
+      return;
     // Left for a later fault to collapse, once the page is no longer busy.
     if (has_busy_page(backing) && !vm.mutated(Mutation::kCollapseWhileBusy)) return;
     collapse_one(vm, object, backing, batch);

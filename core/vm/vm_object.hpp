@@ -86,7 +86,8 @@ Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner);
 // As vm_object_lookup_chain, but a vnode object on the chain pages the file
 // in, dropping `held` (the caller's lock, or nullptr) during the read. *result
 // says why nothing came back: kOk with nullptr means zero (anonymous memory
-// never written), kPastEof that the file ends before it.
+// never written), kPastEof that the file ends before it; kBusy returns the
+// busy page met, which the caller must wait for with every lock dropped.
 enum class PagerResult : u8;
 Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, PagerResult* result,
                          Mutex* held);
@@ -95,8 +96,9 @@ void vm_object_insert(VmObject* object, Page* page, u64 index);
 // The first busy page with index in [start, end), or nullptr. A caller that
 // is about to remove pages waits for it (Platform::wait_for on the page).
 Page* vm_object_busy_page(VmObject* object, u64 start, u64 end);
-// Frees the resident pages with index in [start, end). They must be unmapped
-// (map_count 0) and not busy; freeing waits for `batch`'s invalidations.
+// Frees the resident pages with index in [start, end), except busy ones
+// (their owner revalidates and removes them). They must be unmapped
+// (map_count 0); freeing waits for `batch`'s invalidations.
 void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatch& batch);
 
 }  // namespace vm

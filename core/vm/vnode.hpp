@@ -27,7 +27,9 @@ struct Vnode {
   u64 pages() const { return page_round(size) >> kPageShift; }
 };
 
-enum class PagerResult : u8 { kOk, kNoMem, kPastEof };
+// kBusy: the page met is busy (another thread pages it in or copies it);
+// the caller drops its locks, waits for it and starts over.
+enum class PagerResult : u8 { kOk, kNoMem, kPastEof, kBusy };
 
 // Brings page `index` of the vnode object in from the disk (zero past EOF
 // inside the last page). The page is busy while the read is in flight, and

@@ -11,6 +11,7 @@
 #include "percpu.hpp"
 #include "serial.hpp"
 #include "smp.hpp"
+#include "stress_mode.hpp"
 #include "trace_runner.hpp"
 
 extern "C" void (*__init_array_start[])();
@@ -74,6 +75,7 @@ extern "C" [[noreturn]] void kmain(uint32_t magic, uint32_t mbi_phys) {
   memory_init(mbi);
   idt_init();
   cpu_init_bsp();
+  if (StressConfig stress; stress_requested(mbi, &stress)) exit_qemu(run_stress(stress));
 
   const ImageReader& image = load_image(mbi);
   check_supported(image);

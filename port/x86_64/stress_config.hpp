@@ -1,0 +1,25 @@
+// Which stress workload to run and how much of it, from the kernel command
+// line (QEMU -append): `stress=NAME iterations=N pages=N`. Without `stress=`
+// the kernel replays the trace image as usual.
+#pragma once
+
+#include <stdint.h>
+
+#include "multiboot.hpp"
+
+namespace port {
+
+enum class StressWorkload : uint8_t { kMunmapVsAccess, kForkCow };
+
+struct StressConfig {
+  StressWorkload workload = StressWorkload::kMunmapVsAccess;
+  const char* name = "";
+  uint64_t iterations = 100;  // rounds of the driving CPU (CPU 0)
+  uint64_t pages = 16;        // pages of the shared region
+};
+
+// True when the command line asks for stress mode; fills `out`, or refuses
+// the boot (exit 37) on an unknown workload or a malformed value.
+bool stress_requested(const MultibootInfo* mbi, StressConfig* out);
+
+}  // namespace port

@@ -1,0 +1,149 @@
+#include "stress_platform.hpp"
+
+#include "console.hpp"
+#include "cpu.hpp"
+#include "lib/mutex.hpp"
+#include "memory.hpp"
+#include "percpu.hpp"
+#include "smp.hpp"
+
+namespace port {
+namespace {
+
+// smp.cpp keeps one shootdown request per target CPU: senders to the same
+// target take turns. Waiting for the turn, and then for the acknowledgment,
+// happens with interrupts on, so two CPUs shooting at each other both answer.
+int target_turn[kMaxPhysCpus];
+
+void count(vm::u64* counter) {
+  __atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
+}
+
+}  // namespace
+
+StressPlatform::StressPlatform() : Platform(phys_to_virt<vm::u8>(0)) {}
+
+void StressPlatform::check_abort() {
+  if (!aborted()) return;
+  PerCpu* pc = percpu();
+  if (pc->panic_jmp == nullptr) return;
+  KJmpBuf* target = pc->panic_jmp;
+  pc->panic_jmp = nullptr;
+  kjmp_long(target, kStressAbandoned);
+}
+
+void StressPlatform::lock(vm::Mutex& m) {
+  const vm::u32 me = percpu()->index + 1;
+  vm::u32 expected = vm::Mutex::kUnowned;
+  if (__atomic_compare_exchange_n(&m.owner, &expected, me, false, __ATOMIC_ACQUIRE,
+                                  __ATOMIC_RELAXED))
+    return;
+  if (expected == me) {
+    vm::FixedString<128> msg;
+    msg << "lock \"" << m.name() << "\" taken while already held";
+    panic(msg.c_str());
+  }
+  count(&contended_);
+  for (;;) {
+    while (__atomic_load_n(&m.owner, __ATOMIC_RELAXED) != vm::Mutex::kUnowned) {
+      cpu_relax();
+      check_abort();
+    }
+    expected = vm::Mutex::kUnowned;
+    if (__atomic_compare_exchange_n(&m.owner, &expected, me, false, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED))
+      return;
+  }
+}
+
+void StressPlatform::unlock(vm::Mutex& m) {
+  if (__atomic_load_n(&m.owner, __ATOMIC_RELAXED) != percpu()->index + 1) {
+    vm::FixedString<128> msg;
+    msg << "lock \"" << m.name() << "\" released by a CPU not holding it";
+    panic(msg.c_str());
+  }
+  __atomic_store_n(&m.owner, vm::Mutex::kUnowned, __ATOMIC_RELEASE);
+}
+
+// Callers re-check their condition in a loop: a short pause is enough, the
+// holder of the busy page runs on another CPU.
+void StressPlatform::wait_for(const void*, const char*) {
+  for (int i = 0; i < 64; ++i) cpu_relax();
+  check_abort();
+}
+
+void StressPlatform::remote(unsigned cpu, vm::paddr_t root, vm::vaddr_t va, bool all) {
+  int* turn = &target_turn[cpu];
+  while (__atomic_exchange_n(turn, 1, __ATOMIC_ACQUIRE) != 0) {
+    cpu_relax();
+    check_abort();
+  }
+  count(&ipis_);
+  shootdown(cpu, root, va, all);
+  __atomic_store_n(turn, 0, __ATOMIC_RELEASE);
+}
+
+// Logical CPU k is physical CPU k in stress mode.
+void StressPlatform::tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t root, vm::vaddr_t va) {
+  count(&page_invalidations_);
+  const unsigned self = percpu()->index;
+  for (unsigned p = 0; p < cpus_online(); ++p) {
+    if (!cpus.has(p)) continue;
+    if (p == self) {
+      invlpg(va);
+    } else {
+      remote(p, root, va, false);
+    }
+  }
+}
+
+void StressPlatform::tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t root) {
+  count(&full_flushes_);
+  const unsigned self = percpu()->index;
+  for (unsigned p = 0; p < cpus_online(); ++p) {
+    if (!cpus.has(p)) continue;
+    if (p == self) {
+      flush_root_here(root);
+    } else {
+      remote(p, root, 0, true);
+    }
+  }
+}
+
+unsigned StressPlatform::current_cpu() {
+  return percpu()->index;
+}
+
+void StressPlatform::no_disk() {
+  panic("the stress workloads use no files: the disk was called");
+}
+
+vm::paddr_t StressPlatform::kernel_root() {
+  return kernel_root_phys();
+}
+
+void StressPlatform::log(const char* message) {
+  Line l;
+  l << "core: " << message;
+  info(l.c_str());
+}
+
+// A core panic on a worker unwinds to it (a `panic` violation); elsewhere it
+// is the kernel's own panic.
+void StressPlatform::panic(const char* message) {
+  PerCpu* pc = percpu();
+  if (pc->panic_jmp == nullptr) {
+    Line l;
+    l << "core: " << message;
+    kpanic(l.c_str());
+  }
+  size_t i = 0;
+  for (; message[i] != '\0' && i + 1 < sizeof pc->panic_message; ++i)
+    pc->panic_message[i] = message[i];
+  pc->panic_message[i] = '\0';
+  KJmpBuf* target = pc->panic_jmp;
+  pc->panic_jmp = nullptr;
+  kjmp_long(target, 1);
+}
+
+}  // namespace port
