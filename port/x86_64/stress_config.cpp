@@ -70,6 +70,9 @@ bool stress_requested(const MultibootInfo* mbi, StressConfig* out) {
       }
     } else if (has_prefix(s, b, e, "iterations=", &v)) {
       out->iterations = number(s, v, e, kMaxIterations, "iterations");
+    } else if (has_prefix(s, b, e, "bug=", &v)) {
+      if (!equals(s, v, e, "no-shootdown")) refuse_image("stress: unknown bug (no-shootdown)");
+      out->no_shootdown = true;
     } else if (has_prefix(s, b, e, "pages=", &v)) {
       out->pages = number(s, v, e, kMaxPages, "pages");
     }

@@ -16,6 +16,9 @@ struct StressConfig {
   const char* name = "";
   uint64_t iterations = 100;  // rounds of the driving CPU (CPU 0)
   uint64_t pages = 16;        // pages of the shared region
+  // `bug=no-shootdown`: other CPUs' TLBs are never invalidated, to show the
+  // workloads catch a missing shootdown (the run must end in a violation).
+  bool no_shootdown = false;
 };
 
 // True when the command line asks for stress mode; fills `out`, or refuses

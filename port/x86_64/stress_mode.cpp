@@ -141,13 +141,15 @@ ExitCode run_stress(const StressConfig& config) {
   const unsigned cpus = smp_start(kMaxPhysCpus);
   auto* platform = new (boot_alloc(sizeof(StressPlatform), 64)) StressPlatform();
   auto* kernel = new (boot_alloc(sizeof(vm::Kernel), 64)) vm::Kernel(*platform);
+  if (config.no_shootdown) platform->skip_remote_shootdowns();
   StressRun run(config, *kernel, *platform, cpus);
   const StressWorkloadOps& ops = config.workload == StressWorkload::kForkCow
                                      ? fork_cow_workload()
                                      : munmap_vs_access_workload();
   Line l;
   l << "stress " << config.name << ": " << cpus << " cpus, " << config.iterations
-    << " iterations, " << config.pages << " pages";
+    << " iterations, " << config.pages << " pages"
+    << (config.no_shootdown ? ", bug no-shootdown" : "");
   info(l.c_str());
 
   PerCpu* pc = percpu();

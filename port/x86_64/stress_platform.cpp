@@ -73,6 +73,7 @@ void StressPlatform::wait_for(const void*, const char*) {
 }
 
 void StressPlatform::remote(unsigned cpu, vm::paddr_t root, vm::vaddr_t va, bool all) {
+  if (skip_remote_) return;
   int* turn = &target_turn[cpu];
   while (__atomic_exchange_n(turn, 1, __ATOMIC_ACQUIRE) != 0) {
     cpu_relax();

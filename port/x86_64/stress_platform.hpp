@@ -32,6 +32,9 @@ class StressPlatform final : public vm::Platform {
 
   // Once set, a CPU spinning for a lock or an acknowledgment gives up and
   // unwinds to its worker (a panic elsewhere may have left a lock held).
+  // The stress mode's mutation switch (StressConfig::no_shootdown).
+  void skip_remote_shootdowns() { skip_remote_ = true; }
+
   void abort_all() { __atomic_store_n(&aborted_, 1, __ATOMIC_RELEASE); }
   bool aborted() const { return __atomic_load_n(&aborted_, __ATOMIC_ACQUIRE) != 0; }
 
@@ -49,6 +52,7 @@ class StressPlatform final : public vm::Platform {
   void remote(unsigned cpu, vm::paddr_t root, vm::vaddr_t va, bool all);
 
   vm::u32 aborted_ = 0;
+  bool skip_remote_ = false;
   vm::u64 page_invalidations_ = 0;
   vm::u64 full_flushes_ = 0;
   vm::u64 ipis_ = 0;

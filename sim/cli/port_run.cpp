@@ -150,13 +150,79 @@ int run_one(const port::PortTools& tools, const PortRunOptions& o, const std::st
   return code;
 }
 
+// The SMP stress mode: the kernel runs a built-in workload on every vCPU at
+// once (docs/port.md, "SMP stress mode"); the result is reported as a trace's.
+int run_stress(const port::PortTools& tools, const PortRunOptions& o) {
+  const std::string label = "stress:" + o.stress;
+  std::string append = "stress=" + o.stress + " iterations=" + std::to_string(o.iterations) +
+                       " pages=" + std::to_string(o.pages);
+  if (!o.stress_bug.empty()) append += " bug=" + o.stress_bug;
+  port::PortSessionOptions session_options;
+  session_options.accel = o.accel;
+  session_options.gdb = o.gdb;
+  session_options.timeout_seconds = o.timeout;
+  session_options.cpus = o.cpus;
+  session_options.memory = 64 << 20;  // the core's RAM in stress mode (stress_mode.cpp)
+  if (o.gdb || o.serial) {
+    session_options.on_line = [](const port::TimedLine& line) {
+      std::fprintf(stderr, "serial %8.3f | %s\n", line.seconds, line.text.c_str());
+    };
+  }
+  if (o.gdb) {
+    session_options.on_start = [&tools](const std::vector<std::string>& argv) {
+      print_gdb_help(tools, argv);
+    };
+  }
+  const port::PortSession s = port::run_stress_in_port(tools, append, session_options);
+  if (!s.outcome.failure.empty())
+    return report_error(s.outcome.exit_code, label + ": " + s.outcome.failure);
+  std::string error;
+  const std::optional<RunReport> report =
+      port::report_from_json(s.outcome.result_line, label, &error);
+  if (!report) return report_error(3, label + ": " + error);
+  if (o.json) {
+    print(s.outcome.result_line + "\n");
+    return s.outcome.exit_code;
+  }
+  std::string timing = "  port: " + o.accel + ", " + std::to_string(o.cpus) +
+                       (o.cpus == 1 ? " cpu" : " cpus") + ", QEMU exited after " +
+                       fixed(s.qemu_seconds, 3) + " s\n";
+  if (s.log.first_op_seconds && s.log.stress_end_seconds) {
+    const double seconds = *s.log.stress_end_seconds - *s.log.first_op_seconds;
+    uint64_t iterations = 0;
+    for (const auto& [name, value] : report->stats)
+      if (name == "iterations") iterations = static_cast<uint64_t>(value);
+    timing += "  stress: " + std::to_string(iterations) + " iterations in " + fixed(seconds, 3) +
+              " s";
+    if (seconds > 0) timing += " (" + fixed(iterations / seconds, 1) + " iterations/s)";
+    timing += "\n";
+  }
+  print(report_text(*report) + timing);
+  return s.outcome.exit_code;
+}
+
 }  // namespace
 
 CLI::App* add_port_run(CLI::App& app, PortRunOptions* o) {
   CLI::App* port = app.add_subcommand("port", "The bare-metal port under QEMU");
   port->require_subcommand(1);
   CLI::App* run = port->add_subcommand("run", "Replay traces in the port kernel under QEMU");
-  run->add_option("traces", o->traces, "Trace files (vmsim-trace/1)")->required();
+  run->add_option("traces", o->traces, "Trace files (vmsim-trace/1)");
+  run->add_option("--stress", o->stress,
+                  "Instead of traces: run a workload on every vCPU at once (SMP stress mode)")
+      ->check(CLI::IsMember({"munmap-vs-access", "fork-cow"}));
+  run->add_option("--cpus", o->cpus, "Stress mode: vCPUs (QEMU -smp)")
+      ->check(CLI::Range(1, 16))
+      ->default_str("2");
+  run->add_option("--iterations", o->iterations, "Stress mode: rounds of CPU 0 (the work bound)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32))
+      ->default_str("100");
+  run->add_option("--pages", o->pages, "Stress mode: pages of the shared region")
+      ->check(CLI::Range(1, 4096))
+      ->default_str("16");
+  run->add_option("--stress-bug", o->stress_bug,
+                  "Stress mode: turn off a protection to show the workload catches it")
+      ->check(CLI::IsMember({"no-shootdown"}));
   run->add_flag("--compare", o->compare,
                 "Also replay in the simulator; fail unless both digests are equal");
   run->add_flag("--gdb", o->gdb, "Start QEMU with a gdb stub on :1234, stopped; no timeout");
@@ -177,10 +243,20 @@ CLI::App* add_port_run(CLI::App& app, PortRunOptions* o) {
 }
 
 int cmd_port_run(const PortRunOptions& o) {
-  if (o.gdb && o.traces.size() != 1) return report_error(2, "--gdb takes exactly one trace");
+  if (!o.stress.empty() && !o.traces.empty())
+    return report_error(2, "--stress runs a built-in workload: give no trace files");
+  if (o.stress.empty() && o.traces.empty())
+    return report_error(2, "give trace files, or --stress WORKLOAD");
+  if (o.stress.empty() && !o.stress_bug.empty())
+    return report_error(2, "--stress-bug needs --stress");
+  if (o.gdb && o.stress.empty() && o.traces.size() != 1)
+    return report_error(2, "--gdb takes exactly one trace");
+  if (!o.stress.empty() && o.compare)
+    return report_error(2, "--compare replays traces in the simulator; --stress has none");
   int code = 0;
   const std::optional<port::PortTools> tools = find_tools(o, &code);
   if (!tools) return code;
+  if (!o.stress.empty()) return run_stress(*tools, o);
   for (const std::string& file : o.traces) code = worse(code, run_one(*tools, o, file));
   return code;
 }

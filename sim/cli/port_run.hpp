@@ -18,6 +18,12 @@ struct PortRunOptions {
   std::string qemu;     // default: $VMSIM_QEMU, else qemu-system-x86_64 in PATH
   bool json = false;
   bool serial = false;  // echo the serial log to stderr as it arrives
+  // SMP stress mode instead of traces: a built-in workload on `cpus` vCPUs.
+  std::string stress;  // munmap-vs-access | fork-cow; empty: replay traces
+  uint32_t cpus = 2;
+  uint64_t iterations = 100;
+  uint64_t pages = 16;
+  std::string stress_bug;  // "no-shootdown": the kernel skips remote shootdowns
 };
 
 // Adds `port run` to `app`; the returned subcommand is parsed() when chosen.

@@ -36,6 +36,48 @@ class ScratchDir {
 
 }  // namespace
 
+namespace {
+
+// Boots QEMU with `image` (may be empty) and `append`, waits, classifies.
+// On failure the scratch directory is kept for a rerun by hand.
+void boot(const PortTools& tools, const std::string& image, const std::string& append,
+          uint64_t image_bytes, const PortSessionOptions& options, ScratchDir* scratch,
+          PortSession* session) {
+  QemuSetup setup;
+  setup.qemu = tools.qemu;
+  setup.bios = tools.bios;
+  setup.kernel = tools.kernel;
+  setup.image = image;
+  setup.append = append;
+  setup.cpus = options.cpus;
+  setup.memory_mib = guest_memory_mib(options.memory, image_bytes);
+  setup.accel = options.accel;
+  setup.gdb = options.gdb;
+  const std::vector<std::string> argv = qemu_argv(setup);
+  if (options.on_start) options.on_start(argv);
+
+  ChildOptions child;
+  child.timeout_seconds = options.gdb ? 0 : options.timeout_seconds;
+  child.on_line = options.on_line;
+  const ChildResult qemu = run_child(argv, child);
+  session->qemu_seconds = qemu.seconds;
+  session->log = parse_serial(qemu.lines);
+  session->outcome = classify(qemu, session->log, options.timeout_seconds);
+  if (!session->outcome.failure.empty()) {
+    std::string& failure = session->outcome.failure;
+    if (scratch != nullptr) {
+      // Keep the image so the failure can be reproduced by hand.
+      scratch->keep();
+      failure += "  image kept in " + image + "; to rerun:\n    ";
+    } else {
+      failure += "  to rerun:\n    ";
+    }
+    failure += shell_line(argv) + "\n";
+  }
+}
+
+}  // namespace
+
 PortSession run_in_port(const PortTools& tools, const std::string& trace,
                         const PortSessionOptions& options) {
   PortSession session;
@@ -51,31 +93,14 @@ PortSession run_in_port(const PortTools& tools, const std::string& trace,
     return session;
   }
   std::error_code ec;
-  QemuSetup setup;
-  setup.qemu = tools.qemu;
-  setup.bios = tools.bios;
-  setup.kernel = tools.kernel;
-  setup.image = image;
-  setup.cpus = options.cpus;
-  setup.memory_mib = guest_memory_mib(options.memory, fs::file_size(image, ec));
-  setup.accel = options.accel;
-  setup.gdb = options.gdb;
-  const std::vector<std::string> argv = qemu_argv(setup);
-  if (options.on_start) options.on_start(argv);
+  boot(tools, image, "", fs::file_size(image, ec), options, &scratch, &session);
+  return session;
+}
 
-  ChildOptions child;
-  child.timeout_seconds = options.gdb ? 0 : options.timeout_seconds;
-  child.on_line = options.on_line;
-  const ChildResult qemu = run_child(argv, child);
-  session.qemu_seconds = qemu.seconds;
-  session.log = parse_serial(qemu.lines);
-  session.outcome = classify(qemu, session.log, options.timeout_seconds);
-  if (!session.outcome.failure.empty()) {
-    // Keep the image so the failure can be reproduced by hand.
-    scratch.keep();
-    session.outcome.failure +=
-        "  image kept in " + image + "; to rerun:\n    " + shell_line(argv) + "\n";
-  }
+PortSession run_stress_in_port(const PortTools& tools, const std::string& append,
+                               const PortSessionOptions& options) {
+  PortSession session;
+  boot(tools, "", append, 0, options, nullptr, &session);
   return session;
 }
 

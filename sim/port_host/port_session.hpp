@@ -41,4 +41,9 @@ struct PortSession {
 PortSession run_in_port(const PortTools& tools, const std::string& trace,
                         const PortSessionOptions& options);
 
+// The SMP stress mode (docs/port.md): no trace image; the kernel command line
+// `append` names the workload (e.g. "stress=fork-cow iterations=100").
+PortSession run_stress_in_port(const PortTools& tools, const std::string& append,
+                               const PortSessionOptions& options);
+
 }  // namespace vmsim::port

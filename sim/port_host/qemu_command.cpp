@@ -27,9 +27,15 @@ std::vector<std::string> qemu_argv(const QemuSetup& s) {
                              "-device",
                              "isa-debug-exit,iobase=0xf4,iosize=0x04",
                              "-kernel",
-                             s.kernel,
-                             "-initrd",
-                             s.image};
+                             s.kernel};
+  if (!s.image.empty()) {
+    a.push_back("-initrd");
+    a.push_back(s.image);
+  }
+  if (!s.append.empty()) {
+    a.push_back("-append");
+    a.push_back(s.append);
+  }
   if (s.gdb) {
     a.push_back("-s");
     a.push_back("-S");

@@ -12,7 +12,8 @@ struct QemuSetup {
   std::string qemu;    // qemu-system-x86_64
   std::string bios;    // qboot.rom
   std::string kernel;  // vmsim-kernel.elf (multiboot)
-  std::string image;   // the compiled trace, passed as the multiboot module
+  std::string image;   // the compiled trace, passed as the multiboot module; none if empty
+  std::string append;  // the kernel command line (-append), e.g. a stress request
   uint32_t cpus = 1;   // -smp
   uint64_t memory_mib = 256;
   std::string accel = "tcg";  // or "kvm"

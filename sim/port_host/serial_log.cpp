@@ -25,6 +25,8 @@ SerialLog parse_serial(const std::vector<TimedLine>& lines) {
       }
       if (starts_with(info, "first-op") && !log.first_op_seconds)
         log.first_op_seconds = line.seconds;
+      if (starts_with(info, "stress-end") && !log.stress_end_seconds)
+        log.stress_end_seconds = line.seconds;
     } else if (starts_with(t, kPanicPrefix)) {
       log.panics.push_back(t.substr(std::strlen(kPanicPrefix)));
     } else if (starts_with(t, "{")) {

@@ -1,21 +1,36 @@
 #include "run/op_scheduler.hpp"
 
-#include <algorithm>
+#include "sched/yield_point_named.hpp"
 
 namespace vmsim {
 namespace {
 
-bool contains(const std::vector<size_t>& v, size_t x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
+vm::sched::Policy to_core_policy(Policy p) {
+  switch (p) {
+    case Policy::kSequential:
+      return vm::sched::Policy::kSequential;
+    case Policy::kRandom:
+      return vm::sched::Policy::kRandom;
+    case Policy::kRoundRobin:
+      break;
+  }
+  return vm::sched::Policy::kRoundRobin;
 }
 
-// splitmix64: a small, well-mixed PRNG whose sequence is fixed by the seed
-// on every machine (the random policy must replay byte for byte).
-uint64_t next_random(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
+std::vector<vm::sched::Step> core_steps(const Trace& trace) {
+  std::vector<vm::sched::Step> steps;
+  for (const ScheduleStep& s : trace.schedule.steps) {
+    vm::sched::Step c;
+    c.kind = s.kind == ScheduleStep::Kind::kOps     ? vm::sched::StepKind::kOps
+             : s.kind == ScheduleStep::Kind::kUntil ? vm::sched::StepKind::kUntil
+                                                    : vm::sched::StepKind::kRun;
+    c.thread = thread_index(trace, s.thread);
+    c.ops = s.ops;
+    c.point = vm::sched::yield_point_named(s.point.c_str());
+    c.count = s.count;
+    steps.push_back(c);
+  }
+  return steps;
 }
 
 }  // namespace
@@ -26,101 +41,78 @@ long thread_index(const Trace& trace, const std::string& name) {
   return -1;
 }
 
-TraceScheduler::TraceScheduler(const Trace& trace, const ThreadStatus& status)
-    : trace_(trace), status_(status), rng_(trace.schedule.seed) {}
-
-size_t TraceScheduler::fail(size_t step, std::string message) {
-  error_ = std::move(message);
-  error_step_ = step;
-  return 0;
+vm::sched::PointKind to_core_kind(PointKind kind) {
+  switch (kind) {
+    case PointKind::kStart:
+      return vm::sched::PointKind::kStart;
+    case PointKind::kYield:
+      return vm::sched::PointKind::kYield;
+    case PointKind::kOpEnd:
+      return vm::sched::PointKind::kOpEnd;
+    case PointKind::kBlocked:
+      return vm::sched::PointKind::kBlocked;
+    case PointKind::kDone:
+      return vm::sched::PointKind::kDone;
+  }
+  return vm::sched::PointKind::kStart;
 }
+
+TraceScheduler::TraceScheduler(const Trace& trace, const ThreadStatus& status)
+    : trace_(trace),
+      status_(status),
+      steps_(core_steps(trace)),
+      core_(steps_.data(), steps_.size(), trace.threads.size(),
+            to_core_policy(trace.schedule.policy), trace.schedule.seed) {}
 
 size_t TraceScheduler::choose(const SchedulingPoint& sp) {
-  if (step_active_) {
-    if (std::optional<size_t> t = continue_step(sp)) return *t;
-    if (error_) return 0;
-    step_active_ = false;
+  vm::sched::SchedulePoint p;
+  p.kind = to_core_kind(sp.kind);
+  p.current = sp.current;
+  p.point = sp.kind == PointKind::kYield ? vm::sched::yield_point_named(sp.point)
+                                         : vm::YieldPoint::kCount;
+  p.enabled = sp.enabled.data();
+  p.enabled_count = sp.enabled.size();
+  const size_t next = core_.choose(p, *this);
+  // Worded at once: why a thread cannot run is only true now.
+  if (core_.failed() && !error_) {
+    error_ = describe(core_.error());
+    error_step_ = core_.error().step;
   }
-  if (next_step_ < trace_.schedule.steps.size()) return *start_step(sp);
-  return from_policy(sp);
+  return next;
 }
 
-// Spec §4: {T} runs until T's ops are done or it blocks; {T, ops n} for n
-// whole ops or until it blocks; {T, until P, count n} until T reaches P for
-// the n-th time, and it must reach it within the op it is in.
-std::optional<size_t> TraceScheduler::continue_step(const SchedulingPoint& sp) {
-  const ScheduleStep& s = trace_.schedule.steps[next_step_ - 1];
-  const size_t index = next_step_ - 1;
-  if (sp.kind == PointKind::kBlocked || sp.kind == PointKind::kDone) {
-    if (s.kind == ScheduleStep::Kind::kUntil) {
-      fail(index, "thread \"" + s.thread + "\" " +
-                      (sp.kind == PointKind::kBlocked ? "blocked" : "finished its ops") +
-                      " before reaching " + s.point);
-    }
-    return std::nullopt;
-  }
-  switch (s.kind) {
-    case ScheduleStep::Kind::kRun:
-      return step_thread_;
-    case ScheduleStep::Kind::kOps:
-      if (sp.kind == PointKind::kOpEnd && --ops_left_ == 0) return std::nullopt;
-      return step_thread_;
-    case ScheduleStep::Kind::kUntil:
-      if (sp.kind == PointKind::kOpEnd) {
-        fail(index, "thread \"" + s.thread + "\" ended its op without reaching " + s.point +
-                        (point_hits_ == 0 ? std::string()
-                                          : " " + std::to_string(s.count) + " times (reached it " +
-                                                std::to_string(point_hits_) + ")"));
-        return std::nullopt;
+// Spec §4: the step index and why (the CLI prefixes file, line and path).
+std::string TraceScheduler::describe(const vm::sched::StepError& e) const {
+  using vm::sched::StepErrorKind;
+  const ScheduleStep& s = trace_.schedule.steps[e.step];
+  const std::string who = "thread \"" + s.thread + "\" ";
+  switch (e.kind) {
+    case StepErrorKind::kNoSuchThread:
+      return "no thread named \"" + s.thread + "\"";
+    case StepErrorKind::kNotRunnable:
+      return who + status_.why_not_runnable(e.thread);
+    case StepErrorKind::kTooFewOps:
+      return who + "has " + std::to_string(e.ops_left) + " ops left, the step asks for " +
+             std::to_string(s.ops);
+    case StepErrorKind::kUntilBlocked:
+      return who + "blocked before reaching " + s.point;
+    case StepErrorKind::kUntilFinished:
+      return who + "finished its ops before reaching " + s.point;
+    case StepErrorKind::kUntilOpEnded: {
+      std::string m = who + "ended its op without reaching " + s.point;
+      if (e.hits != 0) {
+        m += ' ';
+        m += std::to_string(s.count);
+        m += " times (reached it ";
+        m += std::to_string(e.hits);
+        m += ')';
       }
-      if (sp.kind == PointKind::kYield && s.point == sp.point && ++point_hits_ == s.count)
-        return std::nullopt;
-      return step_thread_;
-  }
-  return std::nullopt;
-}
-
-std::optional<size_t> TraceScheduler::start_step(const SchedulingPoint& sp) {
-  const size_t index = next_step_++;
-  const ScheduleStep& s = trace_.schedule.steps[index];
-  const long t = thread_index(trace_, s.thread);
-  if (t < 0) return fail(index, "no thread named \"" + s.thread + "\"");
-  const size_t thread = static_cast<size_t>(t);
-  if (!contains(sp.enabled, thread))
-    return fail(index, "thread \"" + s.thread + "\" " + status_.why_not_runnable(thread));
-  if (s.kind == ScheduleStep::Kind::kOps && s.ops > status_.ops_left(thread))
-    return fail(index, "thread \"" + s.thread + "\" has " +
-                           std::to_string(status_.ops_left(thread)) +
-                           " ops left, the step asks for " + std::to_string(s.ops));
-  step_active_ = true;
-  step_thread_ = thread;
-  ops_left_ = s.ops;
-  point_hits_ = 0;
-  return thread;
-}
-
-// Round robin: whole ops, one per thread in declaration order. Sequential:
-// the first runnable thread runs to its end. Random: any runnable thread at
-// every point, from the seeded PRNG.
-size_t TraceScheduler::from_policy(const SchedulingPoint& sp) {
-  const bool can_go_on = sp.current >= 0 && contains(sp.enabled, static_cast<size_t>(sp.current));
-  switch (trace_.schedule.policy) {
-    case Policy::kRandom:
-      return sp.enabled[next_random(rng_) % sp.enabled.size()];
-    case Policy::kSequential:
-      return can_go_on ? static_cast<size_t>(sp.current) : sp.enabled.front();
-    case Policy::kRoundRobin:
+      return m;
+    }
+    case StepErrorKind::kNone:
       break;
   }
-  if (can_go_on && sp.kind == PointKind::kYield) return static_cast<size_t>(sp.current);
-  const size_t n = trace_.threads.size();
-  for (size_t i = 0; i < n; ++i) {
-    const size_t t = (rr_next_ + i) % n;
-    if (!contains(sp.enabled, t)) continue;
-    rr_next_ = (t + 1) % n;
-    return t;
-  }
-  return sp.enabled.front();
+  return who + "cannot take this step";
 }
 
 }  // namespace vmsim

@@ -1,7 +1,9 @@
 // The scheduler a trace asks for (spec §4): its schedule steps first, then
 // its policy for whatever remains. It is one ScheduleController among
 // others (an explorer is another): the run loop asks it at every yield
-// point, op end and block who runs next.
+// point, op end and block who runs next. The semantics live in the core
+// (core/sched/schedule_steps), shared with the bare-metal port; this adapter
+// feeds it the trace and words its errors.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +14,7 @@
 
 #include "run/schedule_control.hpp"
 #include "run/taken_step.hpp"
+#include "sched/schedule_steps.hpp"
 #include "trace/trace.hpp"
 
 namespace vmsim {
@@ -27,7 +30,7 @@ class ThreadStatus {
   virtual std::string why_not_runnable(size_t thread) const = 0;
 };
 
-class TraceScheduler final : public ScheduleController {
+class TraceScheduler final : public ScheduleController, private vm::sched::ThreadProgress {
  public:
   TraceScheduler(const Trace& trace, const ThreadStatus& status);
 
@@ -39,26 +42,22 @@ class TraceScheduler final : public ScheduleController {
   size_t error_step() const { return error_step_; }
 
  private:
-  // The active step's thread may go on (nullopt: the step is over).
-  std::optional<size_t> continue_step(const SchedulingPoint& sp);
-  std::optional<size_t> start_step(const SchedulingPoint& sp);
-  size_t from_policy(const SchedulingPoint& sp);
-  size_t fail(size_t step, std::string message);
+  // vm::sched::ThreadProgress
+  vm::u64 ops_left(size_t thread) const override { return status_.ops_left(thread); }
+  std::string describe(const vm::sched::StepError& e) const;
 
   const Trace& trace_;
   const ThreadStatus& status_;
-  size_t next_step_ = 0;      // the next step to start
-  bool step_active_ = false;  // steps_[next_step_ - 1] is being taken
-  size_t step_thread_ = 0;
-  uint64_t ops_left_ = 0;    // kOps: op ends the active step still waits for
-  uint64_t point_hits_ = 0;  // kUntil: times the thread reached the point
-  size_t rr_next_ = 0;       // round-robin: where the next search starts
-  uint64_t rng_ = 0;         // random policy state
+  std::vector<vm::sched::Step> steps_;  // the trace's steps, names resolved
+  vm::sched::ScheduleSteps core_;
   std::optional<std::string> error_;
   size_t error_step_ = 0;
 };
 
 // Index of the thread named `name`, or -1.
 long thread_index(const Trace& trace, const std::string& name);
+
+// The core's kind of scheduling point for the simulator's.
+vm::sched::PointKind to_core_kind(PointKind kind);
 
 }  // namespace vmsim

@@ -107,6 +107,7 @@ class TraceRun final : public CoreThreads, public ThreadStatus {
   bool boot();
   void run_threads();
   std::vector<size_t> enabled() const;
+  bool waits_for_label(const ThreadState& t) const;
   void run_segment(ThreadState& t);
   void reap_killed();
   void thread_body(ThreadState& t);
@@ -285,9 +286,19 @@ std::vector<size_t> TraceRun::enabled() const {
   for (const ThreadState& t : threads_) {
     if (t.done || t.waiting_fork || t.blocked_on != nullptr) continue;
     if (t.killed && !t.in_op) continue;
+    if (waits_for_label(t)) continue;
     e.push_back(t.index);
   }
   return e;
+}
+
+// Under an explorer, an op naming a label no mmap has bound yet waits until
+// one does: orders in which it would run first are not the trace's meaning
+// (docs/explore.md). A replayed schedule that runs it first is an input error.
+bool TraceRun::waits_for_label(const ThreadState& t) const {
+  if (options_.controller == nullptr || t.in_op || t.next_op >= t.spec->ops.size()) return false;
+  const AddrExpr& a = t.spec->ops[t.next_op].addr;
+  return a.is_label() && labels_.count(a.label) == 0;
 }
 
 void TraceRun::run_segment(ThreadState& t) {
@@ -439,6 +450,11 @@ void TraceRun::report_deadlock() {
   for (const ThreadState& t : threads_) {
     if (t.done || (t.killed && !t.in_op)) continue;
     if (!msg.empty()) msg += "; ";
+    if (waits_for_label(t)) {
+      const Op& op = t.spec->ops[t.next_op];
+      throw InputErrorAt{error_at(trace_.file, op.loc, op.path,
+                                  "label @" + op.addr.label + " is never bound by any mmap")};
+    }
     msg += "thread \"" + t.spec->name + "\" ";
     if (t.waiting_fork) {
       msg +=

@@ -1,46 +1,37 @@
 #include "run/schedule_recorder.hpp"
 
+#include "run/op_scheduler.hpp"
+#include "sched/yield_point_named.hpp"
+
 namespace vmsim {
 
 void ScheduleRecorder::segment(size_t thread, const std::string& name, PointKind kind,
                                const char* point) {
-  if (!open_ || thread != thread_) {
-    close();
-    open_ = true;
-    thread_ = thread;
-    name_ = name;
-  }
-  last_ = kind;
-  switch (kind) {
-    case PointKind::kOpEnd:
-    case PointKind::kDone:
-      ++ops_;
-      hits_.clear();
-      break;
-    case PointKind::kYield:
-      last_point_ = point;
-      ++hits_[last_point_];
-      break;
-    case PointKind::kBlocked:
-    case PointKind::kStart:
-      break;
-  }
+  if (names_.size() <= thread) names_.resize(thread + 1);
+  names_[thread] = name;
+  log_.segment(
+      thread, to_core_kind(kind),
+      kind == PointKind::kYield ? vm::sched::yield_point_named(point) : vm::YieldPoint::kCount);
 }
 
-void ScheduleRecorder::chosen(size_t thread) {
-  if (open_ && thread != thread_) close();
-}
-
-void ScheduleRecorder::close() {
-  if (!open_) return;
-  open_ = false;
-  if (ops_ > 0) steps_.push_back(TakenStep{TakenStep::Kind::kOps, name_, ops_, {}, 1});
-  if (last_ == PointKind::kYield)
-    steps_.push_back(TakenStep{TakenStep::Kind::kUntil, name_, 0, last_point_, hits_[last_point_]});
-  if (last_ == PointKind::kBlocked)
-    steps_.push_back(TakenStep{TakenStep::Kind::kRun, name_, 0, {}, 1});
-  ops_ = 0;
-  hits_.clear();
+void ScheduleRecorder::taken(const vm::sched::LoggedStep& step) {
+  TakenStep s;
+  s.thread = names_[step.thread];
+  switch (step.kind) {
+    case vm::sched::StepKind::kOps:
+      s.kind = TakenStep::Kind::kOps;
+      s.ops = step.ops;
+      break;
+    case vm::sched::StepKind::kUntil:
+      s.kind = TakenStep::Kind::kUntil;
+      s.point = step.point < vm::YieldPoint::kCount ? vm::yield_point_name(step.point) : "?";
+      s.count = step.count;
+      break;
+    case vm::sched::StepKind::kRun:
+      s.kind = TakenStep::Kind::kRun;
+      break;
+  }
+  steps_.push_back(std::move(s));
 }
 
 }  // namespace vmsim
