@@ -44,9 +44,7 @@ class MutexLocker {
 // Holds a leaf lock (Platform::leaf_lock) for the lifetime of a scope.
 class LeafLocker {
  public:
-  LeafLocker(Platform& platform, Mutex& m) : platform_(platform), m_(m) {
-    platform_.leaf_lock(m_);
-  }
+  LeafLocker(Platform& platform, Mutex& m) : platform_(platform), m_(m) { platform_.leaf_lock(m_); }
   ~LeafLocker() { platform_.leaf_unlock(m_); }
   LeafLocker(const LeafLocker&) = delete;
   LeafLocker& operator=(const LeafLocker&) = delete;

@@ -99,18 +99,27 @@ Status Kernel::truncate(Vnode* f, u64 size) {
   TlbBatch batch(vm.platform, vm.pages);
   // Every mapping goes before any private copy does: a copy in an object
   // shared since a fork may be mapped by another address space.
-  for (Process* p = processes.front(); p != nullptr; p = processes.next(p)) {
-    MutexLocker lock(vm.platform, p->as->lock);
-    vm_map_truncate_file(vm, *p->as, f, first_gone, TruncatePhase::kUnmap, batch);
+  // Processes may come and go while truncate sleeps on a lock or a busy
+  // page: the walk goes by name, and holds the address space it works on.
+  char name[Process::kMaxName + 1];
+  for (Process* p = process_after(nullptr); p != nullptr; p = process_after(name)) {
+    mem_copy(name, p->name, sizeof(name));
+    AddressSpaceHold hold(vm, p->as);
+    AddressSpace& as = *p->as;
+    MutexLocker lock(vm.platform, as.lock);
+    vm_map_truncate_file(vm, as, f, first_gone, TruncatePhase::kUnmap, batch);
   }
   batch.flush();
-  for (Process* p = processes.front(); p != nullptr; p = processes.next(p)) {
-    MutexLocker lock(vm.platform, p->as->lock);
+  for (Process* p = process_after(nullptr); p != nullptr; p = process_after(name)) {
+    mem_copy(name, p->name, sizeof(name));
+    AddressSpaceHold hold(vm, p->as);
+    AddressSpace& as = *p->as;
+    MutexLocker lock(vm.platform, as.lock);
     while (Page* busy =
-               vm_map_truncate_file(vm, *p->as, f, first_gone, TruncatePhase::kDiscard, batch)) {
-      vm.platform.mutex_unlock(p->as->lock);
+               vm_map_truncate_file(vm, as, f, first_gone, TruncatePhase::kDiscard, batch)) {
+      vm.platform.mutex_unlock(as.lock);
       vm.platform.wait_for(busy, "a busy page");
-      vm.platform.mutex_lock(p->as->lock);
+      vm.platform.mutex_lock(as.lock);
     }
   }
   batch.flush();

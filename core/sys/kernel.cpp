@@ -41,6 +41,12 @@ Process* Kernel::find_process(const char* name) {
   return nullptr;
 }
 
+Process* Kernel::process_after(const char* name) {
+  for (Process* p = processes.front(); p != nullptr; p = processes.next(p))
+    if (name == nullptr || str_compare(p->name, name) > 0) return p;
+  return nullptr;
+}
+
 void Kernel::destroy_process(Process* p) {
   processes.remove(p);
   vm_map_destroy(vm, p->as);

@@ -32,6 +32,9 @@ class Kernel {
   // The name must be unique and at most kMaxName bytes.
   Process* create_process(const char* name);
   Process* find_process(const char* name);
+  // The first process whose name sorts after `name` (nullptr: the first
+  // one). Walking with it survives processes ending while the walker sleeps.
+  Process* process_after(const char* name);
   // Releases all of the process's memory.
   void destroy_process(Process* p);
 

@@ -143,6 +143,10 @@ Status poke_fault(Vm& vm, AddressSpace& as, vaddr_t addr, Intent intent, bool* c
 
 Status Kernel::poke(Process* p, vaddr_t addr, u32 size, u64 value) {
   if (addr >= kUserTop) return Status::kFault;
+  // The process may exec or exit while poke sleeps: the address space it
+  // started on stays until poke lets go (the write then lands in memory
+  // nobody sees again, as if it came first).
+  AddressSpaceHold hold(vm, p->as);
   AddressSpace& as = *p->as;
   const vaddr_t va = page_trunc(addr);
   bool cow_broken = false;  // a forced fault made this mapping's own copy

@@ -50,8 +50,8 @@ inline void page_map_add(Page* page) {
 // Drops one mapping, never below zero.
 inline void page_map_drop(Page* page) {
   u32 n = __atomic_load_n(&page->map_count, __ATOMIC_RELAXED);
-  while (n > 0 && !__atomic_compare_exchange_n(&page->map_count, &n, n - 1, true,
-                                               __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  while (n > 0 && !__atomic_compare_exchange_n(&page->map_count, &n, n - 1, true, __ATOMIC_RELAXED,
+                                               __ATOMIC_RELAXED)) {
   }
 }
 

@@ -99,8 +99,10 @@ Step fault_copy_unlocked(FaultState& fs, Page* copy, FaultResult* result) {
   TlbBatch batch(vm.platform, vm.pages);
   if (fs.as.generation != generation) {
     vm_object_page_remove(vm, fs.first_object, fs.first_pindex, fs.first_pindex + 1, batch);
-    vm_object_deallocate(vm, fs.first_object, batch);
-    fault_unlock(fs);  // first_object's lock is unlocked before it may be freed
+    // Unlocked before our reference goes: it may be the last one.
+    VmObject* object = fs.first_object;
+    fault_unlock(fs);
+    vm_object_deallocate(vm, object, batch);
     return Step::kRetry;
   }
   vm_object_deallocate(vm, fs.first_object, batch);  // the region still holds it

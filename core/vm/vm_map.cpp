@@ -242,7 +242,9 @@ AddressSpace* vm_map_create(Vm& vm) {
   return as;
 }
 
-void vm_map_destroy(Vm& vm, AddressSpace* as) {
+namespace {
+
+void vm_map_teardown(Vm& vm, AddressSpace* as) {
   {
     TlbBatch batch(vm.platform, vm.pages);
     // Clipping never happens at the ends of the whole user range.
@@ -251,6 +253,24 @@ void vm_map_destroy(Vm& vm, AddressSpace* as) {
   }
   as->pmap.destroy();
   vm.spaces.destroy(as);
+}
+
+}  // namespace
+
+void vm_map_destroy(Vm& vm, AddressSpace* as) {
+  if (as->holds != 0) {
+    as->dying = true;
+    return;
+  }
+  vm_map_teardown(vm, as);
+}
+
+void vm_map_hold(AddressSpace* as) {
+  ++as->holds;
+}
+
+void vm_map_release(Vm& vm, AddressSpace* as) {
+  if (--as->holds == 0 && as->dying) vm_map_teardown(vm, as);
 }
 
 Region* vm_map_lookup(AddressSpace& as, vaddr_t va) {
@@ -525,6 +545,9 @@ Page* vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone
                              : r->start;
     if (phase == TruncatePhase::kUnmap) {
       unmap_pages(vm, as, from, r->end, batch);
+      // A fault that dropped the map lock (a copy in flight) must not map
+      // what it found before the file shrank.
+      ++as.generation;
       continue;
     }
     if (r->share == Share::kShared) continue;

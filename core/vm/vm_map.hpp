@@ -57,12 +57,34 @@ class AddressSpace {
   // map lock can tell whether what it looked up is still valid.
   u64 generation = 0;
   Mutex lock{"vm_map"};
+  // Threads of other processes working on this address space across a
+  // sleep (poke, truncate) hold it: vm_map_destroy while held only marks it
+  // dying, and the last vm_map_release tears it down (as Linux's mmget).
+  // Invariant: dying implies holds > 0 (a dying space with no holds is gone).
+  u32 holds = 0;
+  bool dying = false;
 };
 
 // Creates an empty address space; nullptr when out of memory.
 AddressSpace* vm_map_create(Vm& vm);
 // Unmaps everything and frees the address space.
 void vm_map_destroy(Vm& vm, AddressSpace* as);
+// Keep `as` alive across a sleep; vm_map_release may free it (if it died).
+void vm_map_hold(AddressSpace* as);
+void vm_map_release(Vm& vm, AddressSpace* as);
+
+// Holds an address space for the lifetime of a scope.
+class AddressSpaceHold {
+ public:
+  AddressSpaceHold(Vm& vm, AddressSpace* as) : vm_(vm), as_(as) { vm_map_hold(as_); }
+  ~AddressSpaceHold() { vm_map_release(vm_, as_); }
+  AddressSpaceHold(const AddressSpaceHold&) = delete;
+  AddressSpaceHold& operator=(const AddressSpaceHold&) = delete;
+
+ private:
+  Vm& vm_;
+  AddressSpace* as_;
+};
 
 // The region containing `va`, or nullptr.
 Region* vm_map_lookup(AddressSpace& as, vaddr_t va);

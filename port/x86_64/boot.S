@@ -39,10 +39,21 @@ boot32:
         mov $PHYS(kernel_pdpt_high), %eax
         or $0x7, %eax
         mov %eax, PHYS(kernel_pml4) + 511 * 8
-        // 1 GiB pages: present, writable, PS (global once CR4.PGE is on).
-        movl $0x183, PHYS(boot_pdpt_low)
-        movl $0x183, PHYS(kernel_pdpt_high) + 510 * 8
-        movl $0x183, PHYS(boot_pdpt_direct)
+        // The first GiB in 2 MiB pages (one page directory, used three
+        // times): 1 GiB pages are not available on every CPU model / hypervisor.
+        xor %ecx, %ecx
+1:      mov %ecx, %eax
+        shl $21, %eax
+        or $0x183, %eax                  // present, writable, PS, global
+        mov %eax, PHYS(boot_pd)(,%ecx,8)
+        inc %ecx
+        cmp $512, %ecx
+        jne 1b
+        mov $PHYS(boot_pd), %eax
+        or $0x3, %eax
+        mov %eax, PHYS(boot_pdpt_low)
+        mov %eax, PHYS(kernel_pdpt_high) + 510 * 8
+        mov %eax, PHYS(boot_pdpt_direct)
         mov $PHYS(kernel_pml4), %eax
         mov %eax, %cr3
         mov %cr4, %eax
@@ -91,6 +102,7 @@ kernel_pml4:      .skip 4096
 kernel_pdpt_high: .skip 4096
 boot_pdpt_low:    .skip 4096
 boot_pdpt_direct: .skip 4096
+boot_pd:          .skip 4096
         .balign 16
         .globl boot_stack_top
 boot_stack:       .skip 32768

@@ -41,14 +41,6 @@ void check_supported(const ImageReader& img) {
   if (h.machine.swap != 0) refuse_image("machine.swap: swap is not supported by the port");
   if (h.machine.compressor != 0)
     refuse_image("machine.compressor: the compressor is not supported by the port");
-  if (h.policy == ImagePolicy::kRandom)
-    refuse_image("schedule.policy: the random policy is not supported by the port");
-  for (uint64_t i = 0; i < img.count(kSteps); ++i) {
-    if (img.step(i).kind != ImageStepKind::kUntil) continue;
-    l << "schedule[" << i
-      << "]: an `until` step (stopping inside an op) is not supported by the port";
-    refuse_image(l.c_str());
-  }
   for (uint64_t i = 0; i < img.count(kOps); ++i) {
     const ImageOpKind k = img.op(i).kind;
     if (k == ImageOpKind::kCachePut || k == ImageOpKind::kCacheGet || k == ImageOpKind::kPageout) {

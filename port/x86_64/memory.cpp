@@ -15,6 +15,7 @@ constexpr uint64_t kPresent = 1, kWritable = 2, kUser = 4, kHuge = 1 << 7, kGlob
 alignas(4096) uint64_t stub_pd[512];
 alignas(4096) uint64_t stub_pt[512];
 alignas(4096) uint64_t ap_boot_pml4[512];
+alignas(4096) uint64_t direct_pd[kDirectMapSize >> 30][512];
 
 uint64_t alloc_next = 0;  // physical
 uint64_t alloc_end = 0;
@@ -55,9 +56,13 @@ void memory_init(const MultibootInfo* mbi) {
   if (alloc_end > kDirectMapSize) alloc_end = kDirectMapSize;
   alloc_next = align_up(loaded_end, 4096);
 
-  // The direct map covers the first 4 GiB (RAM, the local APIC).
-  for (uint64_t i = 0; i < kDirectMapSize >> 30; ++i)
-    boot_pdpt_direct[i] = (i << 30) | kPresent | kWritable | kHuge | kGlobal;
+  // The direct map covers the first 4 GiB (RAM, the local APIC), in 2 MiB
+  // pages: 1 GiB pages fault as reserved under this machine's KVM (kvm_pvm).
+  for (uint64_t i = 0; i < kDirectMapSize >> 30; ++i) {
+    for (uint64_t j = 0; j < 512; ++j)
+      direct_pd[i][j] = ((i << 30) + (j << 21)) | kPresent | kWritable | kHuge | kGlobal;
+    boot_pdpt_direct[i] = image_phys(direct_pd[i]) | kPresent | kWritable;
+  }
   // The user stub page, the one user-accessible page of the upper half.
   stub_pt[(kUserStubVa >> 12) & 511] = image_phys(__user_stubs_start) | kPresent | kUser;
   stub_pd[(kUserStubVa >> 21) & 511] = image_phys(stub_pt) | kPresent | kWritable | kUser;

@@ -56,20 +56,27 @@ unsigned PortPlatform::current_cpu() {
   return percpu()->logical;
 }
 
-// Ops run whole, one at a time (the simulator's op scheduler): no yield point
-// switches threads. Traces that stop inside an op are refused up front.
-void PortPlatform::yield(vm::YieldPoint) {}
+void PortPlatform::yield(vm::YieldPoint point) {
+  if (on_thread()) threads_->yield_point(point);
+}
 
-// With one op at a time, a lock found held was never released: waiting would
-// hang, so say so (as the simulator does).
+// On a trace thread a held lock blocks it until the holder drops it (one
+// thread runs at a time, so nobody takes it in between unseen). Off them
+// (boot, the final checks) nothing else can be holding it: that is a bug.
 void PortPlatform::mutex_lock(vm::Mutex& m) {
   const vm::u32 me = percpu()->thread + 1;
-  vm::u32 expected = vm::Mutex::kUnowned;
-  if (!__atomic_compare_exchange_n(&m.owner, &expected, me, false, __ATOMIC_ACQUIRE,
-                                   __ATOMIC_RELAXED)) {
-    vm::FixedString<128> msg;
-    msg << "lock \"" << m.name() << "\" taken while already held";
-    panic(msg.c_str());
+  const bool threaded = on_thread();
+  for (;;) {
+    vm::u32 expected = vm::Mutex::kUnowned;
+    if (__atomic_compare_exchange_n(&m.owner, &expected, me, false, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED))
+      return;
+    if (expected == me || !threaded) {
+      vm::FixedString<128> msg;
+      msg << "lock \"" << m.name() << "\" taken while already held";
+      panic(msg.c_str());
+    }
+    threads_->block(&m, m.name(), &m);
   }
 }
 
@@ -80,6 +87,20 @@ void PortPlatform::mutex_unlock(vm::Mutex& m) {
     panic(msg.c_str());
   }
   __atomic_store_n(&m.owner, vm::Mutex::kUnowned, __ATOMIC_RELEASE);
+  if (threads_ != nullptr) threads_->wake(&m);
+}
+
+void PortPlatform::wait_for(const void* channel, const char* what) {
+  if (!on_thread()) {
+    vm::FixedString<128> msg;
+    msg << "sleep on " << what << " outside a thread: nothing could wake it";
+    panic(msg.c_str());
+  }
+  threads_->block(channel, what, nullptr);
+}
+
+void PortPlatform::wake(const void* channel) {
+  if (threads_ != nullptr) threads_->wake(channel);
 }
 
 vm::paddr_t PortPlatform::kernel_root() {

@@ -1,10 +1,13 @@
 // The core's platform seam on bare metal: the physical window is the direct
-// map, TLB invalidation is INVLPG here and IPIs elsewhere, locks check that
-// ops run one at a time, the disk is generated in memory.
+// map, TLB invalidation is INVLPG here and IPIs elsewhere, the disk is
+// generated in memory. One trace thread runs at a time (the deterministic
+// replay): a held lock or a sleep blocks the running thread and a yield
+// point stops it, both through PortThreads, so the scheduler picks who runs.
 #pragma once
 
 #include "disk.hpp"
 #include "platform.hpp"
+#include "port_threads.hpp"
 
 namespace port {
 
@@ -18,6 +21,8 @@ class PortPlatform final : public vm::Platform {
   void yield(vm::YieldPoint point) override;
   void mutex_lock(vm::Mutex& m) override;
   void mutex_unlock(vm::Mutex& m) override;
+  void wait_for(const void* channel, const char* what) override;
+  void wake(const void* channel) override;
   void disk_read(vm::u32 file, vm::u64 page, vm::u8* buf) override { disk_.read(file, page, buf); }
   void disk_write(vm::u32 file, vm::u64 page, const vm::u8* buf) override {
     disk_.write(file, page, buf);
@@ -30,6 +35,9 @@ class PortPlatform final : public vm::Platform {
   // The physical CPU that runs the trace's logical CPU `cpu`.
   static unsigned physical_cpu(unsigned logical);
 
+  // The replay's threads; nullptr while none run (boot, the final checks).
+  void set_threads(PortThreads* threads) { threads_ = threads; }
+
   vm::u64 tlb_page_invalidations() const { return page_invalidations_; }
   vm::u64 tlb_full_flushes() const { return full_flushes_; }
 
@@ -37,8 +45,11 @@ class PortPlatform final : public vm::Platform {
   // Physical CPUs that host any logical CPU of `cpus`, counting deliveries.
   vm::u64 physical_targets(vm::CpuSet cpus, vm::u64* counter);
 
+  bool on_thread() const { return threads_ != nullptr && threads_->on_thread(); }
+
   Disk& disk_;
   unsigned machine_cpus_;
+  PortThreads* threads_ = nullptr;
   vm::u64 page_invalidations_ = 0;
   vm::u64 full_flushes_ = 0;
 };

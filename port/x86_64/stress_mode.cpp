@@ -147,9 +147,8 @@ ExitCode run_stress(const StressConfig& config) {
                                      ? fork_cow_workload()
                                      : munmap_vs_access_workload();
   Line l;
-  l << "stress " << config.name << ": " << cpus << " cpus, " << config.iterations
-    << " iterations, " << config.pages << " pages"
-    << (config.no_shootdown ? ", bug no-shootdown" : "");
+  l << "stress " << config.name << ": " << cpus << " cpus, " << config.iterations << " iterations, "
+    << config.pages << " pages" << (config.no_shootdown ? ", bug no-shootdown" : "");
   info(l.c_str());
 
   PerCpu* pc = percpu();

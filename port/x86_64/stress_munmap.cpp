@@ -19,9 +19,9 @@ constexpr uint64_t kPageBits = 20;
 
 struct Shared {
   vm::Process* process = nullptr;
-  uint64_t current = 0;    // the generation being mapped or mapped now
-  uint64_t unmapped = 0;   // every generation up to this one is unmapped
-  uint64_t* written;       // per page: the last generation whose tag is written
+  uint64_t current = 0;   // the generation being mapped or mapped now
+  uint64_t unmapped = 0;  // every generation up to this one is unmapped
+  uint64_t* written;      // per page: the last generation whose tag is written
   uint32_t done = 0;
 } shared;
 

@@ -26,8 +26,7 @@ class StressRun {
   static constexpr unsigned kMaxViolations = 8;
   using Message = vm::FixedString<256>;
 
-  StressRun(const StressConfig& config, vm::Kernel& kernel, StressPlatform& platform,
-            unsigned cpus)
+  StressRun(const StressConfig& config, vm::Kernel& kernel, StressPlatform& platform, unsigned cpus)
       : config(config), kernel(kernel), platform(platform), cpus(cpus) {}
 
   // Thread-safe; the first kMaxViolations are kept. Also tells every CPU to stop.
@@ -56,8 +55,8 @@ class StressRun {
 
 // How one 8-byte user access ended.
 struct StressAccess {
-  bool done = false;   // completed (value holds what a load read)
-  bool segv = false;   // SIGSEGV: no mapping or no right to it
+  bool done = false;  // completed (value holds what a load read)
+  bool segv = false;  // SIGSEGV: no mapping or no right to it
   uint64_t value = 0;
 };
 

@@ -5,13 +5,16 @@
 #include "cpu.hpp"
 #include "disk.hpp"
 #include "json_out.hpp"
+#include "kthread.hpp"
 #include "memory.hpp"
 #include "percpu.hpp"
 #include "port_platform.hpp"
+#include "port_threads.hpp"
 #include "smp.hpp"
 #include "sys/audit.hpp"
 #include "sys/kernel.hpp"
 #include "sys/state_digest.hpp"
+#include "trace_schedule.hpp"
 #include "user.hpp"
 #include "vm/vm_fault.hpp"
 #include "vm/vm_map.hpp"
@@ -21,12 +24,16 @@ namespace {
 
 using namespace vmsim::image;
 using Message = vm::FixedString<512>;
+using vm::sched::PointKind;
 
 // A fault the core says it resolved but that comes straight back this many
 // times means the translation it installed does not allow the access.
 constexpr int kMaxRepeatedFaults = 4;
 constexpr unsigned kMaxViolations = 8;
 constexpr unsigned kMaxUnmet = 16;
+// A trace thread's kernel stack: the core's deepest path (a fault with a
+// copy-on-write copy under the port's own frames) needs a few KiB.
+constexpr size_t kThreadStack = 48 * 1024;
 
 struct Outcome {
   vm::Status status = vm::Status::kOk;
@@ -45,14 +52,29 @@ struct Violation {
   long step = -1;
 };
 
-struct ThreadState {
-  const ImageThread* spec = nullptr;
-  vm::Process* process = nullptr;
-};
+class TraceRun;
 
-struct TakenStep {
-  uint32_t thread = 0;
-  uint64_t ops = 0;
+// One trace thread: its kernel thread, where it is in its ops, and why it
+// cannot run (sim/run/runner.cpp ThreadState, field for field).
+struct ThreadState {
+  TraceRun* run = nullptr;
+  const ImageThread* spec = nullptr;
+  vm::Process* process = nullptr;  // nullptr until its fork ran, and after exit
+  uint32_t index = 0;
+  uint64_t next_op = 0;  // the op it runs next, or is stopped inside
+  bool in_op = false;    // stopped inside an op (at a yield point or blocked)
+  bool waiting_fork = false;
+  bool killed = false;  // its process exited: no new op starts
+  bool done = false;    // its kernel thread has ended (or will never start)
+  // Blocked: the channel it sleeps on (nullptr: runnable), what it waits
+  // for, and the lock when it is one.
+  const void* blocked_on = nullptr;
+  const char* blocked_what = nullptr;
+  const vm::Mutex* blocked_lock = nullptr;
+  KThread context;                     // its stack is allocated when it first runs
+  KJmpBuf panic_jmp;                   // a core panic on this thread comes back here
+  PointKind stop = PointKind::kStart;  // how its last segment ended
+  vm::YieldPoint stop_point = vm::YieldPoint::kCount;
 };
 
 const char* status_name(vm::Status s) {
@@ -77,157 +99,61 @@ bool is_access(ImageOpKind k) {
   return k == ImageOpKind::kRead || k == ImageOpKind::kWrite || k == ImageOpKind::kTouch;
 }
 
-// Which thread runs each next op: a port of sim/run/op_scheduler.cpp (steps,
-// then round robin or sequential), recording the steps taken.
-class Scheduler {
- public:
-  explicit Scheduler(const ImageReader& img)
-      : img_(img),
-        n_(static_cast<uint32_t>(img.count(kThreads))),
-        next_op_(boot_alloc_array<uint64_t>(n_)),
-        waiting_(boot_alloc_array<bool>(n_)),
-        taken_(boot_alloc_array<TakenStep>(img.count(kOps) + 1)) {}
-
-  // The thread to run one op next, or -1 when none; sets `error` on a step
-  // the trace cannot take.
-  long next(Message* error) {
-    if (step_ < img_.count(kSteps) || (step_active_ && step_left_ > 0)) {
-      const long t = from_steps(error);
-      if (t >= 0 || error->size() != 0) return t;
-    }
-    step_active_ = false;
-    return from_policy();
-  }
-  void hold(uint32_t t) { waiting_[t] = true; }
-  void release(uint32_t t) { waiting_[t] = false; }
-  void end(uint32_t t) {
-    next_op_[t] = img_.thread(t).op_count;
-    if (step_active_ && step_thread_ == t) step_left_ = 0;
-  }
-  long stuck_thread() const {
-    for (uint32_t t = 0; t < n_; ++t)
-      if (!finished(t) && waiting_[t]) return t;
-    return -1;
-  }
-  uint64_t next_op_of(uint32_t t) const { return next_op_[t]; }
-  uint64_t failed_step() const { return failed_step_; }
-  const TakenStep* taken() const { return taken_; }
-  uint64_t taken_count() const { return taken_count_; }
-
- private:
-  bool finished(uint32_t t) const { return next_op_[t] >= img_.thread(t).op_count; }
-  bool runnable(uint32_t t) const { return !finished(t) && !waiting_[t]; }
-  uint64_t remaining(uint32_t t) const { return img_.thread(t).op_count - next_op_[t]; }
-  const char* name(uint32_t t) const { return img_.str(img_.thread(t).name); }
-
-  long record(uint32_t t) {
-    ++next_op_[t];
-    if (taken_count_ > 0 && taken_[taken_count_ - 1].thread == t) {
-      ++taken_[taken_count_ - 1].ops;
-    } else {
-      taken_[taken_count_++] = TakenStep{t, 1};
-    }
-    return t;
-  }
-
-  long from_steps(Message* error) {
-    while (!step_active_ || step_left_ == 0) {
-      step_active_ = false;
-      if (step_ >= img_.count(kSteps)) return -1;
-      const ImageStep& s = img_.step(step_);
-      failed_step_ = step_;
-      const uint32_t t = s.thread;
-      if (finished(t)) {
-        *error << "thread \"" << name(t) << "\" has finished all its ops";
-        return -1;
-      }
-      if (waiting_[t]) {
-        *error << "thread \"" << name(t)
-               << "\" cannot run yet: the fork that creates its process \""
-               << img_.str(img_.process(img_.thread(t).process).name) << "\" has not run";
-        return -1;
-      }
-      step_thread_ = t;
-      if (s.kind == ImageStepKind::kOps) {
-        if (s.ops > remaining(t)) {
-          *error << "thread \"" << name(t) << "\" has " << remaining(t)
-                 << " ops left, the step asks for " << s.ops;
-          return -1;
-        }
-        step_left_ = s.ops;
-      } else {
-        step_left_ = remaining(t);
-      }
-      step_active_ = true;
-      ++step_;
-    }
-    --step_left_;
-    return record(step_thread_);
-  }
-
-  long from_policy() {
-    if (img_.header().policy == ImagePolicy::kSequential) {
-      for (uint32_t t = 0; t < n_; ++t)
-        if (runnable(t)) return record(t);
-      return -1;
-    }
-    for (uint32_t i = 0; i < n_; ++i) {
-      const uint32_t t = (rr_next_ + i) % n_;
-      if (!runnable(t)) continue;
-      rr_next_ = (t + 1) % n_;
-      return record(t);
-    }
-    return -1;
-  }
-
-  const ImageReader& img_;
-  uint32_t n_;
-  uint64_t* next_op_;
-  bool* waiting_;
-  uint64_t step_ = 0;
-  bool step_active_ = false;
-  uint32_t step_thread_ = 0;
-  uint64_t step_left_ = 0;
-  uint32_t rr_next_ = 0;
-  uint64_t failed_step_ = 0;
-  TakenStep* taken_;
-  uint64_t taken_count_ = 0;
-};
-
-class TraceRun;
-
-// One op, handed to the CPU that runs it.
-struct OpJob {
-  TraceRun* run = nullptr;
-  uint32_t thread = 0;
-  const ImageOp* op = nullptr;
-  uint64_t addr = 0;  // the resolved address operand
-  Outcome out;
-  vm::Process* child = nullptr;  // fork
-  bool panicked = false;
-};
-
-class TraceRun {
+// The replay: every trace thread runs its ops in the core on its own kernel
+// thread, on the physical CPU that hosts its `cpu`; the scheduler loop on the
+// BSP picks who runs at every yield point, op end and block with the trace's
+// schedule (sim/run/runner.cpp run_threads, the same loop). With the model
+// off, only the trace's own assertions (`value`, `expect_fault`, `result`),
+// the audit, the leak check and a deadlock can fail a run.
+class TraceRun final : public PortThreads, private vm::sched::ThreadProgress {
  public:
   explicit TraceRun(const ImageReader& img)
       : img_(img),
         platform_(disk_, img.header().machine.cpus),
         kernel_(new (boot_alloc(sizeof(vm::Kernel), 64)) vm::Kernel(platform_)),
         threads_(boot_alloc_array<ThreadState>(img.count(kThreads))),
+        thread_count_(img.count(kThreads)),
+        enabled_(boot_alloc_array<size_t>(img.count(kThreads) + 1)),
         labels_(boot_alloc_array<uint64_t>(img.count(kLabels) + 1)),
         label_bound_(boot_alloc_array<bool>(img.count(kLabels) + 1)),
-        sched_(img) {
+        cpu_root_(boot_alloc_array<uint64_t>(img.header().machine.cpus + 1)),
+        schedule_(img) {
     disk_.init(img);
   }
 
   ExitCode run();
-  static void exec_job(void* arg);
+
+  // PortThreads
+  bool on_thread() const override { return running_ != nullptr; }
+  void yield_point(vm::YieldPoint point) override;
+  void block(const void* channel, const char* what, const vm::Mutex* lock) override;
+  void wake(const void* channel) override;
 
  private:
+  // vm::sched::ThreadProgress
+  vm::u64 ops_left(size_t thread) const override {
+    return threads_[thread].spec->op_count - threads_[thread].next_op;
+  }
+
   bool boot();
-  void run_ops();
-  bool run_one(uint32_t t, uint64_t op_index);
-  Outcome core_op(ThreadState& t, const ImageOp& op, uint64_t addr, vm::Process** child);
+  void run_threads();
+  size_t enabled() const;
+  bool waits_for_label(const ThreadState& t) const;
+  void run_segment(ThreadState& t);
+  static void resume_on_cpu(void* arg);
+  static void thread_entry(void* arg);
+  void reap_killed();
+  void thread_body(ThreadState& t);
+  void suspend(ThreadState& t, PointKind why, vm::YieldPoint point);
+  [[noreturn]] void refuse_step();
+  void why_not_runnable(Message& m, const ThreadState& t) const;
+  void report_deadlock();
+  void wait_for_siblings(ThreadState& t);
+  void start_threads_of(uint32_t process, vm::Process* p);
+  void end_process(uint32_t process);
+  bool run_one(ThreadState& t, uint64_t op_index);
+  Outcome core_op(ThreadState& t, const ImageOp& op, uint64_t addr);
+  void activate(unsigned cpu, vm::AddressSpace& as);
   Outcome user_access(ThreadState& t, bool store, uint64_t addr, uint32_t size, uint64_t value,
                       uint64_t stride, uint64_t count);
   uint64_t resolve(uint32_t t, uint64_t op_index, const ImageOp& op);
@@ -241,16 +167,24 @@ class TraceRun {
   void describe_op(Message& m, const ImageOp& op) const;
   void compare(uint32_t t, uint64_t op_index, const ImageOp& op, const Outcome& o);
   void print_json() const;
-  void name_of_process(vm::Process** out, uint32_t process_index) const;
+  const char* thread_name(const ThreadState& t) const { return img_.str(t.spec->name); }
+  const char* process_name(uint32_t process) const { return img_.str(img_.process(process).name); }
 
   const ImageReader& img_;
   Disk disk_;
   PortPlatform platform_;
   vm::Kernel* kernel_;
   ThreadState* threads_;
+  uint64_t thread_count_;
+  size_t* enabled_;  // the enabled set enabled() computes, ascending
   uint64_t* labels_;
   bool* label_bound_;
-  Scheduler sched_;
+  uint64_t* cpu_root_;  // per logical CPU: the root it last ran (0: none yet)
+  TraceSchedule schedule_;
+  // The thread whose kernel thread runs now (on the CPU that hosts it);
+  // nullptr in the scheduler loop. One at a time: the others are stopped.
+  ThreadState* running_ = nullptr;
+  bool aborted_ = false;  // a violation ended the run early
 
   Violation violations_[kMaxViolations];
   unsigned violation_count_ = 0;
@@ -274,8 +208,8 @@ ExitCode TraceRun::run() {
   pc->logical = 0;
   pc->thread = 0;
   KJmpBuf jb;
-  // A core panic on this CPU, outside an op (boot, the final checks), comes
-  // back here; one inside an op comes back through its job.
+  // A core panic in the scheduler loop's own work (boot, the final checks)
+  // comes back here; one on a trace thread comes back to its thread_entry.
   if (kjmp_set(&jb) != 0) {
     Message m;
     m << "core panic: " << pc->panic_message;
@@ -283,11 +217,15 @@ ExitCode TraceRun::run() {
   } else {
     pc->panic_jmp = &jb;
     if (boot()) {
-      run_ops();
+      platform_.set_threads(this);
+      run_threads();
+      platform_.set_threads(nullptr);
       finish();
     }
     pc->panic_jmp = nullptr;
   }
+  platform_.set_threads(nullptr);
+  schedule_.log().close();
   if (!has_stats_) collect_stats();
   check_expectations();
   print_json();
@@ -307,18 +245,21 @@ bool TraceRun::boot() {
       return false;
     }
   }
-  for (uint32_t i = 0; i < img_.count(kThreads); ++i) {
+  for (uint32_t i = 0; i < thread_count_; ++i) {
     ThreadState& t = threads_[i];
+    t.run = this;
     t.spec = &img_.thread(i);
+    t.index = i;
+    t.done = t.spec->op_count == 0;
     bool forked = false;  // a fork creates the process: the thread waits for it
     for (uint64_t k = 0; k < img_.count(kOps); ++k)
       forked =
           forked || (img_.op(k).kind == ImageOpKind::kFork && img_.op(k).child == t.spec->process);
     if (forked) {
-      sched_.hold(i);
+      t.waiting_fork = true;
       continue;
     }
-    const char* name = img_.str(img_.process(t.spec->process).name);
+    const char* name = process_name(t.spec->process);
     t.process = kernel_->find_process(name);
     if (t.process != nullptr) continue;
     t.process = kernel_->create_process(name);
@@ -330,27 +271,267 @@ bool TraceRun::boot() {
   return true;
 }
 
-void TraceRun::run_ops() {
+// The scheduler loop: ask who runs, run that thread's kernel thread to its
+// next scheduling point, write the segment down.
+void TraceRun::run_threads() {
+  vm::sched::SchedulePoint sp;
   for (;;) {
-    Message error;
-    const long t = sched_.next(&error);
-    if (error.size() != 0) {
-      Message m;
-      m << "schedule[" << sched_.failed_step() << "]: " << error.c_str();
-      refuse_image(m.c_str());
-    }
-    if (t < 0) {
-      const long w = sched_.stuck_thread();
-      if (w >= 0) {
-        const ImageThread& th = img_.thread(w);
-        add_violation("deadlock", -1, -1).message
-            << "thread \"" << img_.str(th.name) << "\" waits for its process \""
-            << img_.str(img_.process(th.process).name) << "\", and no fork left to run creates it";
-      }
+    reap_killed();
+    sp.enabled = enabled_;
+    sp.enabled_count = enabled();
+    if (sp.enabled_count == 0) {
+      report_deadlock();
       return;
     }
-    if (!run_one(static_cast<uint32_t>(t), sched_.next_op_of(t) - 1)) return;
+    const size_t next = schedule_.choose(sp, *this);
+    if (schedule_.failed()) refuse_step();
+    if (!sp.is_enabled(next)) kpanic("the scheduler chose a thread that cannot run");
+    schedule_.log().chosen(next);
+    ThreadState& t = threads_[next];
+    run_segment(t);
+    schedule_.log().segment(next, t.stop, t.stop_point);
+    if (aborted_) return;
+    sp.current = static_cast<long>(next);
+    sp.kind = t.stop;
+    sp.point = t.stop_point;
   }
+}
+
+size_t TraceRun::enabled() const {
+  size_t n = 0;
+  for (uint32_t i = 0; i < thread_count_; ++i) {
+    const ThreadState& t = threads_[i];
+    if (t.done || t.waiting_fork || t.blocked_on != nullptr) continue;
+    if (t.killed && !t.in_op) continue;
+    if (waits_for_label(t)) continue;
+    enabled_[n++] = i;
+  }
+  return n;
+}
+
+// Under the random policy an op naming a label no mmap has bound yet waits
+// until one does, as in the simulator: orders in which it would run first
+// are not the trace's meaning. Steps or round robin that run it first are an
+// input error.
+bool TraceRun::waits_for_label(const ThreadState& t) const {
+  if (img_.header().policy != ImagePolicy::kRandom || t.in_op || t.next_op >= t.spec->op_count)
+    return false;
+  const ImageOp& op = img_.thread_op(t.index, t.next_op);
+  return op.addr_label != kNone && !label_bound_[op.addr_label];
+}
+
+// Runs `t` on the physical CPU that hosts its logical one until it stops.
+void TraceRun::run_segment(ThreadState& t) {
+  if (!t.context.started) {
+    auto* stack = static_cast<uint8_t*>(boot_alloc(kThreadStack, 16));
+    kthread_init(&t.context, stack, kThreadStack, &TraceRun::thread_entry, &t);
+  }
+  running_ = &t;
+  run_on(PortPlatform::physical_cpu(t.spec->cpu), &TraceRun::resume_on_cpu, &t);
+  running_ = nullptr;
+}
+
+// On the thread's CPU: it runs as that CPU's trace cpu and thread, with its
+// own way back from a core panic, until it suspends.
+void TraceRun::resume_on_cpu(void* arg) {
+  ThreadState& t = *static_cast<ThreadState*>(arg);
+  PerCpu* pc = percpu();
+  pc->logical = t.spec->cpu;
+  pc->thread = t.index;
+  KJmpBuf* const outer = pc->panic_jmp;  // the BSP's run-level target, if this is the BSP
+  pc->panic_jmp = t.context.started ? &t.panic_jmp : nullptr;  // thread_entry arms it first
+  kthread_resume(&t.context);
+  pc->panic_jmp = outer;
+}
+
+void TraceRun::thread_entry(void* arg) {
+  ThreadState& t = *static_cast<ThreadState*>(arg);
+  TraceRun* run = t.run;
+  if (kjmp_set(&t.panic_jmp) != 0) {
+    run->aborted_ = true;
+    Message m;
+    m << "core panic: " << percpu()->panic_message;
+    run->add_violation("panic", t.index, static_cast<long>(t.next_op)).message = m;
+  } else {
+    percpu()->panic_jmp = &t.panic_jmp;
+    run->thread_body(t);
+  }
+  t.done = true;
+  t.stop = PointKind::kDone;
+  t.stop_point = vm::YieldPoint::kCount;
+  kthread_exit(&t.context);
+}
+
+// Threads whose process exited between their ops end without running again
+// (one never started has nothing to unwind).
+void TraceRun::reap_killed() {
+  for (uint32_t i = 0; i < thread_count_; ++i) {
+    ThreadState& t = threads_[i];
+    if (!t.killed || t.done || t.in_op) continue;
+    if (t.context.started && !t.context.finished) run_segment(t);
+    t.done = true;
+  }
+}
+
+void TraceRun::thread_body(ThreadState& t) {
+  const uint64_t n = t.spec->op_count;
+  while (t.next_op < n && !t.killed) {
+    t.in_op = true;
+    const bool ok = run_one(t, t.next_op);
+    t.in_op = false;
+    ++t.next_op;
+    wake(&t);  // an exec or exit may wait for this thread to leave the kernel
+    if (!ok) {
+      aborted_ = true;
+      break;
+    }
+    if (t.next_op < n && !t.killed) suspend(t, PointKind::kOpEnd, vm::YieldPoint::kCount);
+  }
+}
+
+void TraceRun::suspend(ThreadState& t, PointKind why, vm::YieldPoint point) {
+  t.stop = why;
+  t.stop_point = point;
+  kthread_suspend(&t.context);
+}
+
+void TraceRun::yield_point(vm::YieldPoint point) {
+  suspend(*running_, PointKind::kYield, point);
+}
+
+void TraceRun::block(const void* channel, const char* what, const vm::Mutex* lock) {
+  ThreadState& t = *running_;
+  t.blocked_on = channel;
+  t.blocked_what = what;
+  t.blocked_lock = lock;
+  suspend(t, PointKind::kBlocked, vm::YieldPoint::kCount);
+}
+
+void TraceRun::wake(const void* channel) {
+  for (uint32_t i = 0; i < thread_count_; ++i)
+    if (threads_[i].blocked_on == channel) threads_[i].blocked_on = nullptr;
+}
+
+// A step the trace cannot take: an input error naming the step, worded as
+// the simulator words it (sim/run/op_scheduler.cpp).
+void TraceRun::refuse_step() {
+  using vm::sched::StepErrorKind;
+  const vm::sched::StepError& e = schedule_.error();
+  const ImageStep& s = img_.step(e.step);
+  Message m;
+  m << "schedule[" << e.step << "]: ";
+  if (e.kind == StepErrorKind::kNoSuchThread) {
+    m << "no thread named \"?\"";
+    refuse_image(m.c_str());
+  }
+  const char* point = s.kind == ImageStepKind::kUntil ? img_.str(s.point) : "";
+  m << "thread \"" << thread_name(threads_[e.thread]) << "\" ";
+  switch (e.kind) {
+    case StepErrorKind::kNotRunnable:
+      why_not_runnable(m, threads_[e.thread]);
+      break;
+    case StepErrorKind::kTooFewOps:
+      m << "has " << e.ops_left << " ops left, the step asks for " << s.ops;
+      break;
+    case StepErrorKind::kUntilBlocked:
+      m << "blocked before reaching " << point;
+      break;
+    case StepErrorKind::kUntilFinished:
+      m << "finished its ops before reaching " << point;
+      break;
+    case StepErrorKind::kUntilOpEnded:
+      m << "ended its op without reaching " << point;
+      if (e.hits != 0) m << " " << s.count << " times (reached it " << e.hits << ")";
+      break;
+    default:
+      m << "cannot take this step";
+  }
+  refuse_image(m.c_str());
+}
+
+void TraceRun::why_not_runnable(Message& m, const ThreadState& t) const {
+  const char* process = process_name(t.spec->process);
+  if (t.done || (t.killed && !t.in_op)) {
+    if (t.killed) {
+      m << "cannot run: its process \"" << process << "\" has exited";
+    } else {
+      m << "has finished all its ops";
+    }
+  } else if (t.waiting_fork) {
+    m << "cannot run yet: the fork that creates its process \"" << process << "\" has not run";
+  } else if (t.blocked_on != nullptr) {
+    m << "is blocked on " << t.blocked_what;
+  } else {
+    m << "cannot run";
+  }
+}
+
+// No thread can run but some have not finished: name who waits for what
+// (sim/run/runner.cpp report_deadlock, the same words).
+void TraceRun::report_deadlock() {
+  Message msg;
+  for (uint32_t i = 0; i < thread_count_; ++i) {
+    const ThreadState& t = threads_[i];
+    if (t.done || (t.killed && !t.in_op)) continue;
+    if (waits_for_label(t)) {
+      const ImageOp& op = img_.thread_op(t.index, t.next_op);
+      Message m;
+      m << "threads[" << t.index << "].ops[" << t.next_op << "] (line " << op.line << "): label @"
+        << img_.str(img_.label(op.addr_label).name) << " is never bound by any mmap";
+      refuse_image(m.c_str());
+    }
+    if (msg.size() != 0) msg << "; ";
+    msg << "thread \"" << thread_name(t) << "\" ";
+    if (t.waiting_fork) {
+      msg << "waits for its process \"" << process_name(t.spec->process)
+          << "\", and no fork left to run creates it";
+    } else if (t.blocked_lock != nullptr && t.blocked_on == t.blocked_lock) {
+      const uint32_t owner = t.blocked_lock->owner;
+      msg << "waits for lock \"" << t.blocked_what << "\"";
+      if (owner != vm::Mutex::kUnowned && owner <= thread_count_)
+        msg << " held by thread \"" << thread_name(threads_[owner - 1]) << "\"";
+    } else {
+      msg << "waits for " << (t.blocked_what != nullptr ? t.blocked_what : "?");
+    }
+  }
+  if (msg.size() == 0) return;  // every thread finished: the run is over
+  aborted_ = true;
+  add_violation("deadlock", -1, -1).message = msg;
+}
+
+// exec and exit change the whole process: its other threads must first
+// leave the kernel (finish the op they are stopped in), as a real kernel
+// waits for them to reach the user boundary.
+void TraceRun::wait_for_siblings(ThreadState& t) {
+  for (;;) {
+    const ThreadState* busy = nullptr;
+    for (uint32_t i = 0; i < thread_count_; ++i) {
+      const ThreadState& o = threads_[i];
+      if (&o != &t && o.in_op && o.spec->process == t.spec->process) busy = &o;
+    }
+    if (busy == nullptr) return;
+    block(busy, "another thread of its process to finish its op", nullptr);
+  }
+}
+
+// The fork that creates `process` ran: its threads may start.
+void TraceRun::start_threads_of(uint32_t process, vm::Process* p) {
+  for (uint32_t i = 0; i < thread_count_; ++i) {
+    if (threads_[i].spec->process != process) continue;
+    threads_[i].process = p;
+    threads_[i].waiting_fork = false;
+  }
+}
+
+// exit: the process and all its memory go; its threads run no more ops.
+void TraceRun::end_process(uint32_t process) {
+  vm::Process* p = kernel_->find_process(process_name(process));
+  for (uint32_t i = 0; i < thread_count_; ++i) {
+    if (threads_[i].spec->process != process) continue;
+    threads_[i].process = nullptr;
+    threads_[i].killed = true;
+  }
+  if (p != nullptr) kernel_->destroy_process(p);
 }
 
 uint64_t TraceRun::resolve(uint32_t t, uint64_t op_index, const ImageOp& op) {
@@ -364,20 +545,17 @@ uint64_t TraceRun::resolve(uint32_t t, uint64_t op_index, const ImageOp& op) {
   return labels_[op.addr_label] + op.addr;
 }
 
-bool TraceRun::run_one(uint32_t t, uint64_t op_index) {
-  ThreadState& ts = threads_[t];
-  const ImageOp& op = img_.thread_op(t, op_index);
-  OpJob job;
-  job.run = this;
-  job.thread = t;
-  job.op = &op;
+// One op on the thread's kernel thread; false when a violation ends the run.
+bool TraceRun::run_one(ThreadState& t, uint64_t op_index) {
+  const ImageOp& op = img_.thread_op(t.index, op_index);
+  uint64_t addr = 0;
   switch (op.kind) {
     case ImageOpKind::kMmap:
-      job.addr = (op.flags & kHasAddr) ? resolve(t, op_index, op) : 0;
+      addr = (op.flags & kHasAddr) ? resolve(t.index, op_index, op) : 0;
       break;
     case ImageOpKind::kPoke:
-      if (kernel_->find_process(img_.str(img_.process(op.process).name)) != nullptr)
-        job.addr = resolve(t, op_index, op);
+      if (kernel_->find_process(process_name(op.process)) != nullptr)
+        addr = resolve(t.index, op_index, op);
       break;
     case ImageOpKind::kMunmap:
     case ImageOpKind::kMprotect:
@@ -386,7 +564,7 @@ bool TraceRun::run_one(uint32_t t, uint64_t op_index) {
     case ImageOpKind::kRead:
     case ImageOpKind::kWrite:
     case ImageOpKind::kTouch:
-      job.addr = resolve(t, op_index, op);
+      addr = resolve(t.index, op_index, op);
       break;
     default:
       break;
@@ -398,61 +576,21 @@ bool TraceRun::run_one(uint32_t t, uint64_t op_index) {
     m << "first-op " << rdtsc();
     info(m.c_str());
   }
-  run_on(PortPlatform::physical_cpu(ts.spec->cpu), &TraceRun::exec_job, &job);
-  if (job.panicked) {
-    Message m;
-    m << "core panic: " << cpus[PortPlatform::physical_cpu(ts.spec->cpu)].panic_message;
-    add_violation("panic", -1, -1).message = m;
-    return false;
-  }
-  const Outcome& out = job.out;
+  const Outcome out = core_op(t, op, addr);
+  if (aborted_) return false;
   if (op.kind == ImageOpKind::kMmap && out.status == vm::Status::kOk && op.as_label != kNone) {
     labels_[op.as_label] = out.value;
     label_bound_[op.as_label] = true;
-  }
-  if (op.kind == ImageOpKind::kFork && out.status == vm::Status::kOk) {
-    for (uint32_t i = 0; i < img_.count(kThreads); ++i) {
-      if (threads_[i].spec->process != op.child) continue;
-      threads_[i].process = job.child;
-      sched_.release(i);
-    }
-  }
-  if (op.kind == ImageOpKind::kExit) {
-    for (uint32_t i = 0; i < img_.count(kThreads); ++i) {
-      if (threads_[i].spec->process != ts.spec->process) continue;
-      threads_[i].process = nullptr;
-      sched_.end(i);
-    }
   }
   note_peaks();
   if (out.signal == vm::Signal::kSegv) ++segv_;
   if (out.signal == vm::Signal::kBus) ++bus_;
   const unsigned before = violation_count_;
-  compare(t, op_index, op, out);
+  compare(t.index, op_index, op, out);
   return violation_count_ == before;
 }
 
-// Runs on the CPU that hosts the thread.
-void TraceRun::exec_job(void* arg) {
-  OpJob* job = static_cast<OpJob*>(arg);
-  TraceRun* run = job->run;
-  ThreadState& t = run->threads_[job->thread];
-  PerCpu* pc = percpu();
-  pc->logical = t.spec->cpu;
-  pc->thread = job->thread;
-  KJmpBuf* const outer = pc->panic_jmp;  // the BSP's run-level target, if this is the BSP
-  KJmpBuf jb;
-  if (kjmp_set(&jb) != 0) {
-    pc->panic_jmp = outer;
-    job->panicked = true;
-    return;
-  }
-  pc->panic_jmp = &jb;
-  job->out = run->core_op(t, *job->op, job->addr, &job->child);
-  pc->panic_jmp = outer;
-}
-
-Outcome TraceRun::core_op(ThreadState& t, const ImageOp& op, uint64_t addr, vm::Process** child) {
+Outcome TraceRun::core_op(ThreadState& t, const ImageOp& op, uint64_t addr) {
   vm::Vm& vm = kernel_->vm;
   Outcome out;
   if (op.kind == ImageOpKind::kYield) return out;
@@ -519,15 +657,21 @@ Outcome TraceRun::core_op(ThreadState& t, const ImageOp& op, uint64_t addr, vm::
       out.status =
           kernel_->truncate(kernel_->find_file(img_.str(img_.file(op.file).name)), op.file_size);
       break;
-    case ImageOpKind::kFork:
-      out.status = kernel_->fork_process(t.process, img_.str(img_.process(op.child).name), child);
-      break;
-    case ImageOpKind::kExit: {
-      vm::Process* p = kernel_->find_process(img_.str(img_.process(t.spec->process).name));
-      if (p != nullptr) kernel_->destroy_process(p);
+    case ImageOpKind::kFork: {
+      vm::Process* child = nullptr;
+      out.status = kernel_->fork_process(t.process, process_name(op.child), &child);
+      if (out.status == vm::Status::kOk) start_threads_of(op.child, child);
       break;
     }
+    case ImageOpKind::kExit:
+      for (uint32_t i = 0; i < thread_count_; ++i)
+        if (threads_[i].spec->process == t.spec->process && &threads_[i] != &t)
+          threads_[i].killed = true;
+      wait_for_siblings(t);
+      end_process(t.spec->process);
+      break;
     case ImageOpKind::kExec:
+      wait_for_siblings(t);
       out.status = kernel_->exec(t.process, {op.text, op.data, op.bss, op.stack});
       break;
     case ImageOpKind::kPoke: {
@@ -542,26 +686,42 @@ Outcome TraceRun::core_op(ThreadState& t, const ImageOp& op, uint64_t addr, vm::
   return out;
 }
 
+// Lazy TLB, as the simulator keeps it: a logical CPU is in the active set of
+// the one address space it last ran (shootdowns go where translations may be).
+void TraceRun::activate(unsigned cpu, vm::AddressSpace& as) {
+  const uint64_t root = as.pmap.root();
+  if (cpu_root_[cpu] != root) {
+    for (vm::Process* p = kernel_->processes.front(); p != nullptr; p = kernel_->processes.next(p))
+      p->as->pmap.active_cpus().remove(cpu);
+    cpu_root_[cpu] = root;
+  }
+  // Also when the root is the same: a new address space may reuse the frame
+  // of a destroyed one.
+  as.pmap.active_cpus().add(cpu);
+}
+
 // One user access on this CPU, in ring 3 on the process's page tables: each
 // #PF goes to the core's fault handler, and the access resumes until it
 // completes or a signal ends it (sim/run/runner.cpp user_access, step by step).
 Outcome TraceRun::user_access(ThreadState& t, bool store, uint64_t addr, uint32_t size,
                               uint64_t value, uint64_t stride, uint64_t count) {
-  vm::AddressSpace& as = *t.process->as;
   PerCpu* pc = percpu();
   const unsigned cpu = t.spec->cpu;
-  as.pmap.active_cpus().add(cpu);
   ++accesses_;
-  // The TLB may hold this root's translations only for the logical CPU that
-  // loaded it; another logical CPU on this physical one starts clean.
-  if (read_cr3() != as.pmap.root() || pc->loaded_logical != static_cast<int>(cpu)) {
-    write_cr3(as.pmap.root());
-    pc->loaded_logical = static_cast<int>(cpu);
-  }
   Outcome out;
   uint64_t last_fault = 0;
   int repeats = 0;
   for (uint64_t i = 0; i < count;) {
+    // Other threads may have run on this CPU while this one was stopped in a
+    // fault (and exec may have replaced the address space): load it afresh.
+    vm::AddressSpace& as = *t.process->as;
+    activate(cpu, as);
+    // The TLB may hold this root's translations only for the logical CPU that
+    // loaded it; another logical CPU on this physical one starts clean.
+    if (read_cr3() != as.pmap.root() || pc->loaded_logical != static_cast<int>(cpu)) {
+      write_cr3(as.pmap.root());
+      pc->loaded_logical = static_cast<int>(cpu);
+    }
     const uint64_t a = addr + i * stride;
     const bool reserved = user_stub_range(a, size);
     Stop stop;
@@ -690,9 +850,13 @@ void TraceRun::note_peaks() {
   if (tables > page_table_pages_peak_) page_table_pages_peak_ = tables;
 }
 
+// A run that ended with threads stopped inside ops (a violation, a deadlock)
+// has locks held and state half changed: only its digest means anything.
 void TraceRun::finish() {
   percpu()->logical = 0;
-  if (pass()) {
+  bool quiescent = true;
+  for (uint32_t i = 0; i < thread_count_; ++i) quiescent = quiescent && !threads_[i].in_op;
+  if (quiescent && pass()) {
     vm::AuditMessage why;
     if (!vm::audit(*kernel_, why)) {
       add_violation("invariant", -1, -1).message << why.c_str();
@@ -702,7 +866,7 @@ void TraceRun::finish() {
   vm::state_digest(*kernel_, digest_);
   has_digest_ = true;
   collect_stats();
-  check_leaks();
+  if (quiescent) check_leaks();
 }
 
 // Tear everything down: every frame but the boot-time ones and the slab
@@ -733,7 +897,7 @@ Violation& TraceRun::add_violation(const char* kind, long thread, long op) {
   v.kind = kind;
   v.thread = thread;
   v.op = op;
-  v.step = sched_.taken_count() == 0 ? -1 : static_cast<long>(sched_.taken_count() - 1);
+  v.step = static_cast<long>(schedule_.taken_count());  // the step being taken
   return v;
 }
 
@@ -851,11 +1015,22 @@ void TraceRun::print_json() const {
     j.raw("null");
   }
   j.raw(",\"schedule\":[");
-  for (uint64_t i = 0; i < sched_.taken_count(); ++i) {
-    const TakenStep& s = sched_.taken()[i];
+  for (size_t i = 0; i < schedule_.taken_count(); ++i) {
+    const vm::sched::LoggedStep& s = schedule_.taken(i);
     if (i != 0) j.raw(",");
-    j.raw("{\"thread\":").str(img_.str(img_.thread(s.thread).name));
-    j.raw(",\"ops\":").num(s.ops).raw("}");
+    j.raw("{\"thread\":").str(thread_name(threads_[s.thread]));
+    switch (s.kind) {
+      case vm::sched::StepKind::kOps:
+        j.raw(",\"ops\":").num(s.ops);
+        break;
+      case vm::sched::StepKind::kUntil:
+        j.raw(",\"until\":").str(vm::yield_point_name(s.point));
+        j.raw(",\"count\":").num(s.count);
+        break;
+      case vm::sched::StepKind::kRun:
+        break;
+    }
+    j.raw("}");
   }
   j.raw("]");
   const ImageExpect& e = img_.header().expect;

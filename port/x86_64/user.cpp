@@ -28,6 +28,7 @@ Stop user_access_once(bool store, uint64_t addr, uint32_t size, uint64_t value) 
   const UserStop& s = pc->stop;
   Stop out;
   switch (s.vector) {
+    case 6:  // the stub's closing ud2: the access completed
     case 0x80:
       out.value = s.rax;
       return out;

@@ -192,8 +192,8 @@ int run_stress(const port::PortTools& tools, const PortRunOptions& o) {
     uint64_t iterations = 0;
     for (const auto& [name, value] : report->stats)
       if (name == "iterations") iterations = static_cast<uint64_t>(value);
-    timing += "  stress: " + std::to_string(iterations) + " iterations in " + fixed(seconds, 3) +
-              " s";
+    timing +=
+        "  stress: " + std::to_string(iterations) + " iterations in " + fixed(seconds, 3) + " s";
     if (seconds > 0) timing += " (" + fixed(iterations / seconds, 1) + " iterations/s)";
     timing += "\n";
   }

@@ -5,29 +5,14 @@
 namespace vmsim::port {
 
 std::vector<std::string> qemu_argv(const QemuSetup& s) {
-  std::vector<std::string> a{s.qemu,
-                             "-machine",
-                             "q35",
-                             "-accel",
-                             s.accel,
-                             "-cpu",
-                             "max",
-                             "-bios",
-                             s.bios,
-                             "-m",
-                             std::to_string(s.memory_mib) + "M",
-                             "-smp",
-                             std::to_string(std::max<uint32_t>(s.cpus, 1)),
-                             "-nodefaults",
-                             "-display",
-                             "none",
-                             "-no-reboot",
-                             "-serial",
-                             "stdio",
-                             "-device",
-                             "isa-debug-exit,iobase=0xf4,iosize=0x04",
-                             "-kernel",
-                             s.kernel};
+  std::vector<std::string> a{s.qemu, "-machine", "q35", "-accel", s.accel, "-cpu",
+                             // kvm_pvm here refuses QEMU's arch-capabilities MSR
+                             // (0x10a); the guest needs none of it (docs/port.md).
+                             s.accel == "kvm" ? "max,-arch-capabilities" : "max", "-bios", s.bios,
+                             "-m", std::to_string(s.memory_mib) + "M", "-smp",
+                             std::to_string(std::max<uint32_t>(s.cpus, 1)), "-nodefaults",
+                             "-display", "none", "-no-reboot", "-serial", "stdio", "-device",
+                             "isa-debug-exit,iobase=0xf4,iosize=0x04", "-kernel", s.kernel};
   if (!s.image.empty()) {
     a.push_back("-initrd");
     a.push_back(s.image);

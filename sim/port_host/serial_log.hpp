@@ -16,13 +16,13 @@ inline constexpr const char* kInfoPrefix = "vmsim-port: ";
 inline constexpr const char* kPanicPrefix = "PANIC: ";
 
 struct SerialLog {
-  bool booted = false;                     // saw `vmsim-port: boot`
-  std::optional<double> boot_seconds;      // host time the boot line arrived
-  std::optional<double> first_op_seconds;  // host time `vmsim-port: first-op` arrived
+  bool booted = false;                       // saw `vmsim-port: boot`
+  std::optional<double> boot_seconds;        // host time the boot line arrived
+  std::optional<double> first_op_seconds;    // host time `vmsim-port: first-op` arrived
   std::optional<double> stress_end_seconds;  // stress mode: `vmsim-port: stress-end` arrived
-  std::vector<std::string> panics;         // messages of `PANIC:` lines
-  std::vector<std::string> results;        // every line starting with `{`
-  std::vector<std::string> tail;           // the last lines, for error messages
+  std::vector<std::string> panics;           // messages of `PANIC:` lines
+  std::vector<std::string> results;          // every line starting with `{`
+  std::vector<std::string> tail;             // the last lines, for error messages
 };
 
 SerialLog parse_serial(const std::vector<TimedLine>& lines);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <csetjmp>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -45,6 +46,7 @@ constexpr uint64_t kResourceGlobal = 1;
 constexpr uint64_t kResourceLock = uint64_t{1} << 56;
 constexpr uint64_t kResourceProcess = uint64_t{2} << 56;
 constexpr uint64_t kResourceFrame = uint64_t{3} << 56;
+constexpr uint64_t kResourceFile = uint64_t{4} << 56;
 
 struct ThreadState {
   const ThreadSpec* spec = nullptr;
@@ -65,6 +67,15 @@ struct ThreadState {
   PointKind stop = PointKind::kStart;  // how its last segment ended
   const char* stop_point = nullptr;
   Footprint footprint;  // what the current segment touched
+  uint64_t fault_file = 0;  // resource of the file a fault in flight works on (0: none)
+  bool waiting_exclusive = false;  // in exec/exit, waiting for another one of its process
+  // A touch in flight that others interleaved with, inside a fault: each
+  // entry is {steps done before that fault, time the fault began, time it
+  // ended}. The history then has one part of the touch per stretch.
+  struct TouchSplit {
+    uint64_t steps, before, after;
+  };
+  std::vector<TouchSplit> touch_splits;
 };
 
 // Unusable input found while running (exit 2), thrown to run_trace.
@@ -117,6 +128,8 @@ class TraceRun final : public CoreThreads, public ThreadStatus {
   OpOutcome model_op(Model& model, const HistoryOp& h);
   void report_deadlock();
   void wait_for_siblings(ThreadState& t);
+  void release_exclusive(ThreadState& t);
+  void add_touch_parts(ThreadState& t, const HistoryOp& whole);
   void check_history();
   void activate(uint32_t cpu, vm::AddressSpace& as);
   bool check_shadow(ThreadState& t, vm::AddressSpace& as, const std::vector<uint64_t>& pages);
@@ -124,7 +137,8 @@ class TraceRun final : public CoreThreads, public ThreadStatus {
                      bool write);
   void stale_tlb(const std::string& message);
   uint64_t lock_resource(const vm::Mutex& m) const;
-  uint64_t process_resource(const std::string& name) const;
+  uint64_t family_resource(const ThreadState& t) const;
+  static uint64_t name_hash(const std::string& name);
   OpOutcome user_access(ThreadState& t, const UserAccess& access);
   void start_threads_of(const std::string& name, vm::Process* process);
   void end_process(const std::string& name);
@@ -162,6 +176,10 @@ class TraceRun final : public CoreThreads, public ThreadStatus {
   ShadowTlb shadow_;
   uint64_t segments_ = 0;  // segments run so far (another thread ran if it moved)
   std::unique_ptr<Timeline> timeline_;
+  std::map<std::string, std::string> family_;  // process → the first process of its fork family
+  // Process → the thread whose exec or exit runs there now (one at a time).
+  std::map<std::string, size_t> exclusive_;
+  std::deque<Op> touch_parts_;  // the ops the history's touch parts point to
   RunReport report_;
 
   uint64_t ops_ = 0, accesses_ = 0, segv_ = 0, bus_ = 0;
@@ -292,11 +310,14 @@ std::vector<size_t> TraceRun::enabled() const {
   return e;
 }
 
-// Under an explorer, an op naming a label no mmap has bound yet waits until
-// one does: orders in which it would run first are not the trace's meaning
-// (docs/explore.md). A replayed schedule that runs it first is an input error.
+// Under an explorer or the random policy, an op naming a label no mmap has
+// bound yet waits until one does: orders in which it would run first are not
+// the trace's meaning (docs/explore.md). A schedule of steps or round robin
+// that runs it first is an input error.
 bool TraceRun::waits_for_label(const ThreadState& t) const {
-  if (options_.controller == nullptr || t.in_op || t.next_op >= t.spec->ops.size()) return false;
+  const bool searching =
+      options_.controller != nullptr || trace_.schedule.policy == Policy::kRandom;
+  if (!searching || t.in_op || t.next_op >= t.spec->ops.size()) return false;
   const AddrExpr& a = t.spec->ops[t.next_op].addr;
   return a.is_label() && labels_.count(a.label) == 0;
 }
@@ -304,7 +325,10 @@ bool TraceRun::waits_for_label(const ThreadState& t) const {
 void TraceRun::run_segment(ThreadState& t) {
   t.footprint = Footprint{};
   t.footprint.read(kResourceGlobal);
-  t.footprint.write(process_resource(t.spec->process));
+  t.footprint.write(family_resource(t));
+  // A fault on a file mapping works on the file's object through every
+  // segment it spans.
+  if (t.fault_file != 0) t.footprint.write(t.fault_file);
   running_ = &t;
   ++segments_;
   if (timeline_) timeline_->switch_to(t.spec->cpu, t.index);
@@ -337,6 +361,7 @@ void TraceRun::thread_body(ThreadState& t) {
     while (t.next_op < n && !t.killed) {
       t.in_op = true;
       const bool ok = run_one(t, t.next_op);
+      release_exclusive(t);
       t.in_op = false;
       ++t.next_op;
       wake(&t);  // an exec or exit may wait for this thread to leave the kernel
@@ -421,10 +446,18 @@ uint64_t TraceRun::lock_resource(const vm::Mutex& m) const {
   return kResourceLock | (offset & ((uint64_t{1} << 56) - 1));
 }
 
-uint64_t TraceRun::process_resource(const std::string& name) const {
+uint64_t TraceRun::name_hash(const std::string& name) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a: stable on every machine
   for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
-  return kResourceProcess | (h & ((uint64_t{1} << 56) - 1));
+  return h & ((uint64_t{1} << 56) - 1);
+}
+
+// Processes of one fork family share objects whose reference counts and
+// pages the core changes without a common lock (a munmap in the parent can
+// make a collapse possible in the child): all their segments are dependent.
+uint64_t TraceRun::family_resource(const ThreadState& t) const {
+  auto it = family_.find(t.spec->process);
+  return kResourceProcess | name_hash(it != family_.end() ? it->second : t.spec->process);
 }
 
 size_t TraceRun::ops_left(size_t thread) const {
@@ -477,13 +510,65 @@ void TraceRun::report_deadlock() {
 // leave the kernel (finish the op they are stopped in), as a real kernel
 // waits for them to reach the user boundary.
 void TraceRun::wait_for_siblings(ThreadState& t) {
+  const std::string& process = t.spec->process;
+  for (;;) {  // one exec or exit at a time in a process
+    auto it = exclusive_.find(process);
+    if (it == exclusive_.end() || it->second == t.index) break;
+    t.waiting_exclusive = true;
+    block(&it->second, "another thread's exec or exit in its process", nullptr);
+    t.waiting_exclusive = false;
+  }
+  exclusive_[process] = t.index;
   for (;;) {
     const ThreadState* busy = nullptr;
     for (const ThreadState& o : threads_)
-      if (&o != &t && o.in_op && o.spec->process == t.spec->process) busy = &o;
+      if (&o != &t && o.in_op && !o.waiting_exclusive && o.spec->process == process) busy = &o;
     if (busy == nullptr) return;
     block(busy, "another thread of its process to finish its op", nullptr);
   }
+}
+
+void TraceRun::release_exclusive(ThreadState& t) {
+  auto it = exclusive_.find(t.spec->process);
+  if (it == exclusive_.end() || it->second != t.index) return;
+  wake(&it->second);
+  exclusive_.erase(it);
+}
+
+// A touch is one access per step, not one atomic op: where other threads ran
+// inside one of its faults, the history gets the steps before and after as
+// separate parts, each linearizable on its own (in the thread's order).
+void TraceRun::add_touch_parts(ThreadState& t, const HistoryOp& whole) {
+  const Op& op = *whole.op;
+  const uint64_t steps = op.len == 0 ? 0 : (op.len - 1) / op.stride + 1;
+  uint64_t first = 0, invoked = whole.invoked;
+  for (size_t i = 0; i <= t.touch_splits.size(); ++i) {
+    const bool last = i == t.touch_splits.size();
+    const uint64_t end = last ? steps : t.touch_splits[i].steps;
+    if (end > first || last) {
+      Op part = op;
+      part.addr = AddrExpr{};
+      part.addr.offset = whole.addr + first * op.stride;
+      part.len = last ? op.len - first * op.stride : (end - first - 1) * op.stride + 1;
+      if (!last) {
+        part.expect_fault.reset();
+        part.result_given = false;
+      }
+      touch_parts_.push_back(part);
+      HistoryOp h = whole;
+      h.op = &touch_parts_.back();
+      h.addr = part.addr.offset;
+      h.invoked = invoked;
+      h.responded = last ? whole.responded : t.touch_splits[i].before;
+      if (!last) h.core = OpOutcome{};
+      history_.push_back(h);
+    }
+    if (!last) {
+      first = end;
+      invoked = t.touch_splits[i].after;
+    }
+  }
+  t.touch_splits.clear();
 }
 
 bool TraceRun::run_one(ThreadState& t, size_t op_index) {
@@ -517,7 +602,11 @@ bool TraceRun::run_one(ThreadState& t, size_t op_index) {
     add_violation(m->kind, m->message, &t, static_cast<long>(op_index));
     return false;
   }
-  history_.push_back(h);
+  if (t.touch_splits.empty()) {
+    history_.push_back(h);
+  } else {
+    add_touch_parts(t, h);
+  }
   // Invariants hold between ops, not while another thread is stopped inside one.
   bool quiescent = true;
   for (const ThreadState& o : threads_) quiescent = quiescent && (&o == &t || !o.in_op);
@@ -553,6 +642,7 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
       if (!op.file.empty()) {
         req.file = kernel_->find_file(op.file.c_str());
         req.offset = op.offset;
+        t.footprint.write(kResourceFile | name_hash(op.file));
       }
       out.status = vm::vm_mmap(vm, as, req, &out.value);
       out.has_value = true;
@@ -615,17 +705,30 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
     case OpKind::kFork: {
       vm::Process* child = nullptr;
       out.status = kernel_->fork_process(t.process, op.child.c_str(), &child);
-      if (out.status == vm::Status::kOk) start_threads_of(op.child, child);
+      if (out.status == vm::Status::kOk) {
+        auto it = family_.find(t.spec->process);
+        family_[op.child] = it != family_.end() ? it->second : t.spec->process;
+        start_threads_of(op.child, child);
+      }
       break;
     }
     case OpKind::kExit:
       for (ThreadState& o : threads_)
         if (o.spec->process == t.spec->process && &o != &t) o.killed = true;
       wait_for_siblings(t);
+      // Another thread's exit may have ended the process meanwhile.
+      if (t.process == nullptr) {
+        out.status = vm::Status::kFault;
+        break;
+      }
       end_process(t.spec->process);
       break;
     case OpKind::kExec:
       wait_for_siblings(t);
+      if (t.process == nullptr) {
+        out.status = vm::Status::kFault;
+        break;
+      }
       out.status = kernel_->exec(t.process, {op.text, op.data, op.bss, op.stack});
       break;
     case OpKind::kPoke: {
@@ -749,7 +852,9 @@ std::vector<uint64_t> access_pages(const UserAccess& a) {
 bool TraceRun::check_shadow(ThreadState& t, vm::AddressSpace& as,
                             const std::vector<uint64_t>& pages) {
   const uint32_t cpu = t.spec->cpu;
-  if (shadow_.entry_count(cpu) == 0) return true;
+  // A CPU that runs another address space now caches none of this one's
+  // translations: the CR3 load before the access drops them.
+  if (shadow_.entry_count(cpu) == 0 || shadow_.root(cpu) != as.pmap.root()) return true;
   for (uint64_t page : pages) {
     if (page >= vm::kUserTop) break;
     vm::paddr_t pa = 0;
@@ -833,7 +938,19 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
     }
     const vm::Access kind = stop.fault_write ? vm::Access::kWrite : vm::Access::kRead;
     if (timeline_) timeline_->fault_begin(cpu, t.index, stop.fault_addr, stop.fault_write);
+    if (const vm::Region* region = vm::vm_map_lookup(*t.process->as, stop.fault_addr);
+        region != nullptr && region->file != nullptr) {
+      t.fault_file = kResourceFile | name_hash(region->file->name);
+      t.footprint.write(t.fault_file);
+    }
+    const uint64_t segments_before = segments_;
+    const uint64_t fault_began = clock_++;
     const vm::FaultResult r = vm::vm_fault(kernel_->vm, *t.process->as, stop.fault_addr, kind);
+    t.fault_file = 0;
+    if (segments_ != segments_before && access.stride != 0 &&
+        (access.kind == UserAccessKind::kTouchLoad || access.kind == UserAccessKind::kTouchStore))
+      t.touch_splits.push_back(
+          {(stop.fault_addr - access.addr) / access.stride, fault_began, clock_++});
     if (timeline_) timeline_->fault_end(cpu, t.index, fault_result_name(r));
     if (aborted_) return out;
     // Others ran while the fault was stopped: what this CPU caches may have

@@ -7,6 +7,9 @@
 #include "lib/mutex.hpp"
 
 namespace vmsim {
+namespace {
+constexpr uint32_t kMaxOwner = 1u << 20;  // far above any trace's thread count
+}  // namespace
 
 SimPlatform::SimPlatform(Machine& machine, SimDisk& disk)
     : Platform(machine.phys_base()), machine_(machine), disk_(disk) {}
@@ -38,6 +41,14 @@ void SimPlatform::yield(vm::YieldPoint point) {
 void SimPlatform::mutex_lock(vm::Mutex& m) {
   const bool on_thread = threads_ != nullptr && threads_->on_thread();
   while (m.owner != vm::Mutex::kUnowned) {
+    // Owner ids are thread indices + 1: anything larger is a lock in freed
+    // (poisoned) memory.
+    if (m.owner > kMaxOwner) {
+      vm::FixedString<128> msg;
+      msg << "lock at " << static_cast<const void*>(&m) << " taken in freed memory (owner "
+          << vm::Hex{m.owner} << ")";
+      panic(msg.c_str());
+    }
     if (m.owner == thread_ + 1 || !on_thread) {
       // No std::string here: panic() longjmps past this frame.
       vm::FixedString<128> msg;

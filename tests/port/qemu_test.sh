@@ -3,8 +3,11 @@
 #   qemu_test.sh [--smoke] VMSIM KERNEL TRACE...
 # Exits 77 (CTest SKIP_RETURN_CODE) with a message when the run cannot
 # happen here: VMSIM_SKIP_QEMU=1, no qemu-system-x86_64, no qboot.rom, or the
-# kernel not built. Otherwise `vmsim port run --compare`'s exit code. With
-# --smoke the serial log must also show the kernel's boot line.
+# kernel not built. Otherwise each trace goes through `vmsim port run
+# --compare --json` (expectations met, the simulator's digest and verdict),
+# and the schedule the port prints must be the simulator's, step for step
+# (the two share core/sched/). With --smoke the serial log must also show
+# the kernel's boot line.
 set -u
 smoke=0
 if [ "${1:-}" = "--smoke" ]; then
@@ -33,8 +36,31 @@ if [ -z "${VMSIM_QEMU_BIOS:-}" ]; then
 fi
 [ -f "$kernel" ] || skip "no kernel at $kernel (cmake --build <build> --target vmsim-kernel)"
 
+# The "schedule" array of a result line (names and yield points hold no ']').
+schedule_of() {
+  sed -n 's/.*"schedule":\(\[[^]]*\]\).*/\1/p'
+}
+
 if [ "$smoke" = 0 ]; then
-  exec "$vmsim" port run --compare --timeout 60 --kernel "$kernel" "$@"
+  code=0
+  for trace in "$@"; do
+    port_line=$("$vmsim" port run --compare --json --timeout 60 --kernel "$kernel" "$trace")
+    c=$?
+    echo "$port_line"
+    if [ "$c" != 0 ]; then
+      code=$c
+      continue
+    fi
+    sim_schedule=$("$vmsim" replay --json "$trace" | schedule_of)
+    port_schedule=$(echo "$port_line" | schedule_of)
+    if [ -z "$port_schedule" ] || [ "$port_schedule" != "$sim_schedule" ]; then
+      echo "$trace: schedules differ:"
+      echo "  port      $port_schedule"
+      echo "  simulator $sim_schedule"
+      code=1
+    fi
+  done
+  exit "$code"
 fi
 log=$(mktemp "${TMPDIR:-/tmp}/vmsim-smoke.XXXXXX")
 "$vmsim" port run --compare --serial --timeout 60 --kernel "$kernel" "$@" 2>"$log"

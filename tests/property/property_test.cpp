@@ -20,6 +20,8 @@ namespace {
 constexpr uint64_t kSeedsPerShard = 125;
 constexpr int kShards = 8;
 constexpr int kObjectShards = 8;
+constexpr uint64_t kConcurrentSeedsPerShard = 50;
+constexpr int kConcurrentShards = 8;
 
 // Varied shapes: 1–4 threads on 1–3 CPUs, 60–300 ops.
 tracegen::RandomTraceOptions options_for(uint64_t seed) {
@@ -70,6 +72,44 @@ TEST_P(ObjectPropertyTest, FilesForkExecExitPokeAgreeWithTheModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, ObjectPropertyTest, ::testing::Range(0, kObjectShards));
+
+// Threads preempted at every yield point: random traces with 2–4 threads
+// under the random policy (a thread switch may happen at any yield point,
+// inside faults, copies, truncates and shootdowns), three schedule seeds
+// each. Every run must be linearizable against the model, pass the audit
+// and leave nothing behind.
+class ConcurrentPropertyTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(ConcurrentPropertyTest, PreemptedThreadsStayLinearizable) {
+  const uint64_t first = 200001 + static_cast<uint64_t>(GetParam()) * kConcurrentSeedsPerShard;
+  for (uint64_t seed = first; seed < first + kConcurrentSeedsPerShard; ++seed) {
+    tracegen::RandomTraceOptions o = options_for(seed);
+    o.threads = static_cast<uint32_t>(seed % 3 + 2);
+    o.cpus = static_cast<uint32_t>(seed % 2 + 1);
+    o.ops = 30 + seed % 50;
+    o.features = tracegen::kAllFeatures;
+    const std::string text = tracegen::make_random_trace(o);
+    auto loaded = load_trace_text(text, "seed-" + std::to_string(seed));
+    ASSERT_TRUE(std::holds_alternative<Trace>(loaded)) << std::get<LoadError>(loaded).message;
+    Trace trace = std::get<Trace>(loaded);
+    for (uint64_t schedule_seed = 1; schedule_seed <= 3; ++schedule_seed) {
+      trace.schedule.policy = Policy::kRandom;
+      trace.schedule.seed = schedule_seed;
+      RunOptions options;
+      options.audit = AuditMode::kEveryOp;
+      auto result = run_trace(trace, options);
+      ASSERT_TRUE(std::holds_alternative<RunReport>(result)) << std::get<RunError>(result).message;
+      const RunReport& r = std::get<RunReport>(result);
+      ASSERT_TRUE(r.pass() && r.digest.has_value())
+          << report_text(r) << "(reproduce: tracegen random --seed " << seed << " --ops " << o.ops
+          << " --threads " << o.threads << " --cpus " << o.cpus << " --features all"
+          << ", then add \"schedule\": {\"policy\": \"random\", \"seed\": " << schedule_seed
+          << "} and vmsim replay it)";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, ConcurrentPropertyTest, ::testing::Range(0, kConcurrentShards));
 
 // The same trace and schedule give the same output byte for byte.
 TEST(PropertyDeterminism, SameTraceSameReport) {

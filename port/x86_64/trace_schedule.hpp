@@ -1,0 +1,42 @@
+// The trace's schedule on the port: the core's step interpreter
+// (core/sched/schedule_steps) over the image's steps and policy, and the
+// core's log of the steps taken, kept here for the result JSON. The
+// simulator's adapters (sim/run/op_scheduler, schedule_recorder) drive the
+// same two, so a schedule means the same and prints the same on both.
+#pragma once
+
+#include "image/trace_image_reader.hpp"
+#include "sched/schedule_log.hpp"
+#include "sched/schedule_steps.hpp"
+
+namespace port {
+
+class TraceSchedule final : private vm::sched::StepSink {
+ public:
+  explicit TraceSchedule(const vmsim::image::ImageReader& img);
+
+  // Who runs next; see vm::sched::ScheduleSteps::choose.
+  size_t choose(const vm::sched::SchedulePoint& sp, const vm::sched::ThreadProgress& progress) {
+    return steps_.choose(sp, progress);
+  }
+  bool failed() const { return steps_.failed(); }
+  const vm::sched::StepError& error() const { return steps_.error(); }
+
+  vm::sched::ScheduleLog& log() { return log_; }
+  const vm::sched::LoggedStep& taken(size_t i) const { return taken_[i]; }
+  size_t taken_count() const { return taken_count_; }
+
+ private:
+  // vm::sched::StepSink
+  void taken(const vm::sched::LoggedStep& step) override;
+
+  vm::sched::Step* step_table_;  // the image's steps, as the core reads them
+  vm::sched::ScheduleSteps steps_;
+  vm::sched::ScheduleLog log_;
+  // The steps taken; more than fit would not fit the result line either.
+  static constexpr size_t kMaxTaken = 32768;
+  vm::sched::LoggedStep* taken_;
+  size_t taken_count_ = 0;
+};
+
+}  // namespace port
