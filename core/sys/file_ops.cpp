@@ -56,22 +56,50 @@ Vnode* Kernel::find_file(const char* name) {
   return nullptr;
 }
 
+// pwrite is atomic for every reader, mappings included: first every page
+// of the range the file already has is brought in (page-in drops the lock,
+// so the scan starts over after each), then, without letting go of the
+// lock again, the pages past the end are made, the data written and the
+// size changed. A fault in between sees the file as it was.
 Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
   if (len == 0) return Status::kOk;
+  MutexLocker io(vm.platform, f->io_lock);
   MutexLocker lock(vm.platform, f->object->lock);
+  VmObject* object = f->object;
   const u64 end = offset + len;
-  if (end > f->size) set_size(vm, *f, end);
-  for (u64 index = offset >> kPageShift; index <= (end - 1) >> kPageShift; ++index) {
-    VmObject* owner = nullptr;
-    PagerResult r = PagerResult::kOk;
-    Page* page = vm_object_get_page(vm, f->object, index, &owner, &r, &f->object->lock);
-    while (r == PagerResult::kBusy) {  // being read in by a fault: wait for it
-      vm.platform.mutex_unlock(f->object->lock);
+  const u64 first = offset >> kPageShift;
+  const u64 last = (end - 1) >> kPageShift;
+  for (u64 index = first; index <= last && index < f->pages();) {
+    Page* page = vm_object_lookup(object, index);
+    if (page != nullptr && (page->flags & Page::kBusy)) {
+      vm.platform.mutex_unlock(object->lock);
       vm.platform.wait_for(page, "a busy page");
-      vm.platform.mutex_lock(f->object->lock);
-      page = vm_object_get_page(vm, f->object, index, &owner, &r, &f->object->lock);
+      vm.platform.mutex_lock(object->lock);
+      index = first;
+      continue;
     }
-    if (page == nullptr) return Status::kNoMem;
+    if (page == nullptr) {
+      const PagerResult r = vnode_pager_getpage(vm, object, index, &page, &object->lock);
+      if (r == PagerResult::kNoMem) return Status::kNoMem;
+      index = first;  // the lock was dropped: look at the range again
+      continue;
+    }
+    ++index;
+  }
+  // Pages past the end: none is resident (vnode.hpp's invariant).
+  for (u64 index = first; index <= last; ++index) {
+    if (index < f->pages()) continue;
+    Page* page = vm.pages.alloc_zeroed();
+    if (page == nullptr) {
+      TlbBatch batch(vm.platform, vm.pages);
+      vm_object_page_remove(vm, object, f->pages(), index, batch);
+      return Status::kNoMem;
+    }
+    vm_object_insert(object, page, index);
+  }
+  if (end > f->size) set_size(vm, *f, end);
+  for (u64 index = first; index <= last; ++index) {
+    Page* page = vm_object_lookup(object, index);
     const u64 page_start = index << kPageShift;
     const u64 from = offset > page_start ? offset - page_start : 0;
     const u64 to = end - page_start < kPageSize ? end - page_start : kPageSize;
@@ -88,6 +116,7 @@ Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
 // A busy page is waited for: its owner needs our locks to finish with it.
 Status Kernel::truncate(Vnode* f, u64 size) {
   vm.platform.yield(YieldPoint::kResizeBegin);
+  MutexLocker io(vm.platform, f->io_lock);
   u64 old_size = 0;
   {
     MutexLocker lock(vm.platform, f->object->lock);

@@ -32,6 +32,9 @@ struct FaultState {
   // first_object is the object locked.
   bool map_locked = false;
   bool object_locked = false;
+  // The caller holds the map lock and the fault must not let go of it
+  // (populate: mmap with MAP_POPULATE is one op to everyone else).
+  bool keep_map_lock = false;
   Page* wait_for = nullptr;  // kRetry after a busy page: wait for it first
 };
 
@@ -41,12 +44,13 @@ enum class Step : u8 { kDone, kRetry };
 
 void fault_unlock(FaultState& fs) {
   if (fs.object_locked) fs.vm.platform.mutex_unlock(fs.first_object->lock);
-  if (fs.map_locked) fs.vm.platform.mutex_unlock(fs.as.lock);
-  fs.object_locked = fs.map_locked = false;
+  if (fs.map_locked && !fs.keep_map_lock) fs.vm.platform.mutex_unlock(fs.as.lock);
+  fs.object_locked = false;
+  fs.map_locked = fs.keep_map_lock;
 }
 
 void fault_lock(FaultState& fs) {
-  fs.vm.platform.mutex_lock(fs.as.lock);
+  if (!fs.map_locked) fs.vm.platform.mutex_lock(fs.as.lock);
   fs.map_locked = true;
   fs.vm.platform.mutex_lock(fs.first_object->lock);
   fs.object_locked = true;
@@ -152,7 +156,20 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
     *result = FaultResult::kNoMem;
     return Step::kDone;
   }
-  if (fs.page != nullptr) return fault_copy_unlocked(fs, copy, result);
+  if (fs.page != nullptr && !fs.keep_map_lock) return fault_copy_unlocked(fs, copy, result);
+  if (fs.page != nullptr) {
+    // Under the map lock nothing can change the map meanwhile; the source
+    // is busy only for others walking the chain (another address space).
+    fs.page->flags |= Page::kBusy;
+    fs.vm.platform.yield(YieldPoint::kCowCopy);
+    mem_copy(fs.vm.pages.data(copy), fs.vm.pages.data(fs.page), kPageSize);
+    fs.page->flags &= static_cast<u8>(~Page::kBusy);
+    fs.vm.platform.wake(fs.page);
+    ++fs.vm.stats.cow_copies;
+    vm_object_insert(fs.first_object, copy, fs.first_pindex);
+    fs.map_page = copy;
+    return Step::kDone;
+  }
   mem_set(fs.vm.pages.data(copy), 0, kPageSize);
   ++fs.vm.stats.faults_zero_fill;
   vm_object_insert(fs.first_object, copy, fs.first_pindex);
@@ -203,12 +220,15 @@ PteAttrs pte_attrs_for(Prot prot) {
   return a;
 }
 
-FaultResult vm_fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access) {
+namespace {
+
+FaultResult fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access, bool keep_map_lock) {
   ++vm.stats.faults;
   vm.platform.yield(YieldPoint::kFaultBegin);
   for (;;) {
     FaultState fs{vm, as, page_trunc(va), access};
-    vm.platform.mutex_lock(as.lock);
+    fs.keep_map_lock = keep_map_lock;
+    if (!keep_map_lock) vm.platform.mutex_lock(as.lock);
     fs.map_locked = true;
     FaultResult r = fault_lookup(fs);
     if (r != FaultResult::kResolved) {
@@ -231,6 +251,16 @@ FaultResult vm_fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access) {
     fault_unlock(fs);
     return r;
   }
+}
+
+}  // namespace
+
+FaultResult vm_fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access) {
+  return fault(vm, as, va, access, false);
+}
+
+FaultResult vm_fault_map_locked(Vm& vm, AddressSpace& as, vaddr_t va, Access access) {
+  return fault(vm, as, va, access, true);
 }
 
 }  // namespace vm

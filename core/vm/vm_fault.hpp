@@ -18,6 +18,9 @@ enum class FaultResult : u8 {
 };
 
 FaultResult vm_fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access);
+// The same with the map lock held by the caller, which the fault keeps
+// throughout (a copy is made without dropping it); for MAP_POPULATE.
+FaultResult vm_fault_map_locked(Vm& vm, AddressSpace& as, vaddr_t va, Access access);
 
 // Whether a mapping with `prot` permits `access` (x86: any present page is
 // readable, so write and exec imply read).

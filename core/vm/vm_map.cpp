@@ -183,19 +183,20 @@ Status map_file(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Sha
 
 // MAP_POPULATE: fault every page of [start, end) in now, best effort, as
 // Linux does. Pages are faulted for the widest access the mapping allows.
+// Unlike Linux, under the map lock taken for the mapping: to every other
+// thread the mmap and its pages appear at once (a fork never sees half).
 void populate(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end) {
   for (vaddr_t va = start; va < end; va += kPageSize) {
     const Region* r = vm_map_lookup(as, va);
     if (r == nullptr || r->prot == kProtNone) return;
     const Access access = (r->prot & kProtWrite) ? Access::kWrite : Access::kRead;
-    if (vm_fault(vm, as, va, access) != FaultResult::kResolved) return;
+    if (vm_fault_map_locked(vm, as, va, access) != FaultResult::kResolved) return;
   }
 }
 
-// The placement and mapping half of mmap, under the map lock.
+// The placement and mapping half of mmap; the caller holds the map lock.
 Status map_locked(Vm& vm, AddressSpace& as, const MmapRequest& req, u64 len, vaddr_t* start_out,
                   Region** region_out) {
-  MutexLocker lock(vm.platform, as.lock);
   vaddr_t start = 0;
   if (req.fixed) {
     if (!page_aligned(req.addr) || req.addr < kMapMin) return Status::kInval;
@@ -284,9 +285,9 @@ Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_
   const u64 len = page_round(req.len);
   vaddr_t start = 0;
   Region* r = nullptr;
+  MutexLocker lock(vm.platform, as.lock);
   Status s = map_locked(vm, as, req, len, &start, &r);
   if (s != Status::kOk) return s;
-  // Faulting pages in takes the map lock itself.
   if (req.populate) populate(vm, as, start, start + len);
   *start_out = start;
   return Status::kOk;
@@ -401,10 +402,13 @@ Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice
   return hole ? Status::kNoMem : Status::kOk;
 }
 
-Status vm_brk(Vm& vm, AddressSpace& as, vaddr_t addr) {
+namespace {
+
+// brk with the map lock held: the break is read and moved in one critical
+// section, so two threads' sbrk never hand out the same old break.
+Status brk_locked(Vm& vm, AddressSpace& as, vaddr_t addr) {
   if (addr < as.brk_start) return Status::kInval;
   if (addr > kUserTop) return Status::kNoMem;
-  MutexLocker lock(vm.platform, as.lock);
   const vaddr_t old_end = page_round(as.brk);
   const vaddr_t new_end = page_round(addr);
   if (new_end > old_end) {
@@ -421,7 +425,15 @@ Status vm_brk(Vm& vm, AddressSpace& as, vaddr_t addr) {
   return Status::kOk;
 }
 
+}  // namespace
+
+Status vm_brk(Vm& vm, AddressSpace& as, vaddr_t addr) {
+  MutexLocker lock(vm.platform, as.lock);
+  return brk_locked(vm, as, addr);
+}
+
 Status vm_sbrk(Vm& vm, AddressSpace& as, i64 incr, vaddr_t* old_break) {
+  MutexLocker lock(vm.platform, as.lock);
   const vaddr_t old = as.brk;
   vaddr_t target;
   if (incr < 0) {
@@ -432,7 +444,7 @@ Status vm_sbrk(Vm& vm, AddressSpace& as, i64 incr, vaddr_t* old_break) {
     if (static_cast<u64>(incr) > kUserTop - old) return Status::kNoMem;
     target = old + static_cast<u64>(incr);
   }
-  Status s = vm_brk(vm, as, target);
+  Status s = brk_locked(vm, as, target);
   if (s == Status::kOk) *old_break = old;
   return s;
 }

@@ -4,11 +4,11 @@
 #pragma once
 
 #include "lib/list.hpp"
+#include "lib/mutex.hpp"
 #include "lib/types.hpp"
 
 namespace vm {
 
-class Mutex;
 class Vm;
 class VmObject;
 struct Page;
@@ -18,9 +18,14 @@ struct Vnode {
 
   char name[kMaxName + 1] = {};
   u32 disk_id = 0;
-  // Invariant: page-cache pages all have index < pages(); bytes at or past
-  // `size` in the last page are zero except where a mapping wrote them.
+  // Invariant, outside a truncate in flight: page-cache pages all have
+  // index < pages(); bytes at or past `size` in the last page are zero
+  // except where a mapping wrote them.
   u64 size = 0;
+  // Held through a whole truncate or pwrite (Linux's i_rwsem): one size
+  // change at a time, and no write into pages a truncate is removing.
+  // Faults never take it. Order: io_lock, then map locks, then object locks.
+  Mutex io_lock{"vnode_io"};
   VmObject* object = nullptr;  // holds one reference for the file itself
   ListNode link;               // in Kernel::files, ascending by name
 

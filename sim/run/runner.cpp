@@ -66,8 +66,8 @@ struct ThreadState {
   std::jmp_buf panic_jmp;              // a core panic on this fiber returns here
   PointKind stop = PointKind::kStart;  // how its last segment ended
   const char* stop_point = nullptr;
-  Footprint footprint;  // what the current segment touched
-  uint64_t fault_file = 0;  // resource of the file a fault in flight works on (0: none)
+  Footprint footprint;             // what the current segment touched
+  uint64_t fault_file = 0;         // resource of the file a fault in flight works on (0: none)
   bool waiting_exclusive = false;  // in exec/exit, waiting for another one of its process
   // A touch in flight that others interleaved with, inside a fault: each
   // entry is {steps done before that fault, time the fault began, time it
