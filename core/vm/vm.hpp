@@ -51,9 +51,18 @@ class Vm {
   Mutex all_objects_lock{"all_objects"};
   VmStats stats;
   // Mutation bits (vm/mutation.hpp) the simulator set for a `--bug` run;
-  // always 0 on the port and in every normal run.
+  // 0 in every normal run. The port's build defines VM_WITHOUT_MUTATIONS:
+  // mutation switches exist in simulator builds only, and the compiler drops
+  // every mutated path from the kernel.
   u64 mutations = 0;
-  bool mutated(Mutation m) const { return (mutations & mutation_bit(m)) != 0; }
+  bool mutated(Mutation m) const {
+#ifdef VM_WITHOUT_MUTATIONS
+    (void)m;
+    return false;
+#else
+    return (mutations & mutation_bit(m)) != 0;
+#endif
+  }
 };
 
 }  // namespace vm

@@ -13,6 +13,7 @@ namespace {
   f << where << ": page " << page->index << " of object " << static_cast<const void*>(object)
     << " still has " << page->map_count << " mappings";
   vm.platform.panic(f.c_str());
+  __builtin_unreachable();  // GCC does not carry [[noreturn]] through the virtual call here
 }
 
 void free_object(Vm& vm, VmObject* object) {
