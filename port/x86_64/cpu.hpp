@@ -6,7 +6,7 @@
 namespace port {
 
 inline constexpr uint64_t kKernelVma = 0xffffffff80000000;
-inline constexpr uint64_t kDirectMap = 0xffff800000000000;  // all physical memory, 1 GiB pages
+inline constexpr uint64_t kDirectMap = 0xffff800000000000;  // all physical memory, 2 MiB pages
 inline constexpr uint64_t kDirectMapSize = 4ull << 30;
 
 template <typename T = uint8_t>

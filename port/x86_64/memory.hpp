@@ -7,7 +7,7 @@
 // to the end of that RAM range in the multiboot memory map.
 //
 // Virtual layout (upper half, shared by every address space):
-//   kDirectMap            all of the first 4 GiB of physical memory (1 GiB pages)
+//   kDirectMap            all of the first 4 GiB of physical memory (2 MiB pages)
 //   kKernelVma + phys     the kernel image
 //   kUserStubVa           the user access stubs, user-executable, read-only
 #pragma once
