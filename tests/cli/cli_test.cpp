@@ -578,9 +578,9 @@ TEST_F(Cli, ScheduleRoundTripUnderTheRandomPolicy) {
   int until_steps = 0;
   for (int seed = 1; seed <= 8; ++seed) {
     const fs::path generated = scratch_ / ("random-policy-" + std::to_string(seed) + ".json");
-    const Result g = run(kTracegen, {"random", "--seed", std::to_string(seed), "--ops", "80",
-                                     "--threads", "3", "--cpus", "2", "--features", "all", "-o",
-                                     generated.string()});
+    const Result g =
+        run(kTracegen, {"random", "--seed", std::to_string(seed), "--ops", "80", "--threads", "3",
+                        "--cpus", "2", "--features", "all", "-o", generated.string()});
     ASSERT_EQ(g.code, 0) << g.err;
     Json t = Json::parse(slurp(generated));
     t["schedule"] = {{"policy", "random"}, {"seed", seed}};
