@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -56,6 +57,14 @@ Found find_kernel(const std::string& option, const std::string& vmsim_exe) {
   const fs::path build = fs::path(vmsim_exe).parent_path();
   const fs::path kernel = build / kKernelRelPath;
   if (is_file(kernel)) return {absolute_path(kernel), ""};
+  // vmsim runs from a build directory without the kernel in it: build it
+  // there, as `make qemu` would (only when missing: a concurrent build of
+  // one directory by parallel tests would race).
+  if (is_file(build / "CMakeCache.txt")) {
+    const std::string cmd = "cmake --build '" + build.string() + "' --target vmsim-kernel >&2";
+    std::fprintf(stderr, "vmsim: no kernel image yet; building it: %s\n", cmd.c_str());
+    if (std::system(cmd.c_str()) == 0 && is_file(kernel)) return {absolute_path(kernel), ""};
+  }
   std::string how =
       is_file(build / "CMakeCache.txt")
           ? "build it with: cmake --build " + build.string() + " --target vmsim-kernel"
