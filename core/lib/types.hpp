@@ -55,4 +55,31 @@ enum class Status : u8 { kOk, kNoMem, kInval, kFault };
 // How a user access ends when it cannot complete (spec §3 `expect_fault`).
 enum class Signal : u8 { kNone, kSegv, kBus };
 
+// The names the trace format and the results use for them, on both machines.
+constexpr const char* status_name(Status s) {
+  switch (s) {
+    case Status::kOk:
+      return "ok";
+    case Status::kNoMem:
+      return "enomem";
+    case Status::kInval:
+      return "einval";
+    case Status::kFault:
+      return "efault";
+  }
+  return "?";
+}
+
+constexpr const char* signal_name(Signal s) {
+  switch (s) {
+    case Signal::kNone:
+      return "none";
+    case Signal::kSegv:
+      return "segv";
+    case Signal::kBus:
+      return "bus";
+  }
+  return "?";
+}
+
 }  // namespace vm

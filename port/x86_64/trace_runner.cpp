@@ -14,6 +14,7 @@
 #include "sys/audit.hpp"
 #include "sys/kernel.hpp"
 #include "sys/state_digest.hpp"
+#include "sys/user_fault.hpp"
 #include "trace_schedule.hpp"
 #include "user.hpp"
 #include "vm/vm_fault.hpp"
@@ -26,9 +27,6 @@ using namespace vmsim::image;
 using Message = vm::FixedString<512>;
 using vm::sched::PointKind;
 
-// A fault the core says it resolved but that comes straight back this many
-// times means the translation it installed does not allow the access.
-constexpr int kMaxRepeatedFaults = 4;
 constexpr unsigned kMaxViolations = 8;
 constexpr unsigned kMaxUnmet = 16;
 // A trace thread's kernel stack: the core's deepest path (a fault with a
@@ -77,23 +75,8 @@ struct ThreadState {
   vm::YieldPoint stop_point = vm::YieldPoint::kCount;
 };
 
-const char* status_name(vm::Status s) {
-  switch (s) {
-    case vm::Status::kOk:
-      return "ok";
-    case vm::Status::kNoMem:
-      return "enomem";
-    case vm::Status::kInval:
-      return "einval";
-    case vm::Status::kFault:
-      return "efault";
-  }
-  return "?";
-}
-
-const char* signal_name(vm::Signal s) {
-  return s == vm::Signal::kNone ? "none" : s == vm::Signal::kSegv ? "segv" : "bus";
-}
+using vm::signal_name;
+using vm::status_name;
 
 bool is_access(ImageOpKind k) {
   return k == ImageOpKind::kRead || k == ImageOpKind::kWrite || k == ImageOpKind::kTouch;
@@ -709,8 +692,7 @@ Outcome TraceRun::user_access(ThreadState& t, bool store, uint64_t addr, uint32_
   const unsigned cpu = t.spec->cpu;
   ++accesses_;
   Outcome out;
-  uint64_t last_fault = 0;
-  int repeats = 0;
+  vm::UserFault faults;
   for (uint64_t i = 0; i < count;) {
     // Other threads may have run on this CPU while this one was stopped in a
     // fault (and exec may have replaced the address space): load it afresh.
@@ -744,22 +726,13 @@ Outcome TraceRun::user_access(ThreadState& t, bool store, uint64_t addr, uint32_
     }
     const vm::Access kind = stop.fault_write ? vm::Access::kWrite : vm::Access::kRead;
     const vm::FaultResult r = vm::vm_fault(kernel_->vm, as, stop.fault_addr, kind);
-    if (r != vm::FaultResult::kResolved || reserved) {
-      out.signal = r == vm::FaultResult::kSegv || r == vm::FaultResult::kResolved
-                       ? vm::Signal::kSegv
-                       : vm::Signal::kBus;
+    out.signal = vm::UserFault::signal_for(r, reserved);
+    if (out.signal != vm::Signal::kNone) {
       out.out_of_memory = r == vm::FaultResult::kNoMem;
       out.fault_addr = stop.fault_addr;
       return out;
     }
-    repeats = stop.fault_addr == last_fault ? repeats + 1 : 0;
-    last_fault = stop.fault_addr;
-    if (repeats >= kMaxRepeatedFaults) {
-      vm::FixedString<160> msg;
-      msg << "fault at " << vm::Hex{stop.fault_addr} << " resolved " << repeats
-          << " times but the access still faults";
-      platform_.panic(msg.c_str());
-    }
+    faults.resolved(platform_, stop.fault_addr);
   }
   return out;
 }

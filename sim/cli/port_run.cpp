@@ -106,17 +106,16 @@ int compare_with_simulator(const Trace& trace, const RunReport& port_report, boo
   return code;
 }
 
-int run_one(const port::PortTools& tools, const PortRunOptions& o, const std::string& file) {
-  auto loaded = load_trace_file(file);
-  if (auto* e = std::get_if<LoadError>(&loaded)) return report_error(2, e->message);
-  const Trace& trace = std::get<Trace>(loaded);
-
+// How QEMU runs for one session: the command line's choices, the machine's
+// size, and with --gdb or --serial the serial log echoed on stderr.
+port::PortSessionOptions session_options_for(const port::PortTools& tools, const PortRunOptions& o,
+                                             unsigned cpus, uint64_t memory) {
   port::PortSessionOptions session_options;
   session_options.accel = o.accel;
   session_options.gdb = o.gdb;
   session_options.timeout_seconds = o.timeout;
-  session_options.cpus = trace.machine.cpus;
-  session_options.memory = trace.machine.memory;
+  session_options.cpus = cpus;
+  session_options.memory = memory;
   if (o.gdb || o.serial) {
     session_options.on_line = [](const port::TimedLine& line) {
       std::fprintf(stderr, "serial %8.3f | %s\n", line.seconds, line.text.c_str());
@@ -127,6 +126,16 @@ int run_one(const port::PortTools& tools, const PortRunOptions& o, const std::st
       print_gdb_help(tools, argv);
     };
   }
+  return session_options;
+}
+
+int run_one(const port::PortTools& tools, const PortRunOptions& o, const std::string& file) {
+  auto loaded = load_trace_file(file);
+  if (auto* e = std::get_if<LoadError>(&loaded)) return report_error(2, e->message);
+  const Trace& trace = std::get<Trace>(loaded);
+
+  port::PortSessionOptions session_options =
+      session_options_for(tools, o, trace.machine.cpus, trace.machine.memory);
   const port::PortSession s = port::run_in_port(tools, file, session_options);
   if (!s.outcome.failure.empty())
     return report_error(s.outcome.exit_code, file + ": " + s.outcome.failure);
@@ -157,22 +166,8 @@ int run_stress(const port::PortTools& tools, const PortRunOptions& o) {
   std::string append = "stress=" + o.stress + " iterations=" + std::to_string(o.iterations) +
                        " pages=" + std::to_string(o.pages);
   if (!o.stress_bug.empty()) append += " bug=" + o.stress_bug;
-  port::PortSessionOptions session_options;
-  session_options.accel = o.accel;
-  session_options.gdb = o.gdb;
-  session_options.timeout_seconds = o.timeout;
-  session_options.cpus = o.cpus;
-  session_options.memory = 64 << 20;  // the core's RAM in stress mode (stress_mode.cpp)
-  if (o.gdb || o.serial) {
-    session_options.on_line = [](const port::TimedLine& line) {
-      std::fprintf(stderr, "serial %8.3f | %s\n", line.seconds, line.text.c_str());
-    };
-  }
-  if (o.gdb) {
-    session_options.on_start = [&tools](const std::vector<std::string>& argv) {
-      print_gdb_help(tools, argv);
-    };
-  }
+  // 64 MiB: the core's RAM in stress mode (stress_mode.cpp).
+  port::PortSessionOptions session_options = session_options_for(tools, o, o.cpus, 64 << 20);
   const port::PortSession s = port::run_stress_in_port(tools, append, session_options);
   if (!s.outcome.failure.empty())
     return report_error(s.outcome.exit_code, label + ": " + s.outcome.failure);

@@ -125,32 +125,6 @@ std::optional<Mismatch> compare_outcomes(const Op& op, const OpOutcome& core,
   return is_access(op.kind) ? compare_access(op, core, model) : compare_call(op, core, model);
 }
 
-const char* status_name(vm::Status s) {
-  switch (s) {
-    case vm::Status::kOk:
-      return "ok";
-    case vm::Status::kNoMem:
-      return "enomem";
-    case vm::Status::kInval:
-      return "einval";
-    case vm::Status::kFault:
-      return "efault";
-  }
-  return "?";
-}
-
-const char* signal_name(vm::Signal s) {
-  switch (s) {
-    case vm::Signal::kNone:
-      return "none";
-    case vm::Signal::kSegv:
-      return "segv";
-    case vm::Signal::kBus:
-      return "bus";
-  }
-  return "?";
-}
-
 std::string describe_op(const Op& op) {
   std::string addr =
       op.addr.is_label() ? "@" + op.addr.label + "+" + hex(op.addr.offset) : hex(op.addr.offset);

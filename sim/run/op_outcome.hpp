@@ -33,8 +33,8 @@ struct Mismatch {
 std::optional<Mismatch> compare_outcomes(const Op& op, const OpOutcome& core,
                                          const OpOutcome& model);
 
-const char* status_name(vm::Status s);  // "ok", "enomem", "einval", "efault"
-const char* signal_name(vm::Signal s);  // "none", "segv", "bus"
+using vm::signal_name;  // "none", "segv", "bus"
+using vm::status_name;  // "ok", "enomem", "einval", "efault"
 // A short description of the op for messages, e.g. "read of 8 bytes at 0x10000".
 std::string describe_op(const Op& op);
 

@@ -30,15 +30,12 @@
 #include "sys/audit.hpp"
 #include "sys/kernel.hpp"
 #include "sys/state_digest.hpp"
+#include "sys/user_fault.hpp"
 #include "vm/vm_fault.hpp"
 #include "vm/vm_map.hpp"
 
 namespace vmsim {
 namespace {
-
-// A fault the core says it resolved but that comes straight back this many
-// times means the translation it installed does not allow the access.
-constexpr int kMaxRepeatedFaults = 4;
 
 // Resource ids for partial-order reduction (Footprint): kinds in the top
 // byte, a deterministic value below (never a host address).
@@ -903,8 +900,7 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
   activate(cpu, *t.process->as);
   if (!check_shadow(t, *t.process->as, pages)) return out;
 
-  uint64_t last_fault = 0;
-  int repeats = 0;
+  vm::UserFault faults;
   // The simulator's stub page is user-visible; an access there is, by
   // definition, an access to the kernel half: a fault the core resolves.
   bool reserved = machine_.reserved_range(
@@ -959,22 +955,13 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
       checked_at = segments_;
       if (!check_shadow(t, *t.process->as, pages)) return out;
     }
-    if (r != vm::FaultResult::kResolved || reserved) {
-      out.signal = r == vm::FaultResult::kSegv || r == vm::FaultResult::kResolved
-                       ? vm::Signal::kSegv
-                       : vm::Signal::kBus;
+    out.signal = vm::UserFault::signal_for(r, reserved);
+    if (out.signal != vm::Signal::kNone) {
       out.out_of_memory = r == vm::FaultResult::kNoMem;
       out.fault_addr = stop.fault_addr;
       return out;
     }
-    repeats = stop.fault_addr == last_fault ? repeats + 1 : 0;
-    last_fault = stop.fault_addr;
-    if (repeats >= kMaxRepeatedFaults) {
-      vm::FixedString<160> msg;
-      msg << "fault at " << vm::Hex{stop.fault_addr} << " resolved " << repeats
-          << " times but the access still faults";
-      platform_.panic(msg.c_str());
-    }
+    faults.resolved(platform_, stop.fault_addr);
   }
 }
 
