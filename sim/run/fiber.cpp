@@ -10,6 +10,12 @@
 #define VMSIM_ASAN_FIBERS 1
 #endif
 
+extern "C" {
+void vmsim_fiber_switch(void** save_sp, void* load_sp);  // fiber_switch.S
+void vmsim_fiber_start();                                // fiber_switch.S
+void vmsim_fiber_main(vmsim::Fiber* self);
+}
+
 namespace vmsim {
 namespace {
 
@@ -41,13 +47,25 @@ Fiber::Fiber(std::function<void()> body) : body_(std::move(body)) {
   stack_ = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (stack_ == MAP_FAILED) throw std::runtime_error("cannot allocate a fiber stack");
   mprotect(stack_, 4096, PROT_NONE);
-  getcontext(&context_);
-  context_.uc_stack.ss_sp = stack_;
-  context_.uc_stack.ss_size = kStackSize;
-  context_.uc_link = nullptr;
-  const auto self = reinterpret_cast<uintptr_t>(this);
-  makecontext(&context_, reinterpret_cast<void (*)()>(&Fiber::entry), 2,
-              static_cast<unsigned>(self & 0xffffffffu), static_cast<unsigned>(self >> 32));
+  // The first switch to the fiber "returns" into vmsim_fiber_start with
+  // `this` in r12: a frame as vmsim_fiber_switch leaves it (control words,
+  // r15..rbp, return address), placed so the stack is 16-byte aligned there.
+  auto* top = reinterpret_cast<uint64_t*>(static_cast<uint8_t*>(stack_) + kStackSize);
+  uint64_t* frame = top - 10;  // 8 saved words + return address, and one pad word
+  uint32_t mxcsr = 0;
+  uint16_t fpu_cw = 0;
+  asm volatile("stmxcsr %0" : "=m"(mxcsr));
+  asm volatile("fnstcw %0" : "=m"(fpu_cw));
+  frame[0] = mxcsr | (uint64_t{fpu_cw} << 32);
+  frame[1] = 0;                                 // r15
+  frame[2] = 0;                                 // r14
+  frame[3] = 0;                                 // r13
+  frame[4] = reinterpret_cast<uint64_t>(this);  // r12
+  frame[5] = 0;                                 // rbx
+  frame[6] = 0;                                 // rbp
+  frame[7] = reinterpret_cast<uint64_t>(&vmsim_fiber_start);
+  frame[8] = 0;  // pad: after the return, rsp = frame + 8, 16-byte aligned
+  sp_ = frame;
 }
 
 Fiber::~Fiber() {
@@ -58,15 +76,20 @@ Fiber* Fiber::current() {
   return g_current;
 }
 
-void Fiber::entry(unsigned lo, unsigned hi) {
-  auto* self = reinterpret_cast<Fiber*>((static_cast<uintptr_t>(hi) << 32) | lo);
+void fiber_main(Fiber* self) {
   finish_switch(nullptr, &self->caller_stack_bottom_, &self->caller_stack_size_);
-  self->body_();
-  self->finished_ = true;
+  self->run_body();
+}
+
+void Fiber::run_body() {
+  body_();
+  finished_ = true;
   g_current = nullptr;
   // Back for good: this stack is dead, so no fake stack is kept.
-  start_switch(nullptr, self->caller_stack_bottom_, self->caller_stack_size_);
-  setcontext(&self->caller_);
+  start_switch(nullptr, caller_stack_bottom_, caller_stack_size_);
+  void* dead = nullptr;
+  vmsim_fiber_switch(&dead, caller_sp_);
+  __builtin_unreachable();
 }
 
 void Fiber::resume() {
@@ -75,7 +98,7 @@ void Fiber::resume() {
   g_current = this;
   void* fake = nullptr;
   start_switch(&fake, stack_, kStackSize);
-  swapcontext(&caller_, &context_);
+  vmsim_fiber_switch(&caller_sp_, sp_);
   finish_switch(fake, nullptr, nullptr);
   g_current = nullptr;
 }
@@ -83,9 +106,13 @@ void Fiber::resume() {
 void Fiber::suspend() {
   g_current = nullptr;
   start_switch(&fake_stack_, caller_stack_bottom_, caller_stack_size_);
-  swapcontext(&context_, &caller_);
+  vmsim_fiber_switch(&sp_, caller_sp_);
   finish_switch(fake_stack_, &caller_stack_bottom_, &caller_stack_size_);
   g_current = this;
 }
 
 }  // namespace vmsim
+
+extern "C" void vmsim_fiber_main(vmsim::Fiber* self) {
+  vmsim::fiber_main(self);
+}

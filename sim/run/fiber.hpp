@@ -4,8 +4,6 @@
 // can run until the scheduler resumes the first (docs/explore.md).
 #pragma once
 
-#include <ucontext.h>
-
 #include <cstddef>
 #include <functional>
 
@@ -32,12 +30,13 @@ class Fiber {
   static Fiber* current();
 
  private:
-  static void entry(unsigned lo, unsigned hi);
+  friend void fiber_main(Fiber* self);
+  void run_body();
 
   std::function<void()> body_;
   void* stack_ = nullptr;
-  ucontext_t context_{};
-  ucontext_t caller_{};
+  void* sp_ = nullptr;         // the fiber's saved stack pointer while it is not running
+  void* caller_sp_ = nullptr;  // resume()'s saved stack pointer while the fiber runs
   bool started_ = false;
   bool finished_ = false;
   // AddressSanitizer's view of the stack being left (see fiber.cpp).

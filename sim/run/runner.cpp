@@ -135,6 +135,14 @@ class TraceRun final : public CoreThreads, public ThreadStatus {
   void stale_tlb(const std::string& message);
   uint64_t lock_resource(const vm::Mutex& m) const;
   uint64_t family_resource(const ThreadState& t) const;
+  // Footprints feed only an explorer's partial-order reduction: without one
+  // nothing is recorded (an access loop over many pages would pay for it).
+  void note_write(ThreadState& t, uint64_t resource) {
+    if (options_.controller != nullptr) t.footprint.write(resource);
+  }
+  void note_read(ThreadState& t, uint64_t resource) {
+    if (options_.controller != nullptr) t.footprint.read(resource);
+  }
   static uint64_t name_hash(const std::string& name);
   OpOutcome user_access(ThreadState& t, const UserAccess& access);
   void start_threads_of(const std::string& name, vm::Process* process);
@@ -321,11 +329,11 @@ bool TraceRun::waits_for_label(const ThreadState& t) const {
 
 void TraceRun::run_segment(ThreadState& t) {
   t.footprint = Footprint{};
-  t.footprint.read(kResourceGlobal);
-  t.footprint.write(family_resource(t));
+  note_read(t, kResourceGlobal);
+  note_write(t, family_resource(t));
   // A fault on a file mapping works on the file's object through every
   // segment it spans.
-  if (t.fault_file != 0) t.footprint.write(t.fault_file);
+  if (t.fault_file != 0) note_write(t, t.fault_file);
   running_ = &t;
   ++segments_;
   if (timeline_) timeline_->switch_to(t.spec->cpu, t.index);
@@ -404,7 +412,7 @@ void TraceRun::wake(const void* channel) {
 }
 
 void TraceRun::lock_taken(const vm::Mutex& m) {
-  if (running_ != nullptr) running_->footprint.write(lock_resource(m));
+  if (running_ != nullptr) note_write(*running_, lock_resource(m));
 }
 
 void TraceRun::invalidated(vm::CpuSet cpus, uint64_t root, std::optional<uint64_t> va) {
@@ -578,7 +586,7 @@ bool TraceRun::run_one(ThreadState& t, size_t op_index) {
   h.invoked = clock_++;
   if (op.kind == OpKind::kFork || op.kind == OpKind::kExec || op.kind == OpKind::kExit ||
       op.kind == OpKind::kPoke || op.kind == OpKind::kTruncate || op.kind == OpKind::kPwrite)
-    t.footprint.write(kResourceGlobal);
+    note_write(t, kResourceGlobal);
   if (op.addr.is_label() || op.addr.offset != 0) h.addr = resolve(op, op.addr);
   if (timeline_) timeline_->op_begin(t.spec->cpu, t.index, op_index, describe_op(op));
   shadow_.op_started();
@@ -639,7 +647,7 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
       if (!op.file.empty()) {
         req.file = kernel_->find_file(op.file.c_str());
         req.offset = op.offset;
-        t.footprint.write(kResourceFile | name_hash(op.file));
+        note_write(t, kResourceFile | name_hash(op.file));
       }
       out.status = vm::vm_mmap(vm, as, req, &out.value);
       out.has_value = true;
@@ -879,9 +887,9 @@ void TraceRun::record_shadow(ThreadState& t, vm::AddressSpace& as,
     pa = vm::page_trunc(pa);
     shadow_.record(t.spec->cpu, page, pa, attrs.writable);
     if (write) {
-      t.footprint.write(kResourceFrame | pa);
+      note_write(t, kResourceFrame | pa);
     } else {
-      t.footprint.read(kResourceFrame | pa);
+      note_read(t, kResourceFrame | pa);
     }
   }
 }
@@ -937,7 +945,7 @@ OpOutcome TraceRun::user_access(ThreadState& t, const UserAccess& access) {
     if (const vm::Region* region = vm::vm_map_lookup(*t.process->as, stop.fault_addr);
         region != nullptr && region->file != nullptr) {
       t.fault_file = kResourceFile | name_hash(region->file->name);
-      t.footprint.write(t.fault_file);
+      note_write(t, t.fault_file);
     }
     const uint64_t segments_before = segments_;
     const uint64_t fault_began = clock_++;
