@@ -13,7 +13,6 @@
 extern "C" {
 void vmsim_fiber_switch(void** save_sp, void* load_sp);  // fiber_switch.S
 void vmsim_fiber_start();                                // fiber_switch.S
-void vmsim_fiber_main(vmsim::Fiber* self);
 }
 
 namespace vmsim {
@@ -76,20 +75,14 @@ Fiber* Fiber::current() {
   return g_current;
 }
 
-void fiber_main(Fiber* self) {
-  finish_switch(nullptr, &self->caller_stack_bottom_, &self->caller_stack_size_);
-  self->run_body();
-}
-
-void Fiber::run_body() {
+void* Fiber::run() {
+  finish_switch(nullptr, &caller_stack_bottom_, &caller_stack_size_);
   body_();
   finished_ = true;
   g_current = nullptr;
   // Back for good: this stack is dead, so no fake stack is kept.
   start_switch(nullptr, caller_stack_bottom_, caller_stack_size_);
-  void* dead = nullptr;
-  vmsim_fiber_switch(&dead, caller_sp_);
-  __builtin_unreachable();
+  return caller_sp_;
 }
 
 void Fiber::resume() {
@@ -113,6 +106,6 @@ void Fiber::suspend() {
 
 }  // namespace vmsim
 
-extern "C" void vmsim_fiber_main(vmsim::Fiber* self) {
-  vmsim::fiber_main(self);
+extern "C" void* vmsim_fiber_main(vmsim::Fiber* self) {
+  return self->run();
 }

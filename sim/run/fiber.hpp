@@ -8,6 +8,11 @@
 #include <functional>
 
 namespace vmsim {
+class Fiber;
+}
+extern "C" void* vmsim_fiber_main(vmsim::Fiber* self);  // fiber_switch.S calls it
+
+namespace vmsim {
 
 class Fiber {
  public:
@@ -30,8 +35,9 @@ class Fiber {
   static Fiber* current();
 
  private:
-  friend void fiber_main(Fiber* self);
-  void run_body();
+  friend void* ::vmsim_fiber_main(Fiber* self);
+  // The fiber's life on its own stack; returns where to switch when done.
+  void* run();
 
   std::function<void()> body_;
   void* stack_ = nullptr;
