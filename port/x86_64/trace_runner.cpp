@@ -6,6 +6,7 @@
 #include "disk.hpp"
 #include "json_out.hpp"
 #include "kthread.hpp"
+#include "lib/mem.hpp"
 #include "memory.hpp"
 #include "percpu.hpp"
 #include "port_platform.hpp"
@@ -13,6 +14,7 @@
 #include "smp.hpp"
 #include "sys/audit.hpp"
 #include "sys/kernel.hpp"
+#include "sys/run_stats.hpp"
 #include "sys/state_digest.hpp"
 #include "sys/user_fault.hpp"
 #include "trace_schedule.hpp"
@@ -176,10 +178,7 @@ class TraceRun final : public PortThreads, private vm::sched::ThreadProgress {
   char digest_[65] = {};
   bool has_digest_ = false;
   bool has_stats_ = false;
-  struct Stat {
-    const char* name;
-    uint64_t value;
-  } stats_[15];
+  uint64_t stats_[vm::kRunStatCount];  // kRunStatNames order
 
   uint64_t ops_ = 0, accesses_ = 0, segv_ = 0, bus_ = 0;
   uint64_t page_table_pages_peak_ = 0;
@@ -875,26 +874,15 @@ Violation& TraceRun::add_violation(const char* kind, long thread, long op) {
 }
 
 void TraceRun::collect_stats() {
-  const vm::Vm& vm = kernel_->vm;
-  const Stat s[] = {
-      {"ops", ops_},
-      {"accesses", accesses_},
-      {"faults", vm.stats.faults},
-      {"faults_zero_fill", vm.stats.faults_zero_fill},
-      {"signals_segv", segv_},
-      {"signals_bus", bus_},
-      {"tlb_page_invalidations", platform_.tlb_page_invalidations()},
-      {"tlb_full_flushes", platform_.tlb_full_flushes()},
-      {"frames_peak", vm.pages.stats().peak_in_use},
-      {"page_table_pages_peak", page_table_pages_peak_},
-      {"regions_peak", vm.stats.regions_peak},
-      {"cow_copies", vm.stats.cow_copies},
-      {"zero_page_maps", vm.stats.zero_page_maps},
-      {"collapses", vm.stats.collapses},
-      {"max_chain", vm.stats.max_chain},
-  };
-  static_assert(sizeof(s) == sizeof(stats_));
-  for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); ++i) stats_[i] = s[i];
+  vm::RunCounters c;
+  c.ops = ops_;
+  c.accesses = accesses_;
+  c.signals_segv = segv_;
+  c.signals_bus = bus_;
+  c.tlb_page_invalidations = platform_.tlb_page_invalidations();
+  c.tlb_full_flushes = platform_.tlb_full_flushes();
+  c.page_table_pages_peak = page_table_pages_peak_;
+  vm::run_stat_values(kernel_->vm, c, stats_);
   has_stats_ = true;
 }
 
@@ -935,13 +923,11 @@ void TraceRun::check_expectations() {
   for (uint64_t i = 0; i < img_.count(kExpectStats); ++i) {
     const ImageStat& want = img_.stat(i);
     const char* name = img_.str(want.name);
-    for (const Stat& have : stats_) {
-      size_t k = 0;
-      while (have.name[k] != '\0' && have.name[k] == name[k]) ++k;
-      if (have.name[k] != '\0' || name[k] != '\0') continue;
-      if (static_cast<int64_t>(have.value) != want.value)
+    for (size_t s = 0; s < vm::kRunStatCount; ++s) {
+      if (vm::str_compare(vm::kRunStatNames[s], name) != 0) continue;
+      if (static_cast<int64_t>(stats_[s]) != want.value)
         unmet() << "expected stat " << name << " = " << want.value << ", got "
-                << static_cast<int64_t>(have.value);
+                << static_cast<int64_t>(stats_[s]);
     }
   }
 }
@@ -977,9 +963,9 @@ void TraceRun::print_json() const {
     j.raw("}");
   }
   j.raw("],\"stats\":{");
-  for (size_t i = 0; has_stats_ && i < sizeof(stats_) / sizeof(stats_[0]); ++i) {
+  for (size_t i = 0; has_stats_ && i < vm::kRunStatCount; ++i) {
     if (i != 0) j.raw(",");
-    j.str(stats_[i].name).raw(":").num(stats_[i].value);
+    j.str(vm::kRunStatNames[i]).raw(":").num(stats_[i]);
   }
   j.raw("},\"digest\":");
   if (has_digest_) {

@@ -29,6 +29,7 @@
 #include "run/timeline.hpp"
 #include "sys/audit.hpp"
 #include "sys/kernel.hpp"
+#include "sys/run_stats.hpp"
 #include "sys/state_digest.hpp"
 #include "sys/user_fault.hpp"
 #include "vm/vm_fault.hpp"
@@ -1113,24 +1114,19 @@ void TraceRun::add_violation(const char* kind, std::string message, const Thread
 }
 
 void TraceRun::collect_stats() {
-  const vm::Vm& vm = kernel_->vm;
-  report_.stats = {
-      {"ops", ops_},
-      {"accesses", accesses_},
-      {"faults", vm.stats.faults},
-      {"faults_zero_fill", vm.stats.faults_zero_fill},
-      {"signals_segv", segv_},
-      {"signals_bus", bus_},
-      {"tlb_page_invalidations", platform_.tlb_page_invalidations()},
-      {"tlb_full_flushes", platform_.tlb_full_flushes()},
-      {"frames_peak", vm.pages.stats().peak_in_use},
-      {"page_table_pages_peak", page_table_pages_peak_},
-      {"regions_peak", vm.stats.regions_peak},
-      {"cow_copies", vm.stats.cow_copies},
-      {"zero_page_maps", vm.stats.zero_page_maps},
-      {"collapses", vm.stats.collapses},
-      {"max_chain", vm.stats.max_chain},
-  };
+  vm::RunCounters c;
+  c.ops = ops_;
+  c.accesses = accesses_;
+  c.signals_segv = segv_;
+  c.signals_bus = bus_;
+  c.tlb_page_invalidations = platform_.tlb_page_invalidations();
+  c.tlb_full_flushes = platform_.tlb_full_flushes();
+  c.page_table_pages_peak = page_table_pages_peak_;
+  uint64_t values[vm::kRunStatCount];
+  vm::run_stat_values(kernel_->vm, c, values);
+  report_.stats.clear();
+  for (size_t i = 0; i < vm::kRunStatCount; ++i)
+    report_.stats.emplace_back(vm::kRunStatNames[i], static_cast<int64_t>(values[i]));
 }
 
 void TraceRun::check_expectations() {
