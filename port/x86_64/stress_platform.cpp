@@ -1,6 +1,7 @@
 #include "stress_platform.hpp"
 
 #include "console.hpp"
+#include "core_panic.hpp"
 #include "cpu.hpp"
 #include "lib/mutex.hpp"
 #include "memory.hpp"
@@ -124,27 +125,11 @@ vm::paddr_t StressPlatform::kernel_root() {
 }
 
 void StressPlatform::log(const char* message) {
-  Line l;
-  l << "core: " << message;
-  info(l.c_str());
+  core_log(message);
 }
 
-// A core panic on a worker unwinds to it (a `panic` violation); elsewhere it
-// is the kernel's own panic.
 void StressPlatform::panic(const char* message) {
-  PerCpu* pc = percpu();
-  if (pc->panic_jmp == nullptr) {
-    Line l;
-    l << "core: " << message;
-    kpanic(l.c_str());
-  }
-  size_t i = 0;
-  for (; message[i] != '\0' && i + 1 < sizeof pc->panic_message; ++i)
-    pc->panic_message[i] = message[i];
-  pc->panic_message[i] = '\0';
-  KJmpBuf* target = pc->panic_jmp;
-  pc->panic_jmp = nullptr;
-  kjmp_long(target, 1);
+  core_panic(message);
 }
 
 }  // namespace port
