@@ -5,10 +5,10 @@
 // or small ones written into a scratch directory per test.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
+
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
+#include "spawn_captured.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -94,32 +94,10 @@ class Cli : public ::testing::Test {
   // Runs `bin args...` with stdin from /dev/null; stdout and stderr go to
   // files of the scratch directory (no pipe can fill up and block).
   Result run(const std::string& bin, const std::vector<std::string>& args) {
-    const fs::path out = scratch_ / ".stdout", err = scratch_ / ".stderr";
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> argv_s{bin};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    Result r;
-    if (rc != 0) {
-      ADD_FAILURE() << "cannot start " << bin << ": " << std::strerror(rc);
-      return r;
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
+    const vmsim::test_support::Captured c =
+        vmsim::test_support::spawn_captured(bin, args, scratch_, environ);
+    if (!c.failure.empty()) ADD_FAILURE() << c.failure;
+    return Result{c.code, c.out, c.err};
   }
 
   Result vmsim(const std::vector<std::string>& args) { return run(kVmsim, args); }

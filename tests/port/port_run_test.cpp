@@ -6,10 +6,10 @@
 // messages when QEMU, its firmware or the kernel is missing (docs/port.md).
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
+
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
+#include "spawn_captured.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -108,34 +108,10 @@ class PortRun : public ::testing::Test {
     for (std::string& s : env_s) envp.push_back(s.data());
     envp.push_back(nullptr);
 
-    const fs::path out = scratch_ / ".stdout", err = scratch_ / ".stderr";
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> argv_s{kVmsim};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const auto start = std::chrono::steady_clock::now();
-    const int rc = posix_spawn(&pid, kVmsim.c_str(), &fa, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    Result r;
-    if (rc != 0) {
-      ADD_FAILURE() << "cannot start " << kVmsim << ": " << std::strerror(rc);
-      return r;
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
+    const vmsim::test_support::Captured c =
+        vmsim::test_support::spawn_captured(kVmsim, args, scratch_, envp.data());
+    if (!c.failure.empty()) ADD_FAILURE() << c.failure;
+    return Result{c.code, c.out, c.err, c.seconds};
   }
 
   // `vmsim port run` with the fake QEMU in `mode` and the fake kernel.
