@@ -395,7 +395,7 @@ void TraceRun::wake(const void* channel) {
 }
 
 // A step the trace cannot take: an input error naming the step, worded as
-// the simulator words it (sim/run/op_scheduler.cpp).
+// the simulator words it (sim/run/trace_scheduler.cpp).
 void TraceRun::refuse_step() {
   using vm::sched::StepErrorKind;
   const vm::sched::StepError& e = schedule_.error();

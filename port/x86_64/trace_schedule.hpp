@@ -1,7 +1,7 @@
 // The trace's schedule on the port: the core's step interpreter
 // (core/sched/schedule_steps) over the image's steps and policy, and the
 // core's log of the steps taken, kept here for the result JSON. The
-// simulator's adapters (sim/run/op_scheduler, schedule_recorder) drive the
+// simulator's adapters (sim/run/trace_scheduler, schedule_recorder) drive the
 // same two, so a schedule means the same and prints the same on both.
 #pragma once
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "run/op_scheduler.hpp"
+#include "run/trace_scheduler.hpp"
 #include "run/schedule_control.hpp"
 
 namespace vmsim::explore {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "run/op_scheduler.hpp"
+#include "run/trace_scheduler.hpp"
 
 namespace vmsim::explore {
 

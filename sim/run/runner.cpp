@@ -22,7 +22,7 @@
 #include "run/fiber.hpp"
 #include "run/linearizability.hpp"
 #include "run/op_outcome.hpp"
-#include "run/op_scheduler.hpp"
+#include "run/trace_scheduler.hpp"
 #include "run/schedule_recorder.hpp"
 #include "run/shadow_tlb.hpp"
 #include "run/sim_platform.hpp"

@@ -1,6 +1,6 @@
 #include "run/schedule_recorder.hpp"
 
-#include "run/op_scheduler.hpp"
+#include "run/trace_scheduler.hpp"
 #include "sched/yield_point_named.hpp"
 
 namespace vmsim {

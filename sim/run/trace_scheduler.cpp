@@ -1,4 +1,4 @@
-#include "run/op_scheduler.hpp"
+#include "run/trace_scheduler.hpp"
 
 #include "sched/yield_point_named.hpp"
 
