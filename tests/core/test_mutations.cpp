@@ -288,8 +288,9 @@ class PokeRaceTest : public MutationTest {
   void discard_copy_at_retry() {
     platform_.hook_point = vm::YieldPoint::kPokeRetry;
     platform_.hook = [this] {
-      if (discards_++ == 0)
+      if (discards_++ == 0) {
         ASSERT_EQ(vm::vm_madvise(kernel_.vm, as(), va_, kPage, vm::Advice::kDontNeed), Status::kOk);
+      }
     };
   }
   // What the process sees at `offset` of its mapping: its own page, or the file's.

@@ -24,7 +24,9 @@ void expect_step(const LoggedStep& s, StepKind kind, size_t thread, vm::u64 ops,
                  YieldPoint point = YieldPoint::kCount, vm::u64 count = 1) {
   EXPECT_EQ(s.kind, kind);
   EXPECT_EQ(s.thread, thread);
-  if (kind == StepKind::kOps) EXPECT_EQ(s.ops, ops);
+  if (kind == StepKind::kOps) {
+    EXPECT_EQ(s.ops, ops);
+  }
   if (kind == StepKind::kUntil) {
     EXPECT_EQ(s.point, point);
     EXPECT_EQ(s.count, count);
