@@ -72,9 +72,9 @@ int finish(const ExploreReport& r, const std::string& trace_file, const ExploreC
   if (r.error_code != 0) return fail(r.error_code, r.error);
   std::vector<std::string> written;
   if (!shard_report && !r.failures.empty()) {
-    std::string error;
+    explore::WriteError error;
     written = explore::write_failure_traces(trace_file, r, cmd.out, &error);
-    if (!error.empty()) return fail(3, error);
+    if (error.exit_code != 0) return fail(error.exit_code, error.message);
   }
   if (cmd.json || shard_report) {
     Json j = explore::report_to_json(r, written);

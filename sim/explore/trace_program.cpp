@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "explore/schedule_json.hpp"
+#include "trace/value_syntax.hpp"
 
 namespace vmsim::explore {
 
@@ -31,22 +32,38 @@ RunOnce trace_run_once(const Trace& trace, RunOptions options) {
 
 std::vector<std::string> write_failure_traces(const std::string& trace_file,
                                               const ExploreReport& report,
-                                              const std::string& out_dir, std::string* error) {
+                                              const std::string& out_dir, WriteError* error) {
   namespace fs = std::filesystem;
   std::vector<std::string> written;
   std::ifstream in(trace_file, std::ios::binary);
   auto original = nlohmann::ordered_json::parse(in, nullptr, false);
   if (original.is_discarded() || !original.is_object()) {
-    *error = trace_file + ": cannot re-read the trace";
+    *error = {2, trace_file + ": cannot re-read the trace"};
     return written;
+  }
+  // A file name is made only of text that passed the names rule (spec §2):
+  // the trace's name (re-read: the file may have changed since it was
+  // loaded) and each violation kind (a merge reads them from shard reports).
+  const auto name_it = original.find("name");
+  const std::string name =
+      name_it != original.end() && name_it->is_string() ? name_it->get<std::string>() : "";
+  if (!is_name(name)) {
+    *error = {2, trace_file + ": name: expected a name (a letter or \"_\", then up to 63 " +
+                     "letters, digits, \"_\", \".\", \"-\") to name the failure traces"};
+    return written;
+  }
+  for (const auto& [kind, failure] : report.failures) {
+    if (!is_name(kind)) {
+      *error = {2, "violation kind \"" + kind + "\" cannot name a file"};
+      return written;
+    }
   }
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) {
-    *error = out_dir + ": " + ec.message();
+    *error = {3, out_dir + ": " + ec.message()};
     return written;
   }
-  const std::string name = original.value("name", std::string("trace"));
   for (const auto& [kind, failure] : report.failures) {
     nlohmann::ordered_json t = original;
     t["schedule"] = schedule_to_json(failure.schedule);
@@ -55,7 +72,7 @@ std::vector<std::string> write_failure_traces(const std::string& trace_file,
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << t.dump(2) << "\n";
     if (!out.good()) {
-      *error = path + ": cannot write";
+      *error = {3, path + ": cannot write"};
       return written;
     }
     written.push_back(path);

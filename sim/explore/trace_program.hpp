@@ -19,9 +19,14 @@ RunOnce trace_run_once(const Trace& trace, RunOptions options);
 // the file `trace_file` with its "schedule" replaced by the failing run's
 // and its "expect" by that violation, named `NAME.KIND.json` after the
 // trace's name. Returns the paths, in the order of report.failures; on an
-// error returns what was written and sets `error`.
+// error returns what was written and sets `error` (exit code 2 when the
+// trace's name or a kind cannot name a file, 3 when writing fails).
+struct WriteError {
+  int exit_code = 0;  // 0: no error
+  std::string message;
+};
 std::vector<std::string> write_failure_traces(const std::string& trace_file,
                                               const ExploreReport& report,
-                                              const std::string& out_dir, std::string* error);
+                                              const std::string& out_dir, WriteError* error);
 
 }  // namespace vmsim::explore

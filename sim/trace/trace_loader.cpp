@@ -272,22 +272,6 @@ uint32_t read_access_size(const Field& f) {
   return static_cast<uint32_t>(*v);
 }
 
-// The trace's `name`: free text, but short and on one line.
-std::string read_title(const Field& f) {
-  std::string_view s;
-  if (f.value.type() == Type::kString) s = f.value.text();
-  size_t chars = 0;
-  bool ok = !s.empty();
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if ((c & 0xc0) != 0x80) ++chars;
-    bool c1 = c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xa0;
-    if (c < 0x20 || c == 0x7f || c1) ok = false;  // C0, DEL, C1 (U+0080..U+009F)
-  }
-  check(ok && chars <= 128, f, "a short name (1 to 128 characters, no control characters)");
-  return std::string(s);
-}
-
 // ---- Ops --------------------------------------------------------------------
 
 struct OpShape {
@@ -395,7 +379,9 @@ class Loader {
           json::quote(kFormat));
 
     walk(top, kTopShape, [&](std::string_view key, const Field& f) {
-      if (key == "name") trace_.name = read_title(f);
+      // The trace's name also names output files (`explore --out`), so
+      // it follows the names rule: never a '/' or "..".
+      if (key == "name") trace_.name = read_name(f);
       if (key == "description") trace_.description = std::string(read_string(f));
       if (key == "machine") read_machine(f);
       if (key == "files") read_files(f);

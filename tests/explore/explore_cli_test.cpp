@@ -114,4 +114,36 @@ TEST_F(ExploreCli, BadInputIsExitTwo) {
   EXPECT_EQ(vmsim(dir_, "minimize missing.json").code, 2);
 }
 
+// Output paths are never built from unchecked text: a trace whose name would
+// leave `--out DIR` is refused when loaded, and a merge refuses shard reports
+// whose violation kinds or trace name could not name a file.
+TEST_F(ExploreCli, FailureFilesStayInsideTheOutputDirectory) {
+  std::ifstream in(dir_ / "free.json");
+  Json t = Json::parse(in);
+  t["name"] = "../../escape";
+  std::ofstream(dir_ / "escape.json") << t.dump(2);
+  fs::create_directories(dir_ / "a" / "b");
+  const std::string bug = " --bug resize-no-revalidate";
+  EXPECT_EQ(vmsim(dir_, "explore escape.json --out a/b/fails" + bug).code, 2);
+  // a/b/fails/../../escape.missing-fault.json, were the name not refused:
+  EXPECT_FALSE(fs::exists(dir_ / "a" / "escape.missing-fault.json"));
+  EXPECT_FALSE(fs::exists(dir_ / "a" / "b" / "fails"));
+
+  Result shard = vmsim(dir_, "explore free.json --shard 0/1" + bug);
+  ASSERT_EQ(shard.code, 1) << shard.out;
+  Json s = Json::parse(shard.out);
+  ASSERT_TRUE(s["failures"].is_array() && !s["failures"].empty()) << shard.out;
+  s["failures"][0]["kind"] = "../../escape";
+  std::ofstream(dir_ / "bad-kind.json") << s.dump();
+  EXPECT_EQ(vmsim(dir_, "explore --merge bad-kind.json --out a/b/fails").code, 2);
+
+  // The trace file a shard report names is re-read for the failure files:
+  // its name is checked again there.
+  Json renamed = Json::parse(shard.out);
+  renamed["trace"] = "escape.json";
+  std::ofstream(dir_ / "renamed.json") << renamed.dump();
+  EXPECT_EQ(vmsim(dir_, "explore --merge renamed.json --out a/b/fails").code, 2);
+  EXPECT_FALSE(fs::exists(dir_ / "a" / "escape.missing-fault.json"));
+}
+
 }  // namespace
