@@ -37,6 +37,7 @@ test-fast: build
 bench: build
 	./$(BUILD)/vmsim bench
 	sh bench/explore_bench.sh $(BUILD)/vmsim traces/races/resize-vs-fault.json 3
+	./$(BUILD)/bench/vmem_bench
 
 # Configures the normal build without building everything (for the port
 # targets, which build only what they run).
