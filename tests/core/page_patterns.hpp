@@ -81,11 +81,11 @@ inline Page text_page(std::mt19937_64& rng) {
   return p;
 }
 
-// `prefix` random bytes, then zeros: compresses to about `prefix` bytes, so
-// sweeping it reaches every compressed length.
+// `prefix` random non-zero bytes, then zeros: compresses to about `prefix`
+// bytes, so sweeping it reaches every compressed length.
 inline Page prefix_page(std::mt19937_64& rng, size_t prefix) {
   Page p(4096, 0);
-  for (size_t i = 0; i < prefix; ++i) p[i] = static_cast<uint8_t>(rng());
+  for (size_t i = 0; i < prefix; ++i) p[i] = static_cast<uint8_t>(1 + rng() % 255);
   return p;
 }
 

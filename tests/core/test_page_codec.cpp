@@ -79,9 +79,9 @@ TEST(PageCodec, RandomPageIsIncompressible) {
 TEST(PageCodec, DecodesHandWrittenStream) {
   std::vector<uint8_t> s = {0xe0 | 0x10 | 0x0f, 1};  // LLL=7 (+1), R, MMMM=15
   for (int i = 0; i < 8; ++i) s.push_back(static_cast<uint8_t>('a' + i));
-  uint32_t rest = 4088 - 19;
-  for (; rest >= 255; rest -= 255) s.push_back(255);
-  s.push_back(static_cast<uint8_t>(rest));
+  // 4088 = 19 + 240 + 14 * 256 + 245: a two-byte extension.
+  s.push_back(240 + 14);
+  s.push_back(245);
   Page back;
   ASSERT_EQ(decode(s, &back), DecodeStatus::kOk);
   for (size_t i = 0; i < 4096; ++i) ASSERT_EQ(back[i], 'a' + i % 8) << i;
@@ -142,15 +142,12 @@ TEST(PageCodec, DecoderNamesWhatIsWrong) {
   // A repeat match at the initial offset 8 with only one byte written.
   EXPECT_EQ(decode({0x30, 'x'}, &back), DecodeStatus::kBadOffset);
   // A match longer than the page.
-  std::vector<uint8_t> s = {0x2f, 'x'};  // 1 literal, match of 19 + extension
-  s.insert(s.end(), 17, 255);
-  s.insert(s.end(), {0, 1, 0});  // extension ends; offset 1
+  // 1 literal, a match of 19 + 4335 (the largest extension), offset 1.
+  std::vector<uint8_t> s = {0x2f, 'x', 255, 255, 1, 0};
   EXPECT_EQ(decode(s, &back), DecodeStatus::kOverrun);
-  // 4096 literals (7 + 16*255 + 9), then a stray byte; then the same stream
-  // whose completing token announces a match.
-  std::vector<uint8_t> lit = {0xe0};
-  for (int i = 0; i < 16; ++i) lit.push_back(255);
-  lit.push_back(9);
+  // 4096 literals (7 + 240 + 15 * 256 + 9), then a stray byte; then the same
+  // stream whose completing token announces a match.
+  std::vector<uint8_t> lit = {0xe0, 255, 9};
   lit.resize(lit.size() + 4096, 'z');
   EXPECT_EQ(decode(lit, &back), DecodeStatus::kOk);
   std::vector<uint8_t> trailing = lit;
@@ -159,10 +156,12 @@ TEST(PageCodec, DecoderNamesWhatIsWrong) {
   std::vector<uint8_t> announced = lit;
   announced[0] |= 0x01;
   EXPECT_EQ(decode(announced, &back), DecodeStatus::kBadToken);
-  // Literal extensions that never end.
-  std::vector<uint8_t> endless = {0xe0};
-  endless.resize(10000, 255);
-  EXPECT_EQ(decode(endless, &back), DecodeStatus::kOverrun);
+  // The largest literal count, past the page.
+  std::vector<uint8_t> many = {0xe0, 255, 255};
+  many.resize(10000, 'q');
+  EXPECT_EQ(decode(many, &back), DecodeStatus::kOverrun);
+  // An extension cut after its first byte.
+  EXPECT_EQ(decode({0xe0, 250}, &back), DecodeStatus::kTruncated);
 }
 
 TEST(PageCodec, StatusNames) {

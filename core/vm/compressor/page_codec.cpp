@@ -39,9 +39,18 @@ inline u32 common_length(const u8* page, u32 a, u32 b, u32 end) {
   return n;
 }
 
+// An extension (the part of a count beyond its token field) is one byte
+// below kExtensionShort, else two: 240 + (first - 240) * 256 + second. Two
+// bytes reach 4335, past any count within a page, so a whole-page zero run
+// costs five bytes (LZ4's 255-sums would take 16 more).
+constexpr u32 kExtensionShort = 240;
+static_assert(kExtensionShort + 15 * 256 + 255 + kLiteralField >= kPageSize,
+              "two extension bytes must reach any count within a page");
+
 // Bytes an extension takes for `value` in a field that saturates at `field`.
 inline u32 extension_bytes(u32 value, u32 field) {
-  return value < field ? 0 : (value - field) / 255 + 1;
+  if (value < field) return 0;
+  return value - field < kExtensionShort ? 1 : 2;
 }
 
 // The compressed stream being written, bounded by its capacity.
@@ -52,9 +61,14 @@ struct Output {
 
   void put_extension(u32 value, u32 field) {
     if (value < field) return;
-    u32 rest = value - field;
-    for (; rest >= 255; rest -= 255) out[length++] = 255;
-    out[length++] = static_cast<u8>(rest);
+    const u32 rest = value - field;
+    if (rest < kExtensionShort) {
+      out[length++] = static_cast<u8>(rest);
+      return;
+    }
+    const u32 high = rest - kExtensionShort;
+    out[length++] = static_cast<u8>(kExtensionShort + (high >> 8));
+    out[length++] = static_cast<u8>(high);
   }
 
   // One sequence: `count` literals from `lit`, then a match of `match_length`
@@ -133,16 +147,16 @@ EncodeResult page_encode(const u8* page, u8* out, u32 capacity, PageCodecScratch
 
 namespace {
 
-// Reads an extension onto *value; false when the input ends first. Values
-// are capped well above a page so that no sum can overflow.
+// Reads an extension onto *value; false when the input ends first.
 inline bool read_extension(const u8* in, u32 length, u32* ip, u32* value) {
-  u8 b;
-  do {
-    if (*ip >= length) return false;
-    b = in[(*ip)++];
-    *value += b;
-    if (*value > 2 * kPageSize) return true;  // the caller's bounds check fails it
-  } while (b == 255);
+  if (*ip >= length) return false;
+  const u32 first = in[(*ip)++];
+  if (first < kExtensionShort) {
+    *value += first;
+    return true;
+  }
+  if (*ip >= length) return false;
+  *value += kExtensionShort + ((first - kExtensionShort) << 8) + in[(*ip)++];
   return true;
 }
 

@@ -22,7 +22,9 @@
 //                      R    1: the match reuses the previous offset
 //                           (initially kInitialRepeatOffset)
 //                      MMMM match length - 4, 0..14; 15 means 19 + extension
-//     [extension]    literal count beyond 7: bytes summed, 255 = another follows
+//     [extension]    literal count beyond 7: one byte b < 240 adds b; a
+//                    byte b >= 240 and the next byte c add
+//                    240 + (b - 240) * 256 + c
 //     literals       that many bytes, copied to the page
 //     -- if the page is now complete: R and MMMM must be 0 and the input ends
 //     [extension]    match length beyond 19, as above
