@@ -164,6 +164,7 @@ inline bool read_extension(const u8* in, u32 length, u32* ip, u32* value) {
 // may overlap (offset < n), which repeats the last `offset` bytes.
 inline void copy_match(u8* page, u32 op, u32 offset, u32 n) {
   u8* dst = page + op;
+  u8* const end = dst + n;
   const u8* src = dst - offset;
   if (offset < 8) {
     // Copy one period short of 8 bytes byte by byte; from then on the data
@@ -173,11 +174,26 @@ inline void copy_match(u8* page, u32 op, u32 offset, u32 n) {
     if (head > n) head = n;
     for (u32 i = 0; i < head; ++i) dst[i] = src[i];
     dst += head;
-    n -= head;
     src = dst - k * offset;
   }
-  for (; n >= 8; n -= 8, dst += 8, src += 8) mem_copy(dst, src, 8);
-  for (u32 i = 0; i < n; ++i) dst[i] = src[i];
+  if (op + n + 8 <= kPageSize) {
+    // Room after the match: whole words, the last one spilling past `end`
+    // into bytes the rest of the stream writes anyway.
+    for (; dst < end; dst += 8, src += 8) mem_copy(dst, src, 8);
+    return;
+  }
+  for (; dst + 8 <= end; dst += 8, src += 8) mem_copy(dst, src, 8);
+  while (dst < end) *dst++ = *src++;
+}
+
+// Copies `count` literals; short runs as one 16-byte copy when both sides
+// have room for the spill.
+inline void copy_literals(u8* page, u32 op, const u8* in, u32 ip, u32 length, u32 count) {
+  if (count <= 16 && ip + 16 <= length && op + 16 <= kPageSize) {
+    mem_copy(page + op, in + ip, 16);
+    return;
+  }
+  mem_copy(page + op, in + ip, count);
 }
 
 }  // namespace
@@ -212,7 +228,7 @@ DecodeStatus page_decode(const u8* in, u32 length, u8* page) {
       return DecodeStatus::kTruncated;
     if (count > kPageSize - op) return DecodeStatus::kOverrun;
     if (count > length - ip) return DecodeStatus::kTruncated;
-    mem_copy(page + op, in + ip, count);
+    copy_literals(page, op, in, ip, length, count);
     op += count;
     ip += count;
     if (op == kPageSize) {
