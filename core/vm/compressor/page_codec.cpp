@@ -14,6 +14,7 @@ constexpr u8 kRepeatBit = 0x10;
 // Step through unmatched data faster the longer it has gone unmatched:
 // one more byte of step per 2^kSkipShift literals.
 constexpr u32 kSkipShift = 5;
+constexpr u32 kLazyBelow = 32;
 
 inline u32 load32(const u8* p) {
   return u32{p[0]} | u32{p[1]} << 8 | u32{p[2]} << 16 | u32{p[3]} << 24;
@@ -130,6 +131,33 @@ EncodeResult page_encode(const u8* page, u8* out, u32 capacity, PageCodecScratch
     }
     u32 from = ip - offset;
     u32 length = kMinMatch + common_length(page, ip + kMinMatch, from + kMinMatch, kEnd);
+    // One byte later, a longer match? (lazy matching, one step; a long match
+    // is kept as it is)
+    if (length < kLazyBelow && ip + 1 <= kLastStart) {
+      const u32 next = ip + 1;
+      const u32 v1 = load32(page + next);
+      u32 offset1 = 0;
+      if (next >= repeat && load32(page + next - repeat) == v1) offset1 = repeat;
+      u16& slot1 = table[hash4(v1)];
+      if (offset1 == 0 && slot1 != 0) {
+        const u32 candidate = slot1 - 1u;
+        if (next - candidate <= kMaxOffset && load32(page + candidate) == v1)
+          offset1 = next - candidate;
+      }
+      slot1 = static_cast<u16>(next + 1);
+      if (offset1 != 0) {
+        const u32 length1 =
+            kMinMatch + common_length(page, next + kMinMatch, next - offset1 + kMinMatch, kEnd);
+        // Worth a literal if it covers more, or as much without an offset.
+        const u32 cost = offset == repeat ? 1 : 3, cost1 = offset1 == repeat ? 2 : 4;
+        if (length1 > length + (cost1 - cost) || (length1 + 1 >= length && cost1 < cost)) {
+          ip = next;
+          offset = offset1;
+          from = next - offset1;
+          length = length1;
+        }
+      }
+    }
     while (ip > anchor && from > 0 && page[ip - 1] == page[from - 1]) --ip, --from, ++length;
     if (!o.put_sequence(page + anchor, ip - anchor, length, offset, offset == repeat))
       return r;  // kIncompressible

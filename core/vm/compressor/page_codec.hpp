@@ -7,9 +7,13 @@
 //    (a "repeat" match: its sequence is two bytes shorter than one with an
 //    offset): arrays of structures, pointer tables and strided records
 //    repeat at one distance again and again;
-//  - the encoder is greedy with one hash probe per position plus the repeat
-//    probe, and skips faster through data that does not match (as LZ4 does),
-//    so incompressible pages cost little.
+//  - the encoder probes one hash slot and the repeat offset per position,
+//    looks one byte further for a better match when the one it has is short
+//    (lazy matching, which prefers a repeat match when it costs less), and
+//    skips faster through data that does not match (as LZ4 does), so
+//    incompressible pages cost little;
+//  - counts past their token field take one or two extension bytes (never
+//    more: a whole-page run of one byte costs five bytes).
 //
 // Determinism: the output depends on the page's bytes alone (the hash table
 // is cleared for every page; loads are little-endian), so both machines
