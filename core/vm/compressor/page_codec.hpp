@@ -2,7 +2,7 @@
 // bit-exactly. It is the core's own LZ77 byte matcher, tuned for process
 // memory (docs/compressor.md has the measurements that chose it):
 //
-//  - offsets stay inside the page, so they take 12 bits, never 16;
+//  - offsets stay inside the page (1..4095, two bytes; four bits spare);
 //  - a match may reuse the previous match's offset without spelling it
 //    (a "repeat" match: its sequence is two bytes shorter than one with an
 //    offset): arrays of structures, pointer tables and strided records
