@@ -19,7 +19,7 @@ constexpr size_t kPage = 4096;
 std::optional<std::vector<uint8_t>> read_pages(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    std::fprintf(stderr, "vmsim: bench compressor: %s: cannot open\n", file.c_str());
+    std::fprintf(stderr, "vmsim: bench compressor: %s: cannot read\n", file.c_str());
     return std::nullopt;
   }
   std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
