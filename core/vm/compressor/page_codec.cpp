@@ -148,9 +148,12 @@ EncodeResult page_encode(const u8* page, u8* out, u32 capacity, PageCodecScratch
       if (offset1 != 0) {
         const u32 length1 =
             kMinMatch + common_length(page, next + kMinMatch, next - offset1 + kMinMatch, kEnd);
-        // Worth a literal if it covers more, or as much without an offset.
-        const u32 cost = offset == repeat ? 1 : 3, cost1 = offset1 == repeat ? 2 : 4;
-        if (length1 > length + (cost1 - cost) || (length1 + 1 >= length && cost1 < cost)) {
+        // Page bytes covered less stream bytes spent, the later match paying
+        // for one more literal; on a tie, the cheaper stream.
+        const int cost = offset == repeat ? 1 : 3, cost1 = (offset1 == repeat ? 1 : 3) + 1;
+        const int saved = static_cast<int>(length) - cost;
+        const int saved1 = static_cast<int>(length1) - cost1;
+        if (saved1 > saved || (saved1 == saved && cost1 < cost)) {
           ip = next;
           offset = offset1;
           from = next - offset1;
