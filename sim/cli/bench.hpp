@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace vmsim {
 
@@ -12,5 +14,10 @@ struct BenchOptions {
 };
 
 int cmd_bench(const BenchOptions& options);
+
+// `vmsim bench compressor FILE...`: the core's page codec against LZ4 and
+// zstd -1 on files of raw memory. Exit 2 when a file cannot be read or is
+// not whole 4 KiB pages.
+int cmd_bench_compressor(const std::vector<std::string>& files);
 
 }  // namespace vmsim

@@ -129,6 +129,11 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(16, 1 << 20));
   bench->add_option("--rounds", bench_options.rounds, "Rounds per measurement")
       ->check(CLI::Range(1, 1000));
+  std::vector<std::string> memory_files;
+  auto* bench_compressor = bench->add_subcommand(
+      "compressor", "Compress raw memory with the core's page codec, LZ4 and zstd -1");
+  bench_compressor->add_option("files", memory_files, "Files of raw memory (whole 4 KiB pages)")
+      ->required();
 
   PortRunOptions port_run_options;
   CLI::App* port_run = add_port_run(app, &port_run_options);
@@ -152,6 +157,7 @@ int run(int argc, char** argv) {
   if (minimize_cmd.sub->parsed())
     return run_minimize_command(minimize_cmd, std::get<uint64_t>(mutations));
   if (check->parsed()) return cmd_check(files);
+  if (bench_compressor->parsed()) return cmd_bench_compressor(memory_files);
   if (bench->parsed()) return cmd_bench(bench_options);
   if (compile->parsed()) return cmd_compile(compile_in, compile_out);
   if (port_run->parsed()) return cmd_port_run(port_run_options);

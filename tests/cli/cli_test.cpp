@@ -659,4 +659,44 @@ TEST_F(Cli, LabelUsedBeforeItsMmapRanExitsTwo) {
   EXPECT_TRUE(contains(r.err, "@b")) << r.err;
 }
 
+// --- vmsim bench compressor ----------------------------------------------------
+
+TEST_F(Cli, BenchCompressorRefusesFilesThatAreNotWholePages) {
+  const std::string missing = (scratch_ / "no-such.raw").string();
+  Result r = vmsim({"bench", "compressor", missing});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(contains(r.err, "bench compressor: " + missing + ": cannot read")) << r.err;
+  EXPECT_EQ(r.out, "");
+
+  const fs::path odd = write("odd.raw", std::string(5000, 'x'));
+  r = vmsim({"bench", "compressor", odd.string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(contains(r.err, odd.string() + ": size 5000 is not a positive multiple of 4096"))
+      << r.err;
+
+  const fs::path empty = write("empty.raw", "");
+  const fs::path good = write("good.raw", std::string(4096, '\0'));
+  // A bad file anywhere in the list stops the run before any measuring.
+  r = vmsim({"bench", "compressor", good.string(), empty.string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(contains(r.err, empty.string() + ": size 0 is not")) << r.err;
+  EXPECT_EQ(r.out, "");
+
+  r = vmsim({"bench", "compressor"});
+  EXPECT_EQ(r.code, 2) << r.err;
+}
+
+TEST_F(Cli, BenchCompressorReportsEveryCodec) {
+  std::string data(4096, '\0');  // one zero page, then one page of text
+  for (int i = 0; data.size() < 8192; ++i) data += "page " + std::to_string(i) + " of text\n";
+  data.resize(8192);
+  const fs::path f = write("two.raw", data);
+  const Result r = vmsim({"bench", "compressor", f.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, f.string() + ": 2 pages, 50.0% single-value, 0.0% incompressible"))
+      << r.out;
+  for (const char* codec : {"\n  vmsim ", "\n  lz4 ", "\n  zstd-1 "})
+    EXPECT_TRUE(contains(r.out, codec)) << codec << "\n" << r.out;
+}
+
 }  // namespace
