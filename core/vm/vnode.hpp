@@ -36,11 +36,16 @@ struct Vnode {
 // the caller drops its locks, waits for it and starts over.
 enum class PagerResult : u8 { kOk, kNoMem, kPastEof, kBusy };
 
+class PageInUnlock;
+
 // Brings page `index` of the vnode object in from the disk (zero past EOF
-// inside the last page). The page is busy while the read is in flight, and
-// `held` (the lock the caller holds, or nullptr) is dropped for it, at the
-// yield point fault.pager_io, where a real kernel sleeps; if the file shrank
-// meanwhile the page is dropped again and kPastEof returned.
-PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out, Mutex* held);
+// inside the last page), under `object`'s lock: the new page is inserted
+// busy (exclusive) and the locks are let go of for the read, at the yield
+// point fault.pager_io, where a real kernel sleeps: `object`'s lock when
+// `own_lock` (the pager's own: the caller walks a chain above it), then the
+// caller's through `unlock`. After the read everything is retaken; if the
+// file shrank meanwhile the page is dropped again and kPastEof returned.
+PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
+                                PageInUnlock& unlock, bool own_lock);
 
 }  // namespace vm
