@@ -125,4 +125,26 @@ TEST_F(VmObjectTest, RemovingAMappedPagePanics) {
   p->map_count.store(0);
 }
 
+// Regression: a failed insert into the resident tree (the index already
+// there) was ignored, leaving a page that claims an object that does not
+// hold it.
+TEST_F(VmObjectTest, InsertingASecondPageAtAnIndexPanics) {
+  VmObject* object = vm::vm_object_allocate(vm_, VmObject::Kind::kAnonymous, 4);
+  add_page(object, 1, 9);
+  Page* second = vm_.pages.alloc();
+  EXPECT_PANIC(vm::vm_object_insert(vm_, object, second, 1), "already has a resident page 1");
+}
+
+// Regression: dropping a mapping of a page whose count was already zero
+// silently stopped at zero, hiding a broken reverse map.
+TEST_F(VmObjectTest, DroppingAMappingThatIsNotThereIsAnInvariantFailure) {
+  VmObject* object = vm::vm_object_allocate(vm_, VmObject::Kind::kAnonymous, 4);
+  Page* p = add_page(object, 3, 9);
+  vm::page_map_add(p);
+  vm::page_map_drop(platform_, p);
+  EXPECT_EQ(p->map_count.load(), 0u);
+  EXPECT_PANIC(vm::page_map_drop(platform_, p), "page 3 of object");
+  EXPECT_PANIC(vm::page_map_drop(platform_, p), "has no mapping left to drop");
+}
+
 }  // namespace
