@@ -86,8 +86,7 @@ TEST_F(FaultPageInTest, MunmapDuringPageInMakesTheFaultStartOver) {
     ASSERT_EQ(vm::vm_munmap(kernel_.vm, as(), va, 2 * kPage), Status::kOk);
     ran = true;
   });
-  EXPECT_EQ(vm::vm_fault(kernel_.vm, as(), va + kPage, vm::Access::kRead),
-            vm::FaultResult::kSegv);
+  EXPECT_EQ(vm::vm_fault(kernel_.vm, as(), va + kPage, vm::Access::kRead), vm::FaultResult::kSegv);
   EXPECT_TRUE(ran);
   EXPECT_FALSE(mapped(va + kPage));
   // The page read in stays in the file's page cache.
@@ -97,9 +96,8 @@ TEST_F(FaultPageInTest, MunmapDuringPageInMakesTheFaultStartOver) {
 TEST_F(FaultPageInTest, PageinNoRevalidateMapsThePageIntoTheRangeThatIsGone) {
   kernel_.vm.mutations |= vm::mutation_bit(vm::Mutation::kPageinNoRevalidate);
   const vm::vaddr_t va = map_file(vm::kProtRead, vm::Share::kShared);
-  platform_.at(YieldPoint::kFaultPagerIo, [&] {
-    ASSERT_EQ(vm::vm_munmap(kernel_.vm, as(), va, 2 * kPage), Status::kOk);
-  });
+  platform_.at(YieldPoint::kFaultPagerIo,
+               [&] { ASSERT_EQ(vm::vm_munmap(kernel_.vm, as(), va, 2 * kPage), Status::kOk); });
   EXPECT_EQ(vm::vm_fault(kernel_.vm, as(), va + kPage, vm::Access::kRead),
             vm::FaultResult::kResolved);
   EXPECT_TRUE(mapped(va + kPage));  // a translation outside every region

@@ -2,6 +2,7 @@
 // users count survives holders on several CPUs at once.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -85,22 +86,23 @@ TEST_F(MapTeardownTest, HoldsFromManyCpusAtOnceAreAllCounted) {
   vm::Process* p = kernel_.create_process("p");
   vm::AddressSpace* as = p->as;
   constexpr int kThreads = 4;
-  constexpr int kRounds = 200000;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < kRounds; ++i) vm::vm_map_hold(as);
-    });
-  }
-  for (std::thread& t : threads) t.join();
+  constexpr int kRounds = 1000000;
+  // All threads start together, so their updates overlap.
+  auto run = [&](auto op) {
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        ready.fetch_add(1);
+        while (ready.load() < kThreads) std::this_thread::yield();
+        for (int i = 0; i < kRounds; ++i) op();
+      });
+    }
+    for (std::thread& t : threads) t.join();
+  };
+  run([&] { vm::vm_map_hold(as); });
   EXPECT_EQ(as->users.load(), 1u + kThreads * kRounds);
-  threads.clear();
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < kRounds; ++i) vm::vm_map_release(kernel_.vm, as);
-    });
-  }
-  for (std::thread& t : threads) t.join();
+  run([&] { vm::vm_map_release(kernel_.vm, as); });
   EXPECT_EQ(as->users.load(), 1u);
 }
 

@@ -110,7 +110,7 @@ TEST_F(BusyKernelTest, TheLastReferenceWaitsForABusyPageBeforeFreeingTheObject) 
   vm::vm_object_insert_busy(v, object, page, 2);  // a page-in or a copy in flight
   platform_.on_wait = [&](const void* channel) {
     EXPECT_EQ(channel, page);
-    EXPECT_EQ(page->object, object);  // still the object's
+    EXPECT_EQ(page->object, object);    // still the object's
     vm::page_xunbusy(platform_, page);  // the owner finishes
   };
   {
