@@ -291,10 +291,20 @@ Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_
   const u64 len = page_round(req.len);
   vaddr_t start = 0;
   Region* r = nullptr;
-  MutexLocker lock(vm.platform, as.lock);
-  Status s = map_locked(vm, as, req, len, &start, &r);
+  // A populated file mapping takes the file's pages as of one moment: a
+  // pwrite or truncate (each holds the file's I/O lock through its whole
+  // op) goes before or after it, never between two of its pages. Lock
+  // order: the I/O lock, then the map lock.
+  Mutex* io = req.populate && req.file != nullptr ? &req.file->io_lock : nullptr;
+  if (io != nullptr) vm.platform.mutex_lock(*io);
+  Status s = Status::kOk;
+  {
+    MutexLocker lock(vm.platform, as.lock);
+    s = map_locked(vm, as, req, len, &start, &r);
+    if (s == Status::kOk && req.populate) populate(vm, as, start, start + len);
+  }
+  if (io != nullptr) vm.platform.mutex_unlock(*io);
   if (s != Status::kOk) return s;
-  if (req.populate) populate(vm, as, start, start + len);
   *start_out = start;
   return Status::kOk;
 }

@@ -97,21 +97,23 @@ Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, 
                          PageInUnlock& unlock) {
   *result = PagerResult::kOk;
   for (VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
+    // A file's object below the caller's is looked up and paged into under
+    // its own lock (taken top down, as the chain's order is): a pwrite or
+    // another address space's fault may be paging the same index in, and
+    // the lookup and the insert must be one step for them.
+    const bool lock_file = o != object && o->kind == VmObject::Kind::kVnode;
+    if (lock_file) vm.platform.mutex_lock(o->lock);
     Page* p = o->resident.find(index);
     if (p != nullptr && page_xbusied(p)) {
+      if (lock_file) vm.platform.mutex_unlock(o->lock);
       *owner = o;
       *result = PagerResult::kBusy;
       return p;
     }
-    if (p == nullptr && o->kind == VmObject::Kind::kVnode) {
-      // The page goes into the file's object: under that object's lock
-      // (below the caller's in the lock order: the chain is locked top down).
-      const bool backing = o != object;
-      if (backing) vm.platform.mutex_lock(o->lock);
-      *result = vnode_pager_getpage(vm, o, index, &p, unlock, backing);
-      if (backing) vm.platform.mutex_unlock(o->lock);
-      if (*result != PagerResult::kOk) break;
-    }
+    if (p == nullptr && o->kind == VmObject::Kind::kVnode)
+      *result = vnode_pager_getpage(vm, o, index, &p, unlock, lock_file);
+    if (lock_file) vm.platform.mutex_unlock(o->lock);
+    if (*result != PagerResult::kOk) break;
     if (p != nullptr) {
       *owner = o;
       return p;
@@ -179,7 +181,8 @@ static void collapse_one(Vm& vm, VmObject* object, VmObject* backing, TlbBatch& 
       // Mappings of the page stay valid: the frame does not change.
       page->index -= window_start;
       page->object = object;
-      object->resident.insert(page);
+      // Cannot fail: `object` had no page at this index (checked above).
+      if (!object->resident.insert(page)) vm.platform.panic("vm_object_collapse: index taken");
     } else {
       if (page->map_count.load() != 0) panic_mapped(vm, "vm_object_collapse", backing, page);
       page->object = nullptr;
