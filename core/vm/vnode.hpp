@@ -24,7 +24,9 @@ struct Vnode {
   u64 size = 0;
   // Held through a whole truncate or pwrite (Linux's i_rwsem): one size
   // change at a time, and no write into pages a truncate is removing.
-  // Faults never take it. Order: io_lock, then map locks, then object locks.
+  // Faults never take it; an mmap with MAP_POPULATE of the file holds it
+  // around its map lock (the copies are of one moment of the file).
+  // Order: io_lock, then map locks, then object locks.
   Mutex io_lock{"vnode_io"};
   VmObject* object = nullptr;  // holds one reference for the file itself
   ListNode link;               // in Kernel::files, ascending by name
