@@ -151,10 +151,10 @@ bool check_counts(Kernel& k, AuditMessage& why, u64 regions, u64 table_pages) {
     Page* pg = k.vm.pages.page_at(pfn);
     if (pg->state == Page::State::kPageTable) ++table_frames;
     const bool mappable = pg->state == Page::State::kObject || pg->state == Page::State::kZero;
-    if (mappable && pg->map_count != pg->audit_mark) {
+    if (mappable && pg->map_count.load() != pg->audit_mark) {
       why.clear();
-      why << "frame " << Hex{pfn << kPageShift} << " has map_count " << pg->map_count << " but "
-          << pg->audit_mark << " PTEs name it";
+      why << "frame " << Hex{pfn << kPageShift} << " has map_count " << pg->map_count.load()
+          << " but " << pg->audit_mark << " PTEs name it";
       return false;
     }
   }
@@ -164,10 +164,10 @@ bool check_counts(Kernel& k, AuditMessage& why, u64 regions, u64 table_pages) {
     return false;
   }
   for (VmObject* o = k.vm.all_objects.front(); o != nullptr; o = k.vm.all_objects.next(o)) {
-    if (o->audit_refs != o->ref_count || o->audit_shadows != o->shadow_count) {
+    if (o->audit_refs != o->ref_count.load() || o->audit_shadows != o->shadow_count.load()) {
       why.clear();
-      why << "object " << static_cast<const void*>(o) << " has ref_count " << o->ref_count
-          << " and shadow_count " << o->shadow_count << " but " << o->audit_refs
+      why << "object " << static_cast<const void*>(o) << " has ref_count " << o->ref_count.load()
+          << " and shadow_count " << o->shadow_count.load() << " but " << o->audit_refs
           << " regions and shadows reference it, " << o->audit_shadows << " of them shadows";
       return false;
     }

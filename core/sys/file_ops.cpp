@@ -11,6 +11,18 @@ namespace {
 // so the object spans every page index a file offset can name.
 constexpr u64 kVnodeObjectPages = u64{1} << 52;
 
+// pwrite's page-in lets go of the file object's lock (it keeps io_lock).
+class ObjectLockDrop final : public PageInUnlock {
+ public:
+  ObjectLockDrop(Platform& platform, Mutex& lock) : platform_(platform), lock_(lock) {}
+  void drop() override { platform_.mutex_unlock(lock_); }
+  void retake() override { platform_.mutex_lock(lock_); }
+
+ private:
+  Platform& platform_;
+  Mutex& lock_;
+};
+
 // A file's size changes: bytes past the smaller of the two ends, inside its
 // page, become zero (in the page cache and on the disk) — data a mapping
 // wrote past the old end never becomes part of the file.
@@ -71,7 +83,7 @@ Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
   const u64 last = (end - 1) >> kPageShift;
   for (u64 index = first; index <= last && index < f->pages();) {
     Page* page = vm_object_lookup(object, index);
-    if (page != nullptr && (page->flags & Page::kBusy)) {
+    if (page != nullptr && page_busied(page)) {
       vm.platform.mutex_unlock(object->lock);
       vm.platform.wait_for(page, "a busy page");
       vm.platform.mutex_lock(object->lock);
@@ -79,7 +91,8 @@ Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
       continue;
     }
     if (page == nullptr) {
-      const PagerResult r = vnode_pager_getpage(vm, object, index, &page, &object->lock);
+      ObjectLockDrop unlock(vm.platform, object->lock);
+      const PagerResult r = vnode_pager_getpage(vm, object, index, &page, unlock, false);
       if (r == PagerResult::kNoMem) return Status::kNoMem;
       index = first;  // the lock was dropped: look at the range again
       continue;
@@ -95,7 +108,7 @@ Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
       vm_object_page_remove(vm, object, f->pages(), index, batch);
       return Status::kNoMem;
     }
-    vm_object_insert(object, page, index);
+    vm_object_insert(vm, object, page, index);
   }
   if (end > f->size) set_size(vm, *f, end);
   for (u64 index = first; index <= last; ++index) {

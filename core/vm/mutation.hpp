@@ -15,6 +15,7 @@ enum class Mutation : u64 {
   kCowNoShootdown = u64{1} << 2,
   kCollapseWhileBusy = u64{1} << 3,
   kPokeDirtyCow = u64{1} << 4,
+  kPageinNoRevalidate = u64{1} << 5,
 };
 
 constexpr u64 mutation_bit(Mutation m) {
@@ -39,6 +40,8 @@ inline constexpr MutationInfo kMutations[] = {
      "shadow-chain collapse merges a backing object even while one of its pages is busy"},
     {Mutation::kPokeDirtyCow, "poke-dirty-cow",
      "poke retries without write intent once it broke COW (Dirty COW, CVE-2016-5195)"},
+    {Mutation::kPageinNoRevalidate, "pagein-no-revalidate",
+     "a fault back from page-in I/O (map lock dropped) does not check whether the map changed"},
 };
 
 inline constexpr size_t kMutationCount = sizeof(kMutations) / sizeof(kMutations[0]);

@@ -3,9 +3,12 @@
 // a frame's physical address is implied by its place in that array.
 #pragma once
 
+#include "lib/atomic.hpp"
 #include "lib/avl_tree.hpp"
+#include "lib/format.hpp"
 #include "lib/list.hpp"
 #include "lib/types.hpp"
+#include "platform.hpp"
 
 namespace vm {
 
@@ -24,14 +27,18 @@ struct Page {
     kZero,       // the shared zero page: mapped read-only for reads of untouched
                  // anonymous memory; never written, never freed
   };
-  static constexpr u8 kBusy = 1 << 0;  // kObject: I/O or a copy in progress
+  // `busy` with this bit: held exclusively; without it, the number of
+  // shared holders (see the busy functions below).
+  static constexpr u32 kBusyExclusive = u32{1} << 31;
 
   State state = State::kBoot;
-  u8 flags = 0;
   // kPageTable: number of non-zero entries (the page is freed at zero).
   u16 pt_entries = 0;
   // kObject: number of PTEs that map this frame (the reverse-map count).
-  u32 map_count = 0;
+  // (a) changed by address spaces under different map locks.
+  Atomic<u32> map_count;
+  // kObject: the busy lock (a): 0, kBusyExclusive, or a shared count.
+  Atomic<u32> busy;
 
   VmObject* object = nullptr;  // kObject: owner
   u64 index = 0;               // kObject: page index in the owner
@@ -45,14 +52,80 @@ struct Page {
 // two address spaces gains and loses mappings in both, under different map
 // locks, on different CPUs in the port's SMP stress mode.
 inline void page_map_add(Page* page) {
-  __atomic_add_fetch(&page->map_count, 1, __ATOMIC_RELAXED);
+  page->map_count.add(1);
 }
-// Drops one mapping, never below zero.
-inline void page_map_drop(Page* page) {
-  u32 n = __atomic_load_n(&page->map_count, __ATOMIC_RELAXED);
-  while (n > 0 && !__atomic_compare_exchange_n(&page->map_count, &n, n - 1, true, __ATOMIC_RELAXED,
-                                               __ATOMIC_RELAXED)) {
-  }
+// Drops one mapping. A count already at zero means a PTE was removed twice
+// or never counted: the reverse map is broken, and the next free of the frame
+// could hand out memory that is still mapped.
+inline void page_map_drop(Platform& platform, Page* page) {
+  u32 n = page->map_count.load();
+  do {
+    if (n == 0) {
+      FixedString<160> f;
+      f << "page_map_drop: page " << page->index << " of object "
+        << static_cast<const void*>(page->object) << " has no mapping left to drop";
+      platform.panic(f.c_str());
+    }
+  } while (!page->map_count.compare_exchange(&n, n - 1));
+}
+
+// The busy lock (FreeBSD's vm_page busy: vm_page_xbusy / vm_page_sbusy). A
+// thread that works on a page with its object's lock dropped holds the page
+// busy, so nobody moves, frees or rewrites it meanwhile; whoever meets a page
+// busy in a way it cannot share drops its locks, sleeps on the page
+// (Platform::wait_for) and starts over.
+//  - Exclusive: the page is being made (read in from the disk, or a
+//    copy-on-write copy being filled). Nobody else may use it at all.
+//  - Shared: the page is being read (the source of a copy-on-write copy).
+//    Others may read and map it, and copy it too (two address spaces may
+//    copy one backing page at once); nobody may write, move or free it
+//    until the last shared holder lets go.
+// Taking it is one compare-exchange on one word, so two CPUs can never both
+// believe they took it exclusively, and the first shared holder to finish
+// never ends another's hold.
+inline bool page_busied(const Page* page) {
+  return page->busy.load() != 0;
+}
+inline bool page_xbusied(const Page* page) {
+  return (page->busy.load() & Page::kBusyExclusive) != 0;
+}
+// Takes the page exclusively if nobody holds it busy.
+inline bool page_try_xbusy(Page* page) {
+  u32 expected = 0;
+  return page->busy.compare_exchange(&expected, Page::kBusyExclusive);
+}
+// Adds a shared holder unless the page is held exclusively.
+inline bool page_try_sbusy(Page* page) {
+  u32 n = page->busy.load();
+  do {
+    if (n & Page::kBusyExclusive) return false;
+  } while (!page->busy.compare_exchange(&n, n + 1));
+  return true;
+}
+
+[[noreturn]] inline void panic_unbusy(Platform& platform, const char* what, Page* page, u32 word) {
+  FixedString<160> f;
+  f << what << ": page " << page->index << " of object " << static_cast<const void*>(page->object)
+    << " has busy word " << Hex{word};
+  platform.panic(f.c_str());
+  __builtin_unreachable();
+}
+
+// Ends the exclusive hold and wakes whoever sleeps on the page.
+inline void page_xunbusy(Platform& platform, Page* page) {
+  u32 expected = Page::kBusyExclusive;
+  if (!page->busy.compare_exchange(&expected, 0))
+    panic_unbusy(platform, "page_xunbusy of a page not held exclusively", page, expected);
+  platform.wake(page);
+}
+// Ends one shared hold; the last one wakes the sleepers.
+inline void page_sunbusy(Platform& platform, Page* page) {
+  u32 n = page->busy.load();
+  do {
+    if (n == 0 || (n & Page::kBusyExclusive))
+      panic_unbusy(platform, "page_sunbusy of a page not held shared", page, n);
+  } while (!page->busy.compare_exchange(&n, n - 1));
+  if (n == 1) platform.wake(page);
 }
 
 }  // namespace vm

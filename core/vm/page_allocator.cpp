@@ -71,7 +71,7 @@ void PageAllocator::free(Page* page) {
   const paddr_t pa = phys(page);
   if (page->state == Page::State::kFree) panic_frame(*platform_, "double free of frame", pa);
   if (page->state == Page::State::kBoot) panic_frame(*platform_, "free of boot frame", pa);
-  if (page->map_count != 0) panic_frame(*platform_, "free of mapped frame", pa);
+  if (page->map_count.load() != 0) panic_frame(*platform_, "free of mapped frame", pa);
   if (page->queue_node.linked()) panic_frame(*platform_, "free of listed frame", pa);
 
   new (page) Page();  // forget the old role: owner, index, counts, links

@@ -20,8 +20,13 @@ struct FaultState {
   AddressSpace& as;
   const vaddr_t va;  // page-aligned faulting address
   const Access access;
+  // Forced by the kernel (poke): private mappings whatever their protection.
+  bool force = false;
 
-  const Region* region = nullptr;    // the region containing va
+  // What the lookup found; copied, since the region may go while the fault
+  // has the map lock dropped (a page-in, a copy).
+  Prot prot = kProtNone;             // the region's protection
+  Share share = Share::kPrivate;     // and sharing
   VmObject* first_object = nullptr;  // the region's object: where copies go
   u64 first_pindex = 0;              // page index of va in first_object
   Page* page = nullptr;              // what the region shows at va (nullptr: zero)
@@ -35,6 +40,9 @@ struct FaultState {
   // The caller holds the map lock and the fault must not let go of it
   // (populate: mmap with MAP_POPULATE is one op to everyone else).
   bool keep_map_lock = false;
+  // A page-in took a reference on first_object before dropping the locks
+  // (the region may be unmapped meanwhile); dropped when the attempt ends.
+  bool pagein_ref = false;
   Page* wait_for = nullptr;  // kRetry after a busy page: wait for it first
 };
 
@@ -61,9 +69,12 @@ void fault_lock(FaultState& fs) {
 FaultResult fault_lookup(FaultState& fs) {
   if (fs.va >= kUserTop) return FaultResult::kSegv;
   const Region* r = vm_map_lookup(fs.as, fs.va);
-  if (r == nullptr || !vm_access_allowed(r->prot, fs.access)) return FaultResult::kSegv;
+  if (r == nullptr) return FaultResult::kSegv;
+  const bool forced_private = fs.force && r->share == Share::kPrivate;
+  if (!forced_private && !vm_access_allowed(r->prot, fs.access)) return FaultResult::kSegv;
   if (r->file != nullptr && r->file_page_of(fs.va) >= r->file->pages()) return FaultResult::kBus;
-  fs.region = r;
+  fs.prot = r->prot;
+  fs.share = r->share;
   fs.first_object = r->object;
   fs.first_pindex = r->index_of(fs.va);
   return FaultResult::kResolved;
@@ -74,31 +85,59 @@ void fault_note_chain(FaultState& fs) {
   if (length > fs.vm.stats.max_chain) fs.vm.stats.max_chain = length;
 }
 
+// A page-in lets go of the fault's locks for the disk read (FreeBSD's
+// vm_fault unlocks the map before calling the pager): the map may change
+// meanwhile — the region unmapped, re-protected, its object replaced — so
+// a reference keeps first_object alive and the map generation says, once
+// the locks are back, whether what the lookup found still holds.
+class FaultPageIn final : public PageInUnlock {
+ public:
+  explicit FaultPageIn(FaultState& fs) : fs_(fs) {}
+
+  void drop() override {
+    vm_object_reference(fs_.first_object);
+    fs_.pagein_ref = true;
+    generation_ = fs_.as.generation;
+    fault_unlock(fs_);
+  }
+  void retake() override { fault_lock(fs_); }
+
+  // True when the locks were dropped and the map changed meanwhile.
+  bool map_changed() const { return fs_.pagein_ref && fs_.as.generation != generation_; }
+
+ private:
+  FaultState& fs_;
+  u64 generation_ = 0;
+};
+
 // The copy-on-write copy, made with both locks dropped as a real kernel
-// does for a copy that may sleep: the copy waits in first_object as a busy
-// page (whoever faults there meanwhile waits for it), and the source is
-// busy too (truncate waits for it, collapse leaves its object alone). A
-// reference keeps first_object alive. Back under the locks, a map that
-// changed meanwhile means the copy may be for a region that is gone: it is
-// thrown away and the fault starts over.
+// does for a copy that may sleep: the copy waits in first_object busy
+// (exclusive: whoever faults there meanwhile waits for it), the source is
+// busy shared (truncate waits for it, collapse leaves its object alone,
+// another address space may copy it at the same time). A reference keeps
+// first_object alive. Back under the locks, a map that changed meanwhile
+// means the copy may be for a region that is gone: it is thrown away and the
+// fault starts over.
 Step fault_copy_unlocked(FaultState& fs, Page* copy, FaultResult* result) {
   Vm& vm = fs.vm;
-  vm_object_insert(fs.first_object, copy, fs.first_pindex);
-  copy->flags |= Page::kBusy;
-  // Atomic: the source may sit in a backing object that another address
-  // space copies from on another CPU (SMP stress mode); a lost update would
-  // leave it busy for good.
-  __atomic_fetch_or(&fs.page->flags, Page::kBusy, __ATOMIC_ACQ_REL);
+  // The source sits in a backing object whose lock is not held: another
+  // address space may be paging it in or copying it right now, on another
+  // CPU. Taking the busy lock is the test and the set in one step.
+  if (!page_try_sbusy(fs.page)) {
+    vm.pages.free(copy);
+    fs.wait_for = fs.page;
+    fault_unlock(fs);
+    return Step::kRetry;
+  }
+  vm_object_insert_busy(vm, fs.first_object, copy, fs.first_pindex);
   vm_object_reference(fs.first_object);
   const u64 generation = fs.as.generation;
   fault_unlock(fs);
   vm.platform.yield(YieldPoint::kCowCopy);
   mem_copy(vm.pages.data(copy), vm.pages.data(fs.page), kPageSize);
   fault_lock(fs);
-  __atomic_fetch_and(&fs.page->flags, static_cast<u8>(~Page::kBusy), __ATOMIC_ACQ_REL);
-  copy->flags &= static_cast<u8>(~Page::kBusy);
-  vm.platform.wake(fs.page);
-  vm.platform.wake(copy);
+  page_sunbusy(vm.platform, fs.page);
+  page_xunbusy(vm.platform, copy);
   ++vm.stats.cow_copies;
   TlbBatch batch(vm.platform, vm.pages);
   if (fs.as.generation != generation) {
@@ -115,14 +154,40 @@ Step fault_copy_unlocked(FaultState& fs, Page* copy, FaultResult* result) {
   return Step::kDone;
 }
 
+// The copy under MAP_POPULATE: the map lock is kept, so nothing can change
+// the map meanwhile; the source is busy (shared) only for others walking
+// the chain (another address space).
+Step fault_copy_map_locked(FaultState& fs, Page* copy) {
+  Vm& vm = fs.vm;
+  if (!page_try_sbusy(fs.page)) {
+    vm.pages.free(copy);
+    fs.wait_for = fs.page;
+    fault_unlock(fs);
+    return Step::kRetry;
+  }
+  vm.platform.yield(YieldPoint::kCowCopy);
+  mem_copy(vm.pages.data(copy), vm.pages.data(fs.page), kPageSize);
+  page_sunbusy(vm.platform, fs.page);
+  ++vm.stats.cow_copies;
+  vm_object_insert(vm, fs.first_object, copy, fs.first_pindex);
+  fs.map_page = copy;
+  return Step::kDone;
+}
+
 // A page of the region's own object: it is private to this mapping (or the
 // mapping is shared), so it gets every right the region grants.
 // A page seen through the chain, or no page at all: a read maps it (or the
 // zero page) read-only; a write makes the region's own copy.
 Step fault_choose(FaultState& fs, FaultResult* result) {
   PagerResult pager = PagerResult::kOk;
-  fs.page = vm_object_get_page(fs.vm, fs.first_object, fs.first_pindex, &fs.owner, &pager,
-                               &fs.first_object->lock);
+  FaultPageIn pagein(fs);
+  fs.page = vm_object_get_page(fs.vm, fs.first_object, fs.first_pindex, &fs.owner, &pager, pagein);
+  // After a page-in, what the lookup found must still be the map's
+  // (populate keeps the map lock: nothing can have changed).
+  if (pagein.map_changed() && !fs.vm.mutated(Mutation::kPageinNoRevalidate)) {
+    fault_unlock(fs);
+    return Step::kRetry;
+  }
   if (pager == PagerResult::kBusy) {
     fs.wait_for = fs.page;
     fault_unlock(fs);
@@ -132,16 +197,18 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
             : pager == PagerResult::kPastEof ? FaultResult::kBus
                                              : FaultResult::kResolved;
   if (*result != FaultResult::kResolved) return Step::kDone;
-  fs.attrs = pte_attrs_for(fs.region->prot);
+  fs.attrs = pte_attrs_for(fs.prot);
   if (fs.page != nullptr && fs.owner == fs.first_object) {
     fs.map_page = fs.page;
     return Step::kDone;
   }
   // Shared memory never maps the zero page: a page created later (by a
   // write through another mapping, or poke) must be the one every mapping
-  // sees, so the page is created now, as Linux does for shared memory.
-  const bool shared = fs.region->share == Share::kShared;
-  if (fs.access != Access::kWrite && (fs.page != nullptr || !shared)) {
+  // sees, so the page is created now, as Linux does for shared memory. A
+  // forced read of nothing creates the mapping's own page too: the kernel
+  // is about to write it.
+  const bool create = fs.share == Share::kShared || fs.force;
+  if (fs.access != Access::kWrite && (fs.page != nullptr || !create)) {
     fs.attrs.writable = false;
     if (fs.page != nullptr) {
       fs.map_page = fs.page;
@@ -157,22 +224,10 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
     return Step::kDone;
   }
   if (fs.page != nullptr && !fs.keep_map_lock) return fault_copy_unlocked(fs, copy, result);
-  if (fs.page != nullptr) {
-    // Under the map lock nothing can change the map meanwhile; the source
-    // is busy only for others walking the chain (another address space).
-    fs.page->flags |= Page::kBusy;
-    fs.vm.platform.yield(YieldPoint::kCowCopy);
-    mem_copy(fs.vm.pages.data(copy), fs.vm.pages.data(fs.page), kPageSize);
-    fs.page->flags &= static_cast<u8>(~Page::kBusy);
-    fs.vm.platform.wake(fs.page);
-    ++fs.vm.stats.cow_copies;
-    vm_object_insert(fs.first_object, copy, fs.first_pindex);
-    fs.map_page = copy;
-    return Step::kDone;
-  }
+  if (fs.page != nullptr) return fault_copy_map_locked(fs, copy);
   mem_set(fs.vm.pages.data(copy), 0, kPageSize);
   ++fs.vm.stats.faults_zero_fill;
-  vm_object_insert(fs.first_object, copy, fs.first_pindex);
+  vm_object_insert(fs.vm, fs.first_object, copy, fs.first_pindex);
   fs.map_page = copy;
   return Step::kDone;
 }
@@ -180,6 +235,9 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
 // Enters the translation and keeps the reverse-map counts.
 FaultResult fault_install(FaultState& fs) {
   fs.vm.platform.yield(YieldPoint::kFaultPteInstall);
+  // A forced fault on a PROT_NONE mapping: the page is the mapping's, but
+  // nothing may translate to it (x86 reads any present page).
+  if (fs.prot == kProtNone) return FaultResult::kResolved;
   Pmap& pmap = fs.as.pmap;
   const paddr_t pa = fs.vm.pages.phys(fs.map_page);
   paddr_t old_pa = 0;
@@ -193,7 +251,7 @@ FaultResult fault_install(FaultState& fs) {
     page_map_add(fs.map_page);
     if (was_mapped) {
       Page* old = fs.vm.pages.page_of(old_pa);
-      if (old != nullptr) page_map_drop(old);
+      if (old != nullptr) page_map_drop(fs.vm.platform, old);
     }
   }
   return FaultResult::kResolved;
@@ -222,45 +280,59 @@ PteAttrs pte_attrs_for(Prot prot) {
 
 namespace {
 
-FaultResult fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access, bool keep_map_lock) {
-  ++vm.stats.faults;
+// One attempt: look up, lock, simplify the chain, choose, install. Returns
+// with the locks the attempt took still held (fault_unlock lets go).
+Step fault_attempt(FaultState& fs, FaultResult* r) {
+  Vm& vm = fs.vm;
+  if (!fs.keep_map_lock) vm.platform.mutex_lock(fs.as.lock);
+  fs.map_locked = true;
+  *r = fault_lookup(fs);
+  if (*r != FaultResult::kResolved) return Step::kDone;
+  vm.platform.mutex_lock(fs.first_object->lock);
+  fs.object_locked = true;
+  {
+    TlbBatch batch(vm.platform, vm.pages);
+    vm_object_collapse(vm, fs.first_object, batch);
+  }
+  fault_note_chain(fs);
+  vm.platform.yield(YieldPoint::kFaultLookupDone);
+  if (fault_choose(fs, r) == Step::kRetry) return Step::kRetry;
+  if (*r == FaultResult::kResolved) *r = fault_install(fs);
+  return Step::kDone;
+}
+
+FaultResult fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access, bool keep_map_lock,
+                  bool force) {
+  if (!force) ++vm.stats.faults;
   vm.platform.yield(YieldPoint::kFaultBegin);
   for (;;) {
     FaultState fs{vm, as, page_trunc(va), access};
     fs.keep_map_lock = keep_map_lock;
-    if (!keep_map_lock) vm.platform.mutex_lock(as.lock);
-    fs.map_locked = true;
-    FaultResult r = fault_lookup(fs);
-    if (r != FaultResult::kResolved) {
-      fault_unlock(fs);
-      return r;
-    }
-    vm.platform.mutex_lock(fs.first_object->lock);
-    fs.object_locked = true;
-    {
-      TlbBatch batch(vm.platform, vm.pages);
-      vm_object_collapse(vm, fs.first_object, batch);
-    }
-    fault_note_chain(fs);
-    vm.platform.yield(YieldPoint::kFaultLookupDone);
-    if (fault_choose(fs, &r) == Step::kRetry) {
-      if (fs.wait_for != nullptr) vm.platform.wait_for(fs.wait_for, "a busy page");
-      continue;
-    }
-    if (r == FaultResult::kResolved) r = fault_install(fs);
+    fs.force = force;
+    FaultResult r = FaultResult::kResolved;
+    const Step step = fault_attempt(fs, &r);
     fault_unlock(fs);
-    return r;
+    if (fs.pagein_ref) {
+      TlbBatch batch(vm.platform, vm.pages);
+      vm_object_deallocate(vm, fs.first_object, batch);
+    }
+    if (step == Step::kDone) return r;
+    if (fs.wait_for != nullptr) vm.platform.wait_for(fs.wait_for, "a busy page");
   }
 }
 
 }  // namespace
 
 FaultResult vm_fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access) {
-  return fault(vm, as, va, access, false);
+  return fault(vm, as, va, access, false, false);
 }
 
 FaultResult vm_fault_map_locked(Vm& vm, AddressSpace& as, vaddr_t va, Access access) {
-  return fault(vm, as, va, access, true);
+  return fault(vm, as, va, access, true, false);
+}
+
+FaultResult vm_fault_forced(Vm& vm, AddressSpace& as, vaddr_t va, Access access) {
+  return fault(vm, as, va, access, false, true);
 }
 
 }  // namespace vm

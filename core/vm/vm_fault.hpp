@@ -21,6 +21,15 @@ FaultResult vm_fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access);
 // The same with the map lock held by the caller, which the fault keeps
 // throughout (a copy is made without dropping it); for MAP_POPULATE.
 FaultResult vm_fault_map_locked(Vm& vm, AddressSpace& as, vaddr_t va, Access access);
+// A fault the kernel forces on a process's mapping on its behalf (poke, as
+// Linux's get_user_pages calls handle_mm_fault with FOLL_FORCE): a private
+// mapping is faulted whatever its protection, so a write makes the mapping's
+// own copy through the one copy-on-write path, and a read of a page nothing
+// was written to creates the mapping's own zero page (there is nothing else
+// the kernel could write). The translation entered has only the rights the
+// mapping grants, none under PROT_NONE (then nothing is mapped). A shared
+// mapping must allow the access. Not counted as a page fault in the stats.
+FaultResult vm_fault_forced(Vm& vm, AddressSpace& as, vaddr_t va, Access access);
 
 // Whether a mapping with `prot` permits `access` (x86: any present page is
 // readable, so write and exec imply read).

@@ -27,7 +27,7 @@ void note_region_added(Vm& vm, AddressSpace& as) {
 // The pmap calls this for every entry it clears: the reverse-map count.
 void drop_mapping(void* ctx, vaddr_t, paddr_t pa) {
   Page* page = static_cast<Vm*>(ctx)->pages.page_of(pa);
-  if (page != nullptr) page_map_drop(page);
+  if (page != nullptr) page_map_drop(static_cast<Vm*>(ctx)->platform, page);
 }
 
 void unmap_pages(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch& batch) {
@@ -167,7 +167,8 @@ Status map_file(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Sha
   if (share == Share::kPrivate) {
     proto.object = vm_object_shadow(vm, vnode_object, file_page, len >> kPageShift);
     if (proto.object == nullptr) {
-      --vnode_object->ref_count;
+      TlbBatch batch(vm.platform, vm.pages);
+      vm_object_deallocate(vm, vnode_object, batch);  // the file keeps its own
       return Status::kNoMem;
     }
   }
@@ -245,33 +246,38 @@ AddressSpace* vm_map_create(Vm& vm) {
 
 namespace {
 
+// The last user let go. The map lock is taken like any op's: whoever got
+// it first sees the space whole, whoever gets it while the teardown runs
+// waits and then finds no region and no page table.
 void vm_map_teardown(Vm& vm, AddressSpace* as) {
   {
+    MutexLocker lock(vm.platform, as->lock);
+    as->dying = true;
     TlbBatch batch(vm.platform, vm.pages);
     // Clipping never happens at the ends of the whole user range.
     delete_range(vm, *as, 0, kUserTop, batch);
     batch.flush();
+    as->pmap.destroy();
   }
-  as->pmap.destroy();
   vm.spaces.destroy(as);
 }
 
 }  // namespace
 
 void vm_map_destroy(Vm& vm, AddressSpace* as) {
-  if (as->holds != 0) {
+  {
+    MutexLocker lock(vm.platform, as->lock);
     as->dying = true;
-    return;
   }
-  vm_map_teardown(vm, as);
+  vm_map_release(vm, as);
 }
 
 void vm_map_hold(AddressSpace* as) {
-  ++as->holds;
+  as->users.add(1);
 }
 
 void vm_map_release(Vm& vm, AddressSpace* as) {
-  if (--as->holds == 0 && as->dying) vm_map_teardown(vm, as);
+  if (as->users.sub(1) == 0) vm_map_teardown(vm, as);
 }
 
 Region* vm_map_lookup(AddressSpace& as, vaddr_t va) {
@@ -285,10 +291,20 @@ Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_
   const u64 len = page_round(req.len);
   vaddr_t start = 0;
   Region* r = nullptr;
-  MutexLocker lock(vm.platform, as.lock);
-  Status s = map_locked(vm, as, req, len, &start, &r);
+  // A populated file mapping takes the file's pages as of one moment: a
+  // pwrite or truncate (each holds the file's I/O lock through its whole
+  // op) goes before or after it, never between two of its pages. Lock
+  // order: the I/O lock, then the map lock.
+  Mutex* io = req.populate && req.file != nullptr ? &req.file->io_lock : nullptr;
+  if (io != nullptr) vm.platform.mutex_lock(*io);
+  Status s = Status::kOk;
+  {
+    MutexLocker lock(vm.platform, as.lock);
+    s = map_locked(vm, as, req, len, &start, &r);
+    if (s == Status::kOk && req.populate) populate(vm, as, start, start + len);
+  }
+  if (io != nullptr) vm.platform.mutex_unlock(*io);
   if (s != Status::kOk) return s;
-  if (req.populate) populate(vm, as, start, start + len);
   *start_out = start;
   return Status::kOk;
 }
@@ -359,7 +375,7 @@ Status discard_private(Vm& vm, AddressSpace& as, Region*& r, vaddr_t s, vaddr_t 
   if (r->file != nullptr) {
     vm_object_reference(r->file->object);
     fresh = vm_object_shadow(vm, r->file->object, r->file_page, r->pages());
-    if (fresh == nullptr) --r->file->object->ref_count;
+    if (fresh == nullptr) vm_object_deallocate(vm, r->file->object, batch);
   } else {
     fresh = vm_object_allocate(vm, VmObject::Kind::kAnonymous, r->pages());
     if (fresh != nullptr) fresh->one_mapping = true;
@@ -473,15 +489,9 @@ Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch
   vm_object_reference(old);
   VmObject* child_side = vm_object_shadow(vm, old, r.offset, r.pages());
   if (child_side == nullptr) {
-    // Undo: the parent keeps the old object, with its region's reference.
-    --old->ref_count;     // the one taken for the child
-    --old->shadow_count;  // parent_side's
-    parent_side->backing = nullptr;
-    {
-      LeafLocker guard(vm.platform, vm.all_objects_lock);
-      vm.all_objects.remove(parent_side);
-    }
-    vm.objects.destroy(parent_side);
+    // Undo: parent_side goes, with the reference on `old` the region passed
+    // to it; the one taken for the child becomes the region's again.
+    vm_object_deallocate(vm, parent_side, batch);
     return Status::kNoMem;
   }
   r.object = parent_side;  // the region's reference on `old` passed to it
@@ -539,7 +549,7 @@ Status vm_map_anonymous_at(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Pro
     Page* page = vm.pages.alloc();
     if (page == nullptr) return Status::kNoMem;
     mem_set(vm.pages.data(page), *fill, kPageSize);
-    vm_object_insert(r->object, page, i);
+    vm_object_insert(vm, r->object, page, i);
   }
   return Status::kOk;
 }

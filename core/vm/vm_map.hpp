@@ -3,6 +3,7 @@
 // that cache their translations.
 #pragma once
 
+#include "lib/atomic.hpp"
 #include "lib/avl_tree.hpp"
 #include "lib/mutex.hpp"
 #include "lib/types.hpp"
@@ -57,17 +58,22 @@ class AddressSpace {
   // map lock can tell whether what it looked up is still valid.
   u64 generation = 0;
   Mutex lock{"vm_map"};
-  // Threads of other processes working on this address space across a
-  // sleep (poke, truncate) hold it: vm_map_destroy while held only marks it
-  // dying, and the last vm_map_release tears it down (as Linux's mmget).
-  // Invariant: dying implies holds > 0 (a dying space with no holds is gone).
-  u32 holds = 0;
+  // Who keeps the address space alive (Linux's mm_users): its process,
+  // until vm_map_destroy, and every thread of another process working on it
+  // across a sleep (poke, truncate), through vm_map_hold. The last one to let
+  // go tears it down. (a): holders of other processes come and go on other
+  // CPUs without the map lock.
+  Atomic<u32> users{1};
+  // Set by vm_map_destroy: the process let go; only holders remain. (m)
   bool dying = false;
 };
 
-// Creates an empty address space; nullptr when out of memory.
+// Creates an empty address space, its process's; nullptr when out of memory.
 AddressSpace* vm_map_create(Vm& vm);
-// Unmaps everything and frees the address space.
+// The process lets go of its address space: unless a holder keeps it, it is
+// torn down now — every region unmapped and freed, then the page tables,
+// all under the map lock (an op that got the lock before sees the space
+// whole, one that gets it after finds no region), then the space itself.
 void vm_map_destroy(Vm& vm, AddressSpace* as);
 // Keep `as` alive across a sleep; vm_map_release may free it (if it died).
 void vm_map_hold(AddressSpace* as);

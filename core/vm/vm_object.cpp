@@ -11,7 +11,7 @@ namespace {
 [[noreturn]] void panic_mapped(Vm& vm, const char* where, VmObject* object, Page* page) {
   FixedString<160> f;
   f << where << ": page " << page->index << " of object " << static_cast<const void*>(object)
-    << " still has " << page->map_count << " mappings";
+    << " still has " << page->map_count.load() << " mappings";
   vm.platform.panic(f.c_str());
   __builtin_unreachable();  // GCC does not carry [[noreturn]] through the virtual call here
 }
@@ -22,6 +22,13 @@ void free_object(Vm& vm, VmObject* object) {
     vm.all_objects.remove(object);
   }
   vm.objects.destroy(object);
+}
+
+// The last reference is gone, but a page may still be busy: its owner comes
+// back to it (and to the object's lock) when it wakes. Waits until none is.
+void wait_until_unbusy(Vm& vm, VmObject* object) {
+  while (Page* busy = vm_object_busy_page(object, 0, object->size_pages))
+    vm.platform.wait_for(busy, "a busy page of an object losing its last reference");
 }
 
 }  // namespace
@@ -35,7 +42,7 @@ VmObject* vm_object_allocate(Vm& vm, VmObject::Kind kind, u64 size_pages) {
 }
 
 void vm_object_reference(VmObject* object) {
-  __atomic_add_fetch(&object->ref_count, 1, __ATOMIC_ACQ_REL);
+  object->ref_count.add(1);
 }
 
 // Iterative down the chain: a long chain must not become deep recursion.
@@ -43,10 +50,11 @@ void vm_object_reference(VmObject* object) {
 // spaces loses a reference in one while a fault in the other reads its
 // counts to decide a collapse (vm_object_collapse), on another CPU.
 void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch) {
-  while (object != nullptr && __atomic_sub_fetch(&object->ref_count, 1, __ATOMIC_ACQ_REL) == 0) {
+  while (object != nullptr && object->ref_count.sub(1) == 0) {
+    wait_until_unbusy(vm, object);
     vm_object_page_remove(vm, object, 0, object->size_pages, batch);
     VmObject* backing = object->backing;
-    if (backing != nullptr) __atomic_sub_fetch(&backing->shadow_count, 1, __ATOMIC_ACQ_REL);
+    if (backing != nullptr) backing->shadow_count.sub(1);
     free_object(vm, object);
     object = backing;
   }
@@ -58,7 +66,7 @@ VmObject* vm_object_shadow(Vm& vm, VmObject* backing, u64 offset, u64 size_pages
   shadow->backing = backing;
   shadow->backing_offset = offset;
   shadow->one_mapping = true;
-  __atomic_add_fetch(&backing->shadow_count, 1, __ATOMIC_ACQ_REL);
+  backing->shadow_count.add(1);
   // Its pages are now reachable through more than one path.
   backing->one_mapping = false;
   return shadow;
@@ -86,19 +94,26 @@ Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner) {
 }
 
 Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, PagerResult* result,
-                         Mutex* held) {
+                         PageInUnlock& unlock) {
   *result = PagerResult::kOk;
   for (VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
+    // A file's object below the caller's is looked up and paged into under
+    // its own lock (taken top down, as the chain's order is): a pwrite or
+    // another address space's fault may be paging the same index in, and
+    // the lookup and the insert must be one step for them.
+    const bool lock_file = o != object && o->kind == VmObject::Kind::kVnode;
+    if (lock_file) vm.platform.mutex_lock(o->lock);
     Page* p = o->resident.find(index);
-    if (p != nullptr && (p->flags & Page::kBusy)) {
+    if (p != nullptr && page_xbusied(p)) {
+      if (lock_file) vm.platform.mutex_unlock(o->lock);
       *owner = o;
       *result = PagerResult::kBusy;
       return p;
     }
-    if (p == nullptr && o->kind == VmObject::Kind::kVnode) {
-      *result = vnode_pager_getpage(vm, o, index, &p, held);
-      if (*result != PagerResult::kOk) break;
-    }
+    if (p == nullptr && o->kind == VmObject::Kind::kVnode)
+      *result = vnode_pager_getpage(vm, o, index, &p, unlock, lock_file);
+    if (lock_file) vm.platform.mutex_unlock(o->lock);
+    if (*result != PagerResult::kOk) break;
     if (p != nullptr) {
       *owner = o;
       return p;
@@ -108,19 +123,29 @@ Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, 
   return nullptr;
 }
 
-void vm_object_insert(VmObject* object, Page* page, u64 index) {
+void vm_object_insert(Vm& vm, VmObject* object, Page* page, u64 index) {
   page->state = Page::State::kObject;
   page->object = object;
   page->index = index;
-  page->map_count = 0;
-  page->flags = 0;
-  object->resident.insert(page);
+  page->map_count.store(0);
+  page->busy.store(0);
+  if (!object->resident.insert(page)) {
+    FixedString<160> f;
+    f << "vm_object_insert: object " << static_cast<const void*>(object)
+      << " already has a resident page " << index;
+    vm.platform.panic(f.c_str());
+  }
+}
+
+void vm_object_insert_busy(Vm& vm, VmObject* object, Page* page, u64 index) {
+  vm_object_insert(vm, object, page, index);
+  page->busy.store(Page::kBusyExclusive);
 }
 
 Page* vm_object_busy_page(VmObject* object, u64 start, u64 end) {
   for (Page* p = object->resident.lower_bound(start); p != nullptr && p->index < end;
        p = object->resident.next(p))
-    if (p->flags & Page::kBusy) return p;
+    if (page_busied(p)) return p;
   return nullptr;
 }
 
@@ -128,10 +153,10 @@ void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatc
   Page* page = object->resident.lower_bound(start);
   while (page != nullptr && page->index < end) {
     Page* next = object->resident.next(page);
-    if (page->map_count != 0) panic_mapped(vm, "vm_object_page_remove", object, page);
+    if (page->map_count.load() != 0) panic_mapped(vm, "vm_object_page_remove", object, page);
     // A busy page is its owner's: it finds the change when it relocks and
     // removes the page itself (callers that must see it gone wait first).
-    if (page->flags & Page::kBusy) {
+    if (page_busied(page)) {
       page = next;
       continue;
     }
@@ -156,9 +181,10 @@ static void collapse_one(Vm& vm, VmObject* object, VmObject* backing, TlbBatch& 
       // Mappings of the page stay valid: the frame does not change.
       page->index -= window_start;
       page->object = object;
-      object->resident.insert(page);
+      // Cannot fail: `object` had no page at this index (checked above).
+      if (!object->resident.insert(page)) vm.platform.panic("vm_object_collapse: index taken");
     } else {
-      if (page->map_count != 0) panic_mapped(vm, "vm_object_collapse", backing, page);
+      if (page->map_count.load() != 0) panic_mapped(vm, "vm_object_collapse", backing, page);
       page->object = nullptr;
       batch.defer_free(page);
     }
@@ -167,7 +193,7 @@ static void collapse_one(Vm& vm, VmObject* object, VmObject* backing, TlbBatch& 
   object->backing_offset += backing->backing_offset;
   // `backing`'s place as a child of its own backing object passes to `object`.
   backing->backing = nullptr;
-  backing->ref_count = 0;
+  backing->ref_count.store(0);
   ++vm.stats.collapses;
   free_object(vm, backing);
 }
@@ -177,15 +203,13 @@ static void collapse_one(Vm& vm, VmObject* object, VmObject* backing, TlbBatch& 
 // would leave it working on a page that changed owner (or was reused).
 static bool has_busy_page(VmObject* object) {
   for (Page* p = object->resident.first(); p != nullptr; p = object->resident.next(p))
-    if (p->flags & Page::kBusy) return true;
+    if (page_busied(p)) return true;
   return false;
 }
 
 void vm_object_collapse(Vm& vm, VmObject* object, TlbBatch& batch) {
   while (VmObject* backing = object->backing) {
-    if (__atomic_load_n(&backing->ref_count, __ATOMIC_ACQUIRE) != 1 ||
-        __atomic_load_n(&backing->shadow_count, __ATOMIC_ACQUIRE) != 1)
-      return;
+    if (backing->ref_count.load() != 1 || backing->shadow_count.load() != 1) return;
     // Left for a later fault to collapse, once the page is no longer busy.
     if (has_busy_page(backing) && !vm.mutated(Mutation::kCollapseWhileBusy)) return;
     collapse_one(vm, object, backing, batch);

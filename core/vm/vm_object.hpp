@@ -6,6 +6,7 @@
 // lives while a region or a shadow references it.
 #pragma once
 
+#include "lib/atomic.hpp"
 #include "lib/avl_tree.hpp"
 #include "lib/list.hpp"
 #include "lib/mutex.hpp"
@@ -31,12 +32,16 @@ class VmObject {
   VmObject(Kind kind, u64 size_pages) : kind(kind), size_pages(size_pages) {}
 
   const Kind kind;
-  // Invariant: the number of regions mapping this object plus the number of
-  // shadow objects whose `backing` it is; destroyed when it drops to zero.
-  u32 ref_count = 1;
+  // Invariant: the number of regions mapping this object, plus the number of
+  // shadow objects whose `backing` it is, plus the file's own reference (a
+  // vnode object), plus the faults working on it with its lock dropped;
+  // destroyed when it drops to zero. (a): address spaces that share the
+  // object change it under their own map locks.
+  Atomic<u32> ref_count{1};
   // Invariant: the number of objects whose `backing` is this one (children
   // are counted, never listed: a chain is simplified where a fault meets it).
-  u32 shadow_count = 0;
+  // (a), as ref_count.
+  Atomic<u32> shadow_count;
   // Set while only one address range of one map can reach the pages, so
   // pages of a range being unmapped can be freed at once (FreeBSD's
   // OBJ_ONEMAPPING). Private anonymous objects start with it; an object that
@@ -62,7 +67,11 @@ VmObject* vm_object_allocate(Vm& vm, VmObject::Kind kind, u64 size_pages);
 void vm_object_reference(VmObject* object);
 // Drops a reference; the last one frees every resident page (deferred in
 // `batch` until its invalidations are done), the object itself, and the
-// reference it held on its backing object.
+// reference it held on its backing object. An object is never freed with a
+// busy page in it: the last reference waits until no page is busy (a busy
+// page's owner holds a reference of its own, so in a correct core the wait
+// ends at once; the check is what keeps a page from pointing into a freed
+// object if one day it does not).
 void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch);
 
 // A new object of `size_pages` shadowing pages [offset, offset+size_pages)
@@ -83,18 +92,41 @@ Page* vm_object_lookup(VmObject* object, u64 index);
 // The page that `index` of `object` shows: its own, or through the chain.
 // Sets *owner to the object that holds it; nullptr when no object has one.
 Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner);
+// The locks a caller of vm_object_get_page holds, which a page-in lets go
+// of while the disk read sleeps (FreeBSD's fault drops the map and object
+// locks before it calls the pager): drop() releases them, retake() takes
+// them back. The caller holds `object`'s lock, which drop() releases too;
+// after a page-in it revalidates whatever it looked up before (the map may
+// have changed meanwhile).
+class PageInUnlock {
+ public:
+  virtual void drop() = 0;
+  virtual void retake() = 0;
+
+ protected:
+  ~PageInUnlock() = default;
+};
+
 // As vm_object_lookup_chain, but a vnode object on the chain pages the file
-// in, dropping `held` (the caller's lock, or nullptr) during the read. *result
-// says why nothing came back: kOk with nullptr means zero (anonymous memory
-// never written), kPastEof that the file ends before it; kBusy returns the
-// busy page met, which the caller must wait for with every lock dropped.
+// in (under the vnode object's own lock, and with the caller's locks
+// dropped through `unlock` during the read). *result says why nothing came
+// back: kOk with nullptr means zero (anonymous memory never written),
+// kPastEof that the file ends before it; kBusy returns the page met busy
+// exclusively, which the caller must wait for with every lock dropped. A
+// page held shared (the source of someone's copy) is returned: it may be
+// read, mapped and copied, not written.
 enum class PagerResult : u8;
 Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, PagerResult* result,
-                         Mutex* held);
-// Makes a free frame `page` the resident page `index` of `object`.
-void vm_object_insert(VmObject* object, Page* page, u64 index);
-// The first busy page with index in [start, end), or nullptr. A caller that
-// is about to remove pages waits for it (Platform::wait_for on the page).
+                         PageInUnlock& unlock);
+// Makes a free frame `page` the resident page `index` of `object` (whose lock
+// is held). An index already resident is a broken invariant: panic.
+void vm_object_insert(Vm& vm, VmObject* object, Page* page, u64 index);
+// The same, the page held busy exclusively from the start (a page-in or a
+// copy being made): nobody ever sees it before its content is there.
+void vm_object_insert_busy(Vm& vm, VmObject* object, Page* page, u64 index);
+// The first busy page (shared or exclusive) with index in [start, end), or
+// nullptr. A caller that is about to remove pages waits for it
+// (Platform::wait_for on the page).
 Page* vm_object_busy_page(VmObject* object, u64 start, u64 end);
 // Frees the resident pages with index in [start, end), except busy ones
 // (their owner revalidates and removes them). They must be unmapped

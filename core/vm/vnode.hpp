@@ -24,7 +24,9 @@ struct Vnode {
   u64 size = 0;
   // Held through a whole truncate or pwrite (Linux's i_rwsem): one size
   // change at a time, and no write into pages a truncate is removing.
-  // Faults never take it. Order: io_lock, then map locks, then object locks.
+  // Faults never take it; an mmap with MAP_POPULATE of the file holds it
+  // around its map lock (the copies are of one moment of the file).
+  // Order: io_lock, then map locks, then object locks.
   Mutex io_lock{"vnode_io"};
   VmObject* object = nullptr;  // holds one reference for the file itself
   ListNode link;               // in Kernel::files, ascending by name
@@ -36,11 +38,16 @@ struct Vnode {
 // the caller drops its locks, waits for it and starts over.
 enum class PagerResult : u8 { kOk, kNoMem, kPastEof, kBusy };
 
+class PageInUnlock;
+
 // Brings page `index` of the vnode object in from the disk (zero past EOF
-// inside the last page). The page is busy while the read is in flight, and
-// `held` (the lock the caller holds, or nullptr) is dropped for it, at the
-// yield point fault.pager_io, where a real kernel sleeps; if the file shrank
-// meanwhile the page is dropped again and kPastEof returned.
-PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out, Mutex* held);
+// inside the last page), under `object`'s lock: the new page is inserted
+// busy (exclusive) and the locks are let go of for the read, at the yield
+// point fault.pager_io, where a real kernel sleeps: `object`'s lock when
+// `own_lock` (the pager's own: the caller walks a chain above it), then the
+// caller's through `unlock`. After the read everything is retaken; if the
+// file shrank meanwhile the page is dropped again and kPastEof returned.
+PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
+                                PageInUnlock& unlock, bool own_lock);
 
 }  // namespace vm

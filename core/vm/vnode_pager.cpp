@@ -7,21 +7,22 @@
 
 namespace vm {
 
-PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out, Mutex* held) {
+PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
+                                PageInUnlock& unlock, bool own_lock) {
   Vnode& vn = *object->vnode;
   if (index >= vn.pages()) return PagerResult::kPastEof;
   Page* page = vm.pages.alloc();
   if (page == nullptr) return PagerResult::kNoMem;
   // Others who meet the page while the read is in flight see it busy.
-  vm_object_insert(object, page, index);
-  page->flags |= Page::kBusy;
-  if (held != nullptr) vm.platform.mutex_unlock(*held);
+  vm_object_insert_busy(vm, object, page, index);
+  if (own_lock) vm.platform.mutex_unlock(object->lock);
+  unlock.drop();
   vm.platform.yield(YieldPoint::kFaultPagerIo);
   u8* data = vm.pages.data(page);
   vm.platform.disk_read(vn.disk_id, index, data);
-  if (held != nullptr) vm.platform.mutex_lock(*held);
-  page->flags &= static_cast<u8>(~Page::kBusy);
-  vm.platform.wake(page);
+  unlock.retake();
+  if (own_lock) vm.platform.mutex_lock(object->lock);
+  page_xunbusy(vm.platform, page);
   // The file may have shrunk while the read was in flight (FreeBSD re-checks
   // pindex against the object's size after every sleep).
   if (index >= vn.pages() && !vm.mutated(Mutation::kResizeNoRevalidate)) {

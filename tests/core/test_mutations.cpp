@@ -104,7 +104,7 @@ TEST(MutationTable, NamesAndBitsAreDistinctAndInBitOrder) {
     EXPECT_TRUE(names.insert(m.name).second) << m.name;
     EXPECT_GT(std::strlen(m.description), 10u) << m.name;
   }
-  EXPECT_EQ(vm::kMutationCount, 5u);
+  EXPECT_EQ(vm::kMutationCount, 6u);
 }
 
 // ---- munmap-early-free -------------------------------------------------------
@@ -232,8 +232,8 @@ struct BusyChain {
 BusyChain busy_chain(vm::Vm& v) {
   vm::VmObject* base = vm::vm_object_allocate(v, vm::VmObject::Kind::kAnonymous, 4);
   vm::Page* page = v.pages.alloc_zeroed();
-  vm::vm_object_insert(base, page, 1);
-  page->flags |= vm::Page::kBusy;
+  vm::vm_object_insert(v, base, page, 1);
+  EXPECT_TRUE(vm::page_try_sbusy(page));  // a copy from it is in flight
   vm::VmObject* top = vm::vm_object_shadow(v, base, 0, 4);
   return {top, base, page};
 }
@@ -248,7 +248,7 @@ TEST_F(MutationTest, CollapseLeavesABackingObjectWithABusyPage) {
   EXPECT_EQ(c.busy->object, c.base);
   EXPECT_EQ(kernel_.vm.stats.collapses, 0u);
   // Once the page is no longer busy, the next attempt merges.
-  c.busy->flags = 0;
+  vm::page_sunbusy(platform_, c.busy);
   {
     vm::TlbBatch batch(platform_, kernel_.vm.pages);
     vm::vm_object_collapse(kernel_.vm, c.top, batch);
@@ -269,7 +269,7 @@ TEST_F(MutationTest, CollapseWhileBusyMovesTheBusyPage) {
   EXPECT_EQ(c.top->backing, nullptr);
   EXPECT_EQ(c.busy->object, c.top);  // the page changed owner under its busy holder
   EXPECT_EQ(kernel_.vm.stats.collapses, 1u);
-  c.busy->flags = 0;
+  vm::page_sunbusy(platform_, c.busy);
   vm::TlbBatch batch(platform_, kernel_.vm.pages);
   vm::vm_object_deallocate(kernel_.vm, c.top, batch);
 }

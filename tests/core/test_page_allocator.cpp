@@ -102,11 +102,11 @@ TEST_F(PageAllocatorTest, FreeResetsTheDescriptor) {
   for (size_t i = 0; i < 4096; ++i) ASSERT_EQ(pages.data(p)[i], 0) << i;
   p->state = Page::State::kObject;
   p->index = 77;
-  p->flags = Page::kBusy;
+  p->busy.store(Page::kBusyExclusive);
   pages.free(p);
   EXPECT_EQ(p->state, Page::State::kFree);
   EXPECT_EQ(p->index, 0u);
-  EXPECT_EQ(p->flags, 0);
+  EXPECT_EQ(p->busy.load(), 0u);
   EXPECT_EQ(pages.stats().frees, 1u);
   EXPECT_EQ(pages.check(), nullptr);
 }
@@ -173,7 +173,7 @@ TEST_F(PageAllocatorTest, FreeOfMappedFramePanics) {
   pages.init(platform, kRam, 0);
   Page* p = pages.alloc();
   p->state = Page::State::kObject;
-  p->map_count = 1;
+  p->map_count.store(1);
   EXPECT_PANIC(pages.free(p), "free of mapped frame");
 }
 

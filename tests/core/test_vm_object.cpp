@@ -25,7 +25,7 @@ class VmObjectTest : public ::testing::Test {
     Page* p = vm_.pages.alloc();
     EXPECT_NE(p, nullptr);
     vm::mem_set(vm_.pages.data(p), byte, vm::kPageSize);
-    vm::vm_object_insert(object, p, index);
+    vm::vm_object_insert(vm_, object, p, index);
     return p;
   }
   vm::u8 byte_at(Page* p) { return vm_.pages.data(p)[0]; }
@@ -42,7 +42,7 @@ TEST_F(VmObjectTest, ShadowShowsBackingPagesUntilItHasItsOwn) {
   // The shadow sees base's pages 2..5 as its 0..3.
   VmObject* top = vm::vm_object_shadow(vm_, base, 2, 4);
   ASSERT_NE(top, nullptr);
-  EXPECT_EQ(base->shadow_count, 1u);
+  EXPECT_EQ(base->shadow_count.load(), 1u);
   EXPECT_EQ(vm::vm_object_chain_length(top), 2u);
 
   VmObject* owner = nullptr;
@@ -91,7 +91,7 @@ TEST_F(VmObjectTest, NoCollapseWhileSomethingElseSeesTheBackingObject) {
   EXPECT_EQ(left->backing, base);  // right still shares it
   // Once one side is gone, the other collapses.
   vm::vm_object_deallocate(vm_, right, batch);
-  EXPECT_EQ(base->shadow_count, 1u);
+  EXPECT_EQ(base->shadow_count.load(), 1u);
   vm::vm_object_collapse(vm_, left, batch);
   EXPECT_EQ(left->backing, nullptr);
   EXPECT_EQ(byte_at(vm::vm_object_lookup(left, 0)), 0x11);
@@ -119,10 +119,32 @@ TEST_F(VmObjectTest, DeallocatingTheLastShadowFreesTheWholeChain) {
 TEST_F(VmObjectTest, RemovingAMappedPagePanics) {
   VmObject* object = vm::vm_object_allocate(vm_, VmObject::Kind::kAnonymous, 4);
   Page* p = add_page(object, 1, 9);
-  p->map_count = 1;
+  p->map_count.store(1);
   TlbBatch batch(platform_, vm_.pages);
   EXPECT_PANIC(vm::vm_object_page_remove(vm_, object, 0, 4, batch), "still has 1 mappings");
-  p->map_count = 0;
+  p->map_count.store(0);
+}
+
+// Regression: a failed insert into the resident tree (the index already
+// there) was ignored, leaving a page that claims an object that does not
+// hold it.
+TEST_F(VmObjectTest, InsertingASecondPageAtAnIndexPanics) {
+  VmObject* object = vm::vm_object_allocate(vm_, VmObject::Kind::kAnonymous, 4);
+  add_page(object, 1, 9);
+  Page* second = vm_.pages.alloc();
+  EXPECT_PANIC(vm::vm_object_insert(vm_, object, second, 1), "already has a resident page 1");
+}
+
+// Regression: dropping a mapping of a page whose count was already zero
+// silently stopped at zero, hiding a broken reverse map.
+TEST_F(VmObjectTest, DroppingAMappingThatIsNotThereIsAnInvariantFailure) {
+  VmObject* object = vm::vm_object_allocate(vm_, VmObject::Kind::kAnonymous, 4);
+  Page* p = add_page(object, 3, 9);
+  vm::page_map_add(p);
+  vm::page_map_drop(platform_, p);
+  EXPECT_EQ(p->map_count.load(), 0u);
+  EXPECT_PANIC(vm::page_map_drop(platform_, p), "page 3 of object");
+  EXPECT_PANIC(vm::page_map_drop(platform_, p), "has no mapping left to drop");
 }
 
 }  // namespace

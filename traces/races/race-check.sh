@@ -1,6 +1,7 @@
 #!/bin/sh
 # One step of a race's CTest chain (traces/races/CMakeLists.txt, docs/races.md).
 #   race-check.sh VMSIM MODE TRACE BUG KIND WORKDIR MAXRUNS [EXPLORE-FLAG...]
+# BUG is one mutation name, or several joined by commas (each becomes a --bug).
 # MODE clean:    explore --bound 2 finds no violation with the core as built.
 # MODE catch:    explore --bug BUG --bound 2 --max-runs MAXRUNS exits 1 and
 #                writes WORKDIR/NAME.KIND.json.
@@ -11,6 +12,8 @@ set -u
 vmsim=$1 mode=$2 trace=$3 bug=$4 kind=$5 work=$6 maxruns=$7
 shift 7
 name=$(basename "$trace" .json)
+bugs=""
+for b in $(echo "$bug" | tr ',' ' '); do bugs="$bugs --bug $b"; done
 fail() { echo "race-check: $name: $*" >&2; exit 1; }
 case $mode in
   clean)
@@ -21,19 +24,19 @@ case $mode in
   catch)
     rm -rf "$work/catch"
     mkdir -p "$work"
-    "$vmsim" explore "$trace" --bug "$bug" --bound 2 --max-runs "$maxruns" "$@" --out "$work/catch"
+    "$vmsim" explore "$trace" $bugs --bound 2 --max-runs "$maxruns" "$@" --out "$work/catch"
     rc=$?
     [ $rc -eq 1 ] || fail "explore --bug $bug exited $rc (1 expected: violation found)"
     [ -f "$work/catch/$name.$kind.json" ] || fail "no $kind failure trace in $work/catch"
     ;;
   minimize)
     rm -f "$work/min.json"
-    "$vmsim" minimize "$work/catch/$name.$kind.json" --bug "$bug" -o "$work/min.json" ||
+    "$vmsim" minimize "$work/catch/$name.$kind.json" $bugs -o "$work/min.json" ||
       fail "minimize failed"
     [ -s "$work/min.json" ] || fail "minimize wrote nothing"
     ;;
   replay)
-    out=$("$vmsim" replay --bug "$bug" --json "$work/min.json")
+    out=$("$vmsim" replay $bugs --json "$work/min.json")
     rc=$?
     echo "$out"
     [ $rc -eq 1 ] || fail "replay exited $rc (1 expected: a violation)"
