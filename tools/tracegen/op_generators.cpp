@@ -151,14 +151,16 @@ void apply_break(ProcessState& process, uint64_t new_break) {
   const uint64_t old_end = page_up(process.brk);
   const uint64_t new_end = page_up(new_break);
   if (new_end > old_end) {
-    if (!process.shadow.is_free(old_end, new_end)) return;  // enomem
+    // enomem unless a free page stays before the next mapping (Linux).
+    if (!process.shadow.is_free(old_end, new_end + kPageSize)) return;
     Region heap;
     heap.start = old_end;
     heap.end = new_end;
     heap.prot = kProtR | kProtW;
     heap.heap = true;
     process.shadow.map(heap);
-  } else {
+  } else if (new_end < old_end) {
+    if (process.shadow.is_free(new_end, old_end)) return;  // enomem: nothing to unmap (Linux)
     process.shadow.unmap(new_end, old_end);
   }
   process.brk = new_break;
@@ -177,7 +179,10 @@ uint64_t pick_break(GenContext& ctx) {
   if (roll < 25) {
     const Region* next = ctx.process.shadow.next_at_or_after(page_up(current));
     if (next != nullptr && !next->heap && next->start - current <= (64ull << 20)) {
-      return next->start + rng.below(next->size());
+      // Into it, or up to the page Linux keeps free before it, or just below.
+      if (rng.chance(50)) return next->start + rng.below(next->size());
+      const uint64_t edge = next->start - rng.between(0, 2) * kPageSize;
+      return std::max(current, edge - rng.below(kPageSize));
     }
   }
   if (roll < 60) return current + rng.between(1, 16) * kPageSize - rng.below(kPageSize);
