@@ -55,6 +55,12 @@ int run_one(const LinuxCmdOptions& o, const std::string& file) {
   options.compare = o.compare;
   options.tmp_base = o.tmp_dir;
   std::vector<std::string> notes;
+  if (o.skip_refused) {
+    if (std::optional<RunError> e = check_linux_supported(trace)) {
+      std::fprintf(stderr, "vmsim: linux: skipped: %s\n", e->message.c_str());
+      return 0;
+    }
+  }
   auto result = run_on_linux(trace, options, &notes);
   if (auto* e = std::get_if<RunError>(&result)) return report_error(e->exit_code, e->message);
   const RunReport& r = std::get<RunReport>(result);
@@ -77,6 +83,9 @@ CLI::App* add_linux(CLI::App& app, LinuxCmdOptions* o) {
   cmd->add_option("--tmpdir", o->tmp_dir,
                   "Where the private directory of the trace's files is made "
                   "(default: $TMPDIR, else /dev/shm, else /tmp)");
+  cmd->add_flag("--skip-refused", o->skip_refused,
+                "Report a trace that cannot run on Linux as skipped (stderr, with the reason) "
+                "instead of failing with exit 2");
   return cmd;
 }
 

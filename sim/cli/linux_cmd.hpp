@@ -14,6 +14,9 @@ struct LinuxCmdOptions {
   bool compare = false;
   bool json = false;
   std::string tmp_dir;  // where the trace's files go (default: $TMPDIR, /dev/shm, /tmp)
+  // A trace vmsim linux cannot run is reported on stderr as skipped, with
+  // its reason, instead of failing the command (for suites over traces/).
+  bool skip_refused = false;
 };
 
 // Adds `linux` to `app`; the returned subcommand is parsed() when chosen.
