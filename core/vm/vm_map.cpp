@@ -19,6 +19,18 @@ bool user_range(vaddr_t addr, u64 len) {
   return addr <= kUserTop && len <= kUserTop - addr;
 }
 
+// The end of [addr, addr + len rounded up), or false when it would reach
+// 2^64: Linux's `end <= start` test of mprotect and madvise. Unlike
+// user_range it does not stop at the top of user space; nothing is mapped
+// there, so the walk finds a hole.
+bool range_end(vaddr_t addr, u64 len, vaddr_t* end) {
+  if (len > ~u64{0} - (kPageSize - 1)) return false;  // the rounding overflows
+  const u64 rounded = page_round(len);
+  if (rounded > ~u64{0} - addr) return false;
+  *end = addr + rounded;
+  return true;
+}
+
 void note_region_added(Vm& vm, AddressSpace& as) {
   ++as.generation;
   if (++vm.stats.regions > vm.stats.regions_peak) vm.stats.regions_peak = vm.stats.regions;
@@ -195,16 +207,21 @@ void populate(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end) {
   }
 }
 
-// The placement and mapping half of mmap; the caller holds the map lock.
+// The largest end (offset + length) of a file mapping: Linux's
+// MAX_LFS_FILESIZE, 2^63 - 1, past which it says EOVERFLOW (vmsim: einval).
+constexpr u64 kFileMapEndMax = (u64{1} << 63) - 1;
+
+// The placement and mapping half of mmap; the caller holds the map lock and
+// has checked the length. The checks come in Linux's order (do_mmap, then
+// get_unmapped_area, then file_mmap_ok): a fixed range past the top is
+// enomem before an unaligned or too-low address is einval, and a file
+// offset that overflows is einval only once a place was found.
 Status map_locked(Vm& vm, AddressSpace& as, const MmapRequest& req, u64 len, vaddr_t* start_out,
                   Region** region_out) {
   vaddr_t start = 0;
   if (req.fixed) {
-    if (!page_aligned(req.addr) || req.addr < kMapMin) return Status::kInval;
     if (!user_range(req.addr, len)) return Status::kNoMem;
-  }
-  if (req.file != nullptr && !page_aligned(req.offset)) return Status::kInval;
-  if (req.fixed) {
+    if (!page_aligned(req.addr) || req.addr < kMapMin) return Status::kInval;
     start = req.addr;
   } else {
     const vaddr_t hint = page_trunc(req.addr);
@@ -216,6 +233,7 @@ Status map_locked(Vm& vm, AddressSpace& as, const MmapRequest& req, u64 len, vad
       return Status::kNoMem;
     }
   }
+  if (req.file != nullptr && req.offset > kFileMapEndMax - len) return Status::kInval;
 
   TlbBatch batch(vm.platform, vm.pages);
   if (req.fixed) {
@@ -286,6 +304,8 @@ Region* vm_map_lookup(AddressSpace& as, vaddr_t va) {
 }
 
 Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_out) {
+  // Linux checks the offset's alignment before anything else, even the length.
+  if (req.file != nullptr && !page_aligned(req.offset)) return Status::kInval;
   if (req.len == 0) return Status::kInval;
   if (req.len > kUserTop) return Status::kNoMem;
   const u64 len = page_round(req.len);
@@ -327,8 +347,10 @@ Status vm_munmap(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len) {
 Status vm_mprotect(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Prot prot) {
   if (!page_aligned(addr)) return Status::kInval;
   if (len == 0) return Status::kOk;
-  if (!user_range(addr, len) || !user_range(addr, page_round(len))) return Status::kNoMem;
-  const vaddr_t end = addr + page_round(len);
+  // No top-of-user-space check, as in Linux: a range that runs past it is
+  // changed up to the hole there, then fails.
+  vaddr_t end = 0;
+  if (!range_end(addr, len, &end)) return Status::kNoMem;
   MutexLocker lock(vm.platform, as.lock);
   Region* r = vm_map_lookup(as, addr);
   if (r == nullptr) return Status::kNoMem;
@@ -393,8 +415,10 @@ Status discard_private(Vm& vm, AddressSpace& as, Region*& r, vaddr_t s, vaddr_t 
 Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice) {
   if (!page_aligned(addr)) return Status::kInval;
   if (len == 0) return Status::kOk;
-  if (!user_range(addr, len) || !user_range(addr, page_round(len))) return Status::kNoMem;
-  const vaddr_t end = addr + page_round(len);
+  // A range that wraps is einval (Linux); one past the top of user space is
+  // advised up to the hole there, then fails like any other hole.
+  vaddr_t end = 0;
+  if (!range_end(addr, len, &end)) return Status::kInval;
   MutexLocker lock(vm.platform, as.lock);
   TlbBatch batch(vm.platform, vm.pages);
 
@@ -422,17 +446,23 @@ namespace {
 
 // brk with the map lock held: the break is read and moved in one critical
 // section, so two threads' sbrk never hand out the same old break.
+//
+// Linux's brk refuses (and keeps the break) in the cases below; it has no
+// error codes, vmsim's einval and enomem tell the refusals apart.
 Status brk_locked(Vm& vm, AddressSpace& as, vaddr_t addr) {
   if (addr < as.brk_start) return Status::kInval;
   if (addr > kUserTop) return Status::kNoMem;
   const vaddr_t old_end = page_round(as.brk);
   const vaddr_t new_end = page_round(addr);
   if (new_end > old_end) {
-    if (!range_free(as, old_end, new_end)) return Status::kNoMem;
+    // The heap keeps a free page between itself and the next mapping.
+    if (!range_free(as, old_end, new_end + kPageSize)) return Status::kNoMem;
     Status s = map_anonymous(vm, as, old_end, new_end - old_end, kProtRead | kProtWrite,
                              Share::kPrivate, nullptr);
     if (s != Status::kOk) return s;
   } else if (new_end < old_end) {
+    // A shrink with nothing left to unmap below the old break is refused.
+    if (range_free(as, new_end, old_end)) return Status::kNoMem;
     TlbBatch batch(vm.platform, vm.pages);
     Status s = delete_range(vm, as, new_end, old_end, batch);
     if (s != Status::kOk) return s;

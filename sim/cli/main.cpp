@@ -11,6 +11,7 @@
 #include "cli/bug_option.hpp"
 #include "cli/compile_cmd.hpp"
 #include "cli/explore_cmd.hpp"
+#include "cli/linux_cmd.hpp"
 #include "cli/minimize_cmd.hpp"
 #include "cli/port_run.hpp"
 #include "run/report.hpp"
@@ -137,6 +138,8 @@ int run(int argc, char** argv) {
 
   PortRunOptions port_run_options;
   CLI::App* port_run = add_port_run(app, &port_run_options);
+  LinuxCmdOptions linux_options;
+  CLI::App* linux_cmd = add_linux(app, &linux_options);
 
   try {
     app.parse(argc, argv);
@@ -161,6 +164,7 @@ int run(int argc, char** argv) {
   if (bench->parsed()) return cmd_bench(bench_options);
   if (compile->parsed()) return cmd_compile(compile_in, compile_out);
   if (port_run->parsed()) return cmd_port_run(port_run_options);
+  if (linux_cmd->parsed()) return cmd_linux(linux_options);
   return 2;
 }
 

@@ -39,6 +39,16 @@ constexpr uint64_t round_page(uint64_t x) {
   return trunc_page(x + kPage - 1);
 }
 
+// The end of [addr, addr + len rounded up), or false when it reaches 2^64.
+bool wrap_free_end(uint64_t addr, uint64_t len, uint64_t* end) {
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  if (len > kMax - (kPage - 1)) return false;  // the rounding overflows
+  const uint64_t rlen = trunc_page(len + kPage - 1);
+  if (rlen > kMax - addr) return false;
+  *end = addr + rlen;
+  return true;
+}
+
 ModelOutcome status(vm::Status s) {
   ModelOutcome out;
   out.status = s;
@@ -317,27 +327,22 @@ ModelOutcome Model::do_mmap(Process& p, std::optional<uint64_t> addr, uint64_t l
                             uint64_t offset) {
   require((prot & ~(kR | kW | kX)) == 0, "mmap prot is r/w/x bits");
   const File* f = file_name != nullptr ? &file(*file_name) : nullptr;  // before any change
+  // Linux's order: the offset's alignment first (the system call's entry),
+  // the length (do_mmap), the place (get_unmapped_area: a fixed range past
+  // the top before its alignment), then the offset's range (file_mmap_ok).
+  if (f != nullptr && !aligned(offset)) return status(vm::Status::kInval);
   if (len == 0) return status(vm::Status::kInval);
   // kUserTop is page-aligned, so this also rejects lengths whose rounding
   // would overflow.
   if (len > kUserTop) return status(vm::Status::kNoMem);
   const uint64_t rlen = round_page(len);
 
-  if (fixed) {
-    if (!addr) return status(vm::Status::kInval);
-    if (!aligned(*addr)) return status(vm::Status::kInval);
-    if (*addr < kMinMapAddr) return status(vm::Status::kInval);
-    if (*addr > kUserTop - rlen) return status(vm::Status::kNoMem);
-  }
-  if (f != nullptr) {
-    if (!aligned(offset)) return status(vm::Status::kInval);
-    if (offset > kMaxFileMapEnd - rlen) return status(vm::Status::kInval);  // rlen < 2^47
-  }
-
   uint64_t start = 0;
   if (fixed) {
-    start = *addr;
-    unmap_range(p, start, start + rlen);  // fixed replaces whatever was there
+    const uint64_t at = addr.value_or(0);  // no addr: 0, below the minimum
+    if (at > kUserTop - rlen) return status(vm::Status::kNoMem);
+    if (!aligned(at) || at < kMinMapAddr) return status(vm::Status::kInval);
+    start = at;
   } else {
     std::optional<uint64_t> chosen;
     if (addr) {
@@ -350,6 +355,8 @@ ModelOutcome Model::do_mmap(Process& p, std::optional<uint64_t> addr, uint64_t l
     if (!chosen) return status(vm::Status::kNoMem);
     start = *chosen;
   }
+  if (f != nullptr && offset > kMaxFileMapEnd - rlen) return status(vm::Status::kInval);
+  if (fixed) unmap_range(p, start, start + rlen);  // fixed replaces whatever was there
   Mapping& m = map_anon(p, start, start + rlen, prot, shared);
   if (f != nullptr) {
     m.file = *file_name;
@@ -376,10 +383,10 @@ ModelOutcome Model::mprotect(const std::string& proc, uint64_t addr, uint64_t le
   require((prot & ~(kR | kW | kX)) == 0, "mprotect prot is r/w/x bits");
   if (!aligned(addr)) return status(vm::Status::kInval);
   if (len == 0) return status(vm::Status::kOk);
-  if (len > kUserTop) return status(vm::Status::kNoMem);
-  const uint64_t rlen = round_page(len);
-  if (addr > kUserTop - rlen) return status(vm::Status::kNoMem);
-  const uint64_t end = addr + rlen;
+  // Only a range that wraps past 2^64 fails before the walk (Linux has no
+  // top-of-user-space check here): past the top is a hole like any other.
+  uint64_t end = 0;
+  if (!wrap_free_end(addr, len, &end)) return status(vm::Status::kNoMem);
 
   uint64_t ignored;
   if (!find_mapping(p, addr, &ignored)) return status(vm::Status::kNoMem);  // no change
@@ -402,10 +409,10 @@ ModelOutcome Model::madvise(const std::string& proc, uint64_t addr, uint64_t len
   Process& p = process(proc);
   if (!aligned(addr)) return status(vm::Status::kInval);
   if (len == 0) return status(vm::Status::kOk);
-  if (len > kUserTop) return status(vm::Status::kNoMem);
-  const uint64_t rlen = round_page(len);
-  if (addr > kUserTop - rlen) return status(vm::Status::kNoMem);
-  const uint64_t end = addr + rlen;
+  // A range that wraps past 2^64 is einval (Linux); past the top of user
+  // space is a hole like any other.
+  uint64_t end = 0;
+  if (!wrap_free_end(addr, len, &end)) return status(vm::Status::kInval);
 
   // Apply the advice to every mapped part of [addr, end), noting holes; the
   // hole is reported only after everything mapped was advised (Linux).
@@ -437,9 +444,12 @@ ModelOutcome Model::set_break(Process& p, uint64_t new_brk) {
   const uint64_t old_end = round_page(p.brk);
   const uint64_t new_end = round_page(new_brk);
   if (new_end > old_end) {
-    if (!range_free(p, old_end, new_end)) return status(vm::Status::kNoMem);
+    // Linux keeps a free page between the heap and the next mapping.
+    if (!range_free(p, old_end, new_end + kPage)) return status(vm::Status::kNoMem);
     map_anon(p, old_end, new_end, kR | kW, /*shared=*/false);
   } else if (new_end < old_end) {
+    // Linux refuses a shrink that finds nothing mapped to take away.
+    if (range_free(p, new_end, old_end)) return status(vm::Status::kNoMem);
     unmap_range(p, new_end, old_end);  // whatever is mapped there now
   }
   p.brk = new_brk;

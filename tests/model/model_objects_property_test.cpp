@@ -69,13 +69,13 @@ class PageWorld {
                     uint8_t prot, bool shared, bool fixed, const std::string& file, uint64_t offset,
                     bool populate = false) {
     Proc& p = procs_.at(proc);
+    if (!file.empty() && offset % kP != 0) return St(Status::kInval);  // Linux: first
     if (len == 0) return St(Status::kInval);
     const uint64_t rlen = Round(len);
     if (fixed) {
+      if (*addr + rlen > kUserTop) return St(Status::kNoMem);  // before the alignment
       if (*addr % kP != 0 || *addr < kMinMapAddr) return St(Status::kInval);
-      if (*addr + rlen > kUserTop) return St(Status::kNoMem);
     }
-    if (!file.empty() && offset % kP != 0) return St(Status::kInval);
     uint64_t start;
     if (fixed) {
       start = *addr;
@@ -117,7 +117,7 @@ class PageWorld {
   ModelOutcome mprotect(const std::string& proc, uint64_t addr, uint64_t len, uint8_t prot) {
     Proc& p = procs_.at(proc);
     if (addr % kP != 0) return St(Status::kInval);
-    if (addr + Round(len) > kUserTop) return St(Status::kNoMem);
+    // No top check (Linux): nothing is mapped past the top, a hole there.
     for (uint64_t va = addr; va < addr + Round(len); va += kP) {
       auto it = p.pages.find(va);
       if (it == p.pages.end()) return St(Status::kNoMem);
@@ -129,9 +129,10 @@ class PageWorld {
   ModelOutcome madvise(const std::string& proc, uint64_t addr, uint64_t len, Advice advice) {
     Proc& p = procs_.at(proc);
     if (addr % kP != 0) return St(Status::kInval);
-    if (addr + Round(len) > kUserTop) return St(Status::kNoMem);
-    bool hole = false;
-    for (uint64_t va = addr; va < addr + Round(len); va += kP) {
+    // Past the top is a hole like any other (Linux).
+    const uint64_t end = addr + Round(len);
+    bool hole = end > kUserTop;
+    for (uint64_t va = addr; va < std::min(end, kUserTop); va += kP) {
       auto it = p.pages.find(va);
       if (it == p.pages.end()) {
         hole = true;
@@ -151,7 +152,10 @@ class PageWorld {
     Proc& p = procs_.at(proc);
     if (addr < p.start_brk) return St(Status::kInval);
     const uint64_t old_end = Round(p.brk), new_end = Round(addr);
-    if (new_end > old_end && !Free(p, old_end, new_end)) return St(Status::kNoMem);
+    // Linux: a free page must stay before the next mapping; a shrink needs
+    // something mapped to take away.
+    if (new_end > old_end && !Free(p, old_end, new_end + kP)) return St(Status::kNoMem);
+    if (new_end < old_end && Free(p, new_end, old_end)) return St(Status::kNoMem);
     for (uint64_t va = old_end; va < new_end; va += kP) {
       p.pages[va] = Page{kR | kW, false, "", 0, std::make_shared<Bytes>(Bytes{})};
     }

@@ -164,11 +164,10 @@ TEST_F(ObjectsTest, MmapFileArgumentChecksInOrder) {
   };
   EXPECT_EQ(st(std::nullopt, kP, false, 1), Status::kInval);       // unaligned offset
   EXPECT_EQ(st(std::nullopt, kP, false, kP + 8), Status::kInval);  // unaligned offset
-  // The length and fixed checks come first, as for anonymous memory.
+  // Linux checks the offset's alignment before everything else.
   EXPECT_EQ(st(std::nullopt, 0, false, 1), Status::kInval);
-  EXPECT_EQ(st(std::nullopt, kMax, false, 1), Status::kNoMem);
-  EXPECT_EQ(st(kUserTop, kP, true, 1), Status::kNoMem);
-  // ... and the offset check before placement: no room would be enomem.
+  EXPECT_EQ(st(std::nullopt, kMax, false, 1), Status::kInval);
+  EXPECT_EQ(st(kUserTop, kP, true, 1), Status::kInval);
   EXPECT_EQ(st(std::nullopt, kMmapTop, false, 1), Status::kInval);
   EXPECT_EQ(st(std::nullopt, kMmapTop, false, 0), Status::kNoMem);
   // A mapping must end at most at 2^63 - 1 in the file.
@@ -176,6 +175,11 @@ TEST_F(ObjectsTest, MmapFileArgumentChecksInOrder) {
   EXPECT_EQ(st(std::nullopt, kP, false, last_ok + kP), Status::kInval);
   EXPECT_EQ(st(std::nullopt, 2 * kP, false, last_ok), Status::kInval);
   EXPECT_EQ(st(std::nullopt, kP, false, kMax - kP + 1), Status::kInval);
+  // ... checked after the length and the place, as Linux's file_mmap_ok:
+  EXPECT_EQ(st(std::nullopt, kMax - kP, false, last_ok + kP), Status::kNoMem);
+  EXPECT_EQ(st(kUserTop, kP, true, last_ok + kP), Status::kNoMem);
+  EXPECT_EQ(st(std::nullopt, kMmapTop, false, last_ok + kP), Status::kNoMem);  // no room
+  EXPECT_EQ(st(0x20000123, kP, true, last_ok + kP), Status::kInval);
   EXPECT_EQ(st(0x20000000, kP, true, last_ok), Status::kOk);
   EXPECT_EQ(ReadSignal(0x20000000), Signal::kBus);  // far past EOF
   // A failing fixed mmap leaves what was there.

@@ -93,7 +93,10 @@ class PageModel {
   ModelOutcome brk(uint64_t addr) {
     if (addr < kInitialBreak) return St(Status::kInval);
     const uint64_t old_end = Round(brk_), new_end = Round(addr);
-    if (new_end > old_end && !Free(old_end, new_end)) return St(Status::kNoMem);
+    // Linux: a free page must stay before the next mapping; a shrink needs
+    // something mapped to take away.
+    if (new_end > old_end && !Free(old_end, new_end + kP)) return St(Status::kNoMem);
+    if (new_end < old_end && Free(new_end, old_end)) return St(Status::kNoMem);
     for (uint64_t va = old_end; va < new_end; va += kP) pages_[va] = Page{kR | kW, false, {}};
     for (uint64_t va = new_end; va < old_end; va += kP) pages_.erase(va);
     brk_ = addr;

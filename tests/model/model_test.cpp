@@ -200,6 +200,9 @@ TEST_F(ModelTest, MmapFixedErrors) {
   EXPECT_EQ(MmapStatus(kUserTop - kP, 2 * kP, true), Status::kNoMem);  // past user space
   EXPECT_EQ(MmapStatus(kUserTop, kP, true), Status::kNoMem);
   EXPECT_EQ(MmapStatus(kMax - kP + 1, kP, true), Status::kNoMem);  // addr+len overflows
+  // Past the top is checked before the alignment and the minimum, as in Linux.
+  EXPECT_EQ(MmapStatus(kUserTop - kP + 1, 2 * kP, true), Status::kNoMem);
+  EXPECT_EQ(MmapStatus(0x123, kUserTop, true), Status::kNoMem);
   // Boundaries that fit.
   MapFixed(0x10000, kP);
   MapFixed(kUserTop - kP, kP);
@@ -319,10 +322,22 @@ TEST_F(ModelTest, MprotectArgumentRules) {
   EXPECT_EQ(m.mprotect("p", a, 0, kRo).status, Status::kOk);
   EXPECT_EQ(m.mprotect("p", 0x30000000, 0, kRo).status, Status::kOk);  // len 0: nothing
   EXPECT_FALSE(WriteFaults(a));
-  EXPECT_EQ(m.mprotect("p", a, kUserTop, kRo).status, Status::kNoMem);
+  // A range that wraps past 2^64 changes nothing.
   EXPECT_EQ(m.mprotect("p", a, kMax, kRo).status, Status::kNoMem);
+  EXPECT_EQ(m.mprotect("p", a, kMax - a + 1, kRo).status, Status::kNoMem);  // ends at 2^64
   EXPECT_EQ(m.mprotect("p", kUserTop, kP, kRo).status, Status::kNoMem);
   EXPECT_FALSE(WriteFaults(a));
+  // One past the top of user space is walked like any other: Linux has no
+  // check there, and the hole above the top stops it after the change.
+  EXPECT_EQ(m.mprotect("p", a, kUserTop, kRo).status, Status::kNoMem);
+  EXPECT_TRUE(WriteFaults(a));
+}
+
+TEST_F(ModelTest, MprotectPastTheTopChangesTheMappedPart) {
+  const uint64_t a = MapFixed(kUserTop - 2 * kP, 2 * kP);
+  EXPECT_EQ(m.mprotect("p", a, 4 * kP, kRo).status, Status::kNoMem);
+  EXPECT_TRUE(WriteFaults(a));
+  EXPECT_TRUE(WriteFaults(a + kP));
 }
 
 TEST_F(ModelTest, MprotectAcrossAdjacentMappings) {
@@ -386,10 +401,20 @@ TEST_F(ModelTest, MadviseArgumentRules) {
   EXPECT_EQ(m.madvise("p", a + 1, kP, Advice::kDontneed).status, Status::kInval);
   EXPECT_EQ(m.madvise("p", a, 0, Advice::kDontneed).status, Status::kOk);
   EXPECT_EQ(m.madvise("p", 0x30000000, 0, Advice::kDontneed).status, Status::kOk);
-  EXPECT_EQ(m.madvise("p", a, kMax, Advice::kDontneed).status, Status::kNoMem);
+  // A range that wraps past 2^64 is einval, as in Linux.
+  EXPECT_EQ(m.madvise("p", a, kMax, Advice::kDontneed).status, Status::kInval);
+  EXPECT_EQ(m.madvise("p", a, kMax - a + 1, Advice::kDontneed).status, Status::kInval);
+  EXPECT_EQ(m.madvise("p", kMax - kP + 1, kP, Advice::kDontneed).status, Status::kInval);
   EXPECT_EQ(m.madvise("p", kUserTop - kP, 2 * kP, Advice::kDontneed).status, Status::kNoMem);
   EXPECT_EQ(Read(a), 9u);  // none of the failures changed anything
   EXPECT_EQ(m.madvise("p", a, 1, Advice::kDontneed).status, Status::kOk);  // rounded up
+  EXPECT_EQ(Read(a), 0u);
+}
+
+TEST_F(ModelTest, MadvisePastTheTopAdvisesTheMappedPart) {
+  const uint64_t a = MapFixed(kUserTop - 2 * kP, 2 * kP);
+  Write(a, 7);
+  EXPECT_EQ(m.madvise("p", a, 4 * kP, Advice::kDontneed).status, Status::kNoMem);
   EXPECT_EQ(Read(a), 0u);
 }
 
@@ -449,16 +474,30 @@ TEST_F(ModelTest, BrkIntoAMappingIsEnomemAndKeepsTheBreak) {
   EXPECT_EQ(m.brk("p", kInitialBreak + 3 * kP + 1).status, Status::kNoMem);
   EXPECT_EQ(m.sbrk("p", 0).value, kInitialBreak + 0x800);
   EXPECT_TRUE(ReadFaults(kInitialBreak + kP));  // nothing was mapped
-  // Up to the mapping is fine.
-  ASSERT_EQ(m.brk("p", kInitialBreak + 3 * kP).status, Status::kOk);
-  EXPECT_FALSE(ReadFaults(kInitialBreak + 3 * kP - 1));
+  // Linux keeps a free page before the next mapping: up to it is refused,
+  // up to one page below it is fine.
+  EXPECT_EQ(m.brk("p", kInitialBreak + 3 * kP).status, Status::kNoMem);
+  ASSERT_EQ(m.brk("p", kInitialBreak + 2 * kP).status, Status::kOk);
+  EXPECT_FALSE(ReadFaults(kInitialBreak + 2 * kP - 1));
   // Within the break's last page no new page is needed, so no conflict.
   MapFixed(kInitialBreak + 4 * kP, kP);
   ASSERT_EQ(m.munmap("p", kInitialBreak + 3 * kP, kP).status, Status::kOk);
-  ASSERT_EQ(m.brk("p", kInitialBreak + 3 * kP - 1).status, Status::kOk);
+  ASSERT_EQ(m.brk("p", kInitialBreak + 2 * kP - 1).status, Status::kOk);
   EXPECT_EQ(m.sbrk("p", 1).status, Status::kOk);
-  EXPECT_EQ(m.sbrk("p", 1).status, Status::kOk);      // needs page 3: free again
-  EXPECT_EQ(m.sbrk("p", kP).status, Status::kNoMem);  // needs page 4: mapped
+  EXPECT_EQ(m.sbrk("p", 1).status, Status::kOk);      // needs page 2, page 3 free
+  EXPECT_EQ(m.sbrk("p", kP).status, Status::kNoMem);  // needs page 3, page 4 mapped
+}
+
+TEST_F(ModelTest, BrkShrinkOverNothingMappedKeepsTheBreak) {
+  ASSERT_EQ(m.brk("p", kInitialBreak + 4 * kP).status, Status::kOk);
+  ASSERT_EQ(m.munmap("p", kInitialBreak + 2 * kP, 2 * kP).status, Status::kOk);
+  EXPECT_EQ(m.brk("p", kInitialBreak + 2 * kP).status, Status::kNoMem);  // Linux refuses
+  EXPECT_EQ(m.sbrk("p", 0).value, kInitialBreak + 4 * kP);
+  EXPECT_EQ(m.sbrk("p", -int64_t(kP)).status, Status::kNoMem);
+  // Something left to unmap: the break moves.
+  ASSERT_EQ(m.brk("p", kInitialBreak + kP).status, Status::kOk);
+  EXPECT_TRUE(ReadFaults(kInitialBreak + kP));
+  EXPECT_FALSE(ReadFaults(kInitialBreak));
 }
 
 TEST_F(ModelTest, BrkShrinkUnmapsWhateverIsThere) {

@@ -73,6 +73,12 @@ TEST_P(ObjectPropertyTest, FilesForkExecExitPokeAgreeWithTheModel) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, ObjectPropertyTest, ::testing::Range(0, kObjectShards));
 
+// Edge values (offsets at 2^63, lengths that wrap, the top of user space):
+// the core and the model must agree there too, as Linux does (tests/linux).
+TEST(EdgePropertyTest, EdgeValuesAgreeWithTheModel) {
+  replay_shard(300001, tracegen::kAllFeatures | tracegen::kFeatureEdges);
+}
+
 // Threads preempted at every yield point: random traces with 2–4 threads
 // under the random policy (a thread switch may happen at any yield point,
 // inside faults, copies, truncates and shootdowns), three schedule seeds

@@ -89,10 +89,29 @@ TEST(FeatureTrace, ParsesAndNamesFeatureLists) {
   for (uint32_t features : feature_sets()) {
     EXPECT_EQ(parse_features(features_text(features)), features);
   }
+  EXPECT_EQ(parse_features("anon,brk,edges"), kFeatureAnon | kFeatureEdges);
+  EXPECT_EQ(parse_features("brk"), kFeatureAnon);
+  EXPECT_EQ(parse_features("all"), kAllFeatures);  // edges is not in all
+  EXPECT_EQ(features_text(kFeatureFiles | kFeatureEdges), "anon,files,edges");
   RandomTraceOptions options;
-  options.features = 1u << 6;
+  options.features = 1u << 7;
   EXPECT_TRUE(check_options(options).has_value());
   EXPECT_THROW(make_random_trace(options), std::invalid_argument);
+}
+
+TEST(FeatureTrace, EdgesGivesEdgeValues) {
+  RandomTraceOptions options;
+  options.ops = 400;
+  options.features = kFeatureFiles | kFeatureEdges;
+  std::set<std::string> seen;
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    options.seed = seed;
+    const std::string text = make_random_trace(options);
+    for (const char* edge : {"\"0x7fffffffffff", ":1407374883", "\"0xffff"}) {
+      if (text.find(edge) != std::string::npos) seen.insert(edge);
+    }
+  }
+  EXPECT_EQ(seen.size(), 3u);  // offsets at 2^63, the top of user space, wrapping lengths
 }
 
 TEST(FeatureTrace, SameOptionsGiveTheSameBytesForEveryFeatureSet) {

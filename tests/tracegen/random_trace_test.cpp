@@ -57,7 +57,9 @@ uint64_t fnv1a(const std::string& text) {
 
 // The anon output must not drift: these hashes and lengths were taken from
 // tracegen before the other features existed (commit d5b12bf), for
-// `tracegen random` with the options shown.
+// `tracegen random` with the options shown; those of seeds 42, 7, 123456789,
+// 99 and 2024 again when brk followed Linux's refusals (the predicted break,
+// and with it the ops after a refused brk, changed).
 TEST(RandomTrace, AnonOutputIsByteIdenticalToEarlierVersions) {
   struct Known {
     uint64_t seed, ops;
@@ -69,12 +71,12 @@ TEST(RandomTrace, AnonOutputIsByteIdenticalToEarlierVersions) {
   const Known known[] = {
       {0, 100, 1, 0, 64ull << 20, 0x6fe640e69a50ae48ull, 6468},
       {1, 50, 2, 2, 64ull << 20, 0x163d1c72b6afb116ull, 3708},
-      {42, 400, 4, 2, 64ull << 20, 0x0ed30c5b0078ebc7ull, 25713},
-      {7, 500, 8, 3, 1ull << 20, 0xd34ae8b9aa780fd9ull, 32490},
-      {123456789, 1000, 3, 0, 16ull << 20, 0x0069db1b26a01c98ull, 61945},
+      {42, 400, 4, 2, 64ull << 20, 0x07ccc20c08165495ull, 25386},
+      {7, 500, 8, 3, 1ull << 20, 0xd7db3987c783347aull, 32517},
+      {123456789, 1000, 3, 0, 16ull << 20, 0xa1b5117ad0011b71ull, 62263},
       {UINT64_MAX, 64, 64, 0, 64ull << 20, 0x9e04d1798ed500d6ull, 9142},
-      {99, 2000, 1, 0, 4ull << 30, 0xdfed0d6e5010bcfaull, 124757},
-      {2024, 300, 5, 1, 64ull << 20, 0x148402fc28696ecfull, 19164},
+      {99, 2000, 1, 0, 4ull << 30, 0x9d072141ff1e1640ull, 125176},
+      {2024, 300, 5, 1, 64ull << 20, 0x731d7860c7710846ull, 19294},
   };
   for (const Known& k : known) {
     RandomTraceOptions options = options_for(k.seed, k.ops, k.threads, k.cpus);

@@ -40,6 +40,10 @@ on and alone is the default; "all" names every feature):
   exec   exec with small segments; accesses to text, data, bss and stack
   exit   exit as the last op of a process's only thread
   poke   poke into this or another live process, mapped or not
+  edges  (not in "all") edge values: file offsets at 2^63, lengths that wrap
+         past 2^64, fixed mmaps and accesses at the top of user space and
+         in the kernel half, brk next to a mapping (docs/linux.md)
+  brk    accepted for clarity: brk and sbrk are anon's ops
 
 Numbers may be decimal or 0x hex; --memory also takes KiB/MiB/GiB.
 Exit status: 0 written, 1 output not writable, 2 bad arguments.)";
@@ -114,8 +118,8 @@ int run_random(const RandomArgs& args) {
   const std::optional<uint32_t> features = vmsim::tracegen::parse_features(args.features);
   if (!features) {
     return usage_error(
-        "--features: expected a comma-separated list of anon, files, fork, exec, "
-        "exit, poke or all, got '" +
+        "--features: expected a comma-separated list of anon, brk, files, fork, exec, "
+        "exit, poke, edges or all, got '" +
         args.features + "'");
   }
   options.features = *features;
@@ -150,7 +154,7 @@ int main(int argc, char** argv) {
       ->type_name("SIZE");
   random
       ->add_option("--features", args.features,
-                   "what the trace contains: anon,files,fork,exec,exit,poke or all")
+                   "what the trace contains: anon,brk,files,fork,exec,exit,poke,edges or all")
       ->capture_default_str()
       ->type_name("LIST");
   random->add_option("-o,--output", args.output, "output file (default: standard output)")

@@ -151,14 +151,16 @@ void apply_break(ProcessState& process, uint64_t new_break) {
   const uint64_t old_end = page_up(process.brk);
   const uint64_t new_end = page_up(new_break);
   if (new_end > old_end) {
-    if (!process.shadow.is_free(old_end, new_end)) return;  // enomem
+    // enomem unless a free page stays before the next mapping (Linux).
+    if (!process.shadow.is_free(old_end, new_end + kPageSize)) return;
     Region heap;
     heap.start = old_end;
     heap.end = new_end;
     heap.prot = kProtR | kProtW;
     heap.heap = true;
     process.shadow.map(heap);
-  } else {
+  } else if (new_end < old_end) {
+    if (process.shadow.is_free(new_end, old_end)) return;  // enomem: nothing to unmap (Linux)
     process.shadow.unmap(new_end, old_end);
   }
   process.brk = new_break;
@@ -177,7 +179,10 @@ uint64_t pick_break(GenContext& ctx) {
   if (roll < 25) {
     const Region* next = ctx.process.shadow.next_at_or_after(page_up(current));
     if (next != nullptr && !next->heap && next->start - current <= (64ull << 20)) {
-      return next->start + rng.below(next->size());
+      // Into it, or up to the page Linux keeps free before it, or just below.
+      if (rng.chance(50)) return next->start + rng.below(next->size());
+      const uint64_t edge = next->start - rng.between(0, 2) * kPageSize;
+      return std::max(current, edge - rng.below(kPageSize));
     }
   }
   if (roll < 60) return current + rng.between(1, 16) * kPageSize - rng.below(kPageSize);
@@ -500,7 +505,90 @@ const std::vector<OpGeneratorEntry>& op_generators(uint32_t features) {
   return kTables[features & kAllFeatures];
 }
 
+namespace {
+
+constexpr uint64_t kTop = 0x7ffffffff000;  // the top of user space
+
+// One op with an edge value (kFeatureEdges); each is checked against the
+// model by replay and against the kernel by `vmsim linux --compare`.
+Json generate_edge(GenContext& ctx) {
+  Prng& rng = ctx.rng;
+  const uint64_t k = rng.between(1, 3);
+  switch (rng.below(6)) {
+    case 0: {  // a file range at 2^63 - 1, just inside or past it
+      if (ctx.trace.files.empty()) break;
+      const FileState& file = ctx.trace.files[rng.below(ctx.trace.files.size())];
+      Json op = mmap_op_head(rng, std::nullopt, k * kPageSize, "r", rng.chance(50));
+      op["file"] = file.name;
+      op["offset"] = address_json((uint64_t{1} << 63) - rng.between(k, k + 1) * kPageSize);
+      return op;
+    }
+    case 1: {  // a length that wraps past 2^64 (or nearly)
+      const uint64_t addr = ctx.process.shadow.empty()
+                                ? kTop - k * kPageSize
+                                : rng.pick(ctx.process.shadow.regions()).start;
+      const uint64_t len = (uint64_t{0} - addr) - kPageSize + rng.between(0, 2 * kPageSize);
+      const uint64_t roll = rng.below(3);
+      Json op = {{"op", roll == 0 ? "munmap" : roll == 1 ? "mprotect" : "madvise"}};
+      op["addr"] = address_json(addr);
+      op["len"] = address_json(len);
+      if (roll == 1) op["prot"] = "r";
+      if (roll == 2) op["advice"] = "dontneed";
+      return op;
+    }
+    case 2: {  // a fixed mapping at the top, fitting or running past it, maybe unaligned
+      const uint64_t addr = kTop - k * kPageSize + (rng.chance(20) ? rng.between(1, 64) : 0);
+      const uint64_t len = rng.between(k - 1, k + 1) * kPageSize + kPageSize / 2;
+      if (addr % kPageSize == 0 && len <= k * kPageSize) {
+        Region region;
+        region.start = addr;
+        region.end = addr + page_up(len);
+        region.prot = kProtR | kProtW;
+        ctx.process.shadow.unmap(region.start, region.end);
+        ctx.process.shadow.map(region);
+      }
+      Json op = mmap_op_head(rng, addr, len, "rw", false);
+      op["fixed"] = true;
+      return op;
+    }
+    case 3: {  // mprotect or madvise from a mapping up past the top
+      const uint64_t addr = kTop - k * kPageSize;
+      Json op = {{"op", rng.chance(50) ? "mprotect" : "madvise"}};
+      op["addr"] = address_json(addr);
+      op["len"] = address_json(rng.between(k, k + 2) * kPageSize);
+      if (op["op"] == "mprotect") {
+        op["prot"] = rng.chance(50) ? "r" : "rw";
+      } else {
+        op["advice"] = "dontneed";
+      }
+      return op;
+    }
+    case 4: {  // an access at the top, past it, or in the kernel half
+      const uint64_t addrs[] = {
+          kTop - 8,       kTop, uint64_t{1} << 47, uint64_t{1} << 63, 0xffffffffff600000ull,
+          uint64_t{0} - 8};
+      const uint64_t addr = addrs[rng.below(6)];
+      Json op = {
+          {"op", rng.chance(50) ? "read" : "write"}, {"addr", address_json(addr)}, {"size", 8}};
+      if (op["op"] == "write") op["value"] = rng.below(256);
+      return op;
+    }
+    default:
+      break;
+  }
+  // brk to just below, at, or just past the page before the next mapping.
+  const Region* next = ctx.process.shadow.next_at_or_after(page_up(ctx.process.brk));
+  if (next == nullptr || next->heap || next->start - ctx.process.brk > (64ull << 20))
+    return generate_brk(ctx);
+  const uint64_t target = next->start - kPageSize * rng.between(0, 2) + rng.between(0, 1);
+  apply_break(ctx.process, target);
+  return Json{{"op", "brk"}, {"addr", address_json(target)}};
+}
+
+}  // namespace
+
 Json generate_op(GenContext& ctx) {
+  if ((ctx.trace.features & kFeatureEdges) && ctx.rng.chance(6)) return generate_edge(ctx);
   if (ctx.trace.features != kFeatureAnon) {
     if (std::optional<Json> op = generate_lifecycle_op(ctx)) return *op;
   }

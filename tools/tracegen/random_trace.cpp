@@ -31,8 +31,9 @@ struct FeatureName {
   uint32_t bit;
 };
 constexpr FeatureName kFeatureNames[] = {
-    {"anon", kFeatureAnon}, {"files", kFeatureFiles}, {"fork", kFeatureFork},
-    {"exec", kFeatureExec}, {"exit", kFeatureExit},   {"poke", kFeaturePoke},
+    {"anon", kFeatureAnon},   {"files", kFeatureFiles}, {"fork", kFeatureFork},
+    {"exec", kFeatureExec},   {"exit", kFeatureExit},   {"poke", kFeaturePoke},
+    {"edges", kFeatureEdges},
 };
 
 // Threads spread over processes (each process has at least one thread; names
@@ -249,7 +250,7 @@ std::optional<uint32_t> parse_features(std::string_view list) {
     const size_t comma = list.find(',', start);
     const std::string_view item = list.substr(
         start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    bool known = false;
+    bool known = item == "brk";  // brk and sbrk are anon's ops
     if (item == "all") {
       features |= kAllFeatures;
       known = true;
@@ -281,7 +282,8 @@ std::optional<std::string> check_options(const RandomTraceOptions& options) {
       options.memory % kPageSize != 0) {
     return "--memory must be a multiple of 4096 between 1MiB and 4GiB";
   }
-  if ((options.features & ~kAllFeatures) != 0) return "--features: unknown feature bits";
+  if ((options.features & ~(kAllFeatures | kFeatureEdges)) != 0)
+    return "--features: unknown feature bits";
   return std::nullopt;
 }
 

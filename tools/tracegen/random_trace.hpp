@@ -21,12 +21,18 @@ enum Feature : uint32_t {
 };
 inline constexpr uint32_t kAllFeatures =
     kFeatureAnon | kFeatureFiles | kFeatureFork | kFeatureExec | kFeatureExit | kFeaturePoke;
+// Edge values (not part of "all", so that its output stays as it was):
+// file offsets near 2^63, lengths that wrap past 2^64, fixed mappings and
+// accesses at the top of user space and in the kernel half, brk next to a
+// mapping. For `vmsim linux --compare` (docs/linux.md) and the property tests.
+inline constexpr uint32_t kFeatureEdges = 1u << 6;
 
 // "anon,files,fork": the names of `features` in the order above (anon always
 // first, as it is always on).
 std::string features_text(uint32_t features);
 // A comma-separated list of feature names ("anon", "files", "fork", "exec",
-// "exit", "poke", or "all"); anon is implied. nullopt if a name is unknown or
+// "exit", "poke", "edges", or "all"); anon is implied, and so is "brk" (brk
+// and sbrk are anon's ops), which is accepted for clarity. nullopt if a name is unknown or
 // an item is empty.
 std::optional<uint32_t> parse_features(std::string_view list);
 
