@@ -145,6 +145,13 @@ class DporSearch {
     live = std::min(live, segments.size());
     HappensBefore hb(segments, from, live);
     for (const Race& race : hb.races()) reverse(path, segments, hb, race);
+    // A violation can end a run early (stale-tlb, a panic): the segments
+    // the other threads never ran show no races, so every choice of its new
+    // points is branched on, as without reduction.
+    if (summary.violation())
+      for (size_t k = from; k < live; ++k)
+        for (size_t t : path[k]->enabled)
+          if (!path[k]->covers(t)) queue(*path[k], t);
     if (records()) {
       record_run(report_, level, summary);
       record_class(report_, level, hb.class_hash());
