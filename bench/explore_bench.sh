@@ -1,7 +1,7 @@
 #!/bin/sh
 # Explorer throughput and partial-order reduction (docs/bench.md):
-# interleavings per second on a race trace, and runs with and without sleep
-# sets at the same bound with the same verdict.
+# interleavings per second on a race trace, and runs with DPOR, with sleep
+# sets alone and without reduction at the same bound with the same verdict.
 # Usage: bench/explore_bench.sh [VMSIM] [TRACE] [BOUND]
 set -eu
 VMSIM=${1:-build/vmsim}
@@ -21,16 +21,17 @@ t.pop("schedule", None)
 t.pop("expect", None)
 json.dump(t, open(sys.argv[2], "w"))
 PY
-for mode in "" "--no-por"; do
+for mode in dpor sleep-sets none; do
   start=$(date +%s.%N)
-  "$VMSIM" explore "$TMP/free.json" --bound "$BOUND" --all --json $mode --out "$TMP/out" \
-    >"$TMP/r.json" || true
+  "$VMSIM" explore "$TMP/free.json" --bound "$BOUND" --all --json --reduction "$mode" \
+    --out "$TMP/out" >"$TMP/r.json" || true
   end=$(date +%s.%N)
-  python3 - "$TMP/r.json" "$start" "$end" "${mode:-sleep-sets}" <<'PY'
+  python3 - "$TMP/r.json" "$start" "$end" "$mode" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 secs = float(sys.argv[3]) - float(sys.argv[2])
-print(f"{sys.argv[4]:>10}: {r['runs']} runs, {r['distinct_outcomes']} outcomes, "
+print(f"{sys.argv[4]:>10}: {r['runs']} runs, {r['equivalence_classes']} classes, "
+      f"{r['distinct_outcomes']} outcomes, "
       f"{len(r['failures'])} failure kinds, {r['coverage']}, "
       f"{secs:.2f} s, {r['runs'] / secs:.0f} runs/s")
 PY

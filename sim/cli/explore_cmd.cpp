@@ -11,10 +11,12 @@
 #include <optional>
 #include <variant>
 
+#include "cli/version.hpp"
 #include "explore/report_json.hpp"
 #include "explore/search.hpp"
 #include "explore/trace_program.hpp"
 #include "explore/worker_pool.hpp"
+#include "lib/sha256.hpp"
 #include "run/runner.hpp"
 #include "trace/trace_loader.hpp"
 
@@ -55,9 +57,12 @@ class ProgressLine {
     last_ = now;
     shown_ = true;
     const double secs = std::chrono::duration<double>(now - start_).count();
-    std::fprintf(stderr, "\r\033[K%llu runs  %zu outcomes  %zu violations  %s %zu  %.0f runs/s",
+    std::fprintf(stderr, "\r\033[K%llu runs  %zu outcomes  %zu violations  %s %zu",
                  static_cast<unsigned long long>(r.runs()), r.outcomes.size(), r.failures.size(),
-                 pct ? "seed" : "bound", level, secs > 0 ? r.runs() / secs : 0.0);
+                 pct ? "seed" : "bound", level);
+    if (r.reduction == explore::Reduction::kDpor && !pct)
+      std::fprintf(stderr, "  %zu classes  %zu queued", r.classes.size(), r.backtrack_queue);
+    std::fprintf(stderr, "  %.0f runs/s", secs > 0 ? r.runs() / secs : 0.0);
   }
 
  private:
@@ -66,9 +71,44 @@ class ProgressLine {
   std::chrono::steady_clock::time_point start_, last_;
 };
 
+// What makes shard reports parts of one search: the same vmsim, trace
+// bytes, mutation switches and search settings. `--merge` joins only
+// reports that agree on all of it.
+Json search_identity(const std::string& trace_file, const ExploreCommand& cmd, uint64_t mutations,
+                     const explore::Shard& shard) {
+  std::ifstream in(trace_file, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  vm::Sha256 sha;
+  sha.update(bytes.data(), bytes.size());
+  vm::u8 digest[32];
+  sha.finish(digest);
+  std::string hex;
+  for (vm::u8 b : digest) {
+    static const char* kHex = "0123456789abcdef";
+    hex += kHex[b >> 4];
+    hex += kHex[b & 15];
+  }
+  Json id;
+  id["vmsim"] = kVersion;
+  id["trace_sha256"] = hex;
+  id["mutations"] = mutations;
+  id["strategy"] = cmd.strategy;
+  if (cmd.strategy == "pct") {
+    id["seeds"] = cmd.seeds;
+    id["depth"] = cmd.depth;
+  } else {
+    id["bound"] = cmd.bound;
+    id["reduction"] = cmd.no_por ? "none" : cmd.reduction;
+  }
+  id["stop_on_first"] = !cmd.all;
+  id["max_runs"] = cmd.max_runs;
+  id["shards"] = shard.count;
+  return id;
+}
+
 // Prints the verdict, writes failure traces; returns the exit code.
 int finish(const ExploreReport& r, const std::string& trace_file, const ExploreCommand& cmd,
-           bool shard_report) {
+           bool shard_report, const Json& identity = Json()) {
   if (r.error_code != 0) return fail(r.error_code, r.error);
   std::vector<std::string> written;
   if (!shard_report && !r.failures.empty()) {
@@ -77,8 +117,9 @@ int finish(const ExploreReport& r, const std::string& trace_file, const ExploreC
     if (error.exit_code != 0) return fail(error.exit_code, error.message);
   }
   if (cmd.json || shard_report) {
-    Json j = explore::report_to_json(r, written);
+    Json j = explore::report_to_json(r, written, shard_report);
     j["trace"] = trace_file;
+    if (shard_report) j["search"] = identity;
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("%s", explore::report_text(r, written).c_str());
@@ -89,16 +130,41 @@ int finish(const ExploreReport& r, const std::string& trace_file, const ExploreC
 int merge_command(const ExploreCommand& cmd) {
   std::vector<ExploreReport> parts;
   std::string trace_file;
+  Json identity;
+  std::vector<std::string> shard_file;  // by shard index: the report that holds it
   for (const std::string& file : cmd.merge) {
     std::ifstream in(file, std::ios::binary);
+    if (!in) return fail(2, file + ": cannot open");
     Json j = Json::parse(in, nullptr, false);
     std::string error;
     std::optional<ExploreReport> r =
         j.is_discarded() ? std::nullopt : explore::report_from_json(j, &error);
     if (!r) return fail(2, file + ": " + (error.empty() ? "not JSON" : error));
+    if (!j.contains("search") || !j["search"].is_object())
+      return fail(2, file + ": not a shard report (vmsim explore --shard I/N writes one)");
+    if (identity.is_null()) {
+      identity = j["search"];
+      shard_file.assign(r->shard.count, "");
+    }
+    for (const auto& [key, value] : identity.items())
+      if (j["search"].value(key, Json()) != value)
+        return fail(2, file + ": search." + key + " is " + j["search"].value(key, Json()).dump() +
+                           ", but " + cmd.merge.front() + " has " + value.dump() +
+                           ": shard reports of different searches cannot be merged");
+    if (r->shard.count != shard_file.size() || r->shard.index >= shard_file.size())
+      return fail(2, file + ": shard " + std::to_string(r->shard.index) + "/" +
+                         std::to_string(r->shard.count) + " does not fit the others");
+    if (!shard_file[r->shard.index].empty())
+      return fail(2, file + ": shard " + std::to_string(r->shard.index) + " again (also in " +
+                         shard_file[r->shard.index] + ")");
+    shard_file[r->shard.index] = file;
     if (trace_file.empty()) trace_file = j.value("trace", std::string());
     parts.push_back(std::move(*r));
   }
+  for (size_t i = 0; i < shard_file.size(); ++i)
+    if (shard_file[i].empty())
+      return fail(2, "explore --merge: shard " + std::to_string(i) + "/" +
+                         std::to_string(shard_file.size()) + " is missing");
   ExploreReport merged = explore::merge_reports(parts);
   return finish(merged, trace_file, cmd, false);
 }
@@ -115,7 +181,11 @@ void add_explore_command(CLI::App& app, ExploreCommand& cmd) {
   sub->add_option("--bound", cmd.bound, "Most preemptions per run (bounded)")
       ->check(CLI::Range(0, 64))
       ->default_str("2");
-  sub->add_flag("--no-por", cmd.no_por, "No partial-order reduction (sleep sets)");
+  sub->add_option("--reduction", cmd.reduction,
+                  "Partial-order reduction (bounded): dpor, sleep-sets or none")
+      ->check(CLI::IsMember({"dpor", "sleep-sets", "none"}))
+      ->default_str("dpor");
+  sub->add_flag("--no-por", cmd.no_por, "No partial-order reduction (--reduction none)");
   sub->add_option("--seeds", cmd.seeds, "Runs, one per seed (pct)")->default_str("100");
   sub->add_option("--depth", cmd.depth, "Bug depth d: d-1 priority change points (pct)")
       ->check(CLI::Range(1, 64))
@@ -152,7 +222,8 @@ int run_explore_command(const ExploreCommand& cmd, uint64_t mutations) {
   explore::ExploreOptions options;
   options.strategy = cmd.strategy == "pct" ? explore::Strategy::kPct : explore::Strategy::kBounded;
   options.bound = cmd.bound;
-  options.por = !cmd.no_por;
+  options.reduction =
+      cmd.no_por ? explore::Reduction::kNone : *explore::reduction_from_name(cmd.reduction);
   options.seeds = cmd.seeds;
   options.depth = cmd.depth;
   options.max_runs = cmd.max_runs;
@@ -174,7 +245,8 @@ int run_explore_command(const ExploreCommand& cmd, uint64_t mutations) {
                          cmd.jobs, shard)
                    : search(shard, true);
   line.clear();
-  return finish(report, cmd.trace, cmd, !cmd.shard.empty());
+  return finish(report, cmd.trace, cmd, !cmd.shard.empty(),
+                search_identity(cmd.trace, cmd, mutations, shard));
 }
 
 }  // namespace vmsim

@@ -17,6 +17,7 @@ struct ExploreCommand {
   std::string strategy = "bounded";
   size_t bound = 2;
   bool no_por = false;
+  std::string reduction = "dpor";
   uint64_t seeds = 100;
   size_t depth = 3;
   uint64_t max_runs = 0;

@@ -14,14 +14,13 @@
 #include "cli/linux_cmd.hpp"
 #include "cli/minimize_cmd.hpp"
 #include "cli/port_run.hpp"
+#include "cli/version.hpp"
 #include "run/report.hpp"
 #include "run/runner.hpp"
 #include "trace/trace_loader.hpp"
 
 namespace vmsim {
 namespace {
-
-constexpr const char* kVersion = "vmsim 0.1 (trace format vmsim-trace/1, digest vmsim-digest/1)";
 
 // Spec §6 exit codes, combined over several traces: the worst one wins
 // (internal error 3 > unusable input 2 > violation 1 > pass 0).

@@ -5,8 +5,12 @@
 
 namespace vmsim::explore {
 
-BoundedController::BoundedController(std::vector<size_t> prefix, SleepSet sleep, bool por)
-    : prefix_(std::move(prefix)), sleep_(por ? std::move(sleep) : SleepSet{}), por_(por) {}
+BoundedController::BoundedController(std::vector<size_t> prefix, SleepSet sleep, bool por,
+                                     bool log_segments)
+    : prefix_(std::move(prefix)),
+      sleep_(por ? std::move(sleep) : SleepSet{}),
+      por_(por),
+      log_segments_(log_segments) {}
 
 size_t BoundedController::choose(const SchedulingPoint& sp) {
   const size_t i = point_++;
@@ -60,6 +64,7 @@ size_t BoundedController::choose_new(const SchedulingPoint& sp) {
 }
 
 void BoundedController::segment_done(size_t thread, const Footprint& footprint) {
+  if (log_segments_ && segments_.size() < point_) segments_.push_back({thread, footprint});
   if (pending_ == Pending::kForcedLast) forced_footprint_ = footprint;
   if (pending_ == Pending::kNode) {
     ChoiceNode& node = nodes_.back();

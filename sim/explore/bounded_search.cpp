@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "explore/bounded_controller.hpp"
+#include "explore/happens_before.hpp"
 #include "explore/search_budget.hpp"
 
 namespace vmsim::explore {
@@ -25,7 +26,7 @@ class BoundedSearch {
         budget_(options.max_runs, options.time_limit) {
     report_.strategy = Strategy::kBounded;
     report_.bound = options.bound;
-    report_.por = options.por;
+    report_.reduction = options.reduction;
     report_.shard = options.shard;
   }
 
@@ -53,6 +54,7 @@ class BoundedSearch {
   }
 
  private:
+  bool por() const { return options_.reduction != Reduction::kNone; }
   bool stopped() const { return !report_.cut.empty() || report_.error_code != 0; }
   bool found_at_level(size_t level) const {
     for (const auto& [kind, f] : report_.failures)
@@ -70,7 +72,7 @@ class BoundedSearch {
       report_.cut = why;
       return std::nullopt;
     }
-    BoundedController controller(std::move(prefix), std::move(sleep), options_.por);
+    BoundedController controller(std::move(prefix), std::move(sleep), por(), true);
     RunSummary summary = run_once_(controller);
     ++runs_;
     if (summary.error_code != 0 || !controller.divergence().empty()) {
@@ -79,7 +81,11 @@ class BoundedSearch {
       return std::nullopt;
     }
     if (level_ == 0 && summary.violation()) level0_failed_ = true;
-    if (records()) record_run(report_, level_, summary);
+    if (records()) {
+      record_run(report_, level_, summary);
+      const std::vector<Segment>& segments = controller.segments();
+      record_class(report_, level_, HappensBefore(segments, 0, 0).class_hash());
+    }
     if (progress_) progress_(report_, level_);
     return controller;
   }
@@ -114,7 +120,7 @@ class BoundedSearch {
     if (node.covered) return std::nullopt;
     for (size_t t : node.enabled) {
       if (node.explored(t) || !node.free_choice(t)) continue;
-      if (options_.por && asleep(node.sleep, t)) continue;
+      if (por() && asleep(node.sleep, t)) continue;
       return t;
     }
     return std::nullopt;
@@ -134,7 +140,7 @@ class BoundedSearch {
     if (node.covered) return;
     for (size_t t : node.enabled) {
       if (node.explored(t) || node.free_choice(t)) continue;
-      if (options_.por && asleep(node.sleep, t)) continue;
+      if (por() && asleep(node.sleep, t)) continue;
       WorkItem w{path_to_top(item, stack), node.sleep};
       w.prefix.push_back(t);
       add_sleepers(w.sleep, node.done);

@@ -15,6 +15,24 @@ Outcome outcome_of(const RunSummary& r) {
   return o;
 }
 
+const char* reduction_name(Reduction r) {
+  switch (r) {
+    case Reduction::kNone:
+      return "none";
+    case Reduction::kSleepSets:
+      return "sleep-sets";
+    case Reduction::kDpor:
+      return "dpor";
+  }
+  return "none";
+}
+
+std::optional<Reduction> reduction_from_name(const std::string& name) {
+  for (Reduction r : {Reduction::kNone, Reduction::kSleepSets, Reduction::kDpor})
+    if (name == reduction_name(r)) return r;
+  return std::nullopt;
+}
+
 uint64_t ExploreReport::runs() const {
   uint64_t n = 0;
   for (const auto& [level, stats] : levels) n += stats.runs;
@@ -61,12 +79,17 @@ void record_run(ExploreReport& report, size_t level, const RunSummary& run) {
   keep_first_failure(report.failures, Failure{run.kinds.front(), level, run.digest, run.schedule});
 }
 
+void record_class(ExploreReport& report, size_t level, uint64_t class_hash) {
+  auto [it, inserted] = report.classes.emplace(class_hash, level);
+  if (!inserted) it->second = std::min(it->second, level);
+}
+
 ExploreReport merge_reports(const std::vector<ExploreReport>& shards) {
   ExploreReport merged;
   if (shards.empty()) return merged;
   merged.strategy = shards.front().strategy;
   merged.bound = shards.front().bound;
-  merged.por = shards.front().por;
+  merged.reduction = shards.front().reduction;
   merged.shard = Shard{0, 1};
   // Every shard that stops on first failure finishes the level it failed
   // at; the earliest such level is where the whole search stops.
@@ -83,6 +106,8 @@ ExploreReport merge_reports(const std::vector<ExploreReport>& shards) {
     }
     for (const auto& [outcome, level] : s.outcomes)
       if (wanted(level)) keep_first_level(merged.outcomes, outcome, level);
+    for (const auto& [hash, level] : s.classes)
+      if (wanted(level)) record_class(merged, level, hash);
     for (const auto& [kind, failure] : s.failures)
       if (wanted(failure.level)) keep_first_failure(merged.failures, failure);
     if (merged.cut.empty()) merged.cut = s.cut;

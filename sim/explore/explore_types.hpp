@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "run/trace_scheduler.hpp"
 #include "run/schedule_control.hpp"
+#include "run/trace_scheduler.hpp"
 
 namespace vmsim::explore {
 
@@ -44,6 +44,12 @@ Outcome outcome_of(const RunSummary& r);
 
 enum class Strategy { kBounded, kPct };
 
+// Partial-order reduction of the bounded search (docs/explore.md): none (the
+// reference), sleep sets alone, or source-DPOR with sleep sets.
+enum class Reduction { kNone, kSleepSets, kDpor };
+const char* reduction_name(Reduction r);
+std::optional<Reduction> reduction_from_name(const std::string& name);
+
 // Which part of the search this process does: shard `index` of `count`.
 struct Shard {
   size_t index = 0;
@@ -52,12 +58,12 @@ struct Shard {
 
 struct ExploreOptions {
   Strategy strategy = Strategy::kBounded;
-  size_t bound = 2;       // most preemptions per run (bounded)
-  bool por = true;        // sleep sets (bounded)
-  uint64_t seeds = 100;   // runs (pct)
-  size_t depth = 3;       // bug depth d: d-1 priority change points (pct)
-  uint64_t max_runs = 0;  // 0: no limit
-  double time_limit = 0;  // seconds; 0: no limit
+  size_t bound = 2;                        // most preemptions per run (bounded)
+  Reduction reduction = Reduction::kDpor;  // bounded
+  uint64_t seeds = 100;                    // runs (pct)
+  size_t depth = 3;                        // bug depth d: d-1 priority change points (pct)
+  uint64_t max_runs = 0;                   // 0: no limit
+  double time_limit = 0;                   // seconds; 0: no limit
   // Stop after the first bound (bounded) or seed (pct) that found a
   // violation; the bound is finished, so that results do not depend on the
   // partition.
@@ -85,9 +91,14 @@ struct LevelStats {
 struct ExploreReport {
   Strategy strategy = Strategy::kBounded;
   size_t bound = 0;
-  bool por = true;
+  Reduction reduction = Reduction::kDpor;
   Shard shard;
-  std::map<size_t, LevelStats> levels;      // by level
+  std::map<size_t, LevelStats> levels;  // by level
+  // Mazurkiewicz traces the runs belong to (HappensBefore::class_hash), each
+  // with the first level it was seen at (bounded only).
+  std::map<uint64_t, size_t> classes;
+  // DPOR: branches queued, not run yet (for the progress line).
+  size_t backtrack_queue = 0;
   std::map<Outcome, size_t> outcomes;       // distinct outcome -> first level it was seen
   std::map<std::string, Failure> failures;  // by kind
   // Why the search ended before it covered its whole space: "" (it did not),
@@ -110,6 +121,8 @@ bool failure_before(const Failure& a, const Failure& b);
 
 // Adds one run to the report at `level`.
 void record_run(ExploreReport& report, size_t level, const RunSummary& run);
+// Adds the run's equivalence class.
+void record_class(ExploreReport& report, size_t level, uint64_t class_hash);
 
 // Joins shard reports into one: the result does not depend on how the work
 // was split. Levels past the first failing level are dropped when the

@@ -33,12 +33,16 @@ std::string coverage_of(const ExploreReport& r) {
   return "exhaustive";
 }
 
-Json report_to_json(const ExploreReport& r, const std::vector<std::string>& written) {
+Json report_to_json(const ExploreReport& r, const std::vector<std::string>& written,
+                    bool with_classes) {
   Json j;
   j["format"] = "vmsim-explore/1";
   j["strategy"] = strategy_name(r.strategy);
   j[r.strategy == Strategy::kPct ? "depth" : "bound"] = r.bound;
-  if (r.strategy == Strategy::kBounded) j["por"] = r.por;
+  if (r.strategy == Strategy::kBounded) {
+    j["por"] = r.reduction != Reduction::kNone;
+    j["reduction"] = reduction_name(r.reduction);
+  }
   j["shard"] = {r.shard.index, r.shard.count};
   j["coverage"] = coverage_of(r);
   j["cut"] = r.cut;
@@ -47,6 +51,7 @@ Json report_to_json(const ExploreReport& r, const std::vector<std::string>& writ
   j["runs"] = r.runs();
   j["violating_runs"] = r.violating_runs();
   j["distinct_outcomes"] = r.outcomes.size();
+  if (r.strategy == Strategy::kBounded) j["equivalence_classes"] = r.classes.size();
   Json levels = Json::array();
   for (const auto& [level, s] : r.levels)
     levels.push_back({{"level", level}, {"runs", s.runs}, {"violating_runs", s.violating_runs}});
@@ -68,6 +73,13 @@ Json report_to_json(const ExploreReport& r, const std::vector<std::string>& writ
     failures.push_back(e);
   }
   j["failures"] = failures;
+  if (with_classes && r.strategy == Strategy::kBounded) {
+    // Shard reports carry the classes themselves, so that a merge counts
+    // a class two shards both ran once.
+    Json classes = Json::array();
+    for (const auto& [hash, level] : r.classes) classes.push_back({hash, level});
+    j["classes"] = classes;
+  }
   if (r.error_code != 0) j["error"] = {{"code", r.error_code}, {"message", r.error}};
   return j;
 }
@@ -81,7 +93,17 @@ std::optional<ExploreReport> report_from_json(const Json& j, std::string* error)
     ExploreReport r;
     r.strategy = j.at("strategy") == "pct" ? Strategy::kPct : Strategy::kBounded;
     r.bound = j.at(r.strategy == Strategy::kPct ? "depth" : "bound").get<size_t>();
-    r.por = j.value("por", true);
+    if (r.strategy == Strategy::kBounded) {
+      std::optional<Reduction> red = reduction_from_name(j.at("reduction").get<std::string>());
+      if (!red) {
+        *error = "unknown reduction " + j.at("reduction").dump();
+        return std::nullopt;
+      }
+      r.reduction = *red;
+    }
+    if (j.contains("classes"))
+      for (const auto& c : j.at("classes"))
+        r.classes[c.at(0).get<uint64_t>()] = c.at(1).get<size_t>();
     r.shard = Shard{j.at("shard").at(0).get<size_t>(), j.at("shard").at(1).get<size_t>()};
     r.cut = j.at("cut").get<std::string>();
     r.beyond_bound = j.at("beyond_bound").get<bool>();
@@ -118,13 +140,18 @@ std::string report_text(const ExploreReport& r, const std::vector<std::string>& 
   std::string how = r.strategy == Strategy::kPct
                         ? "pct, depth " + std::to_string(r.bound)
                         : "bounded, preemption bound " + std::to_string(r.bound) +
-                              (r.por ? ", sleep sets" : ", no reduction");
+                              (r.reduction == Reduction::kDpor        ? ", source-DPOR"
+                               : r.reduction == Reduction::kSleepSets ? ", sleep sets"
+                                                                      : ", no reduction");
   line(std::string(r.failures.empty() ? "no violation found" : "VIOLATION found") + "  (" + how +
        ")");
   line("  interleavings explored: " + std::to_string(r.runs()));
   line("  distinct outcomes:      " + std::to_string(r.outcomes.size()) + " (" +
        std::to_string(violating_outcomes(r)) + " violating)");
   line("  violating runs:         " + std::to_string(r.violating_runs()));
+  if (r.strategy == Strategy::kBounded)
+    line("  equivalence classes:    " + std::to_string(r.classes.size()) +
+         " (Mazurkiewicz traces)");
   line("  coverage:               " + coverage_of(r));
   for (const auto& [level, s] : r.levels) {
     if (r.strategy == Strategy::kPct) break;

@@ -12,8 +12,11 @@
 namespace vmsim::explore {
 
 // `written`: the failure files, in the order of report.failures.
+// `with_classes`: list the equivalence classes (shard reports), not only
+// count them.
 nlohmann::ordered_json report_to_json(const ExploreReport& report,
-                                      const std::vector<std::string>& written = {});
+                                      const std::vector<std::string>& written = {},
+                                      bool with_classes = false);
 // Nullopt (with `error` set) when `j` is not a report of this format.
 std::optional<ExploreReport> report_from_json(const nlohmann::ordered_json& j, std::string* error);
 

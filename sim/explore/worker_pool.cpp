@@ -51,7 +51,7 @@ std::string read_all(int fd) {
 [[noreturn]] void work(const std::function<ExploreReport(Shard)>& search, Shard shard, int fd) {
   int code = 0;
   try {
-    write_all(fd, report_to_json(search(shard)).dump());
+    write_all(fd, report_to_json(search(shard), {}, true).dump());
   } catch (...) {
     code = 3;
   }

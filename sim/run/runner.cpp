@@ -45,6 +45,7 @@ constexpr uint64_t kResourceLock = uint64_t{1} << 56;
 constexpr uint64_t kResourceProcess = uint64_t{2} << 56;
 constexpr uint64_t kResourceFrame = uint64_t{3} << 56;
 constexpr uint64_t kResourceFile = uint64_t{4} << 56;
+constexpr uint64_t kResourceLabel = uint64_t{5} << 56;
 
 struct ThreadState {
   const ThreadSpec* spec = nullptr;
@@ -135,6 +136,7 @@ class TraceRun final : public CoreThreads, public ThreadStatus {
                      bool write);
   void stale_tlb(const std::string& message);
   uint64_t lock_resource(const vm::Mutex& m) const;
+  uint64_t channel_resource(const void* channel) const;
   uint64_t family_resource(const ThreadState& t) const;
   // Footprints feed only an explorer's partial-order reduction: without one
   // nothing is recorded (an access loop over many pages would pay for it).
@@ -404,10 +406,18 @@ void TraceRun::block(const void* channel, const char* what, const vm::Mutex* loc
   t.blocked_on = channel;
   t.blocked_what = what;
   t.blocked_lock = lock;
+  // Footprint (DPOR): a thread that found the lock taken or the page busy
+  // depends on whoever took and frees it, so that the failed attempt is
+  // not taken to commute with them.
+  if (const uint64_t r = channel_resource(channel); r != 0) note_write(t, r);
   suspend(t, PointKind::kBlocked, nullptr);
 }
 
 void TraceRun::wake(const void* channel) {
+  // Footprint (DPOR): a wakeup (a lock dropped, a page no longer busy)
+  // enables the sleepers; it is dependent with their attempts.
+  if (running_ != nullptr)
+    if (const uint64_t r = channel_resource(channel); r != 0) note_write(*running_, r);
   for (ThreadState& t : threads_)
     if (t.blocked_on == channel) t.blocked_on = nullptr;
 }
@@ -450,6 +460,16 @@ uint64_t TraceRun::lock_resource(const vm::Mutex& m) const {
                               ? static_cast<uint64_t>(p - base)
                               : reinterpret_cast<uintptr_t>(p);
   return kResourceLock | (offset & ((uint64_t{1} << 56) - 1));
+}
+
+// A sleep channel inside simulated memory (a lock, a page): the resource of
+// the lock at that address. 0 for a channel outside it (a thread's own state,
+// whose host address is not the same in every run).
+uint64_t TraceRun::channel_resource(const void* channel) const {
+  const auto* p = static_cast<const uint8_t*>(channel);
+  const uint8_t* base = platform_.phys(0);
+  if (p < base || p >= base + trace_.machine.memory) return 0;
+  return kResourceLock | static_cast<uint64_t>(p - base);
 }
 
 uint64_t TraceRun::name_hash(const std::string& name) {
@@ -588,6 +608,8 @@ bool TraceRun::run_one(ThreadState& t, size_t op_index) {
   if (op.kind == OpKind::kFork || op.kind == OpKind::kExec || op.kind == OpKind::kExit ||
       op.kind == OpKind::kPoke || op.kind == OpKind::kTruncate || op.kind == OpKind::kPwrite)
     note_write(t, kResourceGlobal);
+  // Footprint (DPOR): an op on a label depends on the mmap that bound it.
+  if (op.addr.is_label()) note_read(t, kResourceLabel | name_hash(op.addr.label));
   if (op.addr.is_label() || op.addr.offset != 0) h.addr = resolve(op, op.addr);
   if (timeline_) timeline_->op_begin(t.spec->cpu, t.index, op_index, describe_op(op));
   shadow_.op_started();
@@ -652,7 +674,10 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
       }
       out.status = vm::vm_mmap(vm, as, req, &out.value);
       out.has_value = true;
-      if (out.status == vm::Status::kOk && !op.as.empty()) labels_[op.as] = out.value;
+      if (out.status == vm::Status::kOk && !op.as.empty()) {
+        labels_[op.as] = out.value;
+        note_write(t, kResourceLabel | name_hash(op.as));  // Footprint (DPOR): binds the label
+      }
       break;
     }
     case OpKind::kMunmap:

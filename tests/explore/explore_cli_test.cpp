@@ -33,6 +33,18 @@ Result vmsim(const fs::path& dir, const std::string& args) {
   return r;
 }
 
+// Runs a shell command line in `dir`, stdout and stderr captured together.
+Result shell(const fs::path& dir, const std::string& line) {
+  const std::string cmd = "cd '" + dir.string() + "' && " + line + " 2>&1";
+  Result r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  return r;
+}
+
 class ExploreCli : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -150,6 +162,74 @@ TEST_F(ExploreCli, FailureFilesStayInsideTheOutputDirectory) {
   std::ofstream(dir_ / "renamed.json") << renamed.dump();
   EXPECT_EQ(vmsim(dir_, "explore --merge renamed.json --out a/b/fails").code, 2);
   EXPECT_TRUE(only_b_in_a());
+}
+
+}  // namespace
+
+namespace {
+
+// tools/explore-parallel.sh under GNU parallel (scripts/install-deps.sh
+// installs it): the verdict and the outcomes of one process, for a clean
+// search and for one that finds the race.
+TEST_F(ExploreCli, ParallelScriptGivesTheVerdictOfOneProcess) {
+  ASSERT_EQ(shell(dir_, "command -v parallel").code, 0) << "GNU parallel is not installed";
+  const std::string script =
+      "'" VMSIM_SOURCE_DIR "/tools/explore-parallel.sh' --vmsim '" VMSIM_BIN "' --shards 5 -j 2 ";
+  for (const std::string bug : {"", "resize-no-revalidate"}) {
+    const std::string env = bug.empty() ? "" : "VMSIM_BUGS=" + bug + " ";
+    const std::string flags = bug.empty() ? "" : "--bug " + bug + " ";
+    Result one = vmsim(dir_, flags + "explore free.json --bound 2 --json --out one");
+    Result par = shell(dir_, env + script + "free.json --bound 2 --json --out par");
+    ASSERT_LE(one.code, 1) << one.out;
+    EXPECT_EQ(par.code, one.code) << par.out;
+    EXPECT_EQ(par.code, bug.empty() ? 0 : 1);
+    Json o = Json::parse(one.out);
+    Json p = Json::parse(par.out.substr(par.out.find('{')));
+    EXPECT_EQ(p["distinct_outcomes"], o["distinct_outcomes"]) << bug;
+    EXPECT_EQ(p["outcomes"], o["outcomes"]) << bug;
+    EXPECT_EQ(p["coverage"], o["coverage"]) << bug;
+    EXPECT_EQ(p["failures"].size(), o["failures"].size()) << bug;
+  }
+}
+
+// --merge joins only shards of one search: same vmsim, trace bytes, bugs,
+// bound and reduction, every shard once.
+TEST_F(ExploreCli, MergeRefusesShardReportsOfDifferentSearches) {
+  auto shard = [&](const std::string& flags, int i, const std::string& out) {
+    Result r = vmsim(dir_, flags + " --shard " + std::to_string(i) + "/2 > " + out);
+    ASSERT_LE(r.code, 1);
+  };
+  shard("explore free.json --bound 1", 0, "a0.json");
+  shard("explore free.json --bound 1", 1, "a1.json");
+  EXPECT_EQ(vmsim(dir_, "explore --merge a0.json a1.json").code, 0);
+
+  shard("explore free.json --bound 2", 1, "bound.json");
+  Result r = shell(dir_, "'" VMSIM_BIN "' explore --merge a0.json bound.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("search.bound is 2"), std::string::npos) << r.out;
+
+  shell(dir_, "sed 's/\"size\": \"8KiB\"/\"size\": \"12KiB\"/' free.json > other.json");
+  shard("explore other.json --bound 1", 1, "trace.json");
+  r = shell(dir_, "'" VMSIM_BIN "' explore --merge a0.json trace.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("search.trace_sha256"), std::string::npos) << r.out;
+
+  shard("--bug resize-no-revalidate explore free.json --bound 1 --all", 1, "bug.json");
+  r = shell(dir_, "'" VMSIM_BIN "' explore --merge a0.json bug.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("search.mutations"), std::string::npos) << r.out;
+
+  shell(dir_, "sed 's/\"vmsim\":\"vmsim [^\"]*\"/\"vmsim\":\"vmsim 9.9\"/' a1.json > v.json");
+  r = shell(dir_, "'" VMSIM_BIN "' explore --merge a0.json v.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("search.vmsim"), std::string::npos) << r.out;
+
+  r = shell(dir_, "'" VMSIM_BIN "' explore --merge a0.json a0.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("shard 0 again"), std::string::npos) << r.out;
+  r = shell(dir_, "'" VMSIM_BIN "' explore --merge a1.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("shard 0/2 is missing"), std::string::npos) << r.out;
 }
 
 }  // namespace
