@@ -48,8 +48,12 @@ cpus=$(nproc 2>/dev/null || echo 2)
 [ -n "$shards" ] || shards=$((cpus * 4))
 case "$shards" in '' | *[!0-9]* | 0) die "--shards wants a positive number, got $shards" ;; esac
 
+# VMSIM_BUGS="a,b" becomes "--bug a --bug b" (the CLI takes one name per --bug).
 bugs=""
-[ -z "${VMSIM_BUGS:-}" ] || bugs="--bug ${VMSIM_BUGS}"
+for b in $(printf '%s' "${VMSIM_BUGS:-}" | tr ',' ' '); do
+  case "$b" in *[!a-z0-9-]*) die "VMSIM_BUGS: \"$b\" is not a mutation switch name" ;; esac
+  bugs="$bugs --bug $b"
+done
 
 # Options for the merge: only what it reads.
 merge_opts=""
