@@ -16,6 +16,7 @@
 #include "sys/kernel.hpp"
 #include "sys/run_stats.hpp"
 #include "sys/state_digest.hpp"
+#include "sys/syscalls.hpp"
 #include "sys/user_fault.hpp"
 #include "trace_schedule.hpp"
 #include "user.hpp"
@@ -513,7 +514,7 @@ void TraceRun::end_process(uint32_t process) {
     threads_[i].process = nullptr;
     threads_[i].killed = true;
   }
-  if (p != nullptr) kernel_->destroy_process(p);
+  if (p != nullptr) vm::sys_exit(*kernel_, *p);
 }
 
 uint64_t TraceRun::resolve(uint32_t t, uint64_t op_index, const ImageOp& op) {
@@ -573,46 +574,45 @@ bool TraceRun::run_one(ThreadState& t, uint64_t op_index) {
 }
 
 Outcome TraceRun::core_op(ThreadState& t, const ImageOp& op, uint64_t addr) {
-  vm::Vm& vm = kernel_->vm;
+  vm::Kernel& k = *kernel_;
   Outcome out;
   if (op.kind == ImageOpKind::kYield) return out;
-  vm::AddressSpace& as = *t.process->as;
+  vm::Process& proc = *t.process;
   switch (op.kind) {
     case ImageOpKind::kMmap: {
-      vm::MmapRequest req;
-      req.has_addr = (op.flags & kHasAddr) != 0;
-      req.addr = addr;
-      req.len = op.len;
-      req.prot = static_cast<vm::Prot>(op.prot);
-      req.share = (op.flags & kShared) ? vm::Share::kShared : vm::Share::kPrivate;
-      req.fixed = (op.flags & kFixed) != 0;
-      req.populate = (op.flags & kPopulate) != 0;
+      vm::MmapArgs args;
+      args.has_addr = (op.flags & kHasAddr) != 0;
+      args.addr = addr;
+      args.len = op.len;
+      args.prot = static_cast<vm::Prot>(op.prot);
+      args.shared = (op.flags & kShared) != 0;
+      args.fixed = (op.flags & kFixed) != 0;
+      args.populate = (op.flags & kPopulate) != 0;
       if (op.file != kNone) {
-        req.file = kernel_->find_file(img_.str(img_.file(op.file).name));
-        req.offset = op.offset;
+        args.file = img_.str(img_.file(op.file).name);
+        args.offset = op.offset;
       }
-      out.status = vm::vm_mmap(vm, as, req, &out.value);
+      out.status = vm::sys_mmap(k, proc, args, &out.value);
       out.has_value = true;
       break;
     }
     case ImageOpKind::kMunmap:
-      out.status = vm::vm_munmap(vm, as, addr, op.len);
+      out.status = vm::sys_munmap(k, proc, addr, op.len);
       break;
     case ImageOpKind::kMprotect:
-      out.status = vm::vm_mprotect(vm, as, addr, op.len, static_cast<vm::Prot>(op.prot));
+      out.status = vm::sys_mprotect(k, proc, addr, op.len, static_cast<vm::Prot>(op.prot));
       break;
     case ImageOpKind::kMadvise:
       out.status =
-          vm::vm_madvise(vm, as, addr, op.len,
-                         (op.flags & kWillneed) ? vm::Advice::kWillNeed : vm::Advice::kDontNeed);
+          vm::sys_madvise(k, proc, addr, op.len,
+                          (op.flags & kWillneed) ? vm::Advice::kWillNeed : vm::Advice::kDontNeed);
       break;
     case ImageOpKind::kBrk:
-      out.status = vm::vm_brk(vm, as, addr);
-      out.value = as.brk;
+      out.status = vm::sys_brk(k, proc, addr, &out.value);
       out.has_value = out.status == vm::Status::kOk;
       break;
     case ImageOpKind::kSbrk:
-      out.status = vm::vm_sbrk(vm, as, op.incr, &out.value);
+      out.status = vm::sys_sbrk(k, proc, op.incr, &out.value);
       out.has_value = out.status == vm::Status::kOk;
       break;
     case ImageOpKind::kRead:
@@ -632,16 +632,15 @@ Outcome TraceRun::core_op(ThreadState& t, const ImageOp& op, uint64_t addr) {
       break;
     }
     case ImageOpKind::kPwrite:
-      out.status = kernel_->pwrite(kernel_->find_file(img_.str(img_.file(op.file).name)), op.offset,
-                                   static_cast<uint8_t>(op.value), op.len);
+      out.status = vm::sys_pwrite(k, img_.str(img_.file(op.file).name), op.offset,
+                                  static_cast<uint8_t>(op.value), op.len);
       break;
     case ImageOpKind::kTruncate:
-      out.status =
-          kernel_->truncate(kernel_->find_file(img_.str(img_.file(op.file).name)), op.file_size);
+      out.status = vm::sys_truncate(k, img_.str(img_.file(op.file).name), op.file_size);
       break;
     case ImageOpKind::kFork: {
       vm::Process* child = nullptr;
-      out.status = kernel_->fork_process(t.process, process_name(op.child), &child);
+      out.status = vm::sys_fork(k, proc, process_name(op.child), &child);
       if (out.status == vm::Status::kOk) start_threads_of(op.child, child);
       break;
     }
@@ -654,14 +653,11 @@ Outcome TraceRun::core_op(ThreadState& t, const ImageOp& op, uint64_t addr) {
       break;
     case ImageOpKind::kExec:
       wait_for_siblings(t);
-      out.status = kernel_->exec(t.process, {op.text, op.data, op.bss, op.stack});
+      out.status = vm::sys_exec(k, proc, {op.text, op.data, op.bss, op.stack});
       break;
-    case ImageOpKind::kPoke: {
-      vm::Process* target = kernel_->find_process(img_.str(img_.process(op.process).name));
-      out.status =
-          target == nullptr ? vm::Status::kFault : kernel_->poke(target, addr, op.size, op.value);
+    case ImageOpKind::kPoke:
+      out.status = vm::sys_poke(k, process_name(op.process), addr, op.size, op.value);
       break;
-    }
     default:
       kpanic("op not supported by the port (the image check let it through)");
   }

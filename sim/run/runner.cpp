@@ -22,15 +22,16 @@
 #include "run/fiber.hpp"
 #include "run/linearizability.hpp"
 #include "run/op_outcome.hpp"
-#include "run/trace_scheduler.hpp"
 #include "run/schedule_recorder.hpp"
 #include "run/shadow_tlb.hpp"
 #include "run/sim_platform.hpp"
 #include "run/timeline.hpp"
+#include "run/trace_scheduler.hpp"
 #include "sys/audit.hpp"
 #include "sys/kernel.hpp"
 #include "sys/run_stats.hpp"
 #include "sys/state_digest.hpp"
+#include "sys/syscalls.hpp"
 #include "sys/user_fault.hpp"
 #include "vm/vm_fault.hpp"
 #include "vm/vm_map.hpp"
@@ -632,48 +633,47 @@ uint64_t TraceRun::resolve(const Op& op, const AddrExpr& a) {
 }
 
 OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
-  vm::Vm& vm = kernel_->vm;
-  vm::AddressSpace& as = *t.process->as;
+  vm::Kernel& k = *kernel_;
+  vm::Process& proc = *t.process;
   OpOutcome out;
   switch (op.kind) {
     case OpKind::kMmap: {
-      vm::MmapRequest req;
-      req.has_addr = op.has_addr;
-      req.addr = op.has_addr ? resolve(op, op.addr) : 0;
-      req.len = op.len;
-      req.prot = static_cast<vm::Prot>(op.prot);
-      req.share = op.shared ? vm::Share::kShared : vm::Share::kPrivate;
-      req.fixed = op.fixed;
-      req.populate = op.populate;
+      vm::MmapArgs args;
+      args.has_addr = op.has_addr;
+      args.addr = op.has_addr ? resolve(op, op.addr) : 0;
+      args.len = op.len;
+      args.prot = static_cast<vm::Prot>(op.prot);
+      args.shared = op.shared;
+      args.fixed = op.fixed;
+      args.populate = op.populate;
       if (!op.file.empty()) {
-        req.file = kernel_->find_file(op.file.c_str());
-        req.offset = op.offset;
+        args.file = op.file.c_str();
+        args.offset = op.offset;
         note_write(t, kResourceFile | name_hash(op.file));
       }
-      out.status = vm::vm_mmap(vm, as, req, &out.value);
+      out.status = vm::sys_mmap(k, proc, args, &out.value);
       out.has_value = true;
       if (out.status == vm::Status::kOk && !op.as.empty()) labels_[op.as] = out.value;
       break;
     }
     case OpKind::kMunmap:
-      out.status = vm::vm_munmap(vm, as, resolve(op, op.addr), op.len);
+      out.status = vm::sys_munmap(k, proc, resolve(op, op.addr), op.len);
       break;
     case OpKind::kMprotect:
       out.status =
-          vm::vm_mprotect(vm, as, resolve(op, op.addr), op.len, static_cast<vm::Prot>(op.prot));
+          vm::sys_mprotect(k, proc, resolve(op, op.addr), op.len, static_cast<vm::Prot>(op.prot));
       break;
     case OpKind::kMadvise:
-      out.status = vm::vm_madvise(
-          vm, as, resolve(op, op.addr), op.len,
+      out.status = vm::sys_madvise(
+          k, proc, resolve(op, op.addr), op.len,
           op.advice == Advice::kDontneed ? vm::Advice::kDontNeed : vm::Advice::kWillNeed);
       break;
     case OpKind::kBrk:
-      out.status = vm::vm_brk(vm, as, resolve(op, op.addr));
-      out.value = as.brk;
+      out.status = vm::sys_brk(k, proc, resolve(op, op.addr), &out.value);
       out.has_value = out.status == vm::Status::kOk;
       break;
     case OpKind::kSbrk:
-      out.status = vm::vm_sbrk(vm, as, op.incr, &out.value);
+      out.status = vm::sys_sbrk(k, proc, op.incr, &out.value);
       out.has_value = out.status == vm::Status::kOk;
       break;
     case OpKind::kRead: {
@@ -702,15 +702,15 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
       break;
     }
     case OpKind::kPwrite:
-      out.status = kernel_->pwrite(kernel_->find_file(op.file.c_str()), op.offset,
-                                   static_cast<uint8_t>(op.value), op.len);
+      out.status =
+          vm::sys_pwrite(k, op.file.c_str(), op.offset, static_cast<uint8_t>(op.value), op.len);
       break;
     case OpKind::kTruncate:
-      out.status = kernel_->truncate(kernel_->find_file(op.file.c_str()), op.file_size);
+      out.status = vm::sys_truncate(k, op.file.c_str(), op.file_size);
       break;
     case OpKind::kFork: {
       vm::Process* child = nullptr;
-      out.status = kernel_->fork_process(t.process, op.child.c_str(), &child);
+      out.status = vm::sys_fork(k, proc, op.child.c_str(), &child);
       if (out.status == vm::Status::kOk) {
         auto it = family_.find(t.spec->process);
         family_[op.child] = it != family_.end() ? it->second : t.spec->process;
@@ -735,15 +735,14 @@ OpOutcome TraceRun::core_op(ThreadState& t, const Op& op) {
         out.status = vm::Status::kFault;
         break;
       }
-      out.status = kernel_->exec(t.process, {op.text, op.data, op.bss, op.stack});
+      out.status = vm::sys_exec(k, *t.process, {op.text, op.data, op.bss, op.stack});
       break;
-    case OpKind::kPoke: {
-      vm::Process* target = kernel_->find_process(op.process.c_str());
-      out.status = target == nullptr
-                       ? vm::Status::kFault
-                       : kernel_->poke(target, resolve(op, op.addr), op.size, op.value);
+    case OpKind::kPoke:
+      out.status =
+          kernel_->find_process(op.process.c_str()) == nullptr
+              ? vm::Status::kFault
+              : vm::sys_poke(k, op.process.c_str(), resolve(op, op.addr), op.size, op.value);
       break;
-    }
     case OpKind::kYield:
       break;
     default:
@@ -1007,7 +1006,7 @@ void TraceRun::end_process(const std::string& name) {
     t.process = nullptr;
     t.killed = true;
   }
-  if (p != nullptr) kernel_->destroy_process(p);
+  if (p != nullptr) vm::sys_exit(*kernel_, *p);
 }
 
 void TraceRun::note_peaks() {
