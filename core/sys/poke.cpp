@@ -9,6 +9,7 @@
 // mutation poke-dirty-cow stops asking after the first copy, which is Dirty
 // COW (CVE-2016-5195): the page cache page of the file gets written.
 #include "lib/mem.hpp"
+#include "locker.hpp"
 #include "sys/kernel.hpp"
 #include "vm/mutation.hpp"
 #include "vm/tlb_batch.hpp"

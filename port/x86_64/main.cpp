@@ -20,7 +20,7 @@ extern "C" void (*__init_array_end[])();
 namespace port {
 namespace {
 
-using namespace vmsim::image;
+using namespace image;
 
 const ImageReader& load_image(const MultibootInfo* mbi) {
   if ((mbi->flags & (1 << 3)) == 0 || mbi->mods_count != 1)

@@ -3,6 +3,7 @@
 // fault resolved again and again is normal up to a generous bound.
 #include "cpu.hpp"
 #include "lib/mutex.hpp"
+#include "locker.hpp"
 #include "percpu.hpp"
 #include "stress_run.hpp"
 #include "user.hpp"

@@ -11,10 +11,11 @@
 #include "percpu.hpp"
 #include "port_platform.hpp"
 #include "port_threads.hpp"
+#include "replay/run_stats.hpp"
+#include "sched/yield_point_named.hpp"
 #include "smp.hpp"
 #include "sys/audit.hpp"
 #include "sys/kernel.hpp"
-#include "sys/run_stats.hpp"
 #include "sys/state_digest.hpp"
 #include "sys/syscalls.hpp"
 #include "sys/user_fault.hpp"
@@ -26,9 +27,9 @@
 namespace port {
 namespace {
 
-using namespace vmsim::image;
+using namespace image;
 using Message = vm::FixedString<512>;
-using vm::sched::PointKind;
+using replay::PointKind;
 
 constexpr unsigned kMaxViolations = 8;
 constexpr unsigned kMaxUnmet = 16;
@@ -91,7 +92,7 @@ bool is_access(ImageOpKind k) {
 // schedule (sim/run/runner.cpp run_threads, the same loop). With the model
 // off, only the trace's own assertions (`value`, `expect_fault`, `result`),
 // the audit, the leak check and a deadlock can fail a run.
-class TraceRun final : public PortThreads, private vm::sched::ThreadProgress {
+class TraceRun final : public PortThreads, private replay::ThreadProgress {
  public:
   explicit TraceRun(const ImageReader& img)
       : img_(img),
@@ -116,7 +117,7 @@ class TraceRun final : public PortThreads, private vm::sched::ThreadProgress {
   void wake(const void* channel) override;
 
  private:
-  // vm::sched::ThreadProgress
+  // replay::ThreadProgress
   vm::u64 ops_left(size_t thread) const override {
     return threads_[thread].spec->op_count - threads_[thread].next_op;
   }
@@ -179,7 +180,7 @@ class TraceRun final : public PortThreads, private vm::sched::ThreadProgress {
   char digest_[65] = {};
   bool has_digest_ = false;
   bool has_stats_ = false;
-  uint64_t stats_[vm::kRunStatCount];  // kRunStatNames order
+  uint64_t stats_[replay::kRunStatCount];  // kRunStatNames order
 
   uint64_t ops_ = 0, accesses_ = 0, segv_ = 0, bus_ = 0;
   uint64_t page_table_pages_peak_ = 0;
@@ -257,7 +258,7 @@ bool TraceRun::boot() {
 // The scheduler loop: ask who runs, run that thread's kernel thread to its
 // next scheduling point, write the segment down.
 void TraceRun::run_threads() {
-  vm::sched::SchedulePoint sp;
+  replay::SchedulePoint sp;
   for (;;) {
     reap_killed();
     sp.enabled = enabled_;
@@ -398,8 +399,8 @@ void TraceRun::wake(const void* channel) {
 // A step the trace cannot take: an input error naming the step, worded as
 // the simulator words it (sim/run/trace_scheduler.cpp).
 void TraceRun::refuse_step() {
-  using vm::sched::StepErrorKind;
-  const vm::sched::StepError& e = schedule_.error();
+  using replay::StepErrorKind;
+  const replay::StepError& e = schedule_.error();
   const ImageStep& s = img_.step(e.step);
   Message m;
   m << "schedule[" << e.step << "]: ";
@@ -870,7 +871,7 @@ Violation& TraceRun::add_violation(const char* kind, long thread, long op) {
 }
 
 void TraceRun::collect_stats() {
-  vm::RunCounters c;
+  replay::RunCounters c;
   c.ops = ops_;
   c.accesses = accesses_;
   c.signals_segv = segv_;
@@ -878,7 +879,7 @@ void TraceRun::collect_stats() {
   c.tlb_page_invalidations = platform_.tlb_page_invalidations();
   c.tlb_full_flushes = platform_.tlb_full_flushes();
   c.page_table_pages_peak = page_table_pages_peak_;
-  vm::run_stat_values(kernel_->vm, c, stats_);
+  replay::run_stat_values(kernel_->vm, c, stats_);
   has_stats_ = true;
 }
 
@@ -919,8 +920,8 @@ void TraceRun::check_expectations() {
   for (uint64_t i = 0; i < img_.count(kExpectStats); ++i) {
     const ImageStat& want = img_.stat(i);
     const char* name = img_.str(want.name);
-    for (size_t s = 0; s < vm::kRunStatCount; ++s) {
-      if (vm::str_compare(vm::kRunStatNames[s], name) != 0) continue;
+    for (size_t s = 0; s < replay::kRunStatCount; ++s) {
+      if (vm::str_compare(replay::kRunStatNames[s], name) != 0) continue;
       if (static_cast<int64_t>(stats_[s]) != want.value)
         unmet() << "expected stat " << name << " = " << want.value << ", got "
                 << static_cast<int64_t>(stats_[s]);
@@ -959,9 +960,9 @@ void TraceRun::print_json() const {
     j.raw("}");
   }
   j.raw("],\"stats\":{");
-  for (size_t i = 0; has_stats_ && i < vm::kRunStatCount; ++i) {
+  for (size_t i = 0; has_stats_ && i < replay::kRunStatCount; ++i) {
     if (i != 0) j.raw(",");
-    j.str(vm::kRunStatNames[i]).raw(":").num(stats_[i]);
+    j.str(replay::kRunStatNames[i]).raw(":").num(stats_[i]);
   }
   j.raw("},\"digest\":");
   if (has_digest_) {
@@ -971,18 +972,18 @@ void TraceRun::print_json() const {
   }
   j.raw(",\"schedule\":[");
   for (size_t i = 0; i < schedule_.taken_count(); ++i) {
-    const vm::sched::LoggedStep& s = schedule_.taken(i);
+    const replay::LoggedStep& s = schedule_.taken(i);
     if (i != 0) j.raw(",");
     j.raw("{\"thread\":").str(thread_name(threads_[s.thread]));
     switch (s.kind) {
-      case vm::sched::StepKind::kOps:
+      case replay::StepKind::kOps:
         j.raw(",\"ops\":").num(s.ops);
         break;
-      case vm::sched::StepKind::kUntil:
-        j.raw(",\"until\":").str(vm::yield_point_name(s.point));
+      case replay::StepKind::kUntil:
+        j.raw(",\"until\":").str(replay::yield_point_name(s.point));
         j.raw(",\"count\":").num(s.count);
         break;
-      case vm::sched::StepKind::kRun:
+      case replay::StepKind::kRun:
         break;
     }
     j.raw("}");

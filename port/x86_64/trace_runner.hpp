@@ -12,6 +12,6 @@
 
 namespace port {
 
-ExitCode run_trace(const vmsim::image::ImageReader& image);
+ExitCode run_trace(const image::ImageReader& image);
 
 }  // namespace port

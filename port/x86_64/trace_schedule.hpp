@@ -11,31 +11,31 @@
 
 namespace port {
 
-class TraceSchedule final : private vm::sched::StepSink {
+class TraceSchedule final : private replay::StepSink {
  public:
-  explicit TraceSchedule(const vmsim::image::ImageReader& img);
+  explicit TraceSchedule(const image::ImageReader& img);
 
-  // Who runs next; see vm::sched::ScheduleSteps::choose.
-  size_t choose(const vm::sched::SchedulePoint& sp, const vm::sched::ThreadProgress& progress) {
+  // Who runs next; see replay::ScheduleSteps::choose.
+  size_t choose(const replay::SchedulePoint& sp, const replay::ThreadProgress& progress) {
     return steps_.choose(sp, progress);
   }
   bool failed() const { return steps_.failed(); }
-  const vm::sched::StepError& error() const { return steps_.error(); }
+  const replay::StepError& error() const { return steps_.error(); }
 
-  vm::sched::ScheduleLog& log() { return log_; }
-  const vm::sched::LoggedStep& taken(size_t i) const { return taken_[i]; }
+  replay::ScheduleLog& log() { return log_; }
+  const replay::LoggedStep& taken(size_t i) const { return taken_[i]; }
   size_t taken_count() const { return taken_count_; }
 
  private:
-  // vm::sched::StepSink
-  void taken(const vm::sched::LoggedStep& step) override;
+  // replay::StepSink
+  void taken(const replay::LoggedStep& step) override;
 
-  vm::sched::Step* step_table_;  // the image's steps, as the core reads them
-  vm::sched::ScheduleSteps steps_;
-  vm::sched::ScheduleLog log_;
+  replay::Step* step_table_;  // the image's steps, as the core reads them
+  replay::ScheduleSteps steps_;
+  replay::ScheduleLog log_;
   // The steps taken; more than fit would not fit the result line either.
   static constexpr size_t kMaxTaken = 32768;
-  vm::sched::LoggedStep* taken_;
+  replay::LoggedStep* taken_;
   size_t taken_count_ = 0;
 };
 

@@ -18,6 +18,7 @@
 #include "lib/types.hpp"
 #include "machine/machine.hpp"
 #include "model/model.hpp"
+#include "replay/run_stats.hpp"
 #include "run/error_text.hpp"
 #include "run/fiber.hpp"
 #include "run/linearizability.hpp"
@@ -27,9 +28,9 @@
 #include "run/sim_platform.hpp"
 #include "run/timeline.hpp"
 #include "run/trace_scheduler.hpp"
+#include "sched/yield_point_named.hpp"
 #include "sys/audit.hpp"
 #include "sys/kernel.hpp"
-#include "sys/run_stats.hpp"
 #include "sys/state_digest.hpp"
 #include "sys/syscalls.hpp"
 #include "sys/user_fault.hpp"
@@ -396,8 +397,8 @@ void TraceRun::suspend(ThreadState& t, PointKind why, const char* point) {
 
 void TraceRun::yield_point(vm::YieldPoint point) {
   if (timeline_)
-    timeline_->yield_point(running_->spec->cpu, running_->index, vm::yield_point_name(point));
-  suspend(*running_, PointKind::kYield, vm::yield_point_name(point));
+    timeline_->yield_point(running_->spec->cpu, running_->index, replay::yield_point_name(point));
+  suspend(*running_, PointKind::kYield, replay::yield_point_name(point));
 }
 
 void TraceRun::block(const void* channel, const char* what, const vm::Mutex* lock) {
@@ -1113,7 +1114,7 @@ void TraceRun::add_violation(const char* kind, std::string message, const Thread
 }
 
 void TraceRun::collect_stats() {
-  vm::RunCounters c;
+  replay::RunCounters c;
   c.ops = ops_;
   c.accesses = accesses_;
   c.signals_segv = segv_;
@@ -1121,11 +1122,11 @@ void TraceRun::collect_stats() {
   c.tlb_page_invalidations = platform_.tlb_page_invalidations();
   c.tlb_full_flushes = platform_.tlb_full_flushes();
   c.page_table_pages_peak = page_table_pages_peak_;
-  uint64_t values[vm::kRunStatCount];
-  vm::run_stat_values(kernel_->vm, c, values);
+  uint64_t values[replay::kRunStatCount];
+  replay::run_stat_values(kernel_->vm, c, values);
   report_.stats.clear();
-  for (size_t i = 0; i < vm::kRunStatCount; ++i)
-    report_.stats.emplace_back(vm::kRunStatNames[i], static_cast<int64_t>(values[i]));
+  for (size_t i = 0; i < replay::kRunStatCount; ++i)
+    report_.stats.emplace_back(replay::kRunStatNames[i], static_cast<int64_t>(values[i]));
 }
 
 void TraceRun::check_expectations() {

@@ -11,23 +11,23 @@ void ScheduleRecorder::segment(size_t thread, const std::string& name, PointKind
   names_[thread] = name;
   log_.segment(
       thread, to_core_kind(kind),
-      kind == PointKind::kYield ? vm::sched::yield_point_named(point) : vm::YieldPoint::kCount);
+      kind == PointKind::kYield ? replay::yield_point_named(point) : vm::YieldPoint::kCount);
 }
 
-void ScheduleRecorder::taken(const vm::sched::LoggedStep& step) {
+void ScheduleRecorder::taken(const replay::LoggedStep& step) {
   TakenStep s;
   s.thread = names_[step.thread];
   switch (step.kind) {
-    case vm::sched::StepKind::kOps:
+    case replay::StepKind::kOps:
       s.kind = TakenStep::Kind::kOps;
       s.ops = step.ops;
       break;
-    case vm::sched::StepKind::kUntil:
+    case replay::StepKind::kUntil:
       s.kind = TakenStep::Kind::kUntil;
-      s.point = step.point < vm::YieldPoint::kCount ? vm::yield_point_name(step.point) : "?";
+      s.point = step.point < vm::YieldPoint::kCount ? replay::yield_point_name(step.point) : "?";
       s.count = step.count;
       break;
-    case vm::sched::StepKind::kRun:
+    case replay::StepKind::kRun:
       s.kind = TakenStep::Kind::kRun;
       break;
   }

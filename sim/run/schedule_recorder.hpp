@@ -13,7 +13,7 @@
 
 namespace vmsim {
 
-class ScheduleRecorder final : private vm::sched::StepSink {
+class ScheduleRecorder final : private replay::StepSink {
  public:
   ScheduleRecorder() : log_(*this) {}
   ScheduleRecorder(const ScheduleRecorder&) = delete;
@@ -32,10 +32,10 @@ class ScheduleRecorder final : private vm::sched::StepSink {
   long current_step() const { return static_cast<long>(steps_.size()); }
 
  private:
-  // vm::sched::StepSink
-  void taken(const vm::sched::LoggedStep& step) override;
+  // replay::StepSink
+  void taken(const replay::LoggedStep& step) override;
 
-  vm::sched::ScheduleLog log_;
+  replay::ScheduleLog log_;
   std::vector<std::string> names_;  // by thread index, as segment() saw them
   std::vector<TakenStep> steps_;
 };

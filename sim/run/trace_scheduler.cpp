@@ -5,28 +5,28 @@
 namespace vmsim {
 namespace {
 
-vm::sched::Policy to_core_policy(Policy p) {
+replay::Policy to_core_policy(Policy p) {
   switch (p) {
     case Policy::kSequential:
-      return vm::sched::Policy::kSequential;
+      return replay::Policy::kSequential;
     case Policy::kRandom:
-      return vm::sched::Policy::kRandom;
+      return replay::Policy::kRandom;
     case Policy::kRoundRobin:
       break;
   }
-  return vm::sched::Policy::kRoundRobin;
+  return replay::Policy::kRoundRobin;
 }
 
-std::vector<vm::sched::Step> core_steps(const Trace& trace) {
-  std::vector<vm::sched::Step> steps;
+std::vector<replay::Step> core_steps(const Trace& trace) {
+  std::vector<replay::Step> steps;
   for (const ScheduleStep& s : trace.schedule.steps) {
-    vm::sched::Step c;
-    c.kind = s.kind == ScheduleStep::Kind::kOps     ? vm::sched::StepKind::kOps
-             : s.kind == ScheduleStep::Kind::kUntil ? vm::sched::StepKind::kUntil
-                                                    : vm::sched::StepKind::kRun;
+    replay::Step c;
+    c.kind = s.kind == ScheduleStep::Kind::kOps     ? replay::StepKind::kOps
+             : s.kind == ScheduleStep::Kind::kUntil ? replay::StepKind::kUntil
+                                                    : replay::StepKind::kRun;
     c.thread = thread_index(trace, s.thread);
     c.ops = s.ops;
-    c.point = vm::sched::yield_point_named(s.point.c_str());
+    c.point = replay::yield_point_named(s.point.c_str());
     c.count = s.count;
     steps.push_back(c);
   }
@@ -41,20 +41,20 @@ long thread_index(const Trace& trace, const std::string& name) {
   return -1;
 }
 
-vm::sched::PointKind to_core_kind(PointKind kind) {
+replay::PointKind to_core_kind(PointKind kind) {
   switch (kind) {
     case PointKind::kStart:
-      return vm::sched::PointKind::kStart;
+      return replay::PointKind::kStart;
     case PointKind::kYield:
-      return vm::sched::PointKind::kYield;
+      return replay::PointKind::kYield;
     case PointKind::kOpEnd:
-      return vm::sched::PointKind::kOpEnd;
+      return replay::PointKind::kOpEnd;
     case PointKind::kBlocked:
-      return vm::sched::PointKind::kBlocked;
+      return replay::PointKind::kBlocked;
     case PointKind::kDone:
-      return vm::sched::PointKind::kDone;
+      return replay::PointKind::kDone;
   }
-  return vm::sched::PointKind::kStart;
+  return replay::PointKind::kStart;
 }
 
 TraceScheduler::TraceScheduler(const Trace& trace, const ThreadStatus& status)
@@ -65,11 +65,11 @@ TraceScheduler::TraceScheduler(const Trace& trace, const ThreadStatus& status)
             to_core_policy(trace.schedule.policy), trace.schedule.seed) {}
 
 size_t TraceScheduler::choose(const SchedulingPoint& sp) {
-  vm::sched::SchedulePoint p;
+  replay::SchedulePoint p;
   p.kind = to_core_kind(sp.kind);
   p.current = sp.current;
-  p.point = sp.kind == PointKind::kYield ? vm::sched::yield_point_named(sp.point)
-                                         : vm::YieldPoint::kCount;
+  p.point =
+      sp.kind == PointKind::kYield ? replay::yield_point_named(sp.point) : vm::YieldPoint::kCount;
   p.enabled = sp.enabled.data();
   p.enabled_count = sp.enabled.size();
   const size_t next = core_.choose(p, *this);
@@ -82,8 +82,8 @@ size_t TraceScheduler::choose(const SchedulingPoint& sp) {
 }
 
 // Spec §4: the step index and why (the CLI prefixes file, line and path).
-std::string TraceScheduler::describe(const vm::sched::StepError& e) const {
-  using vm::sched::StepErrorKind;
+std::string TraceScheduler::describe(const replay::StepError& e) const {
+  using replay::StepErrorKind;
   const ScheduleStep& s = trace_.schedule.steps[e.step];
   const std::string who = "thread \"" + s.thread + "\" ";
   switch (e.kind) {

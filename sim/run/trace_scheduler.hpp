@@ -30,7 +30,7 @@ class ThreadStatus {
   virtual std::string why_not_runnable(size_t thread) const = 0;
 };
 
-class TraceScheduler final : public ScheduleController, private vm::sched::ThreadProgress {
+class TraceScheduler final : public ScheduleController, private replay::ThreadProgress {
  public:
   TraceScheduler(const Trace& trace, const ThreadStatus& status);
 
@@ -42,14 +42,14 @@ class TraceScheduler final : public ScheduleController, private vm::sched::Threa
   size_t error_step() const { return error_step_; }
 
  private:
-  // vm::sched::ThreadProgress
+  // replay::ThreadProgress
   vm::u64 ops_left(size_t thread) const override { return status_.ops_left(thread); }
-  std::string describe(const vm::sched::StepError& e) const;
+  std::string describe(const replay::StepError& e) const;
 
   const Trace& trace_;
   const ThreadStatus& status_;
-  std::vector<vm::sched::Step> steps_;  // the trace's steps, names resolved
-  vm::sched::ScheduleSteps core_;
+  std::vector<replay::Step> steps_;  // the trace's steps, names resolved
+  replay::ScheduleSteps core_;
   std::optional<std::string> error_;
   size_t error_step_ = 0;
 };
@@ -58,6 +58,6 @@ class TraceScheduler final : public ScheduleController, private vm::sched::Threa
 long thread_index(const Trace& trace, const std::string& name);
 
 // The core's kind of scheduling point for the simulator's.
-vm::sched::PointKind to_core_kind(PointKind kind);
+replay::PointKind to_core_kind(PointKind kind);
 
 }  // namespace vmsim

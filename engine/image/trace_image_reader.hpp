@@ -6,7 +6,7 @@
 
 #include "trace_image.hpp"
 
-namespace vmsim::image {
+namespace image {
 
 class ImageReader {
  public:
@@ -123,4 +123,4 @@ class ImageReader {
   uint64_t size_ = 0;
 };
 
-}  // namespace vmsim::image
+}  // namespace image

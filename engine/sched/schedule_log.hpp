@@ -13,7 +13,7 @@
 #include "sched/schedule_point.hpp"
 #include "sched/schedule_steps.hpp"
 
-namespace vm::sched {
+namespace replay {
 
 // One step taken: kOps (ops), kUntil (point, count) or kRun.
 struct LoggedStep {
@@ -64,4 +64,4 @@ class ScheduleLog {
   size_t steps_taken_ = 0;
 };
 
-}  // namespace vm::sched
+}  // namespace replay

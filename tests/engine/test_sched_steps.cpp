@@ -9,17 +9,17 @@
 
 namespace {
 
+using replay::PointKind;
+using replay::Policy;
+using replay::SchedulePoint;
+using replay::ScheduleSteps;
+using replay::Step;
+using replay::StepErrorKind;
+using replay::StepKind;
 using vm::YieldPoint;
-using vm::sched::PointKind;
-using vm::sched::Policy;
-using vm::sched::SchedulePoint;
-using vm::sched::ScheduleSteps;
-using vm::sched::Step;
-using vm::sched::StepErrorKind;
-using vm::sched::StepKind;
 
 // Ops left per thread, as a run would answer.
-class Progress final : public vm::sched::ThreadProgress {
+class Progress final : public replay::ThreadProgress {
  public:
   explicit Progress(std::vector<vm::u64> left) : left_(std::move(left)) {}
   vm::u64 ops_left(size_t thread) const override { return left_[thread]; }
@@ -101,7 +101,7 @@ TEST(ScheduleSteps, RandomPolicyIsFixedBySeedAndPicksOnlyEnabledThreads) {
   EXPECT_EQ(first, again);
   // splitmix64 from seed 42: the first output, as both machines compute it.
   vm::u64 state = 42;
-  EXPECT_EQ(vm::sched::next_random(state), 0xbdd732262feb6e95ull);
+  EXPECT_EQ(replay::next_random(state), 0xbdd732262feb6e95ull);
   EXPECT_EQ(first[0], size_t{1} + 0xbdd732262feb6e95ull % 3);
 }
 
@@ -177,7 +177,7 @@ TEST(ScheduleSteps, StepErrorsNameTheFailingStep) {
     EXPECT_EQ(s.error().ops_left, 1u);
   }
   {
-    const Step steps[] = {run_step(vm::sched::kNoThread)};
+    const Step steps[] = {run_step(replay::kNoThread)};
     ScheduleSteps s(steps, 1, 2, Policy::kRoundRobin, 0);
     s.choose(Point(PointKind::kStart, -1, {0, 1}).sp, p);
     EXPECT_EQ(s.error().kind, StepErrorKind::kNoSuchThread);
@@ -186,12 +186,12 @@ TEST(ScheduleSteps, StepErrorsNameTheFailingStep) {
 
 TEST(YieldPointNamed, FindsEveryCatalogueNameAndNothingElse) {
   for (size_t i = 0; i < static_cast<size_t>(YieldPoint::kCount); ++i) {
-    const std::string copy = vm::kYieldPointNames[i];  // not the catalogue's pointer
-    EXPECT_EQ(vm::sched::yield_point_named(copy.c_str()), static_cast<YieldPoint>(i));
+    const std::string copy = replay::kYieldPointNames[i];  // not the catalogue's pointer
+    EXPECT_EQ(replay::yield_point_named(copy.c_str()), static_cast<YieldPoint>(i));
   }
-  EXPECT_EQ(vm::sched::yield_point_named("fault.begi"), YieldPoint::kCount);
-  EXPECT_EQ(vm::sched::yield_point_named("fault.begin.x"), YieldPoint::kCount);
-  EXPECT_EQ(vm::sched::yield_point_named(nullptr), YieldPoint::kCount);
+  EXPECT_EQ(replay::yield_point_named("fault.begi"), YieldPoint::kCount);
+  EXPECT_EQ(replay::yield_point_named("fault.begin.x"), YieldPoint::kCount);
+  EXPECT_EQ(replay::yield_point_named(nullptr), YieldPoint::kCount);
 }
 
 }  // namespace

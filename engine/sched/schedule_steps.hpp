@@ -8,7 +8,7 @@
 #include "lib/types.hpp"
 #include "sched/schedule_point.hpp"
 
-namespace vm::sched {
+namespace replay {
 
 enum class Policy : u8 { kRoundRobin, kSequential, kRandom };
 
@@ -94,4 +94,4 @@ class ScheduleSteps {
 // every machine (the random policy must replay byte for byte).
 u64 next_random(u64& state);
 
-}  // namespace vm::sched
+}  // namespace replay

@@ -1,6 +1,6 @@
 #include "sched/yield_point_named.hpp"
 
-namespace vm::sched {
+namespace replay {
 
 YieldPoint yield_point_named(const char* name) {
   if (name == nullptr) return YieldPoint::kCount;
@@ -14,4 +14,4 @@ YieldPoint yield_point_named(const char* name) {
   return YieldPoint::kCount;
 }
 
-}  // namespace vm::sched
+}  // namespace replay

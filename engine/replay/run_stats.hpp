@@ -1,12 +1,14 @@
-// The statistics a run reports (docs/result-format.md), in their order: one
-// home for the simulator's report, the port's result line and the trace
+// The statistics a replay reports (docs/result-format.md), in their order:
+// one home for the simulator's report, the port's result line and the trace
 // loader's check of `expect.stats` names.
 #pragma once
 
 #include "lib/types.hpp"
 #include "vm/vm.hpp"
 
-namespace vm {
+namespace replay {
+
+using vm::u64;
 
 inline constexpr const char* kRunStatNames[] = {
     "ops",
@@ -40,7 +42,7 @@ struct RunCounters {
 };
 
 // values[i] is the statistic named kRunStatNames[i].
-inline void run_stat_values(const Vm& vm, const RunCounters& c, u64 (&values)[kRunStatCount]) {
+inline void run_stat_values(const vm::Vm& vm, const RunCounters& c, u64 (&values)[kRunStatCount]) {
   const u64 v[] = {
       c.ops,
       c.accesses,
@@ -62,4 +64,4 @@ inline void run_stat_values(const Vm& vm, const RunCounters& c, u64 (&values)[kR
   for (size_t i = 0; i < kRunStatCount; ++i) values[i] = v[i];
 }
 
-}  // namespace vm
+}  // namespace replay

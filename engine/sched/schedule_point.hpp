@@ -1,13 +1,16 @@
-// Where a run asks its scheduler who runs next (spec §4): before anything
+// Where a replay asks its scheduler who runs next (spec §4): before anything
 // ran, at every yield point, op end and block, and when a thread is done.
-// Shared by the simulator and the bare-metal port, so that a trace's
-// schedule means the same on both.
+// The one scheduling vocabulary of both machines and of the explorer.
 #pragma once
 
 #include "lib/types.hpp"
 #include "lib/yield_point.hpp"
 
-namespace vm::sched {
+namespace replay {
+
+using vm::u64;
+using vm::u8;
+using vm::YieldPoint;
 
 // Why the scheduler is being asked.
 enum class PointKind : u8 {
@@ -37,4 +40,4 @@ struct SchedulePoint {
   }
 };
 
-}  // namespace vm::sched
+}  // namespace replay

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-namespace vmsim::image {
+namespace image {
 
 inline constexpr uint32_t kMagic = 0x494d5356;  // "VSMI" in memory order
 inline constexpr uint32_t kVersion = 1;
@@ -228,4 +228,4 @@ inline uint32_t fnv1a(const uint8_t* p, uint64_t n) {
   return h;
 }
 
-}  // namespace vmsim::image
+}  // namespace image

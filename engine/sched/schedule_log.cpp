@@ -1,6 +1,6 @@
 #include "sched/schedule_log.hpp"
 
-namespace vm::sched {
+namespace replay {
 
 void ScheduleLog::clear_hits() {
   for (u64& h : hits_) h = 0;
@@ -52,4 +52,4 @@ void ScheduleLog::close() {
   clear_hits();
 }
 
-}  // namespace vm::sched
+}  // namespace replay

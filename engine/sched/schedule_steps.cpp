@@ -1,6 +1,6 @@
 #include "sched/schedule_steps.hpp"
 
-namespace vm::sched {
+namespace replay {
 
 u64 next_random(u64& state) {
   u64 z = (state += 0x9e3779b97f4a7c15ull);
@@ -112,4 +112,4 @@ size_t ScheduleSteps::from_policy(const SchedulePoint& sp) {
   return sp.enabled[0];
 }
 
-}  // namespace vm::sched
+}  // namespace replay

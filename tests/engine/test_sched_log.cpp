@@ -8,13 +8,13 @@
 
 namespace {
 
+using replay::LoggedStep;
+using replay::PointKind;
+using replay::ScheduleLog;
+using replay::StepKind;
 using vm::YieldPoint;
-using vm::sched::LoggedStep;
-using vm::sched::PointKind;
-using vm::sched::ScheduleLog;
-using vm::sched::StepKind;
 
-class Steps final : public vm::sched::StepSink {
+class Steps final : public replay::StepSink {
  public:
   void taken(const LoggedStep& step) override { steps.push_back(step); }
   std::vector<LoggedStep> steps;
