@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "run/trace_scheduler.hpp"
 #include "run/schedule_control.hpp"
+#include "run/taken_step.hpp"
 
 namespace vmsim::explore {
 

@@ -15,7 +15,7 @@ SimPlatform::SimPlatform(Machine& machine, SimDisk& disk)
     : Platform(machine.phys_base()), machine_(machine), disk_(disk) {}
 
 void SimPlatform::tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t root, vm::vaddr_t va) {
-  if (threads_ != nullptr) threads_->invalidated(cpus, root, va);
+  for (PlatformWatcher* w : watchers_) w->invalidated(cpus, root, va);
   for (unsigned cpu = 0; cpu < machine_.cpus(); ++cpu) {
     if (!cpus.has(cpu)) continue;
     machine_.invalidate_page(cpu, va);
@@ -24,7 +24,7 @@ void SimPlatform::tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t root, vm::vad
 }
 
 void SimPlatform::tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t root) {
-  if (threads_ != nullptr) threads_->invalidated(cpus, root, std::nullopt);
+  for (PlatformWatcher* w : watchers_) w->invalidated(cpus, root, std::nullopt);
   for (unsigned cpu = 0; cpu < machine_.cpus(); ++cpu) {
     if (!cpus.has(cpu)) continue;
     machine_.invalidate_all(cpu);
@@ -58,7 +58,8 @@ void SimPlatform::mutex_lock(vm::Mutex& m) {
     threads_->block(&m, m.name(), &m);
   }
   m.owner = thread_ + 1;
-  if (on_thread) threads_->lock_taken(m);
+  if (on_thread)
+    for (PlatformWatcher* w : watchers_) w->lock_taken(m);
 }
 
 void SimPlatform::mutex_unlock(vm::Mutex& m) {
@@ -81,7 +82,7 @@ void SimPlatform::wait_for(const void* channel, const char* what) {
 }
 
 void SimPlatform::frame_freed(vm::paddr_t pa) {
-  if (threads_ != nullptr) threads_->frame_freed(pa);
+  for (PlatformWatcher* w : watchers_) w->frame_freed(pa);
 }
 
 void SimPlatform::wake(const void* channel) {
