@@ -5,7 +5,7 @@
 //   at a yield point inside an op           → {thread, ops: n}, {thread, until: P, count: c}
 //   because the thread blocked              → {thread, ops: n}, {thread}
 // where c counts P since the step's last op boundary (an `until` step must be
-// reached inside the op it starts in). Shared by the simulator and the port,
+// reached inside the op it starts in). The replay engine's, on both machines,
 // so both print the same schedule for the same run.
 #pragma once
 

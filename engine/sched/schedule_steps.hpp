@@ -1,8 +1,7 @@
 // The scheduler a trace asks for (spec §4): its schedule steps first, then its
 // policy for whatever remains. The run asks it at every scheduling point who
-// runs next. Both the simulator (sim/run/trace_scheduler) and the port
-// (port/x86_64/scheduler) drive this one interpreter, so that a schedule
-// means the same on both.
+// runs next. The replay engine (engine/replay/trace_schedule) drives this
+// one interpreter on both machines, so that a schedule means the same on both.
 #pragma once
 
 #include "lib/types.hpp"
@@ -28,7 +27,7 @@ struct Step {
 };
 
 // A step the trace cannot take (an input error). The caller words it, since
-// it knows the names (sim/run/trace_scheduler.cpp has the texts).
+// it knows the names (engine/replay/replay.cpp refuse_step has the texts).
 enum class StepErrorKind : u8 {
   kNone,
   kNoSuchThread,   // the step names no thread
