@@ -46,30 +46,76 @@ void Replay::run_threads() {
   sp.enabled = enabled_;
   for (;;) {
     reap_killed();
-    sp.enabled_count = collect_enabled();
-    if (sp.enabled_count == 0) {
-      report_deadlock();
-      return;
-    }
-    const size_t next = chooser_->choose(sp);
-    if (chooser_ == &schedule_ && schedule_.failed()) {
-      refuse_step(schedule_.error());
-      return;
-    }
-    if (!sp.is_enabled(next)) {
-      internal_error("the scheduler chose a thread that cannot run");
+    size_t next = choice_;
+    if (has_choice_) {
+      has_choice_ = false;
+    } else if (!choose(sp, &next)) {
       return;
     }
     log_.chosen(next);
     ThreadState& t = threads_[next];
     run_segment(t);
-    chooser_->segment_done(next);
-    log_.segment(next, t.stop, t.stop_point);
+    if (!t.decided) {
+      chooser_->segment_done(next);
+      log_.segment(next, t.stop, t.stop_point);
+    }
+    t.decided = false;
     if (aborted_ || failed_) return;
     sp.current = static_cast<long>(next);
     sp.kind = t.stop;
     sp.point = t.stop_point;
   }
+}
+
+// Asks the chooser at `sp` (its enabled set filled here); false when the run
+// is over: every thread finished, a deadlock, or a choice the run cannot take.
+bool Replay::choose(SchedulePoint& sp, size_t* next) {
+  sp.enabled = enabled_;
+  sp.enabled_count = collect_enabled();
+  if (sp.enabled_count == 0) {
+    report_deadlock();
+    return false;
+  }
+  *next = chooser_->choose(sp);
+  if (chooser_ == &schedule_ && schedule_.failed()) {
+    refuse_step(schedule_.error());
+    return false;
+  }
+  if (!sp.is_enabled(*next)) {
+    internal_error("the scheduler chose a thread that cannot run");
+    return false;
+  }
+  return true;
+}
+
+// On the thread, at a yield point or an op end: the segment ends here and
+// the chooser is asked as the loop would ask it. True when it picks this
+// thread again: then it goes on with no switch at all. Otherwise the choice
+// waits for the loop (or the run is over), and the thread stops.
+bool Replay::goes_on(ThreadState& t) {
+  if (!options_.decide_on_thread || aborted_ || failed_) return false;
+  // Threads of an exited process are reaped by running them: only the loop can.
+  for (size_t i = 0; i < thread_count_; ++i) {
+    const ThreadState& o = threads_[i];
+    if (o.killed && !o.done && !o.in_op && o.started) return false;
+  }
+  chooser_->segment_done(t.index);
+  log_.segment(t.index, t.stop, t.stop_point);
+  t.decided = true;
+  SchedulePoint sp;
+  sp.kind = t.stop;
+  sp.current = static_cast<long>(t.index);
+  sp.point = t.stop_point;
+  size_t next = 0;
+  if (!choose(sp, &next)) return false;
+  if (next != t.index) {
+    has_choice_ = true;
+    choice_ = next;
+    return false;
+  }
+  log_.chosen(next);
+  t.decided = false;
+  return true;
 }
 
 size_t Replay::collect_enabled() {
@@ -149,6 +195,7 @@ void Replay::thread_panicked(size_t index, const char* message) {
 void Replay::suspend(ThreadState& t, PointKind why, YieldPoint point) {
   t.stop = why;
   t.stop_point = point;
+  if ((why == PointKind::kYield || why == PointKind::kOpEnd) && goes_on(t)) return;
   machine_.suspend(t.index);
 }
 

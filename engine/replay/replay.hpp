@@ -34,6 +34,11 @@ struct Options {
   // waits until one does (as under the random policy) rather than being an
   // input error (docs/explore.md).
   bool searching = false;
+  // A thread stopped at a yield point or an op end asks the chooser itself
+  // and goes on without a switch when the answer is itself (docs/layout.md,
+  // "Decisions on the thread"). Off when an observer must see every
+  // segment begin (the explorer's footprints, the timeline).
+  bool decide_on_thread = true;
 };
 
 // One trace thread: where it is in its ops and why it cannot run.
@@ -55,6 +60,9 @@ struct ThreadState {
   const vm::Mutex* blocked_lock = nullptr;
   PointKind stop = PointKind::kStart;  // how its last segment ended
   YieldPoint stop_point = YieldPoint::kCount;
+  // Its last segment was logged and the next choice made on the thread
+  // (decide_on_thread), not in the scheduler loop.
+  bool decided = false;
 };
 
 class Replay final : public CoreThreads, private ThreadProgress, private StepSink {
@@ -127,6 +135,8 @@ class Replay final : public CoreThreads, private ThreadProgress, private StepSin
   void run_segment(ThreadState& t);
   void reap_killed();
   void suspend(ThreadState& t, PointKind why, YieldPoint point);
+  bool choose(SchedulePoint& sp, size_t* next);
+  bool goes_on(ThreadState& t);
   void refuse_step(const StepError& e);
   void why_not_runnable(const ThreadState& t, Text& m) const;
   void report_deadlock();
@@ -185,6 +195,9 @@ class Replay final : public CoreThreads, private ThreadProgress, private StepSin
   TraceSchedule schedule_;
   Chooser* chooser_;
   ScheduleLog log_;
+  // A choice made on a thread for the loop to take (decide_on_thread).
+  bool has_choice_ = false;
+  size_t choice_ = 0;
   Observer* observers_[kMaxObservers] = {};
   size_t observer_count_ = 0;
 

@@ -31,6 +31,8 @@ replay::Options engine_options(const RunOptions& o) {
             : o.audit == AuditMode::kEveryOp ? replay::AuditMode::kEveryOp
                                              : replay::AuditMode::kEnd;
   e.searching = o.controller != nullptr;
+  // The explorer's footprints and the timeline see every segment begin.
+  e.decide_on_thread = o.controller == nullptr && o.timeline.empty();
   return e;
 }
 
