@@ -52,11 +52,7 @@ bool Replay::resolve(const ThreadState& t, const ImageOp& op, u64* addr) {
   }
   Text m;
   m << "label @" << label_of(op) << " is used before any mmap bound it";
-  InputPlace where;
-  where.kind = InputPlace::Kind::kOp;
-  where.thread = t.index;
-  where.op = t.next_op;
-  input_error(where, m.c_str());
+  input_error(InputPlace::op_of(t.index, t.next_op), m.c_str());
   return false;
 }
 

@@ -277,11 +277,7 @@ void Replay::report_deadlock() {
       const ImageOp& op = trace_.thread_op(t.index, t.next_op);
       Text m;
       m << "label @" << label_of(op) << " is never bound by any mmap";
-      InputPlace where;
-      where.kind = InputPlace::Kind::kOp;
-      where.thread = t.index;
-      where.op = t.next_op;
-      input_error(where, m.c_str());
+      input_error(InputPlace::op_of(t.index, t.next_op), m.c_str());
       return;
     }
     if (msg.size() != 0) msg << "; ";

@@ -25,6 +25,14 @@ struct InputPlace {
   size_t thread = 0;  // kOp
   size_t op = 0;      // kOp
   size_t step = 0;    // kStep
+
+  static InputPlace op_of(size_t thread, size_t op) {
+    InputPlace p;
+    p.kind = Kind::kOp;
+    p.thread = thread;
+    p.op = op;
+    return p;
+  }
 };
 
 class ResultSink {

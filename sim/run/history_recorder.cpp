@@ -31,12 +31,7 @@ void HistoryRecorder::op_begin(size_t thread, size_t op, uint64_t addr) {
 
 void HistoryRecorder::op_end(size_t thread, size_t, const replay::Outcome& o) {
   InFlight& f = in_flight_[thread];
-  f.op.core.status = o.status;
-  f.op.core.signal = o.signal;
-  f.op.core.value = o.value;
-  f.op.core.has_value = o.has_value;
-  f.op.core.fault_addr = o.fault_addr;
-  f.op.core.out_of_memory = o.out_of_memory;
+  static_cast<replay::Outcome&>(f.op.core) = o;
   f.op.responded = clock_++;
 }
 
