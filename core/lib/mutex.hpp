@@ -1,11 +1,10 @@
 // A sleeping lock of the core. Taking and dropping it goes through the
-// platform, so the simulator's scheduler sees every lock (a thread that would
+// platform (core/locker.hpp), so the simulator's scheduler sees every lock (a thread that would
 // block yields to another; a cycle is reported as a deadlock) and the port
 // can implement it with real atomics.
 #pragma once
 
 #include "lib/types.hpp"
-#include "platform.hpp"
 
 namespace vm {
 
@@ -24,34 +23,6 @@ class Mutex {
 
  private:
   const char* name_;
-};
-
-// Holds a Mutex for the lifetime of a scope.
-class MutexLocker {
- public:
-  MutexLocker(Platform& platform, Mutex& m) : platform_(platform), m_(m) {
-    platform_.mutex_lock(m_);
-  }
-  ~MutexLocker() { platform_.mutex_unlock(m_); }
-  MutexLocker(const MutexLocker&) = delete;
-  MutexLocker& operator=(const MutexLocker&) = delete;
-
- private:
-  Platform& platform_;
-  Mutex& m_;
-};
-
-// Holds a leaf lock (Platform::leaf_lock) for the lifetime of a scope.
-class LeafLocker {
- public:
-  LeafLocker(Platform& platform, Mutex& m) : platform_(platform), m_(m) { platform_.leaf_lock(m_); }
-  ~LeafLocker() { platform_.leaf_unlock(m_); }
-  LeafLocker(const LeafLocker&) = delete;
-  LeafLocker& operator=(const LeafLocker&) = delete;
-
- private:
-  Platform& platform_;
-  Mutex& m_;
 };
 
 }  // namespace vm

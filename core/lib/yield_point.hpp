@@ -1,5 +1,6 @@
-// The catalogue of yield points (spec §4, docs/yield-points.md). The names
-// are part of the trace format: schedules name them in `until` steps.
+// The catalogue of yield points (spec §4, docs/yield-points.md): places in
+// the core where a thread may be stopped. Their names, part of the trace
+// format, are the replay engine's (engine/sched/yield_point_named.hpp).
 #pragma once
 
 #include "lib/types.hpp"
@@ -22,19 +23,5 @@ enum class YieldPoint : u8 {
   kPokeRetry,           // poke.retry
   kCount,
 };
-
-inline constexpr const char* kYieldPointNames[] = {
-    "fault.begin",       "fault.lookup_done",   "fault.pager_io",
-    "fault.pte_install", "resize.begin",        "resize.pages_removed",
-    "cow.copy",          "collapse.begin",      "munmap.pte_cleared",
-    "tlb.shootdown",     "pageout.pte_cleared", "pageout.io",
-    "poke.retry",
-};
-static_assert(sizeof(kYieldPointNames) / sizeof(kYieldPointNames[0]) ==
-              static_cast<size_t>(YieldPoint::kCount));
-
-constexpr const char* yield_point_name(YieldPoint p) {
-  return kYieldPointNames[static_cast<size_t>(p)];
-}
 
 }  // namespace vm

@@ -1,5 +1,6 @@
 // Files: creation, pwrite through the page cache, truncate (vm_object_resize).
 #include "lib/mem.hpp"
+#include "locker.hpp"
 #include "sys/kernel.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm_object.hpp"

@@ -10,6 +10,7 @@
 // must keep asking for write rights every time — the mutation poke-dirty-cow
 // stops asking after the first copy, which is Dirty COW (CVE-2016-5195): the
 // page cache page of the file gets written.
+#include "locker.hpp"
 #include "sys/kernel.hpp"
 #include "vm/mutation.hpp"
 #include "vm/vm_fault.hpp"

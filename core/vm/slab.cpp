@@ -4,6 +4,7 @@
 
 #include "lib/format.hpp"
 #include "lib/mem.hpp"
+#include "locker.hpp"
 #include "platform.hpp"
 
 namespace vm {

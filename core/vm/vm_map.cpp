@@ -4,6 +4,7 @@
 #include "vm/vm_map.hpp"
 
 #include "lib/mem.hpp"
+#include "locker.hpp"
 
 #include "vm/tlb_batch.hpp"
 #include "vm/vm.hpp"

@@ -1,6 +1,7 @@
 #include "vm/vm_object.hpp"
 
 #include "lib/format.hpp"
+#include "locker.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm.hpp"
 #include "vm/vnode.hpp"

@@ -15,8 +15,8 @@ uint64_t mix(uint64_t x) {  // spec §2
 
 }  // namespace
 
-void Disk::init(const vmsim::image::ImageReader& image) {
-  file_count_ = static_cast<uint32_t>(image.count(vmsim::image::kFiles));
+void Disk::init(const image::ImageReader& image) {
+  file_count_ = static_cast<uint32_t>(image.count(image::kFiles));
   files_ = boot_alloc_array<File>(file_count_ + 1);
   for (uint32_t i = 0; i < file_count_; ++i) files_[i] = File{&image.file(i), image.file(i).size};
   capacity_ = 1 << 14;

@@ -11,7 +11,7 @@ namespace port {
 
 class Disk {
  public:
-  void init(const vmsim::image::ImageReader& image);
+  void init(const image::ImageReader& image);
   void read(uint32_t file, uint64_t page, uint8_t* buf) const;
   void write(uint32_t file, uint64_t page, const uint8_t* buf);
   void truncate(uint32_t file, uint64_t size);
@@ -22,7 +22,7 @@ class Disk {
     uint8_t* data = nullptr;
   };
   struct File {
-    const vmsim::image::ImageFile* spec = nullptr;
+    const image::ImageFile* spec = nullptr;
     uint64_t generated = 0;  // bytes below this come from fill/seed
   };
 

@@ -12,7 +12,7 @@
 #include "serial.hpp"
 #include "smp.hpp"
 #include "stress_mode.hpp"
-#include "trace_runner.hpp"
+#include "trace_replay.hpp"
 
 extern "C" void (*__init_array_start[])();
 extern "C" void (*__init_array_end[])();
@@ -20,7 +20,7 @@ extern "C" void (*__init_array_end[])();
 namespace port {
 namespace {
 
-using namespace vmsim::image;
+using namespace image;
 
 const ImageReader& load_image(const MultibootInfo* mbi) {
   if ((mbi->flags & (1 << 3)) == 0 || mbi->mods_count != 1)
@@ -77,7 +77,7 @@ extern "C" [[noreturn]] void kmain(uint32_t magic, uint32_t mbi_phys) {
   l << "trace " << image.name() << ", " << image.header().machine.cpus << " trace cpus on "
     << online << " physical";
   info(l.c_str());
-  exit_qemu(run_trace(image));
+  exit_qemu(replay_trace(image));
 }
 
 }  // namespace port

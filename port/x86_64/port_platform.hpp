@@ -2,12 +2,13 @@
 // map, TLB invalidation is INVLPG here and IPIs elsewhere, the disk is
 // generated in memory. One trace thread runs at a time (the deterministic
 // replay): a held lock or a sleep blocks the running thread and a yield
-// point stops it, both through PortThreads, so the scheduler picks who runs.
+// point stops it, both through the replay engine (replay::CoreThreads), so the scheduler picks who
+// runs.
 #pragma once
 
 #include "disk.hpp"
 #include "platform.hpp"
-#include "port_threads.hpp"
+#include "replay/core_threads.hpp"
 
 namespace port {
 
@@ -36,7 +37,7 @@ class PortPlatform final : public vm::Platform {
   static unsigned physical_cpu(unsigned logical);
 
   // The replay's threads; nullptr while none run (boot, the final checks).
-  void set_threads(PortThreads* threads) { threads_ = threads; }
+  void set_threads(replay::CoreThreads* threads) { threads_ = threads; }
 
   vm::u64 tlb_page_invalidations() const { return page_invalidations_; }
   vm::u64 tlb_full_flushes() const { return full_flushes_; }
@@ -49,7 +50,7 @@ class PortPlatform final : public vm::Platform {
 
   Disk& disk_;
   unsigned machine_cpus_;
-  PortThreads* threads_ = nullptr;
+  replay::CoreThreads* threads_ = nullptr;
   vm::u64 page_invalidations_ = 0;
   vm::u64 full_flushes_ = 0;
 };

@@ -1,8 +1,9 @@
-// User accesses in stress mode: as trace_runner's, but another CPU may unmap,
-// remap or write-protect the page between the fault and the retry, so a
-// fault resolved again and again is normal up to a generous bound.
+// User accesses in stress mode: as the replay engine's (engine/replay/user_access.cpp), but another
+// CPU may unmap, remap or write-protect the page between the fault and the retry, so a fault
+// resolved again and again is normal up to a generous bound.
 #include "cpu.hpp"
 #include "lib/mutex.hpp"
+#include "locker.hpp"
 #include "percpu.hpp"
 #include "stress_run.hpp"
 #include "user.hpp"

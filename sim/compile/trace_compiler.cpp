@@ -5,7 +5,7 @@
 #include <map>
 #include <string>
 
-#include "x86_64/image/trace_image.hpp"
+#include "image/trace_image.hpp"
 
 namespace vmsim {
 namespace {

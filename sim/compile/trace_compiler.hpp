@@ -1,5 +1,5 @@
 // Turns a loaded, validated trace into the binary image the bare-metal port
-// replays (layout: port/x86_64/image/trace_image.hpp). The loader has already
+// replays (layout: port/image/trace_image.hpp). The loader has already
 // checked everything; the compiler only resolves names into table indices.
 #pragma once
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "run/schedule_control.hpp"
-#include "run/trace_scheduler.hpp"
+#include "run/taken_step.hpp"
 
 namespace vmsim::explore {
 

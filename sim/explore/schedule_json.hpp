@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "run/trace_scheduler.hpp"
+#include "run/taken_step.hpp"
 
 namespace vmsim::explore {
 

@@ -114,7 +114,7 @@ std::string where(const Trace& t, const std::string& path) {
   return t.file + ": " + path;
 }
 
-class LinuxRun : public vm::sched::ThreadProgress {
+class LinuxRun : public replay::ThreadProgress {
  public:
   LinuxRun(const Trace& trace, const LinuxRunOptions& options, std::vector<std::string>* notes)
       : trace_(trace), options_(options), notes_(notes), threads_(trace.threads.size()) {}
@@ -264,23 +264,22 @@ RunReport LinuxRun::run() {
   report_.trace = trace_.name;
   report_.file = trace_.file;
   setup();
-  std::vector<vm::sched::Step> steps;
+  std::vector<replay::Step> steps;
   for (const ScheduleStep& s : trace_.schedule.steps) {
-    vm::sched::Step c;
-    c.kind =
-        s.kind == ScheduleStep::Kind::kOps ? vm::sched::StepKind::kOps : vm::sched::StepKind::kRun;
+    replay::Step c;
+    c.kind = s.kind == ScheduleStep::Kind::kOps ? replay::StepKind::kOps : replay::StepKind::kRun;
     c.thread = -1;
     for (size_t i = 0; i < trace_.threads.size(); ++i)
       if (trace_.threads[i].name == s.thread) c.thread = static_cast<long>(i);
     c.ops = s.ops;
     steps.push_back(c);
   }
-  vm::sched::ScheduleSteps scheduler(steps.data(), steps.size(), trace_.threads.size(),
-                                     trace_.schedule.policy == Policy::kSequential
-                                         ? vm::sched::Policy::kSequential
-                                         : vm::sched::Policy::kRoundRobin,
-                                     trace_.schedule.seed);
-  vm::sched::SchedulePoint sp;
+  replay::ScheduleSteps scheduler(steps.data(), steps.size(), trace_.threads.size(),
+                                  trace_.schedule.policy == Policy::kSequential
+                                      ? replay::Policy::kSequential
+                                      : replay::Policy::kRoundRobin,
+                                  trace_.schedule.seed);
+  replay::SchedulePoint sp;
   for (;;) {
     const std::vector<size_t> e = enabled();
     if (e.empty()) break;
@@ -288,7 +287,7 @@ RunReport LinuxRun::run() {
     sp.enabled_count = e.size();
     const size_t next = scheduler.choose(sp, *this);
     if (scheduler.failed()) {
-      const vm::sched::StepError& err = scheduler.error();
+      const replay::StepError& err = scheduler.error();
       const ScheduleStep& s = trace_.schedule.steps[err.step];
       throw InputError{where(trace_, s.path) + ": this step cannot be taken (thread \"" + s.thread +
                        "\" has no op left to run then)"};
@@ -301,7 +300,7 @@ RunReport LinuxRun::run() {
     ++report_.schedule.back().ops;
     run_op(next);
     sp.current = static_cast<long>(next);
-    sp.kind = ops_left(next) == 0 ? vm::sched::PointKind::kDone : vm::sched::PointKind::kOpEnd;
+    sp.kind = ops_left(next) == 0 ? replay::PointKind::kDone : replay::PointKind::kOpEnd;
   }
   for (size_t i = 0; i < threads_.size(); ++i) {
     if (ops_left(i) == 0) continue;

@@ -1,5 +1,5 @@
 // Compiling a trace into the binary image the port kernel replays
-// (port/x86_64/image/trace_image.hpp), by running `vmsim compile TRACE -o
+// (port/image/trace_image.hpp), by running `vmsim compile TRACE -o
 // FILE`: the port runner stays independent of the compiler's internals, and
 // the image is exactly what a user gets from the command.
 #pragma once

@@ -8,18 +8,13 @@
 
 #include "lib/types.hpp"
 #include "model/model.hpp"
+#include "replay/op_outcome.hpp"
 #include "trace/trace.hpp"
 
 namespace vmsim {
 
-struct OpOutcome {
-  vm::Status status = vm::Status::kOk;    // calls
-  vm::Signal signal = vm::Signal::kNone;  // accesses
-  uint64_t value = 0;  // read: the value; mmap: start; brk: new break; sbrk: old break
-  bool has_value = false;
-  uint64_t fault_addr = 0;     // the access that signalled
-  bool out_of_memory = false;  // the signal came from a fault that found no frame
-
+// The engine's outcome (engine/replay/op_outcome.hpp), also for the model's side.
+struct OpOutcome : replay::Outcome {
   static OpOutcome from_model(const Op& op, const ModelOutcome& m);
 };
 

@@ -1,13 +1,15 @@
-// How an explorer steers a run. Instead of the trace's schedule, the runner
-// asks a ScheduleController at every scheduling point which thread runs
-// next, and tells it what each thread touched since it last ran, so that
-// the explorer can tell which choices commute (docs/explore.md).
+// How an explorer steers a run. Instead of the trace's schedule, the replay
+// engine asks a ScheduleController (through run/explorer_steering) at every
+// scheduling point which thread runs next, and tells it what each thread touched since it last ran,
+// so that the explorer can tell which choices commute (docs/explore.md).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "sched/schedule_point.hpp"
 
 namespace vmsim {
 
@@ -47,14 +49,9 @@ struct Footprint {
   }
 };
 
-// Why the scheduler is being asked.
-enum class PointKind {
-  kStart,    // before anything ran
-  kYield,    // the running thread reached a yield point inside an op
-  kOpEnd,    // the running thread finished an op (and has more)
-  kBlocked,  // the running thread blocked on a lock or a busy page
-  kDone,     // the running thread finished its last op (or its process exited)
-};
+// Why the scheduler is being asked: the replay engine's one vocabulary
+// (engine/sched/schedule_point.hpp).
+using PointKind = replay::PointKind;
 
 struct SchedulingPoint {
   size_t index = 0;   // 0, 1, 2, ... within this run

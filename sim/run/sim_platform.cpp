@@ -15,7 +15,7 @@ SimPlatform::SimPlatform(Machine& machine, SimDisk& disk)
     : Platform(machine.phys_base()), machine_(machine), disk_(disk) {}
 
 void SimPlatform::tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t root, vm::vaddr_t va) {
-  if (threads_ != nullptr) threads_->invalidated(cpus, root, va);
+  for (PlatformWatcher* w : watchers_) w->invalidated(cpus, root, va);
   for (unsigned cpu = 0; cpu < machine_.cpus(); ++cpu) {
     if (!cpus.has(cpu)) continue;
     machine_.invalidate_page(cpu, va);
@@ -24,7 +24,7 @@ void SimPlatform::tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t root, vm::vad
 }
 
 void SimPlatform::tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t root) {
-  if (threads_ != nullptr) threads_->invalidated(cpus, root, std::nullopt);
+  for (PlatformWatcher* w : watchers_) w->invalidated(cpus, root, std::nullopt);
   for (unsigned cpu = 0; cpu < machine_.cpus(); ++cpu) {
     if (!cpus.has(cpu)) continue;
     machine_.invalidate_all(cpu);
@@ -55,10 +55,12 @@ void SimPlatform::mutex_lock(vm::Mutex& m) {
       msg << "lock \"" << m.name() << "\" taken while already held";
       panic(msg.c_str());
     }
+    for (PlatformWatcher* w : watchers_) w->blocking(&m);
     threads_->block(&m, m.name(), &m);
   }
   m.owner = thread_ + 1;
-  if (on_thread) threads_->lock_taken(m);
+  if (on_thread)
+    for (PlatformWatcher* w : watchers_) w->lock_taken(m);
 }
 
 void SimPlatform::mutex_unlock(vm::Mutex& m) {
@@ -68,7 +70,7 @@ void SimPlatform::mutex_unlock(vm::Mutex& m) {
     panic(msg.c_str());
   }
   m.owner = vm::Mutex::kUnowned;
-  if (threads_ != nullptr) threads_->wake(&m);
+  wake(&m);
 }
 
 void SimPlatform::wait_for(const void* channel, const char* what) {
@@ -77,15 +79,19 @@ void SimPlatform::wait_for(const void* channel, const char* what) {
     msg << "sleep on " << what << " outside a thread: nothing could wake it";
     panic(msg.c_str());
   }
+  for (PlatformWatcher* w : watchers_) w->blocking(channel);
   threads_->block(channel, what, nullptr);
 }
 
 void SimPlatform::frame_freed(vm::paddr_t pa) {
-  if (threads_ != nullptr) threads_->frame_freed(pa);
+  for (PlatformWatcher* w : watchers_) w->frame_freed(pa);
 }
 
 void SimPlatform::wake(const void* channel) {
-  if (threads_ != nullptr) threads_->wake(channel);
+  if (threads_ == nullptr) return;
+  if (threads_->on_thread())
+    for (PlatformWatcher* w : watchers_) w->waking(channel);
+  threads_->wake(channel);
 }
 
 vm::paddr_t SimPlatform::kernel_root() {

@@ -8,33 +8,36 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "machine/machine.hpp"
 #include "platform.hpp"
+#include "replay/core_threads.hpp"
 #include "run/sim_disk.hpp"
 
 namespace vmsim {
 
-// The run loop's side of blocking and yielding: what the platform calls when
-// core code running on a trace thread's fiber must stop.
-class CoreThreads {
+// What the simulator's observers learn from the platform (the shadow TLB,
+// the explorer's footprints, the timeline); yielding and blocking go to the
+// replay engine (replay::CoreThreads).
+class PlatformWatcher {
  public:
-  virtual ~CoreThreads() = default;
-  // A trace thread's fiber is running (not the run loop's own stack).
-  virtual bool on_thread() const = 0;
-  virtual void yield_point(vm::YieldPoint point) = 0;
-  // Stop the running thread until wake(channel). For deadlock reports:
-  // `what` it waits for, and the lock when it is one. (No std::string: a run
-  // may end with the thread still blocked, its frames never unwound.)
-  virtual void block(const void* channel, const char* what, const vm::Mutex* lock) = 0;
-  virtual void wake(const void* channel) = 0;
+  virtual ~PlatformWatcher() = default;
   // The running thread took `m` (a resource for partial-order reduction).
-  virtual void lock_taken(const vm::Mutex& m) = 0;
+  virtual void lock_taken(const vm::Mutex& m) { (void)m; }
   // The core invalidated translations on `cpus` (all of `root`'s when `va`
-  // is empty): the shadow TLB and the timeline follow.
-  virtual void invalidated(vm::CpuSet cpus, uint64_t root, std::optional<uint64_t> va) = 0;
+  // is empty).
+  virtual void invalidated(vm::CpuSet cpus, uint64_t root, std::optional<uint64_t> va) {
+    (void)cpus;
+    (void)root;
+    (void)va;
+  }
   // The core freed a frame: no CPU may still translate to it.
-  virtual void frame_freed(uint64_t pa) = 0;
+  virtual void frame_freed(uint64_t pa) { (void)pa; }
+  // The running thread is about to sleep on `channel` (a held lock, a busy
+  // page), or wakes the sleepers on it (a lock dropped, a page unbusied).
+  virtual void blocking(const void* channel) { (void)channel; }
+  virtual void waking(const void* channel) { (void)channel; }
 };
 
 class SimPlatform final : public vm::Platform {
@@ -65,7 +68,8 @@ class SimPlatform final : public vm::Platform {
     thread_ = thread_index;
   }
 
-  void set_threads(CoreThreads* threads) { threads_ = threads; }
+  void set_threads(replay::CoreThreads* threads) { threads_ = threads; }
+  void watch(PlatformWatcher& w) { watchers_.push_back(&w); }
 
   // Where a core panic returns to (the run loop's setjmp). While none is
   // armed a panic aborts the process: that is a bug in the simulator itself.
@@ -78,7 +82,8 @@ class SimPlatform final : public vm::Platform {
  private:
   Machine& machine_;
   SimDisk& disk_;
-  CoreThreads* threads_ = nullptr;
+  replay::CoreThreads* threads_ = nullptr;
+  std::vector<PlatformWatcher*> watchers_;
   unsigned cpu_ = 0;
   uint32_t thread_ = 0;
   std::jmp_buf* panic_target_ = nullptr;

@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <iterator>
 
-#include "sys/run_stats.hpp"
+#include "replay/run_stats.hpp"
 
 namespace vmsim {
 
 bool is_known_stat(std::string_view name) {
-  return std::find(std::begin(vm::kRunStatNames), std::end(vm::kRunStatNames), name) !=
-         std::end(vm::kRunStatNames);
+  return std::find(std::begin(replay::kRunStatNames), std::end(replay::kRunStatNames), name) !=
+         std::end(replay::kRunStatNames);
 }
 
 }  // namespace vmsim

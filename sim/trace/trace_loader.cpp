@@ -15,7 +15,7 @@
 
 #include <sys/stat.h>
 
-#include "lib/yield_point.hpp"
+#include "sched/yield_point_named.hpp"
 #include "trace/diagnostics.hpp"
 #include "trace/json_reader.hpp"
 #include "trace/stat_names.hpp"
@@ -683,8 +683,8 @@ class Loader {
   }
 
   static std::string read_yield_point(const Field& f) {
-    std::vector<std::string_view> names(std::begin(vm::kYieldPointNames),
-                                        std::end(vm::kYieldPointNames));
+    std::vector<std::string_view> names(std::begin(replay::kYieldPointNames),
+                                        std::end(replay::kYieldPointNames));
     if (f.value.type() == Type::kString &&
         std::find(names.begin(), names.end(), f.value.text()) != names.end()) {
       return std::string(f.value.text());

@@ -9,7 +9,7 @@
 
 #include "compile/trace_compiler.hpp"
 #include "trace/trace_loader.hpp"
-#include "x86_64/image/trace_image_reader.hpp"
+#include "image/trace_image_reader.hpp"
 
 namespace vmsim {
 namespace {

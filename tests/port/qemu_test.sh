@@ -6,7 +6,7 @@
 # kernel not built. Otherwise each trace goes through `vmsim port run
 # --compare --json` (expectations met, the simulator's digest and verdict),
 # and the schedule the port prints must be the simulator's, step for step
-# (the two share core/sched/). With --smoke the serial log must also show
+# (the two share the replay engine, engine/). With --smoke the serial log must also show
 # the kernel's boot line.
 set -u
 smoke=0
@@ -18,23 +18,8 @@ vmsim=$1
 kernel=$2
 shift 2
 
-skip() {
-  echo "SKIPPED: $*"
-  exit 77
-}
-
-[ "${VMSIM_SKIP_QEMU:-0}" = "1" ] && skip "VMSIM_SKIP_QEMU=1"
-qemu=${VMSIM_QEMU:-$(command -v qemu-system-x86_64 || true)}
-[ -n "$qemu" ] && [ -x "$qemu" ] ||
-  skip "qemu-system-x86_64 not found (apt-get install qemu-system-x86 qemu-system-data)"
-if [ -z "${VMSIM_QEMU_BIOS:-}" ]; then
-  found=""
-  for d in "$(dirname "$(dirname "$qemu")")/share/qemu" /usr/share/qemu /usr/local/share/qemu; do
-    [ -f "$d/qboot.rom" ] && found=1
-  done
-  [ -n "$found" ] || skip "QEMU firmware qboot.rom not found (apt-get install qemu-system-data)"
-fi
-[ -f "$kernel" ] || skip "no kernel at $kernel (cmake --build <build> --target vmsim-kernel)"
+. "$(dirname "$0")/qemu_env.sh"
+qemu_env_check "$kernel"
 
 # The "schedule" array of a result line (names and yield points hold no ']').
 schedule_of() {

@@ -1,0 +1,67 @@
+// The statistics a replay reports (docs/result-format.md), in their order:
+// one home for the simulator's report, the port's result line and the trace
+// loader's check of `expect.stats` names.
+#pragma once
+
+#include "lib/types.hpp"
+#include "vm/vm.hpp"
+
+namespace replay {
+
+using vm::u64;
+
+inline constexpr const char* kRunStatNames[] = {
+    "ops",
+    "accesses",
+    "faults",
+    "faults_zero_fill",
+    "signals_segv",
+    "signals_bus",
+    "tlb_page_invalidations",
+    "tlb_full_flushes",
+    "frames_peak",
+    "page_table_pages_peak",
+    "regions_peak",
+    "cow_copies",
+    "zero_page_maps",
+    "collapses",
+    "max_chain",
+};
+inline constexpr size_t kRunStatCount = sizeof(kRunStatNames) / sizeof(kRunStatNames[0]);
+
+// What the machine running the trace counts itself; the rest comes from the
+// core's own VmStats and page allocator.
+struct RunCounters {
+  u64 ops = 0;
+  u64 accesses = 0;
+  u64 signals_segv = 0;
+  u64 signals_bus = 0;
+  u64 tlb_page_invalidations = 0;
+  u64 tlb_full_flushes = 0;
+  u64 page_table_pages_peak = 0;
+};
+
+// values[i] is the statistic named kRunStatNames[i].
+inline void run_stat_values(const vm::Vm& vm, const RunCounters& c, u64 (&values)[kRunStatCount]) {
+  const u64 v[] = {
+      c.ops,
+      c.accesses,
+      vm.stats.faults,
+      vm.stats.faults_zero_fill,
+      c.signals_segv,
+      c.signals_bus,
+      c.tlb_page_invalidations,
+      c.tlb_full_flushes,
+      vm.pages.stats().peak_in_use,
+      c.page_table_pages_peak,
+      vm.stats.regions_peak,
+      vm.stats.cow_copies,
+      vm.stats.zero_page_maps,
+      vm.stats.collapses,
+      vm.stats.max_chain,
+  };
+  static_assert(sizeof(v) / sizeof(v[0]) == kRunStatCount);
+  for (size_t i = 0; i < kRunStatCount; ++i) values[i] = v[i];
+}
+
+}  // namespace replay

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Random traces on both machines, for CTest (label `qemu`):
+#   random_compare.sh VMSIM KERNEL TRACEGEN FIRST_SEED COUNT
+# Writes COUNT random traces (seeds FIRST_SEED...; threads, CPUs and
+# features vary with the seed), replays them all in one `vmsim port run
+# --compare --json` (each must meet the simulator's digest and verdict) and
+# in `vmsim replay --json`, and fails unless every result line the port
+# prints is the simulator's, byte for byte (violations, stats, digest,
+# schedule). Exits 77 when QEMU runs cannot happen here (qemu_env.sh).
+set -u
+vmsim=$1
+kernel=$2
+tracegen=$3
+first=$4
+count=$5
+
+. "$(dirname "$0")/qemu_env.sh"
+qemu_env_check "$kernel"
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/vmsim-random.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+seed=$first
+last=$((first + count))
+while [ "$seed" -lt "$last" ]; do
+  name=$(printf '%s/r%08d.json' "$dir" "$seed")
+  "$tracegen" random --seed "$seed" --ops $((40 + seed % 80)) --threads $((1 + seed % 4)) \
+    --cpus $((1 + seed % 2)) --features all -o "$name" || exit 1
+  seed=$((seed + 1))
+done
+
+"$vmsim" port run --compare --json --timeout 60 --kernel "$kernel" "$dir"/r*.json >"$dir/port.out"
+code=$?
+"$vmsim" replay --json "$dir"/r*.json >"$dir/sim.out"
+if ! cmp -s "$dir/port.out" "$dir/sim.out"; then
+  echo "the port's result lines differ from the simulator's:"
+  diff "$dir/sim.out" "$dir/port.out" | head -20
+  code=1
+fi
+echo "$count random traces from seed $first: port run --compare exit $code"
+exit "$code"
