@@ -8,8 +8,8 @@
 #include <variant>
 
 #include "compile/trace_compiler.hpp"
-#include "trace/trace_loader.hpp"
 #include "image/trace_image_reader.hpp"
+#include "trace/trace_loader.hpp"
 
 namespace vmsim {
 namespace {
