@@ -14,7 +14,10 @@ constexpr u64 kVnodeObjectPages = u64{1} << 52;
 // A file's size changes: bytes past the smaller of the two ends, inside its
 // page, become zero (in the page cache and on the disk) — data a mapping
 // wrote past the old end never becomes part of the file.
-void set_size(Vm& vm, Vnode& f, u64 size) {
+// Both of the file's locks held (Vnode::size, (z)). The object's lock is
+// asserted rather than required: pwrite names it through a local.
+void set_size(Vm& vm, Vnode& f, u64 size) REQUIRES(f.io_lock) {
+  vm.platform.assert_held(f.object->lock);
   if (size == f.size) return;  // no change of size, nothing is zeroed (spec §3)
   const u64 keep = size < f.size ? size : f.size;
   Page* last = vm_object_lookup(f.object, keep >> kPageShift);
@@ -64,8 +67,8 @@ Vnode* Kernel::find_file(const char* name) {
 Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
   if (len == 0) return Status::kOk;
   MutexLocker io(vm.platform, f->io_lock);
-  MutexLocker lock(vm.platform, f->object->lock);
   VmObject* object = f->object;
+  MutexLocker lock(vm.platform, object->lock);
   const u64 end = offset + len;
   const u64 first = offset >> kPageShift;
   const u64 last = (end - 1) >> kPageShift;

@@ -31,7 +31,7 @@ void drop_mapping(void* ctx, vaddr_t, paddr_t pa) {
 // The region poke may write at `addr`, or nullptr with the refusal in *s
 // (spec §3: unmapped, a shared mapping without `w`, a file page wholly past
 // EOF). Under the map lock.
-const Region* poke_region(AddressSpace& as, vaddr_t addr, Status* s) {
+const Region* poke_region(AddressSpace& as, vaddr_t addr, Status* s) REQUIRES(as.lock) {
   *s = Status::kFault;
   const Region* r = vm_map_lookup(as, addr);
   if (r == nullptr) return nullptr;
@@ -44,7 +44,9 @@ const Region* poke_region(AddressSpace& as, vaddr_t addr, Status* s) {
 
 // The resident page `intent` allows poke to write at `va`, or nullptr when a
 // fault must bring it first. Under the map lock.
-Page* poke_lookup(const Region& r, vaddr_t va, Intent intent) {
+// lock-check: poke's own COW path (issue 9): reads the object's pages under
+// the map lock alone, without the object's lock.
+Page* poke_lookup(const Region& r, vaddr_t va, Intent intent) NO_THREAD_SAFETY_ANALYSIS {
   const u64 index = r.index_of(va);
   if (r.share == Share::kShared || intent == Intent::kWrite)
     return vm_object_lookup(r.object, index);
@@ -65,7 +67,10 @@ struct BusyPage {
 // Gives the region's own object a page at `va`: a copy of what the region
 // shows there, or zeros. A translation of the old page at `va` is removed,
 // so the next access faults the new one in. Map and object locks held.
-Status make_private_copy(Vm& vm, AddressSpace& as, const Region& r, vaddr_t va, BusyPage* busy) {
+Status make_private_copy(Vm& vm, AddressSpace& as, const Region& r, vaddr_t va, BusyPage* busy)
+    REQUIRES(as.lock, r.object->lock) {
+  vm.platform.assert_held(as.lock);
+  vm.platform.assert_held(r.object->lock);
   const u64 index = r.index_of(va);
   if (vm_object_lookup(r.object, index) != nullptr) return Status::kOk;
   VmObject* owner = nullptr;
@@ -91,7 +96,9 @@ Status make_private_copy(Vm& vm, AddressSpace& as, const Region& r, vaddr_t va, 
 
 // Gives a shared region's object its page at `va`: paged in from the file,
 // or a new zero page of shared anonymous memory. Map and object locks held.
-Status make_shared_page(Vm& vm, const Region& r, vaddr_t va, BusyPage* busy) {
+Status make_shared_page(Vm& vm, const Region& r, vaddr_t va, BusyPage* busy)
+    REQUIRES(r.object->lock) {
+  vm.platform.assert_held(r.object->lock);
   const u64 index = r.index_of(va);
   if (vm_object_lookup(r.object, index) != nullptr) return Status::kOk;
   if (r.object->kind == VmObject::Kind::kVnode) {

@@ -16,6 +16,10 @@ class AddressSpace;
 struct Region;
 
 // Counters reported in a run's stats (docs/result-format.md).
+// Locking: none. They are exact where one thread runs core code at a time
+// between yield points (the simulator, the port's replay); in the port's
+// SMP stress mode they may lose increments, and that mode reports them as
+// rough numbers only.
 struct VmStats {
   u64 faults = 0;            // page faults handled
   u64 faults_zero_fill = 0;  // write faults that created a zero-filled page
@@ -27,6 +31,8 @@ struct VmStats {
   u64 max_chain = 0;       // longest shadow chain a fault walked
 };
 
+// Locking: (c) set at boot; (l) all_objects_lock, a leaf lock; the
+// allocators lock themselves; `stats` as VmStats says.
 class Vm {
  public:
   explicit Vm(Platform& platform) : platform(platform) {}
@@ -43,9 +49,9 @@ class Vm {
   TypedSlab<AddressSpace> spaces;
   // The shared zero page (State::kZero), mapped read-only wherever untouched
   // anonymous memory is read.
-  Page* zero_page = nullptr;
-  // Invariant: every live VmObject, in creation order.
-  List<VmObject, &VmObject::all_link> all_objects;
+  Page* zero_page = nullptr;  // (c)
+  // (l) Invariant: every live VmObject, in creation order.
+  List<VmObject, &VmObject::all_link> all_objects GUARDED_BY(all_objects_lock);
   // Guards all_objects: objects of different address spaces come and go on
   // different CPUs at once in the port's SMP stress mode. A leaf lock.
   Mutex all_objects_lock{"all_objects"};
@@ -54,7 +60,7 @@ class Vm {
   // 0 in every normal run. The port's build defines VM_WITHOUT_MUTATIONS:
   // mutation switches exist in simulator builds only, and the compiler drops
   // every mutated path from the kernel.
-  u64 mutations = 0;
+  u64 mutations = 0;  // (c)
   bool mutated(Mutation m) const {
 #ifdef VM_WITHOUT_MUTATIONS
     (void)m;

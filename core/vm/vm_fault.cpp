@@ -42,23 +42,36 @@ struct FaultState {
 // FreeBSD's vm_fault): a busy page was met, or the map changed meanwhile.
 enum class Step : u8 { kDone, kRetry };
 
-void fault_unlock(FaultState& fs) {
+// Not analysed (fault_unlock, fault_lock, fault): which locks are held is
+// FaultState's data (map_locked, object_locked, keep_map_lock), and kRetry
+// returns with them dropped; the analysis cannot follow a lock state kept in
+// data. The steps below assert the locks they need (fault_assert_locked),
+// which the simulator checks and the analysis then relies on.
+void fault_unlock(FaultState& fs) NO_THREAD_SAFETY_ANALYSIS {
   if (fs.object_locked) fs.vm.platform.mutex_unlock(fs.first_object->lock);
   if (fs.map_locked && !fs.keep_map_lock) fs.vm.platform.mutex_unlock(fs.as.lock);
   fs.object_locked = false;
   fs.map_locked = fs.keep_map_lock;
 }
 
-void fault_lock(FaultState& fs) {
+void fault_lock(FaultState& fs) NO_THREAD_SAFETY_ANALYSIS {
   if (!fs.map_locked) fs.vm.platform.mutex_lock(fs.as.lock);
   fs.map_locked = true;
   fs.vm.platform.mutex_lock(fs.first_object->lock);
   fs.object_locked = true;
 }
 
+// The contract of the steps from fault_choose on: the map lock and the
+// first object's lock are held.
+void fault_assert_locked(FaultState& fs) ASSERT_CAPABILITY(fs.as.lock, fs.first_object->lock) {
+  fs.vm.platform.assert_held(fs.as.lock);
+  fs.vm.platform.assert_held(fs.first_object->lock);
+}
+
 // Finds the region. Protection is judged before the file's end: a page past
 // EOF that the mapping does not allow is a segv, one it allows a bus error.
 FaultResult fault_lookup(FaultState& fs) {
+  fs.vm.platform.assert_held(fs.as.lock);
   if (fs.va >= kUserTop) return FaultResult::kSegv;
   const Region* r = vm_map_lookup(fs.as, fs.va);
   if (r == nullptr || !vm_access_allowed(r->prot, fs.access)) return FaultResult::kSegv;
@@ -82,6 +95,7 @@ void fault_note_chain(FaultState& fs) {
 // changed meanwhile means the copy may be for a region that is gone: it is
 // thrown away and the fault starts over.
 Step fault_copy_unlocked(FaultState& fs, Page* copy, FaultResult* result) {
+  fault_assert_locked(fs);
   Vm& vm = fs.vm;
   vm_object_insert(fs.first_object, copy, fs.first_pindex);
   copy->flags |= Page::kBusy;
@@ -120,6 +134,7 @@ Step fault_copy_unlocked(FaultState& fs, Page* copy, FaultResult* result) {
 // A page seen through the chain, or no page at all: a read maps it (or the
 // zero page) read-only; a write makes the region's own copy.
 Step fault_choose(FaultState& fs, FaultResult* result) {
+  fault_assert_locked(fs);
   PagerResult pager = PagerResult::kOk;
   fs.page = vm_object_get_page(fs.vm, fs.first_object, fs.first_pindex, &fs.owner, &pager,
                                &fs.first_object->lock);
@@ -179,6 +194,7 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
 
 // Enters the translation and keeps the reverse-map counts.
 FaultResult fault_install(FaultState& fs) {
+  fault_assert_locked(fs);
   fs.vm.platform.yield(YieldPoint::kFaultPteInstall);
   Pmap& pmap = fs.as.pmap;
   const paddr_t pa = fs.vm.pages.phys(fs.map_page);
@@ -222,7 +238,8 @@ PteAttrs pte_attrs_for(Prot prot) {
 
 namespace {
 
-FaultResult fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access, bool keep_map_lock) {
+FaultResult fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access,
+                  bool keep_map_lock) NO_THREAD_SAFETY_ANALYSIS {
   ++vm.stats.faults;
   vm.platform.yield(YieldPoint::kFaultBegin);
   for (;;) {

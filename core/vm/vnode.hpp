@@ -6,19 +6,28 @@
 #include "lib/list.hpp"
 #include "lib/mutex.hpp"
 #include "lib/types.hpp"
+#include "vm/vm_object.hpp"
 
 namespace vm {
 
 class Vm;
-class VmObject;
 struct Page;
 
+// Locking (docs/locking.md):
+//   (c) const after creation
+//   (i) io_lock
+//   (z) written holding both io_lock and the file object's lock, so either
+//       keeps it still; a fault reads it under a map lock alone (truncate
+//       moves the size first, then bumps every map's generation under its
+//       map lock, so a fault that read the old size starts over). A choice
+//       of locks, and a revalidation, which the compiler cannot check.
+//   (k) the kernel's file list (Kernel::files)
 struct Vnode {
   static constexpr size_t kMaxName = 64;
 
-  char name[kMaxName + 1] = {};
-  u32 disk_id = 0;
-  // Invariant, outside a truncate in flight: page-cache pages all have
+  char name[kMaxName + 1] = {};  // (c)
+  u32 disk_id = 0;               // (c)
+  // (z) Invariant, outside a truncate in flight: page-cache pages all have
   // index < pages(); bytes at or past `size` in the last page are zero
   // except where a mapping wrote them.
   u64 size = 0;
@@ -26,8 +35,8 @@ struct Vnode {
   // change at a time, and no write into pages a truncate is removing.
   // Faults never take it. Order: io_lock, then map locks, then object locks.
   Mutex io_lock{"vnode_io"};
-  VmObject* object = nullptr;  // holds one reference for the file itself
-  ListNode link;               // in Kernel::files, ascending by name
+  VmObject* object = nullptr;  // (c) holds one reference for the file itself
+  ListNode link;               // (k) in Kernel::files, ascending by name
 
   u64 pages() const { return page_round(size) >> kPageShift; }
 };
@@ -41,6 +50,8 @@ enum class PagerResult : u8 { kOk, kNoMem, kPastEof, kBusy };
 // `held` (the lock the caller holds, or nullptr) is dropped for it, at the
 // yield point fault.pager_io, where a real kernel sleeps; if the file shrank
 // meanwhile the page is dropped again and kPastEof returned.
-PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out, Mutex* held);
+// The caller holds `object`'s lock (Vnode::size, VmObject::resident).
+PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out, Mutex* held)
+    REQUIRES(object->lock);
 
 }  // namespace vm

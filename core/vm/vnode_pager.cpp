@@ -7,7 +7,12 @@
 
 namespace vm {
 
-PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out, Mutex* held) {
+// lock-check: vnode pager inserting under a shadow object's lock (issue 9),
+// and the fault holding the map lock through page-in: `held` may be a
+// shadow's lock rather than `object`'s, and is dropped and retaken here
+// while the caller's map lock stays held.
+PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
+                                Mutex* held) NO_THREAD_SAFETY_ANALYSIS {
   Vnode& vn = *object->vnode;
   if (index >= vn.pages()) return PagerResult::kPastEof;
   Page* page = vm.pages.alloc();
