@@ -51,8 +51,9 @@ struct RegionStartKey {
 class AddressSpace {
  public:
   // (m) The page tables: every call on them is serialized by the map lock
-  // (Pmap's own comment), except the set of active CPUs, which the machine
-  // changes on a context switch (Pmap::active_cpus, atomic).
+  // (Pmap's own comment). The machine changes its set of active CPUs on a
+  // context switch under this lock too (the port's SMP stress mode takes
+  // it; the simulator switches between yield points).
   Pmap pmap GUARDED_BY(lock);
   // Invariant: regions are page-aligned, non-empty, non-overlapping, and lie
   // within [kMapMin, kUserTop).
