@@ -39,7 +39,10 @@ struct Page {
   static constexpr u8 kBusy = 1 << 0;  // kObject: I/O or a copy in progress
 
   State state = State::kBoot;  // (r)
-  u8 flags = 0;                // (o)
+  // (o) Issue 9: the copy-on-write fault also sets kBusy on a backing
+  // object's page holding only the first object's lock (to become a real
+  // test-and-set); the compiler cannot see it, a Page's lock has no name.
+  u8 flags = 0;
   // (p) kPageTable: number of non-zero entries (the page is freed at zero).
   u16 pt_entries = 0;
   // (a) kObject: number of PTEs that map this frame (the reverse-map count).

@@ -15,7 +15,6 @@ struct Page;
 
 // Locking (docs/locking.md):
 //   (c) const after creation
-//   (i) io_lock
 //   (z) written holding both io_lock and the file object's lock, so either
 //       keeps it still; a fault reads it under a map lock alone (truncate
 //       moves the size first, then bumps every map's generation under its
