@@ -16,10 +16,9 @@ class AddressSpace;
 struct Region;
 
 // Counters reported in a run's stats (docs/result-format.md).
-// Locking: none. They are exact where one thread runs core code at a time
-// between yield points (the simulator, the port's replay); in the port's
-// SMP stress mode they may lose increments, and that mode reports them as
-// rough numbers only.
+// Locking: (a) atomic, through stat_add/stat_sub/stat_max: faults in
+// different address spaces bump them at once on different CPUs (the port's
+// SMP stress mode), holding no lock in common.
 struct VmStats {
   u64 faults = 0;            // page faults handled
   u64 faults_zero_fill = 0;  // write faults that created a zero-filled page
@@ -33,6 +32,20 @@ struct VmStats {
 
 // Locking: (c) set at boot; (l) all_objects_lock, a leaf lock; the
 // allocators lock themselves; `stats` as VmStats says.
+inline u64 stat_add(u64& counter, u64 n = 1) {
+  return __atomic_add_fetch(&counter, n, __ATOMIC_RELAXED);
+}
+inline u64 stat_sub(u64& counter, u64 n = 1) {
+  return __atomic_sub_fetch(&counter, n, __ATOMIC_RELAXED);
+}
+// Raises `peak` to `value` if it is lower.
+inline void stat_max(u64& peak, u64 value) {
+  u64 seen = __atomic_load_n(&peak, __ATOMIC_RELAXED);
+  while (seen < value && !__atomic_compare_exchange_n(&peak, &seen, value, true, __ATOMIC_RELAXED,
+                                                      __ATOMIC_RELAXED)) {
+  }
+}
+
 class Vm {
  public:
   explicit Vm(Platform& platform) : platform(platform) {}

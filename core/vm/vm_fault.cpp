@@ -84,7 +84,7 @@ FaultResult fault_lookup(FaultState& fs) {
 
 void fault_note_chain(FaultState& fs) {
   const u64 length = vm_object_chain_length(fs.first_object);
-  if (length > fs.vm.stats.max_chain) fs.vm.stats.max_chain = length;
+  stat_max(fs.vm.stats.max_chain, length);
 }
 
 // The copy-on-write copy, made with both locks dropped as a real kernel
@@ -113,7 +113,7 @@ Step fault_copy_unlocked(FaultState& fs, Page* copy, FaultResult* result) {
   copy->flags &= static_cast<u8>(~Page::kBusy);
   vm.platform.wake(fs.page);
   vm.platform.wake(copy);
-  ++vm.stats.cow_copies;
+  stat_add(vm.stats.cow_copies);
   TlbBatch batch(vm.platform, vm.pages);
   if (fs.as.generation != generation) {
     vm_object_page_remove(vm, fs.first_object, fs.first_pindex, fs.first_pindex + 1, batch);
@@ -162,7 +162,7 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
       fs.map_page = fs.page;
     } else {
       fs.map_page = fs.vm.zero_page;
-      ++fs.vm.stats.zero_page_maps;
+      stat_add(fs.vm.stats.zero_page_maps);
     }
     return Step::kDone;
   }
@@ -180,13 +180,13 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
     mem_copy(fs.vm.pages.data(copy), fs.vm.pages.data(fs.page), kPageSize);
     fs.page->flags &= static_cast<u8>(~Page::kBusy);
     fs.vm.platform.wake(fs.page);
-    ++fs.vm.stats.cow_copies;
+    stat_add(fs.vm.stats.cow_copies);
     vm_object_insert(fs.first_object, copy, fs.first_pindex);
     fs.map_page = copy;
     return Step::kDone;
   }
   mem_set(fs.vm.pages.data(copy), 0, kPageSize);
-  ++fs.vm.stats.faults_zero_fill;
+  stat_add(fs.vm.stats.faults_zero_fill);
   vm_object_insert(fs.first_object, copy, fs.first_pindex);
   fs.map_page = copy;
   return Step::kDone;
@@ -240,7 +240,7 @@ namespace {
 
 FaultResult fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access,
                   bool keep_map_lock) NO_THREAD_SAFETY_ANALYSIS {
-  ++vm.stats.faults;
+  stat_add(vm.stats.faults);
   vm.platform.yield(YieldPoint::kFaultBegin);
   for (;;) {
     FaultState fs{vm, as, page_trunc(va), access};

@@ -21,7 +21,7 @@ bool user_range(vaddr_t addr, u64 len) {
 
 void note_region_added(Vm& vm, AddressSpace& as) REQUIRES(as.lock) {
   ++as.generation;
-  if (++vm.stats.regions > vm.stats.regions_peak) vm.stats.regions_peak = vm.stats.regions;
+  stat_max(vm.stats.regions_peak, stat_add(vm.stats.regions));
 }
 
 // The pmap calls this for every entry it clears: the reverse-map count.
@@ -76,7 +76,7 @@ void remove_region(Vm& vm, AddressSpace& as, Region* r, TlbBatch& batch) REQUIRE
   }
   as.regions.remove(r);
   ++as.generation;
-  --vm.stats.regions;
+  stat_sub(vm.stats.regions);
   vm_object_deallocate(vm, object, batch);
   vm.regions.destroy(r);
 }

@@ -187,7 +187,7 @@ static void collapse_one(Vm& vm, VmObject* object, VmObject* backing,
   // `backing`'s place as a child of its own backing object passes to `object`.
   backing->backing = nullptr;
   backing->ref_count = 0;
-  ++vm.stats.collapses;
+  stat_add(vm.stats.collapses);
   free_object(vm, backing);
 }
 
