@@ -16,6 +16,9 @@ class AddressSpace;
 struct Region;
 
 // Counters reported in a run's stats (docs/result-format.md).
+// Locking: (a) atomic, through stat_add/stat_sub/stat_max: faults in
+// different address spaces bump them at once on different CPUs (the port's
+// SMP stress mode), holding no lock in common.
 struct VmStats {
   u64 faults = 0;            // page faults handled
   u64 faults_zero_fill = 0;  // write faults that created a zero-filled page
@@ -26,6 +29,22 @@ struct VmStats {
   u64 collapses = 0;       // backing objects merged into their only child
   u64 max_chain = 0;       // longest shadow chain a fault walked
 };
+
+// Locking: (c) set at boot; (l) all_objects_lock, a leaf lock; the
+// allocators lock themselves; `stats` as VmStats says.
+inline u64 stat_add(u64& counter, u64 n = 1) {
+  return __atomic_add_fetch(&counter, n, __ATOMIC_RELAXED);
+}
+inline u64 stat_sub(u64& counter, u64 n = 1) {
+  return __atomic_sub_fetch(&counter, n, __ATOMIC_RELAXED);
+}
+// Raises `peak` to `value` if it is lower.
+inline void stat_max(u64& peak, u64 value) {
+  u64 seen = __atomic_load_n(&peak, __ATOMIC_RELAXED);
+  while (seen < value && !__atomic_compare_exchange_n(&peak, &seen, value, true, __ATOMIC_RELAXED,
+                                                      __ATOMIC_RELAXED)) {
+  }
+}
 
 class Vm {
  public:
@@ -43,9 +62,9 @@ class Vm {
   TypedSlab<AddressSpace> spaces;
   // The shared zero page (State::kZero), mapped read-only wherever untouched
   // anonymous memory is read.
-  Page* zero_page = nullptr;
-  // Invariant: every live VmObject, in creation order.
-  List<VmObject, &VmObject::all_link> all_objects;
+  Page* zero_page = nullptr;  // (c)
+  // (l) Invariant: every live VmObject, in creation order.
+  List<VmObject, &VmObject::all_link> all_objects GUARDED_BY(all_objects_lock);
   // Guards all_objects: objects of different address spaces come and go on
   // different CPUs at once in the port's SMP stress mode. A leaf lock.
   Mutex all_objects_lock{"all_objects"};
@@ -54,7 +73,7 @@ class Vm {
   // 0 in every normal run. The port's build defines VM_WITHOUT_MUTATIONS:
   // mutation switches exist in simulator builds only, and the compiler drops
   // every mutated path from the kernel.
-  u64 mutations = 0;
+  u64 mutations = 0;  // (c)
   bool mutated(Mutation m) const {
 #ifdef VM_WITHOUT_MUTATIONS
     (void)m;
