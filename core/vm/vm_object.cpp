@@ -190,8 +190,8 @@ void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatc
 // One merge of `backing` (referenced by `object` alone) into `object`. The
 // backing pages `object` shows move into it; the rest nobody can see.
 // Not analysed: `backing` is reachable only through `object` (one reference,
-// one shadow), whose lock the caller holds -- the lock of an object's only
-// referrer, which the compiler cannot name (the chain rule, (h)).
+// one shadow), whose lock the caller holds (the lock of an object's only
+// referrer, which the compiler cannot name: the chain rule, (h)).
 static void collapse_one(Vm& vm, VmObject* object, VmObject* backing,
                          TlbBatch& batch) NO_THREAD_SAFETY_ANALYSIS {
   vm.platform.yield(YieldPoint::kCollapseBegin);
