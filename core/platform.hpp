@@ -4,6 +4,7 @@
 // from either.
 #pragma once
 
+#include "lib/thread_annotations.hpp"
 #include "lib/types.hpp"
 #include "lib/yield_point.hpp"
 
@@ -25,7 +26,9 @@ class CpuSet {
   u64 bits_ = 0;
 };
 
-class Mutex;
+// Declared a capability here too, so the lock functions below can be
+// annotated before lib/mutex.hpp defines it.
+class CAPABILITY("mutex") Mutex;
 
 class Platform {
  public:
@@ -47,8 +50,22 @@ class Platform {
   // deterministic scheduler may switch threads here (docs/yield-points.md).
   virtual void yield(YieldPoint point) = 0;
 
-  virtual void mutex_lock(Mutex& m) = 0;
-  virtual void mutex_unlock(Mutex& m) = 0;
+  virtual void mutex_lock(Mutex& m) ACQUIRE(m) = 0;
+  virtual void mutex_unlock(Mutex& m) RELEASE(m) = 0;
+
+  // Checks the caller's contract "`m` is held" (docs/locking.md): in the
+  // simulator a lock the running thread does not hold is a panic; in the
+  // port's build (VM_WITHOUT_LOCK_ASSERTS) the call is compiled out. For the
+  // thread-safety analysis `m` is held from here on, which is how a function
+  // that cannot name its lock statically (one reached through a flag or a
+  // chain) states what it relies on.
+  void assert_held(const Mutex& m) ASSERT_CAPABILITY(m) {
+#ifdef VM_WITHOUT_LOCK_ASSERTS
+    (void)m;
+#else
+    check_held(m);
+#endif
+  }
 
   // A leaf lock guards a shared allocator or list for a few instructions:
   // nothing under it blocks, yields or takes a sleeping lock. Where one
@@ -56,8 +73,13 @@ class Platform {
   // deterministic mode) nothing can contend for it, so the default is free
   // and the explorer sees no extra conflicts; the port's SMP stress mode
   // spins on it for real.
-  virtual void leaf_lock(Mutex& m) { (void)m; }
-  virtual void leaf_unlock(Mutex& m) { (void)m; }
+  // (Not analysed: the default takes nothing, by design.)
+  virtual void leaf_lock(Mutex& m) ACQUIRE(m) NO_THREAD_SAFETY_ANALYSIS {
+    (void)m;
+  }
+  virtual void leaf_unlock(Mutex& m) RELEASE(m) NO_THREAD_SAFETY_ANALYSIS {
+    (void)m;
+  }
 
   // Sleep until wake(channel) (BSD's tsleep/wakeup): the caller holds no
   // lock and re-checks its condition afterwards, since a wakeup may be for
@@ -67,7 +89,9 @@ class Platform {
     (void)channel;
     (void)what;
   }
-  virtual void wake(const void* channel) { (void)channel; }
+  virtual void wake(const void* channel) {
+    (void)channel;
+  }
 
   // The disk that holds the files, page by page. Bytes the disk never held
   // (past what was written, or truncated away) read as zero.
@@ -83,13 +107,22 @@ class Platform {
   // The page allocator took frame `pa` back. Not pure: only a machine that
   // checks the unhook → invalidate → free order (the simulator's shadow TLB
   // asks whether some CPU still caches a translation to it) needs to know.
-  virtual void frame_freed(paddr_t pa) { (void)pa; }
+  virtual void frame_freed(paddr_t pa) {
+    (void)pa;
+  }
 
   virtual void log(const char* message) = 0;
   [[noreturn]] virtual void panic(const char* message) = 0;
 
  protected:
   ~Platform() = default;
+
+  // Panics unless the running thread holds `m` (a sleeping lock, taken with
+  // mutex_lock). The default trusts the caller: a machine that keeps no
+  // owner (the unit tests' fake) checks nothing.
+  virtual void check_held(const Mutex& m) {
+    (void)m;
+  }
 
  private:
   u8* phys_base_;

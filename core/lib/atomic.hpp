@@ -28,6 +28,13 @@ class Atomic {
     return __atomic_compare_exchange_n(&v_, expected, desired, false, __ATOMIC_ACQ_REL,
                                        __ATOMIC_ACQUIRE);
   }
+  // Raises the word to `v` if it holds less (a peak), never lowering it
+  // when another CPU raised it higher in between.
+  void raise_to(T v) {
+    T seen = load();
+    while (seen < v && !compare_exchange(&seen, v)) {
+    }
+  }
 
  private:
   T v_ = 0;

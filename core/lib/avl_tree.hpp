@@ -12,6 +12,10 @@
 // except in place when the new key stays strictly between the keys of its
 // neighbours (prev/next): the order, which is all the tree stores, is kept
 // (vm_map clipping a region's start relies on this).
+//
+// Locking: none inside. The structure that holds the tree says which lock
+// guards it (GUARDED_BY on the tree field; docs/locking.md), and that lock
+// guards the elements' AvlNodes too.
 #pragma once
 
 #include "lib/container_of.hpp"

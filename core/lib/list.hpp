@@ -8,6 +8,10 @@
 //
 // An element is on at most one list through a given ListNode; the list does
 // not own its elements.
+//
+// Locking: none inside. The structure that holds the list says which lock
+// guards it (GUARDED_BY on the List field; docs/locking.md), and that lock
+// guards the elements' ListNodes too.
 #pragma once
 
 #include "lib/container_of.hpp"

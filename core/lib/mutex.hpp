@@ -1,14 +1,17 @@
 // A sleeping lock of the core. Taking and dropping it goes through the
-// platform (core/locker.hpp), so the simulator's scheduler sees every lock (a thread that would
-// block yields to another; a cycle is reported as a deadlock) and the port
-// can implement it with real atomics.
+// platform (core/locker.hpp), so the simulator's scheduler sees every lock
+// (a thread that would block yields to another; a cycle is reported as a
+// deadlock) and the port can implement it with real atomics.
 #pragma once
 
+#include "lib/thread_annotations.hpp"
 #include "lib/types.hpp"
 
 namespace vm {
 
-class Mutex {
+// A capability to the thread-safety analysis (lib/thread_annotations.hpp):
+// fields say GUARDED_BY(some_mutex), functions REQUIRES(some_mutex).
+class CAPABILITY("mutex") Mutex {
  public:
   static constexpr u32 kUnowned = 0;
 
@@ -19,6 +22,9 @@ class Mutex {
   const char* name() const { return name_; }
 
   // Owned by the platform: an identifier of the holder, kUnowned when free.
+  // Written only by the platform's lock and unlock (atomically on the port);
+  // Platform::assert_held reads it in the simulator. A sleeping lock only:
+  // a leaf lock may be free of bookkeeping where nothing contends for it.
   u32 owner = kUnowned;
 
  private:

@@ -1,4 +1,5 @@
 // exec: a fresh image in a fresh address space, swapped in only when whole.
+#include "locker.hpp"
 #include "sys/kernel.hpp"
 
 namespace vm {
@@ -30,8 +31,12 @@ Status build_image(Vm& vm, AddressSpace& as, const Kernel::ExecImage& image) {
     if (s != Status::kOk) return s;
     at += bss;
   }
-  as.brk = at;
-  as.brk_start = at;
+  {
+    // Nobody else can reach the new space yet; the lock is the rule anyway.
+    MutexLocker lock(vm.platform, as.lock);
+    as.brk = at;
+    as.brk_start = at;
+  }
   if (stack != 0)
     return vm_map_anonymous_at(vm, as, kStackTop - stack, stack, kProtRead | kProtWrite, nullptr);
   return Status::kOk;

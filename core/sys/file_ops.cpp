@@ -16,8 +16,8 @@ constexpr u64 kVnodeObjectPages = u64{1} << 52;
 class ObjectLockDrop final : public PageInUnlock {
  public:
   ObjectLockDrop(Platform& platform, Mutex& lock) : platform_(platform), lock_(lock) {}
-  void drop() override { platform_.mutex_unlock(lock_); }
-  void retake() override { platform_.mutex_lock(lock_); }
+  void drop() override RELEASE(lock_) { platform_.mutex_unlock(lock_); }
+  void retake() override ACQUIRE(lock_) { platform_.mutex_lock(lock_); }
 
  private:
   Platform& platform_;
@@ -27,10 +27,12 @@ class ObjectLockDrop final : public PageInUnlock {
 // A file's size changes: bytes past the smaller of the two ends, inside its
 // page, become zero (in the page cache and on the disk) — data a mapping
 // wrote past the old end never becomes part of the file.
-void set_size(Vm& vm, Vnode& f, u64 size) {
+// Both of the file's locks held (Vnode::size, (z)). `object` is f.object,
+// named as the caller locked it, so the analysis can check that lock.
+void set_size(Vm& vm, Vnode& f, VmObject* object, u64 size) REQUIRES(f.io_lock, object->lock) {
   if (size == f.size) return;  // no change of size, nothing is zeroed (spec §3)
   const u64 keep = size < f.size ? size : f.size;
-  Page* last = vm_object_lookup(f.object, keep >> kPageShift);
+  Page* last = vm_object_lookup(object, keep >> kPageShift);
   if (last != nullptr && (keep & kPageMask) != 0)
     mem_set(vm.pages.data(last) + (keep & kPageMask), 0, kPageSize - (keep & kPageMask));
   vm.platform.disk_truncate(f.disk_id, keep);
@@ -77,8 +79,8 @@ Vnode* Kernel::find_file(const char* name) {
 Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
   if (len == 0) return Status::kOk;
   MutexLocker io(vm.platform, f->io_lock);
-  MutexLocker lock(vm.platform, f->object->lock);
   VmObject* object = f->object;
+  MutexLocker lock(vm.platform, object->lock);
   const u64 end = offset + len;
   const u64 first = offset >> kPageShift;
   const u64 last = (end - 1) >> kPageShift;
@@ -111,7 +113,7 @@ Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
     }
     vm_object_insert(vm, object, page, index);
   }
-  if (end > f->size) set_size(vm, *f, end);
+  if (end > f->size) set_size(vm, *f, object, end);
   for (u64 index = first; index <= last; ++index) {
     Page* page = vm_object_lookup(object, index);
     const u64 page_start = index << kPageShift;
@@ -135,7 +137,7 @@ Status Kernel::truncate(Vnode* f, u64 size) {
   {
     MutexLocker lock(vm.platform, f->object->lock);
     old_size = f->size;
-    set_size(vm, *f, size);
+    set_size(vm, *f, f->object, size);
   }
   if (size >= old_size) return Status::kOk;
   const u64 first_gone = page_round(size) >> kPageShift;

@@ -12,12 +12,20 @@
 
 namespace vm {
 
+// Locking (docs/locking.md):
+//   (c) const after creation
+//   (k) the kernel's lists: no lock. They change only inside the create,
+//       fork, exec and destroy calls, which run one at a time and never
+//       sleep half-way (the simulator and the port's replay run one thread
+//       between yield points; the port's SMP stress mode calls them from
+//       one CPU). A walker that sleeps (truncate) walks by name, never by a
+//       pointer kept across the sleep. Not checked by the compiler.
 struct Process {
   static constexpr size_t kMaxName = 64;  // the trace format's name limit
 
-  char name[kMaxName + 1] = {};
-  AddressSpace* as = nullptr;
-  ListNode link;  // in Kernel::processes
+  char name[kMaxName + 1] = {};  // (c)
+  AddressSpace* as = nullptr;    // (k) exec swaps it
+  ListNode link;                 // (k) in Kernel::processes
 };
 
 class Kernel {
@@ -70,11 +78,11 @@ class Kernel {
   Status truncate(Vnode* file, u64 size);
 
   Vm vm;
-  TypedSlab<Process> process_slab;
-  // Invariant: every live process, ascending by name (bytewise).
+  TypedSlab<Process> process_slab;  // locks itself
+  // (k) Invariant: every live process, ascending by name (bytewise).
   List<Process, &Process::link> processes;
-  TypedSlab<Vnode> vnode_slab;
-  // Invariant: every file, ascending by name (bytewise).
+  TypedSlab<Vnode> vnode_slab;  // locks itself
+  // (k) Invariant: every file, ascending by name (bytewise).
   List<Vnode, &Vnode::link> files;
 };
 

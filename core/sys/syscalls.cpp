@@ -32,9 +32,7 @@ Status sys_madvise(Kernel& k, Process& p, vaddr_t addr, u64 len, Advice advice) 
 }
 
 Status sys_brk(Kernel& k, Process& p, vaddr_t addr, vaddr_t* brk_out) {
-  const Status s = vm_brk(k.vm, *p.as, addr);
-  *brk_out = p.as->brk;
-  return s;
+  return vm_brk(k.vm, *p.as, addr, brk_out);
 }
 
 Status sys_sbrk(Kernel& k, Process& p, i64 incr, vaddr_t* old_out) {

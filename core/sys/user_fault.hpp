@@ -9,6 +9,7 @@
 
 namespace vm {
 
+// Locking: none; one per user access, owned by the thread making it.
 class UserFault {
  public:
   // A fault the core says it resolved that comes straight back this many

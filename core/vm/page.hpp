@@ -15,6 +15,18 @@ namespace vm {
 class VmObject;
 struct SlabPage;
 
+// Locking. Who may touch a field depends on who owns the frame (its state),
+// so none of these locks can be named in an annotation: the Page does not
+// know its object's type here, and the owner changes (a collapse moves pages
+// between objects). The owners' functions carry the REQUIRES instead.
+//   (f) the page allocator's lock while kFree (PageAllocator::lock_)
+//   (r) the frame's owner: the allocator between alloc() and the caller
+//       giving it a role, then the lock of that role: (o), (p) or (s)
+//   (o) the owning object's lock (VmObject::lock) while kObject
+//   (p) the lock of the address space whose page tables it is (kPageTable)
+//   (s) the slab cache's lock while kSlab
+//   (a) atomic
+//   (x) the audit's scratch: used only while every thread is stopped
 struct Page {
   // Every frame is in exactly one state (the audit checks it).
   enum class State : u8 {
@@ -31,21 +43,26 @@ struct Page {
   // shared holders (see the busy functions below).
   static constexpr u32 kBusyExclusive = u32{1} << 31;
 
-  State state = State::kBoot;
-  // kPageTable: number of non-zero entries (the page is freed at zero).
+  State state = State::kBoot;  // (r)
+  // (p) kPageTable: number of non-zero entries (the page is freed at zero).
   u16 pt_entries = 0;
-  // kObject: number of PTEs that map this frame (the reverse-map count).
-  // (a) changed by address spaces under different map locks.
+  // (a) kObject: number of PTEs that map this frame (the reverse-map count);
+  // changed by address spaces under different map locks.
   Atomic<u32> map_count;
-  // kObject: the busy lock (a): 0, kBusyExclusive, or a shared count.
+  // (a) kObject: the busy lock: 0, kBusyExclusive, or a shared count. Taken
+  // and dropped with compare-exchange, under the owner's lock or not (a
+  // copy-on-write fault shares a backing object's page holding only the
+  // first object's lock).
   Atomic<u32> busy;
 
-  VmObject* object = nullptr;  // kObject: owner
-  u64 index = 0;               // kObject: page index in the owner
-  AvlNode object_node;         // kObject: in the owner's resident tree, by index
-  ListNode queue_node;         // kFree: free list; kSlab: the cache's page list
-  SlabPage* slab = nullptr;    // kSlab: slab bookkeeping for this frame
-  u32 audit_mark = 0;          // scratch for the audit's counting passes
+  VmObject* object = nullptr;  // (o) kObject: owner
+  u64 index = 0;               // (o) kObject: page index in the owner
+  AvlNode object_node;         // (o) kObject: in the owner's resident tree, by index
+  // (f) kFree: the free list; (s) kSlab: the cache's page list; between
+  // unhook and free, the TlbBatch of the thread that deferred it.
+  ListNode queue_node;
+  SlabPage* slab = nullptr;  // (s) kSlab: slab bookkeeping for this frame
+  u32 audit_mark = 0;        // (x) scratch for the audit's counting passes
 };
 
 // The reverse-map count changes atomically: a page shared copy-on-write by

@@ -31,6 +31,7 @@ void PageAllocator::init(Platform& platform, u64 ram_bytes, u64 reserved_frames)
 
   pages_ = reinterpret_cast<Page*>(platform.phys(0));
   for (u64 pfn = 0; pfn < frames_; ++pfn) new (&pages_[pfn]) Page();  // State::kBoot
+  LeafLocker guard(platform, lock_);
   // Ascending, so that a fresh allocator hands out the lowest frames first.
   for (u64 pfn = boot; pfn < frames_; ++pfn) {
     pages_[pfn].state = Page::State::kFree;
@@ -109,7 +110,8 @@ u8* PageAllocator::data(const Page* page) const {
   return platform_->phys(phys(page));
 }
 
-const char* PageAllocator::check() const {
+// Not analysed: an audit, run while no thread runs core code.
+const char* PageAllocator::check() const NO_THREAD_SAFETY_ANALYSIS {
   if (const char* err = free_list_.check()) return err;
   u64 free_count = 0;
   u64 boot_count = 0;

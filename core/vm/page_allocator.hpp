@@ -31,6 +31,8 @@ struct PageAllocatorStats {
   u64 failed = 0;  // allocations refused
 };
 
+// Locking: (f) lock_, a leaf lock (Platform::leaf_lock); (c) set by init()
+// at boot, before any other thread runs.
 class PageAllocator {
  public:
   // Takes RAM [0, ram_bytes) (rounded down to whole frames). The platform's
@@ -72,12 +74,13 @@ class PageAllocator {
   const char* check() const;
 
  private:
-  Platform* platform_ = nullptr;
-  Page* pages_ = nullptr;  // Invariant: pages_[pfn] describes frame pfn.
-  u64 frames_ = 0;
-  u64 reserved_ = 0;                         // frames kNormal must leave on the free list
-  List<Page, &Page::queue_node> free_list_;  // Invariant: exactly the kFree frames.
-  PageAllocatorStats stats_;
+  Platform* platform_ = nullptr;  // (c)
+  Page* pages_ = nullptr;         // (c) Invariant: pages_[pfn] describes frame pfn.
+  u64 frames_ = 0;                // (c)
+  u64 reserved_ = 0;              // (c) frames kNormal must leave on the free list
+  // (f) Invariant: exactly the kFree frames.
+  List<Page, &Page::queue_node> free_list_ GUARDED_BY(lock_);
+  PageAllocatorStats stats_ GUARDED_BY(lock_);  // (f)
   // Guards the free list and the stats against CPUs faulting in different
   // address spaces at once (the SMP stress mode); a leaf lock.
   Mutex lock_{"page_allocator"};

@@ -26,10 +26,12 @@ struct PteAttrs {
   bool user = true;
 };
 
-// Not internally locked: the caller serializes every call on one Pmap (the
-// address space's lock). The one concurrent writer it expects is the page
-// walker of some CPU setting A/D bits, which is why entries are read and
-// written whole and bits are cleared atomically (see vm/pte.hpp).
+// Locking: not internally locked. (m) the caller serializes every call on
+// one Pmap with the owning address space's lock (AddressSpace::pmap is
+// GUARDED_BY it), active_ included; (c) set by init(). The one concurrent
+// writer it expects is the page walker of some CPU setting A/D bits, which
+// is why entries are read and written whole and bits are cleared atomically
+// (see vm/pte.hpp).
 //
 // The tree covers the lower half of the address space, [0, 2^47); the upper
 // half of the PML4 is a copy of the kernel's entries, never written, walked

@@ -60,6 +60,7 @@ void SlabCache::init(const char* name, size_t object_size, size_t align, PageAll
   if (first_ + stride_ > kPageSize) panic_at("object too large for a one-frame slab", nullptr);
   const size_t cap = (kPageSize - first_) / stride_;
   capacity_ = static_cast<u32>(cap < SlabPage::kMaxObjects ? cap : SlabPage::kMaxObjects);
+  LeafLocker guard(platform, lock_);
   stats_ = SlabStats{};
   empty_ = nullptr;
 }
@@ -184,9 +185,14 @@ void SlabCache::drain() {
 }
 
 void SlabCache::destroy() {
-  if (stats_.in_use != 0) {
+  u64 in_use = 0;
+  {
+    LeafLocker guard(*platform_, lock_);
+    in_use = stats_.in_use;
+  }
+  if (in_use != 0) {
     FixedString<64> what;
-    what << "destroy with " << stats_.in_use << " objects in use";
+    what << "destroy with " << in_use << " objects in use";
     panic_at(what.c_str(), nullptr);
   }
   drain();
@@ -209,7 +215,8 @@ const char* SlabCache::check_frame(const Page* page) const {
   return nullptr;
 }
 
-const char* SlabCache::check() const {
+// Not analysed: an audit, run while no thread runs core code.
+const char* SlabCache::check() const NO_THREAD_SAFETY_ANALYSIS {
   if (const char* err = partial_.check()) return err;
   if (const char* err = full_.check()) return err;
   u64 in_use = 0;

@@ -57,6 +57,7 @@ struct SlabStats {
   u64 failed = 0;  // alloc() with no frame to be had
 };
 
+// Locking: (s) lock_, a leaf lock; (c) set by init() before first use.
 class SlabCache {
  public:
   static constexpr u8 kPoison = 0x6b;  // every byte of a free object (Linux POISON_FREE)
@@ -102,25 +103,26 @@ class SlabCache {
  private:
   u8* frame_base(const Page* page) const { return pages_->data(page); }
   u8* object_at(const Page* page, u32 i) const { return frame_base(page) + first_ + i * stride_; }
-  Page* grow(AllocClass cls);
-  void release(Page* page);
+  Page* grow(AllocClass cls) REQUIRES(lock_);
+  void release(Page* page) REQUIRES(lock_);
   const char* check_frame(const Page* page) const;
   [[noreturn]] void panic_at(const char* what, const void* obj, i64 detail = -1) const;
 
-  const char* name_ = "";
-  PageAllocator* pages_ = nullptr;
-  Platform* platform_ = nullptr;
-  size_t object_size_ = 0;
-  size_t stride_ = 0;  // object size rounded up to the alignment
-  size_t first_ = 0;   // offset of object 0 in a frame (after the header)
-  u32 capacity_ = 0;   // objects per frame
+  const char* name_ = "";           // (c)
+  PageAllocator* pages_ = nullptr;  // (c)
+  Platform* platform_ = nullptr;    // (c)
+  size_t object_size_ = 0;          // (c)
+  size_t stride_ = 0;               // (c) object size rounded up to the alignment
+  size_t first_ = 0;                // (c) offset of object 0 in a frame (after the header)
+  u32 capacity_ = 0;                // (c) objects per frame
   // Invariant: partial_ holds the frames with 0 < free_count < capacity,
   // full_ those with free_count == 0; empty_ is the one cached frame with
   // free_count == capacity, or nullptr. No other frame is held.
-  List<Page, &Page::queue_node> partial_;
-  List<Page, &Page::queue_node> full_;
-  Page* empty_ = nullptr;
-  SlabStats stats_;
+  // (s) The frame lists, and each held frame's SlabPage header.
+  List<Page, &Page::queue_node> partial_ GUARDED_BY(lock_);
+  List<Page, &Page::queue_node> full_ GUARDED_BY(lock_);
+  Page* empty_ GUARDED_BY(lock_) = nullptr;
+  SlabStats stats_ GUARDED_BY(lock_);
   Mutex lock_{"slab"};
 };
 

@@ -12,6 +12,8 @@ namespace vm {
 
 class PageAllocator;
 
+// Locking: none. A batch is a stack object of the one operation that fills
+// and flushes it (FreeBSD's per-thread pmap delayed invalidation).
 class TlbBatch {
  public:
   static constexpr unsigned kMaxPages = 32;  // beyond this a full flush is cheaper

@@ -2,6 +2,7 @@
 // function works with. The core has no globals; everything hangs off this.
 #pragma once
 
+#include "lib/atomic.hpp"
 #include "lib/list.hpp"
 #include "lib/types.hpp"
 #include "platform.hpp"
@@ -16,17 +17,21 @@ class AddressSpace;
 struct Region;
 
 // Counters reported in a run's stats (docs/result-format.md).
+// Locking: (a) atomic: faults in different address spaces bump them at once
+// on different CPUs (the port's SMP stress mode), holding no lock in common.
 struct VmStats {
-  u64 faults = 0;            // page faults handled
-  u64 faults_zero_fill = 0;  // write faults that created a zero-filled page
-  u64 regions = 0;           // regions in all address spaces now
-  u64 regions_peak = 0;
-  u64 cow_copies = 0;      // pages copied by copy-on-write faults
-  u64 zero_page_maps = 0;  // read faults answered with the shared zero page
-  u64 collapses = 0;       // backing objects merged into their only child
-  u64 max_chain = 0;       // longest shadow chain a fault walked
+  Atomic<u64> faults;            // page faults handled
+  Atomic<u64> faults_zero_fill;  // write faults that created a zero-filled page
+  Atomic<u64> regions;           // regions in all address spaces now
+  Atomic<u64> regions_peak;
+  Atomic<u64> cow_copies;      // pages copied by copy-on-write faults
+  Atomic<u64> zero_page_maps;  // read faults answered with the shared zero page
+  Atomic<u64> collapses;       // backing objects merged into their only child
+  Atomic<u64> max_chain;       // longest shadow chain a fault walked
 };
 
+// Locking: (c) set at boot; (l) all_objects_lock, a leaf lock; the
+// allocators lock themselves; `stats` as VmStats says.
 class Vm {
  public:
   explicit Vm(Platform& platform) : platform(platform) {}
@@ -43,9 +48,9 @@ class Vm {
   TypedSlab<AddressSpace> spaces;
   // The shared zero page (State::kZero), mapped read-only wherever untouched
   // anonymous memory is read.
-  Page* zero_page = nullptr;
-  // Invariant: every live VmObject, in creation order.
-  List<VmObject, &VmObject::all_link> all_objects;
+  Page* zero_page = nullptr;  // (c)
+  // (l) Invariant: every live VmObject, in creation order.
+  List<VmObject, &VmObject::all_link> all_objects GUARDED_BY(all_objects_lock);
   // Guards all_objects: objects of different address spaces come and go on
   // different CPUs at once in the port's SMP stress mode. A leaf lock.
   Mutex all_objects_lock{"all_objects"};
@@ -54,7 +59,7 @@ class Vm {
   // 0 in every normal run. The port's build defines VM_WITHOUT_MUTATIONS:
   // mutation switches exist in simulator builds only, and the compiler drops
   // every mutated path from the kernel.
-  u64 mutations = 0;
+  u64 mutations = 0;  // (c)
   bool mutated(Mutation m) const {
 #ifdef VM_WITHOUT_MUTATIONS
     (void)m;

@@ -50,23 +50,36 @@ struct FaultState {
 // FreeBSD's vm_fault): a busy page was met, or the map changed meanwhile.
 enum class Step : u8 { kDone, kRetry };
 
-void fault_unlock(FaultState& fs) {
+// Not analysed (fault_unlock, fault_lock, fault): which locks are held is
+// FaultState's data (map_locked, object_locked, keep_map_lock), and kRetry
+// returns with them dropped; the analysis cannot follow a lock state kept in
+// data. The steps below assert the locks they need (fault_assert_locked),
+// which the simulator checks and the analysis then relies on.
+void fault_unlock(FaultState& fs) NO_THREAD_SAFETY_ANALYSIS {
   if (fs.object_locked) fs.vm.platform.mutex_unlock(fs.first_object->lock);
   if (fs.map_locked && !fs.keep_map_lock) fs.vm.platform.mutex_unlock(fs.as.lock);
   fs.object_locked = false;
   fs.map_locked = fs.keep_map_lock;
 }
 
-void fault_lock(FaultState& fs) {
+void fault_lock(FaultState& fs) NO_THREAD_SAFETY_ANALYSIS {
   if (!fs.map_locked) fs.vm.platform.mutex_lock(fs.as.lock);
   fs.map_locked = true;
   fs.vm.platform.mutex_lock(fs.first_object->lock);
   fs.object_locked = true;
 }
 
+// The contract of the steps from fault_choose on: the map lock and the
+// first object's lock are held.
+void fault_assert_locked(FaultState& fs) ASSERT_CAPABILITY(fs.as.lock, fs.first_object->lock) {
+  fs.vm.platform.assert_held(fs.as.lock);
+  fs.vm.platform.assert_held(fs.first_object->lock);
+}
+
 // Finds the region. Protection is judged before the file's end: a page past
 // EOF that the mapping does not allow is a segv, one it allows a bus error.
 FaultResult fault_lookup(FaultState& fs) {
+  fs.vm.platform.assert_held(fs.as.lock);
   if (fs.va >= kUserTop) return FaultResult::kSegv;
   const Region* r = vm_map_lookup(fs.as, fs.va);
   if (r == nullptr) return FaultResult::kSegv;
@@ -82,7 +95,7 @@ FaultResult fault_lookup(FaultState& fs) {
 
 void fault_note_chain(FaultState& fs) {
   const u64 length = vm_object_chain_length(fs.first_object);
-  if (length > fs.vm.stats.max_chain) fs.vm.stats.max_chain = length;
+  fs.vm.stats.max_chain.raise_to(length);
 }
 
 // A page-in lets go of the fault's locks for the disk read (FreeBSD's
@@ -95,6 +108,7 @@ class FaultPageIn final : public PageInUnlock {
   explicit FaultPageIn(FaultState& fs) : fs_(fs) {}
 
   void drop() override {
+    fs_.vm.platform.assert_held(fs_.as.lock);
     vm_object_reference(fs_.first_object);
     fs_.pagein_ref = true;
     generation_ = fs_.as.generation;
@@ -102,8 +116,11 @@ class FaultPageIn final : public PageInUnlock {
   }
   void retake() override { fault_lock(fs_); }
 
-  // True when the locks were dropped and the map changed meanwhile.
-  bool map_changed() const { return fs_.pagein_ref && fs_.as.generation != generation_; }
+  // True when the locks were dropped and the map changed meanwhile; the
+  // caller has them back and passes the map's generation now.
+  bool map_changed(u64 generation_now) const {
+    return fs_.pagein_ref && generation_now != generation_;
+  }
 
  private:
   FaultState& fs_;
@@ -119,6 +136,7 @@ class FaultPageIn final : public PageInUnlock {
 // means the copy may be for a region that is gone: it is thrown away and the
 // fault starts over.
 Step fault_copy_unlocked(FaultState& fs, Page* copy, FaultResult* result) {
+  fault_assert_locked(fs);
   Vm& vm = fs.vm;
   // The source sits in a backing object whose lock is not held: another
   // address space may be paging it in or copying it right now, on another
@@ -138,7 +156,7 @@ Step fault_copy_unlocked(FaultState& fs, Page* copy, FaultResult* result) {
   fault_lock(fs);
   page_sunbusy(vm.platform, fs.page);
   page_xunbusy(vm.platform, copy);
-  ++vm.stats.cow_copies;
+  vm.stats.cow_copies.add(1);
   TlbBatch batch(vm.platform, vm.pages);
   if (fs.as.generation != generation) {
     vm_object_page_remove(vm, fs.first_object, fs.first_pindex, fs.first_pindex + 1, batch);
@@ -158,6 +176,7 @@ Step fault_copy_unlocked(FaultState& fs, Page* copy, FaultResult* result) {
 // the map meanwhile; the source is busy (shared) only for others walking
 // the chain (another address space).
 Step fault_copy_map_locked(FaultState& fs, Page* copy) {
+  fault_assert_locked(fs);
   Vm& vm = fs.vm;
   if (!page_try_sbusy(fs.page)) {
     vm.pages.free(copy);
@@ -168,7 +187,7 @@ Step fault_copy_map_locked(FaultState& fs, Page* copy) {
   vm.platform.yield(YieldPoint::kCowCopy);
   mem_copy(vm.pages.data(copy), vm.pages.data(fs.page), kPageSize);
   page_sunbusy(vm.platform, fs.page);
-  ++vm.stats.cow_copies;
+  vm.stats.cow_copies.add(1);
   vm_object_insert(vm, fs.first_object, copy, fs.first_pindex);
   fs.map_page = copy;
   return Step::kDone;
@@ -179,12 +198,13 @@ Step fault_copy_map_locked(FaultState& fs, Page* copy) {
 // A page seen through the chain, or no page at all: a read maps it (or the
 // zero page) read-only; a write makes the region's own copy.
 Step fault_choose(FaultState& fs, FaultResult* result) {
+  fault_assert_locked(fs);
   PagerResult pager = PagerResult::kOk;
   FaultPageIn pagein(fs);
   fs.page = vm_object_get_page(fs.vm, fs.first_object, fs.first_pindex, &fs.owner, &pager, pagein);
   // After a page-in, what the lookup found must still be the map's
   // (populate keeps the map lock: nothing can have changed).
-  if (pagein.map_changed() && !fs.vm.mutated(Mutation::kPageinNoRevalidate)) {
+  if (pagein.map_changed(fs.as.generation) && !fs.vm.mutated(Mutation::kPageinNoRevalidate)) {
     fault_unlock(fs);
     return Step::kRetry;
   }
@@ -214,7 +234,7 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
       fs.map_page = fs.page;
     } else {
       fs.map_page = fs.vm.zero_page;
-      ++fs.vm.stats.zero_page_maps;
+      fs.vm.stats.zero_page_maps.add(1);
     }
     return Step::kDone;
   }
@@ -226,7 +246,7 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
   if (fs.page != nullptr && !fs.keep_map_lock) return fault_copy_unlocked(fs, copy, result);
   if (fs.page != nullptr) return fault_copy_map_locked(fs, copy);
   mem_set(fs.vm.pages.data(copy), 0, kPageSize);
-  ++fs.vm.stats.faults_zero_fill;
+  fs.vm.stats.faults_zero_fill.add(1);
   vm_object_insert(fs.vm, fs.first_object, copy, fs.first_pindex);
   fs.map_page = copy;
   return Step::kDone;
@@ -234,6 +254,7 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
 
 // Enters the translation and keeps the reverse-map counts.
 FaultResult fault_install(FaultState& fs) {
+  fault_assert_locked(fs);
   fs.vm.platform.yield(YieldPoint::kFaultPteInstall);
   // A forced fault on a PROT_NONE mapping: the page is the mapping's, but
   // nothing may translate to it (x86 reads any present page).
@@ -281,8 +302,10 @@ PteAttrs pte_attrs_for(Prot prot) {
 namespace {
 
 // One attempt: look up, lock, simplify the chain, choose, install. Returns
-// with the locks the attempt took still held (fault_unlock lets go).
-Step fault_attempt(FaultState& fs, FaultResult* r) {
+// with the locks the attempt took still held (fault_unlock lets go). Not
+// analysed, like fault_lock: the locks it leaves held are recorded in
+// FaultState (map_locked, object_locked), which the analysis cannot follow.
+Step fault_attempt(FaultState& fs, FaultResult* r) NO_THREAD_SAFETY_ANALYSIS {
   Vm& vm = fs.vm;
   if (!fs.keep_map_lock) vm.platform.mutex_lock(fs.as.lock);
   fs.map_locked = true;
@@ -303,7 +326,7 @@ Step fault_attempt(FaultState& fs, FaultResult* r) {
 
 FaultResult fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access, bool keep_map_lock,
                   bool force) {
-  if (!force) ++vm.stats.faults;
+  if (!force) vm.stats.faults.add(1);
   vm.platform.yield(YieldPoint::kFaultBegin);
   for (;;) {
     FaultState fs{vm, as, page_trunc(va), access};

@@ -4,11 +4,11 @@
 
 #include "lib/types.hpp"
 #include "vm/pmap.hpp"
+#include "vm/vm_map.hpp"
 
 namespace vm {
 
 class Vm;
-class AddressSpace;
 
 enum class FaultResult : u8 {
   kResolved,  // the translation is in place; retry the access
@@ -17,10 +17,11 @@ enum class FaultResult : u8 {
   kNoMem,     // no frame could be had for the page (no pageout yet)
 };
 
-FaultResult vm_fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access);
+FaultResult vm_fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access) EXCLUDES(as.lock);
 // The same with the map lock held by the caller, which the fault keeps
 // throughout (a copy is made without dropping it); for MAP_POPULATE.
-FaultResult vm_fault_map_locked(Vm& vm, AddressSpace& as, vaddr_t va, Access access);
+FaultResult vm_fault_map_locked(Vm& vm, AddressSpace& as, vaddr_t va, Access access)
+    REQUIRES(as.lock);
 // A fault the kernel forces on a process's mapping on its behalf (poke, as
 // Linux's get_user_pages calls handle_mm_fault with FOLL_FORCE): a private
 // mapping is faulted whatever its protection, so a write makes the mapping's
@@ -29,7 +30,7 @@ FaultResult vm_fault_map_locked(Vm& vm, AddressSpace& as, vaddr_t va, Access acc
 // the kernel could write). The translation entered has only the rights the
 // mapping grants, none under PROT_NONE (then nothing is mapped). A shared
 // mapping must allow the access. Not counted as a page fault in the stats.
-FaultResult vm_fault_forced(Vm& vm, AddressSpace& as, vaddr_t va, Access access);
+FaultResult vm_fault_forced(Vm& vm, AddressSpace& as, vaddr_t va, Access access) EXCLUDES(as.lock);
 
 // Whether a mapping with `prot` permits `access` (x86: any present page is
 // readable, so write and exec imply read).

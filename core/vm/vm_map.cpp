@@ -32,9 +32,9 @@ bool range_end(vaddr_t addr, u64 len, vaddr_t* end) {
   return true;
 }
 
-void note_region_added(Vm& vm, AddressSpace& as) {
+void note_region_added(Vm& vm, AddressSpace& as) REQUIRES(as.lock) {
   ++as.generation;
-  if (++vm.stats.regions > vm.stats.regions_peak) vm.stats.regions_peak = vm.stats.regions;
+  vm.stats.regions_peak.raise_to(vm.stats.regions.add(1));
 }
 
 // The pmap calls this for every entry it clears: the reverse-map count.
@@ -43,12 +43,13 @@ void drop_mapping(void* ctx, vaddr_t, paddr_t pa) {
   if (page != nullptr) page_map_drop(static_cast<Vm*>(ctx)->platform, page);
 }
 
-void unmap_pages(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch& batch) {
+void unmap_pages(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch& batch)
+    REQUIRES(as.lock) {
   as.pmap.remove(start, end, batch, drop_mapping, &vm);
 }
 
 // Splits the region containing `at` (strictly inside it) into two.
-Status clip(Vm& vm, AddressSpace& as, Region* r, vaddr_t at) {
+Status clip(Vm& vm, AddressSpace& as, Region* r, vaddr_t at) REQUIRES(as.lock) {
   Region* tail = vm.regions.create();
   if (tail == nullptr) return Status::kNoMem;
   tail->start = at;
@@ -67,7 +68,7 @@ Status clip(Vm& vm, AddressSpace& as, Region* r, vaddr_t at) {
 }
 
 // Makes `start` and `end` region boundaries where they fall inside regions.
-Status clip_range(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end) {
+Status clip_range(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end) REQUIRES(as.lock) {
   Region* r = vm_map_lookup(as, start);
   if (r != nullptr && r->start < start) {
     Status s = clip(vm, as, r, start);
@@ -78,22 +79,25 @@ Status clip_range(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end) {
   return Status::kOk;
 }
 
-void remove_region(Vm& vm, AddressSpace& as, Region* r, TlbBatch& batch) {
+void remove_region(Vm& vm, AddressSpace& as, Region* r, TlbBatch& batch) REQUIRES(as.lock) {
   VmObject* object = r->object;
   // Pages of a singly-mapped object that this range maps are unreachable
   // once the range is gone.
-  if (object->one_mapping)
+  if (object->one_mapping) {
+    MutexLocker object_lock(vm.platform, object->lock);
     vm_object_page_remove(vm, object, r->offset, r->offset + r->pages(), batch);
+  }
   as.regions.remove(r);
   ++as.generation;
-  --vm.stats.regions;
+  vm.stats.regions.sub(1);
   vm_object_deallocate(vm, object, batch);
   vm.regions.destroy(r);
 }
 
 // Removes the regions lying wholly inside [start, end); their page-table
 // entries must already be cleared.
-void remove_regions(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch& batch) {
+void remove_regions(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch& batch)
+    REQUIRES(as.lock) {
   Region* r = as.regions.lower_bound(start);
   while (r != nullptr && r->start < end) {
     Region* next = as.regions.next(r);
@@ -104,7 +108,8 @@ void remove_regions(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBat
 
 // Removes every mapping in [start, end). Fails only if a region cannot be
 // split, before anything was changed.
-Status delete_range(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch& batch) {
+Status delete_range(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch& batch)
+    REQUIRES(as.lock) {
   Status s = clip_range(vm, as, start, end);
   if (s != Status::kOk) return s;
   unmap_pages(vm, as, start, end, batch);
@@ -112,7 +117,7 @@ Status delete_range(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBat
   return Status::kOk;
 }
 
-bool range_free(AddressSpace& as, vaddr_t start, vaddr_t end) {
+bool range_free(AddressSpace& as, vaddr_t start, vaddr_t end) REQUIRES(as.lock) {
   Region* before = as.regions.floor(start);
   if (before != nullptr && before->end > start) return false;
   Region* after = as.regions.lower_bound(start);
@@ -120,7 +125,7 @@ bool range_free(AddressSpace& as, vaddr_t start, vaddr_t end) {
 }
 
 // The highest start with [start, start+len) free inside [kMapMin, kMmapSearchTop).
-bool find_space(AddressSpace& as, u64 len, vaddr_t* start) {
+bool find_space(AddressSpace& as, u64 len, vaddr_t* start) REQUIRES(as.lock) {
   vaddr_t gap_end = kMmapSearchTop;
   for (Region* r = as.regions.last(); r != nullptr; r = as.regions.prev(r)) {
     if (r->start >= gap_end) continue;
@@ -134,7 +139,8 @@ bool find_space(AddressSpace& as, u64 len, vaddr_t* start) {
 
 // Makes `region` (its range, rights and object reference filled in) part
 // of the map. When no Region can be had, the object reference is dropped.
-Status insert_region(Vm& vm, AddressSpace& as, const Region& proto, Region** out) {
+Status insert_region(Vm& vm, AddressSpace& as, const Region& proto, Region** out)
+    REQUIRES(as.lock) {
   Region* r = vm.regions.create();
   if (r == nullptr) {
     TlbBatch batch(vm.platform, vm.pages);
@@ -157,7 +163,7 @@ Status insert_region(Vm& vm, AddressSpace& as, const Region& proto, Region** out
 
 // Creates a region over a new anonymous object; `start` must be free.
 Status map_anonymous(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Share share,
-                     Region** out) {
+                     Region** out) REQUIRES(as.lock) {
   Region proto;
   proto.object = vm_object_allocate(vm, VmObject::Kind::kAnonymous, len >> kPageShift);
   if (proto.object == nullptr) return Status::kNoMem;
@@ -172,7 +178,7 @@ Status map_anonymous(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot
 // A region over a file: a shared one maps the vnode object itself, a private
 // one a new shadow of it, so its writes stay its own.
 Status map_file(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Share share,
-                Vnode* file, u64 file_page, Region** out) {
+                Vnode* file, u64 file_page, Region** out) REQUIRES(as.lock) {
   VmObject* vnode_object = file->object;
   vm_object_reference(vnode_object);
   Region proto;
@@ -199,7 +205,8 @@ Status map_file(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Sha
 // Linux does. Pages are faulted for the widest access the mapping allows.
 // Unlike Linux, under the map lock taken for the mapping: to every other
 // thread the mmap and its pages appear at once (a fork never sees half).
-void populate(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end) {
+void populate(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end) REQUIRES(as.lock) {
+  vm.platform.assert_held(as.lock);
   for (vaddr_t va = start; va < end; va += kPageSize) {
     const Region* r = vm_map_lookup(as, va);
     if (r == nullptr || r->prot == kProtNone) return;
@@ -218,7 +225,8 @@ constexpr u64 kFileMapEndMax = (u64{1} << 63) - 1;
 // enomem before an unaligned or too-low address is einval, and a file
 // offset that overflows is einval only once a place was found.
 Status map_locked(Vm& vm, AddressSpace& as, const MmapRequest& req, u64 len, vaddr_t* start_out,
-                  Region** region_out) {
+                  Region** region_out) REQUIRES(as.lock) {
+  vm.platform.assert_held(as.lock);
   vaddr_t start = 0;
   if (req.fixed) {
     if (!user_range(req.addr, len)) return Status::kNoMem;
@@ -256,7 +264,13 @@ Status map_locked(Vm& vm, AddressSpace& as, const MmapRequest& req, u64 len, vad
 AddressSpace* vm_map_create(Vm& vm) {
   AddressSpace* as = vm.spaces.create();
   if (as == nullptr) return nullptr;
-  if (as->pmap.init(vm.platform, vm.pages) != Status::kOk) {
+  Status s = Status::kOk;
+  {
+    // Nobody else can reach the new space yet; the lock is the rule anyway.
+    MutexLocker lock(vm.platform, as->lock);
+    s = as->pmap.init(vm.platform, vm.pages);
+  }
+  if (s != Status::kOk) {
     vm.spaces.destroy(as);
     return nullptr;
   }
@@ -304,6 +318,19 @@ Region* vm_map_lookup(AddressSpace& as, vaddr_t va) {
   return r != nullptr && va < r->end ? r : nullptr;
 }
 
+namespace {
+
+// The mapping itself, under the map lock, and its MAP_POPULATE.
+Status map_and_populate(Vm& vm, AddressSpace& as, const MmapRequest& req, u64 len, vaddr_t* start,
+                        Region** r) EXCLUDES(as.lock) {
+  MutexLocker lock(vm.platform, as.lock);
+  const Status s = map_locked(vm, as, req, len, start, r);
+  if (s == Status::kOk && req.populate) populate(vm, as, *start, *start + len);
+  return s;
+}
+
+}  // namespace
+
 Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_out) {
   // Linux checks the offset's alignment before anything else, even the length.
   if (req.file != nullptr && !page_aligned(req.offset)) return Status::kInval;
@@ -316,15 +343,13 @@ Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_
   // pwrite or truncate (each holds the file's I/O lock through its whole
   // op) goes before or after it, never between two of its pages. Lock
   // order: the I/O lock, then the map lock.
-  Mutex* io = req.populate && req.file != nullptr ? &req.file->io_lock : nullptr;
-  if (io != nullptr) vm.platform.mutex_lock(*io);
   Status s = Status::kOk;
-  {
-    MutexLocker lock(vm.platform, as.lock);
-    s = map_locked(vm, as, req, len, &start, &r);
-    if (s == Status::kOk && req.populate) populate(vm, as, start, start + len);
+  if (req.populate && req.file != nullptr) {
+    MutexLocker io(vm.platform, req.file->io_lock);
+    s = map_and_populate(vm, as, req, len, &start, &r);
+  } else {
+    s = map_and_populate(vm, as, req, len, &start, &r);
   }
-  if (io != nullptr) vm.platform.mutex_unlock(*io);
   if (s != Status::kOk) return s;
   *start_out = start;
   return Status::kOk;
@@ -382,9 +407,10 @@ namespace {
 // mapping's origin again (zero). An object of its own can just drop them; an
 // object with a backing one would show the backing pages, so the range gets
 // a fresh object of its own instead.
-Status discard_private(Vm& vm, AddressSpace& as, Region*& r, vaddr_t s, vaddr_t e,
-                       TlbBatch& batch) {
+Status discard_private(Vm& vm, AddressSpace& as, Region*& r, vaddr_t s, vaddr_t e, TlbBatch& batch)
+    REQUIRES(as.lock) {
   if (r->object->backing == nullptr) {
+    MutexLocker object_lock(vm.platform, r->object->lock);
     vm_object_page_remove(vm, r->object, r->index_of(s), r->index_of(e), batch);
     return Status::kOk;
   }
@@ -450,7 +476,8 @@ namespace {
 //
 // Linux's brk refuses (and keeps the break) in the cases below; it has no
 // error codes, vmsim's einval and enomem tell the refusals apart.
-Status brk_locked(Vm& vm, AddressSpace& as, vaddr_t addr) {
+Status brk_locked(Vm& vm, AddressSpace& as, vaddr_t addr) REQUIRES(as.lock) {
+  vm.platform.assert_held(as.lock);
   if (addr < as.brk_start) return Status::kInval;
   if (addr > kUserTop) return Status::kNoMem;
   const vaddr_t old_end = page_round(as.brk);
@@ -474,9 +501,11 @@ Status brk_locked(Vm& vm, AddressSpace& as, vaddr_t addr) {
 
 }  // namespace
 
-Status vm_brk(Vm& vm, AddressSpace& as, vaddr_t addr) {
+Status vm_brk(Vm& vm, AddressSpace& as, vaddr_t addr, vaddr_t* brk_out) {
   MutexLocker lock(vm.platform, as.lock);
-  return brk_locked(vm, as, addr);
+  const Status s = brk_locked(vm, as, addr);
+  if (brk_out != nullptr) *brk_out = as.brk;
+  return s;
 }
 
 Status vm_sbrk(Vm& vm, AddressSpace& as, i64 incr, vaddr_t* old_break) {
@@ -504,11 +533,17 @@ namespace {
 // The child's copy of one private region. An object nothing was ever written
 // to needs no sharing: the child gets a fresh one. Otherwise both sides
 // shadow it, so each sees its own writes and both see the old pages.
-Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch& batch) {
-  // A parent whose earlier children exited meets its chain here first.
-  vm_object_collapse(vm, r.object, batch);
+Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch& batch)
+    REQUIRES(parent.lock) {
   VmObject* old = r.object;
-  if (old->backing == nullptr && old->resident.empty()) {
+  bool untouched = false;
+  {
+    MutexLocker object_lock(vm.platform, old->lock);
+    // A parent whose earlier children exited meets its chain here first.
+    vm_object_collapse(vm, old, batch);
+    untouched = old->backing == nullptr && old->resident.empty();
+  }
+  if (untouched) {
     c.object = vm_object_allocate(vm, VmObject::Kind::kAnonymous, r.pages());
     if (c.object == nullptr) return Status::kNoMem;
     c.object->one_mapping = true;
@@ -543,6 +578,11 @@ Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch
 
 Status vm_map_fork(Vm& vm, AddressSpace& parent, AddressSpace& child) {
   MutexLocker lock(vm.platform, parent.lock);
+  // The child is already in the process list, where truncate may look at
+  // it while the fork sleeps (in a collapse): it is filled under its own
+  // lock. The only place two map locks are held: a new child after its
+  // parent, so no cycle.
+  MutexLocker child_lock(vm.platform, child.lock);
   TlbBatch batch(vm.platform, vm.pages);
   child.brk = parent.brk;
   child.brk_start = parent.brk_start;
@@ -576,6 +616,7 @@ Status vm_map_anonymous_at(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Pro
   Region* r = nullptr;
   Status s = map_anonymous(vm, as, start, len, prot, Share::kPrivate, &r);
   if (s != Status::kOk || fill == nullptr) return s;
+  MutexLocker object_lock(vm.platform, r->object->lock);
   for (u64 i = 0; i < r->pages(); ++i) {
     Page* page = vm.pages.alloc();
     if (page == nullptr) return Status::kNoMem;
@@ -591,6 +632,7 @@ namespace vm {
 
 Page* vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone,
                            TruncatePhase phase, TlbBatch& batch) {
+  vm.platform.assert_held(as.lock);
   for (Region* r = as.regions.first(); r != nullptr; r = as.regions.next(r)) {
     if (r->file != file || r->file_page + r->pages() <= first_gone) continue;
     const vaddr_t from = first_gone > r->file_page
@@ -608,7 +650,11 @@ Page* vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone
     // every object of the chain above the file's own.
     u64 lo = r->index_of(from);
     u64 hi = r->index_of(r->end);
+    // Each object under its own lock: all but the first may be shared with
+    // another address space since a fork. The chain itself stays put under
+    // the map lock (VmObject's chain rule, (h)).
     for (VmObject* o = r->object; o != nullptr && o != file->object; o = o->backing) {
+      MutexLocker object_lock(vm.platform, o->lock);
       if (Page* busy = vm_object_busy_page(o, lo, hi)) return busy;
       vm_object_page_remove(vm, o, lo, hi, batch);
       lo += o->backing_offset;

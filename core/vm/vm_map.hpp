@@ -22,6 +22,9 @@ inline constexpr vaddr_t kMmapSearchTop = 0x7f0000000000;  // placement limit wi
 inline constexpr vaddr_t kInitialBreak = 0x10000000;
 
 // A mapped range [start, end) of `object`, starting at page `offset` of it.
+// Locking: (m) every field is its address space's lock (AddressSpace::lock):
+// a Region does not know which map holds it, so the compiler cannot name the
+// lock; the functions that use regions REQUIRE the map's lock instead.
 struct Region {
   AvlNode node;
   vaddr_t start = 0;  // page-aligned
@@ -44,28 +47,35 @@ struct RegionStartKey {
   u64 operator()(const Region& r) const { return r.start; }
 };
 
+// Locking (docs/locking.md): (m) `lock`, the map lock. Order: a vnode's
+// io_lock, then map locks (one at a time), then object locks.
 class AddressSpace {
  public:
-  Pmap pmap;
+  // (m) The page tables: every call on them is serialized by the map lock
+  // (Pmap's own comment). The machine changes its set of active CPUs on a
+  // context switch under this lock too (the port's SMP stress mode takes
+  // it; the replay engine, in both machines, switches threads only where
+  // they stop, one at a time: Replay::activate).
+  Pmap pmap GUARDED_BY(lock);
   // Invariant: regions are page-aligned, non-empty, non-overlapping, and lie
   // within [kMapMin, kUserTop).
-  AvlTree<Region, &Region::node, RegionStartKey> regions;
+  AvlTree<Region, &Region::node, RegionStartKey> regions GUARDED_BY(lock);  // (m)
   // The program break (the heap ends at page_round(brk)) and where it
   // started: brk below brk_start is refused. exec moves both.
-  vaddr_t brk = kInitialBreak;
-  vaddr_t brk_start = kInitialBreak;
+  vaddr_t brk GUARDED_BY(lock) = kInitialBreak;        // (m)
+  vaddr_t brk_start GUARDED_BY(lock) = kInitialBreak;  // (m)
   // Bumped by every change to the region tree, so a fault that dropped the
   // map lock can tell whether what it looked up is still valid.
-  u64 generation = 0;
+  u64 generation GUARDED_BY(lock) = 0;  // (m)
   Mutex lock{"vm_map"};
-  // Who keeps the address space alive (Linux's mm_users): its process,
+  // (a) Who keeps the address space alive (Linux's mm_users): its process,
   // until vm_map_destroy, and every thread of another process working on it
   // across a sleep (poke, truncate), through vm_map_hold. The last one to let
-  // go tears it down. (a): holders of other processes come and go on other
-  // CPUs without the map lock.
+  // go tears it down. Holders of other processes come and go on other CPUs
+  // without the map lock.
   Atomic<u32> users{1};
-  // Set by vm_map_destroy: the process let go; only holders remain. (m)
-  bool dying = false;
+  // (m) Set by vm_map_destroy: the process let go; only holders remain.
+  bool dying GUARDED_BY(lock) = false;
 };
 
 // Creates an empty address space, its process's; nullptr when out of memory.
@@ -93,7 +103,7 @@ class AddressSpaceHold {
 };
 
 // The region containing `va`, or nullptr.
-Region* vm_map_lookup(AddressSpace& as, vaddr_t va);
+Region* vm_map_lookup(AddressSpace& as, vaddr_t va) REQUIRES(as.lock);
 
 struct MmapRequest {
   vaddr_t addr = 0;
@@ -108,13 +118,16 @@ struct MmapRequest {
 };
 
 // The system calls, with the semantics of spec §3 and docs/semantics.md.
-Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_out);
-Status vm_munmap(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len);
-Status vm_mprotect(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Prot prot);
+Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_out)
+    EXCLUDES(as.lock);
+Status vm_munmap(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len) EXCLUDES(as.lock);
+Status vm_mprotect(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Prot prot) EXCLUDES(as.lock);
 enum class Advice : u8 { kDontNeed, kWillNeed };
-Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice);
-Status vm_brk(Vm& vm, AddressSpace& as, vaddr_t addr);
-Status vm_sbrk(Vm& vm, AddressSpace& as, i64 incr, vaddr_t* old_break);
+Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice) EXCLUDES(as.lock);
+// brk; *brk_out (if given) is the break it left, read under the same lock
+// (another thread's brk may move it as soon as the lock is dropped).
+Status vm_brk(Vm& vm, AddressSpace& as, vaddr_t addr, vaddr_t* brk_out = nullptr) EXCLUDES(as.lock);
+Status vm_sbrk(Vm& vm, AddressSpace& as, i64 incr, vaddr_t* old_break) EXCLUDES(as.lock);
 
 // truncate, in two passes over every address space: first unmap every page
 // of `file` at or past `first_gone` (a file page index), then discard the
@@ -124,17 +137,18 @@ enum class TruncatePhase : u8 { kUnmap, kDiscard };
 // Returns a busy page it met and left in place (the caller waits for it,
 // then calls again), else nullptr.
 Page* vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone,
-                           TruncatePhase phase, TlbBatch& batch);
+                           TruncatePhase phase, TlbBatch& batch) REQUIRES(as.lock);
 
 // Fills the empty `child` with a copy of `parent`: shared regions share their
 // objects; private regions become copy-on-write, both sides shadowing the
 // old object, and the parent's translations lose write permission.
-Status vm_map_fork(Vm& vm, AddressSpace& parent, AddressSpace& child);
+Status vm_map_fork(Vm& vm, AddressSpace& parent, AddressSpace& child)
+    EXCLUDES(parent.lock, child.lock);
 
 // Maps [start, start+len) of fresh private anonymous memory with `prot`;
 // when `fill` is set every page is created now holding that byte (exec's
 // text and data). `start` must be free.
 Status vm_map_anonymous_at(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot,
-                           const u8* fill);
+                           const u8* fill) EXCLUDES(as.lock);
 
 }  // namespace vm

@@ -27,9 +27,31 @@ void free_object(Vm& vm, VmObject* object) {
 
 // The last reference is gone, but a page may still be busy: its owner comes
 // back to it (and to the object's lock) when it wakes. Waits until none is.
-void wait_until_unbusy(Vm& vm, VmObject* object) {
+// Not analysed: see vm_object_deallocate (the object is unreachable).
+void wait_until_unbusy(Vm& vm, VmObject* object) NO_THREAD_SAFETY_ANALYSIS {
   while (Page* busy = vm_object_busy_page(object, 0, object->size_pages))
     vm.platform.wait_for(busy, "a busy page of an object losing its last reference");
+}
+
+// The work of vm_object_page_remove, for a caller that holds `object`'s
+// lock or (vm_object_deallocate) is the only one left that can reach it.
+void remove_pages(Vm& vm, VmObject* object, u64 start, u64 end,
+                  TlbBatch& batch) NO_THREAD_SAFETY_ANALYSIS {
+  Page* page = object->resident.lower_bound(start);
+  while (page != nullptr && page->index < end) {
+    Page* next = object->resident.next(page);
+    if (page->map_count.load() != 0) panic_mapped(vm, "vm_object_page_remove", object, page);
+    // A busy page is its owner's: it finds the change when it relocks and
+    // removes the page itself (callers that must see it gone wait first).
+    if (page_busied(page)) {
+      page = next;
+      continue;
+    }
+    object->resident.remove(page);
+    page->object = nullptr;
+    batch.defer_free(page);
+    page = next;
+  }
 }
 
 }  // namespace
@@ -50,10 +72,14 @@ void vm_object_reference(VmObject* object) {
 // The counts change atomically: a backing object shared by two address
 // spaces loses a reference in one while a fault in the other reads its
 // counts to decide a collapse (vm_object_collapse), on another CPU.
-void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch) {
+// Not analysed: the last reference is gone, so no thread can reach the object
+// any more but the holder of one of its busy pages, which touches only that
+// page's busy word; once they have let go (wait_until_unbusy) its fields are
+// this thread's alone, without its lock -- a state the analysis cannot name.
+void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch) NO_THREAD_SAFETY_ANALYSIS {
   while (object != nullptr && object->ref_count.sub(1) == 0) {
     wait_until_unbusy(vm, object);
-    vm_object_page_remove(vm, object, 0, object->size_pages, batch);
+    remove_pages(vm, object, 0, object->size_pages, batch);
     VmObject* backing = object->backing;
     if (backing != nullptr) backing->shadow_count.sub(1);
     free_object(vm, object);
@@ -83,7 +109,10 @@ Page* vm_object_lookup(VmObject* object, u64 index) {
   return object->resident.find(index);
 }
 
-Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner) {
+// Not analysed: reads the backing objects' pages under the chain rule (h):
+// the lock held is `object`'s, which the compiler cannot tie to them.
+Page* vm_object_lookup_chain(VmObject* object, u64 index,
+                             VmObject** owner) NO_THREAD_SAFETY_ANALYSIS {
   for (VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
     if (Page* p = o->resident.find(index)) {
       *owner = o;
@@ -94,8 +123,12 @@ Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner) {
   return nullptr;
 }
 
+// Not analysed: reads the backing objects' pages under the chain rule (h),
+// and takes a file object's own lock only when it is met below `object`
+// (lock_file), a lock state the analysis cannot follow.
 Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, PagerResult* result,
-                         PageInUnlock& unlock) {
+                         PageInUnlock& unlock) NO_THREAD_SAFETY_ANALYSIS {
+  vm.platform.assert_held(object->lock);
   *result = PagerResult::kOk;
   for (VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
     // A file's object below the caller's is looked up and paged into under
@@ -151,26 +184,17 @@ Page* vm_object_busy_page(VmObject* object, u64 start, u64 end) {
 }
 
 void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatch& batch) {
-  Page* page = object->resident.lower_bound(start);
-  while (page != nullptr && page->index < end) {
-    Page* next = object->resident.next(page);
-    if (page->map_count.load() != 0) panic_mapped(vm, "vm_object_page_remove", object, page);
-    // A busy page is its owner's: it finds the change when it relocks and
-    // removes the page itself (callers that must see it gone wait first).
-    if (page_busied(page)) {
-      page = next;
-      continue;
-    }
-    object->resident.remove(page);
-    page->object = nullptr;
-    batch.defer_free(page);
-    page = next;
-  }
+  vm.platform.assert_held(object->lock);
+  remove_pages(vm, object, start, end, batch);
 }
 
 // One merge of `backing` (referenced by `object` alone) into `object`. The
 // backing pages `object` shows move into it; the rest nobody can see.
-static void collapse_one(Vm& vm, VmObject* object, VmObject* backing, TlbBatch& batch) {
+// Not analysed: `backing` is reachable only through `object` (one reference,
+// one shadow), whose lock the caller holds (the lock of an object's only
+// referrer, which the compiler cannot name: the chain rule, (h)).
+static void collapse_one(Vm& vm, VmObject* object, VmObject* backing,
+                         TlbBatch& batch) NO_THREAD_SAFETY_ANALYSIS {
   vm.platform.yield(YieldPoint::kCollapseBegin);
   const u64 window_start = object->backing_offset;
   const u64 window_end = window_start + object->size_pages;
@@ -195,20 +219,22 @@ static void collapse_one(Vm& vm, VmObject* object, VmObject* backing, TlbBatch& 
   // `backing`'s place as a child of its own backing object passes to `object`.
   backing->backing = nullptr;
   backing->ref_count.store(0);
-  ++vm.stats.collapses;
+  vm.stats.collapses.add(1);
   free_object(vm, backing);
 }
 
 // A busy page belongs to a thread that dropped the object's lock for I/O or
 // a copy and will come back to it: moving or freeing it under that thread
 // would leave it working on a page that changed owner (or was reused).
-static bool has_busy_page(VmObject* object) {
+// Not analysed: asked of a backing object, under the chain rule (h).
+static bool has_busy_page(VmObject* object) NO_THREAD_SAFETY_ANALYSIS {
   for (Page* p = object->resident.first(); p != nullptr; p = object->resident.next(p))
     if (page_busied(p)) return true;
   return false;
 }
 
 void vm_object_collapse(Vm& vm, VmObject* object, TlbBatch& batch) {
+  vm.platform.assert_held(object->lock);
   while (VmObject* backing = object->backing) {
     if (backing->ref_count.load() != 1 || backing->shadow_count.load() != 1) return;
     // Left for a later fault to collapse, once the page is no longer busy.

@@ -22,6 +22,19 @@ struct PageIndexKey {
   u64 operator()(const Page& p) const { return p.index; }
 };
 
+// Locking (docs/locking.md):
+//   (c) const after creation (set before the object is published)
+//   (a) atomic
+//   (o) this object's lock; checked where the lock can be named
+//   (m) the lock of the one map that reaches the object while one_mapping
+//       is set (then no other thread can reach it); a map lock the object
+//       does not know, so the compiler cannot check it
+//   (h) the chain rule: below an object whose lock is held, the chain is
+//       stable (a backing object changes only by a collapse into the object
+//       above it, under that object's lock) -- the lock relied on is another
+//       object's, which the compiler cannot name
+//   (l) Vm::all_objects_lock (a leaf lock)
+//   (x) the audit's scratch: used only while every thread is stopped
 class VmObject {
  public:
   enum class Kind : u8 {
@@ -31,35 +44,38 @@ class VmObject {
 
   VmObject(Kind kind, u64 size_pages) : kind(kind), size_pages(size_pages) {}
 
-  const Kind kind;
-  // Invariant: the number of regions mapping this object, plus the number of
-  // shadow objects whose `backing` it is, plus the file's own reference (a
+  const Kind kind;  // (c)
+  // (a) Invariant: the number of regions mapping this object, plus the number
+  // of shadow objects whose `backing` it is, plus the file's own reference (a
   // vnode object), plus the faults working on it with its lock dropped;
-  // destroyed when it drops to zero. (a): address spaces that share the
-  // object change it under their own map locks.
+  // destroyed when it drops to zero. Address spaces that share the object
+  // change it under their own map locks.
   Atomic<u32> ref_count{1};
-  // Invariant: the number of objects whose `backing` is this one (children
+  // (a) Invariant: the number of objects whose `backing` is this one (children
   // are counted, never listed: a chain is simplified where a fault meets it).
-  // (a), as ref_count.
   Atomic<u32> shadow_count;
-  // Set while only one address range of one map can reach the pages, so
+  // (m) Set while only one address range of one map can reach the pages, so
   // pages of a range being unmapped can be freed at once (FreeBSD's
   // OBJ_ONEMAPPING). Private anonymous objects start with it; an object that
   // becomes a backing object or is shared by fork loses it for good.
   bool one_mapping = false;
-  // Pages [0, size_pages) exist; resident ones are in `resident`.
+  // (c) Pages [0, size_pages) exist; resident ones are in `resident`.
   u64 size_pages;
-  struct Vnode* vnode = nullptr;  // kVnode: the file
-  // The object this one shadows, and which of its pages this one's page 0 is.
+  struct Vnode* vnode = nullptr;  // (c) kVnode: the file
+  // (o, h) The object this one shadows, and which of its pages this one's
+  // page 0 is. Changed under this object's lock (collapse); read down a
+  // chain under the lock of the object the walk started at.
   VmObject* backing = nullptr;
   u64 backing_offset = 0;
-  // Invariant: holds exactly the Pages with state kObject and object == this,
-  // keyed by their index, each index < size_pages.
-  AvlTree<Page, &Page::object_node, PageIndexKey> resident;
+  // (o) Invariant: holds exactly the Pages with state kObject and object ==
+  // this, keyed by their index, each index < size_pages. A backing object's
+  // pages are also read under the chain rule (h): the walks that do so say
+  // so where the analysis is turned off for them.
+  AvlTree<Page, &Page::object_node, PageIndexKey> resident GUARDED_BY(lock);
   Mutex lock{"vm_object"};
-  ListNode all_link;   // in Vm::all_objects, for the audit
-  u32 audit_refs = 0;  // scratch for the audit's reference counts
-  u32 audit_shadows = 0;
+  ListNode all_link;      // (l) in Vm::all_objects, for the audit
+  u32 audit_refs = 0;     // (x) scratch for the audit's reference counts
+  u32 audit_shadows = 0;  // (x)
 };
 
 // Creates an object with one reference; nullptr when no memory is left.
@@ -83,21 +99,25 @@ VmObject* vm_object_shadow(Vm& vm, VmObject* backing, u64 offset, u64 size_pages
 // backing object any more (its only reference is `object`), repeatedly down
 // the chain. Pages move without copying. A backing object with a busy page
 // is not merged (yet).
-void vm_object_collapse(Vm& vm, VmObject* object, TlbBatch& batch);
+void vm_object_collapse(Vm& vm, VmObject* object, TlbBatch& batch) REQUIRES(object->lock);
 
 // Length of the chain from `object` to its last backing object (1 = none).
+// Reads the chain under the chain rule (h): the caller holds `object`'s lock
+// or has the whole system to itself (the audit).
 u32 vm_object_chain_length(const VmObject* object);
 
-Page* vm_object_lookup(VmObject* object, u64 index);
+Page* vm_object_lookup(VmObject* object, u64 index) REQUIRES(object->lock);
 // The page that `index` of `object` shows: its own, or through the chain.
 // Sets *owner to the object that holds it; nullptr when no object has one.
-Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner);
+Page* vm_object_lookup_chain(VmObject* object, u64 index, VmObject** owner) REQUIRES(object->lock);
 // The locks a caller of vm_object_get_page holds, which a page-in lets go
 // of while the disk read sleeps (FreeBSD's fault drops the map and object
 // locks before it calls the pager): drop() releases them, retake() takes
 // them back. The caller holds `object`'s lock, which drop() releases too;
 // after a page-in it revalidates whatever it looked up before (the map may
-// have changed meanwhile).
+// have changed meanwhile). Not annotated: which locks these are is the
+// implementation's data (the fault's FaultState), not a name the analysis
+// could check.
 class PageInUnlock {
  public:
   virtual void drop() = 0;
@@ -117,20 +137,21 @@ class PageInUnlock {
 // read, mapped and copied, not written.
 enum class PagerResult : u8;
 Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, PagerResult* result,
-                         PageInUnlock& unlock);
+                         PageInUnlock& unlock) REQUIRES(object->lock);
 // Makes a free frame `page` the resident page `index` of `object` (whose lock
 // is held). An index already resident is a broken invariant: panic.
-void vm_object_insert(Vm& vm, VmObject* object, Page* page, u64 index);
+void vm_object_insert(Vm& vm, VmObject* object, Page* page, u64 index) REQUIRES(object->lock);
 // The same, the page held busy exclusively from the start (a page-in or a
 // copy being made): nobody ever sees it before its content is there.
-void vm_object_insert_busy(Vm& vm, VmObject* object, Page* page, u64 index);
+void vm_object_insert_busy(Vm& vm, VmObject* object, Page* page, u64 index) REQUIRES(object->lock);
 // The first busy page (shared or exclusive) with index in [start, end), or
 // nullptr. A caller that is about to remove pages waits for it
 // (Platform::wait_for on the page).
-Page* vm_object_busy_page(VmObject* object, u64 start, u64 end);
+Page* vm_object_busy_page(VmObject* object, u64 start, u64 end) REQUIRES(object->lock);
 // Frees the resident pages with index in [start, end), except busy ones
 // (their owner revalidates and removes them). They must be unmapped
 // (map_count 0); freeing waits for `batch`'s invalidations.
-void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatch& batch);
+void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatch& batch)
+    REQUIRES(object->lock);
 
 }  // namespace vm

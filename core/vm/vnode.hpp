@@ -6,19 +6,27 @@
 #include "lib/list.hpp"
 #include "lib/mutex.hpp"
 #include "lib/types.hpp"
+#include "vm/vm_object.hpp"
 
 namespace vm {
 
 class Vm;
-class VmObject;
 struct Page;
 
+// Locking (docs/locking.md):
+//   (c) const after creation
+//   (z) written holding both io_lock and the file object's lock, so either
+//       keeps it still; a fault reads it under a map lock alone (truncate
+//       moves the size first, then bumps every map's generation under its
+//       map lock, so a fault that read the old size starts over). A choice
+//       of locks, and a revalidation, which the compiler cannot check.
+//   (k) the kernel's file list (Kernel::files)
 struct Vnode {
   static constexpr size_t kMaxName = 64;
 
-  char name[kMaxName + 1] = {};
-  u32 disk_id = 0;
-  // Invariant, outside a truncate in flight: page-cache pages all have
+  char name[kMaxName + 1] = {};  // (c)
+  u32 disk_id = 0;               // (c)
+  // (z) Invariant, outside a truncate in flight: page-cache pages all have
   // index < pages(); bytes at or past `size` in the last page are zero
   // except where a mapping wrote them.
   u64 size = 0;
@@ -28,8 +36,8 @@ struct Vnode {
   // around its map lock (the copies are of one moment of the file).
   // Order: io_lock, then map locks, then object locks.
   Mutex io_lock{"vnode_io"};
-  VmObject* object = nullptr;  // holds one reference for the file itself
-  ListNode link;               // in Kernel::files, ascending by name
+  VmObject* object = nullptr;  // (c) holds one reference for the file itself
+  ListNode link;               // (k) in Kernel::files, ascending by name
 
   u64 pages() const { return page_round(size) >> kPageShift; }
 };
@@ -47,7 +55,8 @@ class PageInUnlock;
 // `own_lock` (the pager's own: the caller walks a chain above it), then the
 // caller's through `unlock`. After the read everything is retaken; if the
 // file shrank meanwhile the page is dropped again and kPastEof returned.
+// The caller holds `object`'s lock (Vnode::size, VmObject::resident).
 PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
-                                PageInUnlock& unlock, bool own_lock);
+                                PageInUnlock& unlock, bool own_lock) REQUIRES(object->lock);
 
 }  // namespace vm

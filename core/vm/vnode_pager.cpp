@@ -7,8 +7,14 @@
 
 namespace vm {
 
+// Not analysed: `object`'s lock is let go of for the read either here
+// (own_lock) or by the caller's unlock.drop() (then `object` is the caller's
+// own first object), and the caller's locks are FaultState's data; the
+// analysis cannot follow either. The simulator checks the lock is held on
+// entry and again once everything is retaken.
 PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
-                                PageInUnlock& unlock, bool own_lock) {
+                                PageInUnlock& unlock, bool own_lock) NO_THREAD_SAFETY_ANALYSIS {
+  vm.platform.assert_held(object->lock);
   Vnode& vn = *object->vnode;
   if (index >= vn.pages()) return PagerResult::kPastEof;
   Page* page = vm.pages.alloc();
@@ -22,6 +28,7 @@ PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
   vm.platform.disk_read(vn.disk_id, index, data);
   unlock.retake();
   if (own_lock) vm.platform.mutex_lock(object->lock);
+  vm.platform.assert_held(object->lock);
   page_xunbusy(vm.platform, page);
   // The file may have shrunk while the read was in flight (FreeBSD re-checks
   // pindex against the object's size after every sleep).

@@ -158,11 +158,17 @@ class Replay final : public CoreThreads, private ThreadProgress, private StepSin
 
   // User accesses (user_access.cpp).
   Outcome user_access(ThreadState& t, const UserAccess& access);
-  void activate(unsigned cpu, vm::AddressSpace& as);
+  // A context switch: the CPU's page-table root and the map's set of active
+  // CPUs (m). Outside the lock analysis: the engine switches threads only
+  // where they stop, one at a time, and could not take the map lock here (the
+  // thread switched from may hold it across a yield point).
+  void activate(unsigned cpu, vm::AddressSpace& as) NO_THREAD_SAFETY_ANALYSIS;
 
   // The checks (replay_checks.cpp).
   bool audit_now(long thread, long op);
-  void note_peaks();
+  // Reads every map's page-table count (m) between ops, without the map
+  // locks, for the reason activate gives.
+  void note_peaks() NO_THREAD_SAFETY_ANALYSIS;
   void check_leaks();
   void collect_stats();
   void check_expectations();

@@ -46,19 +46,19 @@ inline void run_stat_values(const vm::Vm& vm, const RunCounters& c, u64 (&values
   const u64 v[] = {
       c.ops,
       c.accesses,
-      vm.stats.faults,
-      vm.stats.faults_zero_fill,
+      vm.stats.faults.load(),
+      vm.stats.faults_zero_fill.load(),
       c.signals_segv,
       c.signals_bus,
       c.tlb_page_invalidations,
       c.tlb_full_flushes,
       vm.pages.stats().peak_in_use,
       c.page_table_pages_peak,
-      vm.stats.regions_peak,
-      vm.stats.cow_copies,
-      vm.stats.zero_page_maps,
-      vm.stats.collapses,
-      vm.stats.max_chain,
+      vm.stats.regions_peak.load(),
+      vm.stats.cow_copies.load(),
+      vm.stats.zero_page_maps.load(),
+      vm.stats.collapses.load(),
+      vm.stats.max_chain.load(),
   };
   static_assert(sizeof(v) / sizeof(v[0]) == kRunStatCount);
   for (size_t i = 0; i < kRunStatCount; ++i) values[i] = v[i];

@@ -73,6 +73,20 @@ void SimPlatform::mutex_unlock(vm::Mutex& m) {
   wake(&m);
 }
 
+// Owner ids are thread indices + 1, as mutex_lock sets them (off a thread too:
+// boot and teardown take locks as the thread that ran last).
+void SimPlatform::check_held(const vm::Mutex& m) {
+  if (m.owner == thread_ + 1) return;
+  vm::FixedString<160> msg;
+  msg << "lock \"" << m.name() << "\" not held by the running thread (thread " << thread_;
+  if (m.owner == vm::Mutex::kUnowned) {
+    msg << ", lock free)";
+  } else {
+    msg << ", held by thread " << (m.owner - 1) << ")";
+  }
+  panic(msg.c_str());
+}
+
 void SimPlatform::wait_for(const void* channel, const char* what) {
   if (threads_ == nullptr || !threads_->on_thread()) {
     vm::FixedString<128> msg;

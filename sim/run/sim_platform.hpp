@@ -80,6 +80,10 @@ class SimPlatform final : public vm::Platform {
   uint64_t tlb_full_flushes() const { return full_flushes_; }
 
  private:
+  // Platform::assert_held: the running thread must own `m` (a lock taken by
+  // another thread, or by nobody, is a panic naming it).
+  void check_held(const vm::Mutex& m) override;
+
   Machine& machine_;
   SimDisk& disk_;
   replay::CoreThreads* threads_ = nullptr;

@@ -116,7 +116,7 @@ TEST_F(FaultPageInTest, PokeIntoAPrivateFileMappingCopiesAtCowCopy) {
   });
   ASSERT_EQ(kernel_.poke(proc_, va + 8, 1, 0x42), Status::kOk);
   EXPECT_TRUE(at_copy);
-  EXPECT_EQ(kernel_.vm.stats.cow_copies, 1u);
+  EXPECT_EQ(kernel_.vm.stats.cow_copies.load(), 1u);
   const vm::Region* r = vm::vm_map_lookup(as(), va);
   vm::Page* own = vm::vm_object_lookup(r->object, r->index_of(va));
   ASSERT_NE(own, nullptr);

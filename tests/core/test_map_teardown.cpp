@@ -64,10 +64,10 @@ TEST_F(MapTeardownTest, TheLastHolderTearsDownUnderTheMapLock) {
   ASSERT_EQ(vm::vm_fault(kernel_.vm, *as, va, vm::Access::kWrite), vm::FaultResult::kResolved);
   as->pmap.active_cpus().add(1);
   vm::vm_map_hold(as);
-  const vm::u64 regions = kernel_.vm.stats.regions;
+  const vm::u64 regions = kernel_.vm.stats.regions.load();
   kernel_.destroy_process(p);
   EXPECT_TRUE(as->dying);
-  EXPECT_EQ(kernel_.vm.stats.regions, regions);  // still whole for the holder
+  EXPECT_EQ(kernel_.vm.stats.regions.load(), regions);  // still whole for the holder
   bool checked = false;
   platform_.at(vm::YieldPoint::kTlbShootdown, [&] {
     checked = true;
@@ -75,7 +75,7 @@ TEST_F(MapTeardownTest, TheLastHolderTearsDownUnderTheMapLock) {
   });
   vm::vm_map_release(kernel_.vm, as);
   EXPECT_TRUE(checked);
-  EXPECT_EQ(kernel_.vm.stats.regions, 0u);
+  EXPECT_EQ(kernel_.vm.stats.regions.load(), 0u);
 }
 
 // Regression: the hold count was updated with plain ++/-- by threads of

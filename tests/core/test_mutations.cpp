@@ -246,7 +246,7 @@ TEST_F(MutationTest, CollapseLeavesABackingObjectWithABusyPage) {
   }
   EXPECT_EQ(c.top->backing, c.base);
   EXPECT_EQ(c.busy->object, c.base);
-  EXPECT_EQ(kernel_.vm.stats.collapses, 0u);
+  EXPECT_EQ(kernel_.vm.stats.collapses.load(), 0u);
   // Once the page is no longer busy, the next attempt merges.
   vm::page_sunbusy(platform_, c.busy);
   {
@@ -268,7 +268,7 @@ TEST_F(MutationTest, CollapseWhileBusyMovesTheBusyPage) {
   }
   EXPECT_EQ(c.top->backing, nullptr);
   EXPECT_EQ(c.busy->object, c.top);  // the page changed owner under its busy holder
-  EXPECT_EQ(kernel_.vm.stats.collapses, 1u);
+  EXPECT_EQ(kernel_.vm.stats.collapses.load(), 1u);
   vm::page_sunbusy(platform_, c.busy);
   vm::TlbBatch batch(platform_, kernel_.vm.pages);
   vm::vm_object_deallocate(kernel_.vm, c.top, batch);

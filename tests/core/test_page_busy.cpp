@@ -96,7 +96,7 @@ TEST_F(BusyKernelTest, TwoAddressSpacesCopyOneBackingPageAndItStaysBusyUntilBoth
   EXPECT_TRUE(busy_after_parent) << "the parent's copy ended the child's busy hold";
   EXPECT_TRUE(platform_.waits.empty());
   EXPECT_FALSE(vm::page_busied(source));
-  EXPECT_EQ(kernel_.vm.stats.cow_copies, 2u);
+  EXPECT_EQ(kernel_.vm.stats.cow_copies.load(), 2u);
 }
 
 // Regression: vm_object_deallocate skipped busy pages when it freed an

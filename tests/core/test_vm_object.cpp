@@ -71,7 +71,7 @@ TEST_F(VmObjectTest, CollapseMovesVisiblePagesAndFreesTheRest) {
   }
   // base's only reference was the shadow's: merged, without copying.
   EXPECT_EQ(top->backing, nullptr);
-  EXPECT_EQ(vm_.stats.collapses, 1u);
+  EXPECT_EQ(vm_.stats.collapses.load(), 1u);
   EXPECT_EQ(vm::vm_object_lookup(top, 0), visible);  // the same frame, moved
   EXPECT_EQ(visible->object, top);
   EXPECT_EQ(byte_at(vm::vm_object_lookup(top, 3)), 0x33);
