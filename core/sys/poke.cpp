@@ -1,9 +1,10 @@
 // poke: a write into a process's memory through the kernel (ptrace,
 // /proc/PID/mem). It never goes through the process's page tables. As Linux's
-// get_user_pages does, it loops: look the page up under the map lock with the
-// rights the write needs; if it is not there, drop the lock, force a fault
-// that brings it (vm_fault_forced: the fault path itself, so a private
-// mapping gets its own copy whatever its protection, through the one
+// get_user_pages does, it loops: look the page up with the rights the write
+// needs and write it, under the map lock and the lock of the object holding
+// the page (the locks the fault takes); if it is not there, drop the locks,
+// force a fault that brings it (vm_fault_forced: the fault path itself, so a
+// private mapping gets its own copy whatever its protection, through the one
 // copy-on-write copy of the kernel and its yield point cow.copy), and look
 // again. Between the fault and the next lookup the map lock is free (yield
 // point poke.retry): madvise(dontneed) may throw the copy away, so the lookup
@@ -38,17 +39,64 @@ const Region* poke_region(AddressSpace& as, vaddr_t addr, Status* s) REQUIRES(as
   return r;
 }
 
-// The resident page `intent` allows poke to write at `va`, or nullptr when a
-// fault must bring it first. Under the map lock.
-// lock-check: poke reads the object's pages under the map lock alone,
-// without the object's lock (issue 9's poke_lookup; poke's own copy-on-write
-// path is gone, this lookup is not fixed yet).
-Page* poke_lookup(const Region& r, vaddr_t va, Intent intent) NO_THREAD_SAFETY_ANALYSIS {
-  const u64 index = r.index_of(va);
+// What poke found where it writes: the bytes are written, the page is busy
+// (wait for it), or it is not resident (a forced fault must bring it).
+enum class Found : u8 { kWritten, kBusy, kAbsent };
+
+// Writes the bytes into `page` at `addr` unless the page is busy: being
+// made, or read by a copy, it is not to be written until its owner is done.
+// The caller holds the lock of the object that holds the page.
+Found write_unless_busy(Vm& vm, Page* page, vaddr_t addr, u32 size, u64 value, Page** busy) {
+  if (page_busied(page)) {
+    *busy = page;
+    return Found::kBusy;
+  }
+  u8* dst = vm.pages.data(page) + (addr - page_trunc(addr));
+  for (u32 i = 0; i < size; ++i) dst[i] = static_cast<u8>(value >> (8 * i));
+  return Found::kWritten;
+}
+
+// The region's own object only: its lock held, as the fault holds it.
+Found write_own_page(Vm& vm, const Region& r, vaddr_t addr, u32 size, u64 value, Page** busy)
+    EXCLUDES(r.object->lock) {
+  MutexLocker lock(vm.platform, r.object->lock);
+  Page* page = vm_object_lookup(r.object, r.index_of(addr));
+  return page == nullptr ? Found::kAbsent : write_unless_busy(vm, page, addr, size, value, busy);
+}
+
+// Any page the region shows (the mutation poke-dirty-cow: for a private file
+// mapping possibly the file's own page), under the locks the fault takes for
+// the same walk: the region's object's, and a file's object met below it
+// under its own lock (vm_object_get_page). Not analysed: the objects between
+// are read under the chain rule (h), and the file's lock is taken only when
+// the walk meets it below the first.
+Found write_shown_page(Vm& vm, const Region& r, vaddr_t addr, u32 size, u64 value,
+                       Page** busy) NO_THREAD_SAFETY_ANALYSIS {
+  VmObject* first = r.object;
+  MutexLocker lock(vm.platform, first->lock);
+  u64 index = r.index_of(addr);
+  for (VmObject* o = first; o != nullptr; index += o->backing_offset, o = o->backing) {
+    const bool lock_file = o != first && o->kind == VmObject::Kind::kVnode;
+    if (lock_file) vm.platform.mutex_lock(o->lock);
+    Page* page = o->resident.find(index);
+    const Found found =
+        page == nullptr ? Found::kAbsent : write_unless_busy(vm, page, addr, size, value, busy);
+    if (lock_file) vm.platform.mutex_unlock(o->lock);
+    if (found != Found::kAbsent) return found;
+  }
+  return Found::kAbsent;
+}
+
+// Writes into the resident page `intent` allows at `addr`, under the lock of
+// the object that holds it. kWrite: a page of the region's own object, so
+// the write stays in this mapping; kRead: any page the region shows. Under
+// the map lock, which keeps the region and its object in place.
+Found poke_write(Vm& vm, AddressSpace& as, const Region& r, vaddr_t addr, Intent intent, u32 size,
+                 u64 value, Page** busy) REQUIRES(as.lock) {
+  vm.platform.assert_held(as.lock);
   if (r.share == Share::kShared || intent == Intent::kWrite)
-    return vm_object_lookup(r.object, index);
-  VmObject* owner = nullptr;
-  return vm_object_lookup_chain(r.object, index, &owner);
+    return write_own_page(vm, r, addr, size, value, busy);
+  return write_shown_page(vm, r, addr, size, value, busy);
 }
 
 Status forced_fault_status(FaultResult r) {
@@ -73,7 +121,6 @@ Status Kernel::poke(Process* p, vaddr_t addr, u32 size, u64 value) {
   // nobody sees again, as if it came first).
   AddressSpaceHold hold(vm, p->as);
   AddressSpace& as = *p->as;
-  const vaddr_t va = page_trunc(addr);
   bool cow_broken = false;  // a forced write fault gave a private mapping its page
   for (;;) {
     // Correct: every lookup asks for the mapping's own page again. The
@@ -88,15 +135,9 @@ Status Kernel::poke(Process* p, vaddr_t addr, u32 size, u64 value) {
       const Region* r = poke_region(as, addr, &s);
       if (r == nullptr) return s;
       private_region = r->share == Share::kPrivate;
-      Page* page = poke_lookup(*r, va, intent);
-      if (page != nullptr && !page_busied(page)) {
-        u8* dst = vm.pages.data(page) + (addr - va);
-        for (u32 i = 0; i < size; ++i) dst[i] = static_cast<u8>(value >> (8 * i));
-        return Status::kOk;
-      }
-      busy = page;
+      const Found found = poke_write(vm, as, *r, addr, intent, size, value, &busy);
+      if (found == Found::kWritten) return Status::kOk;
     }
-    // Being made, or read by a copy: not to be written until its owner is done.
     if (busy != nullptr) {
       vm.platform.wait_for(busy, "a busy page");
       continue;
