@@ -25,6 +25,27 @@ struct VmStats {
   u64 zero_page_maps = 0;  // read faults answered with the shared zero page
   u64 collapses = 0;       // backing objects merged into their only child
   u64 max_chain = 0;       // longest shadow chain a fault walked
+
+  // Memory pressure (spec §8; docs/pressure.md "Stats"). The names in the
+  // results are these without the trailing comment.
+  u64 resident_user = 0;       // frames holding VmObject pages now (vm_object_insert/remove)
+  u64 resident_user_peak = 0;  // the most at once
+  u64 oom_kills = 0;           // processes killed for memory (sys_oom_kill)
+  // Incremented by the pageout and swap paths (branch `pressure`, issue 10);
+  // nothing counts them before that work lands, so they read 0.
+  u64 page_ins = 0;               // pages back from swap or the compressor, or re-read from a file
+  u64 swap_outs = 0;              // pages written to swap
+  u64 compressed_stores = 0;      // pages stored in the compressor
+  u64 writebacks = 0;             // dirty file pages written to their file (pageout or sync)
+  u64 reclaimed = 0;              // frames freed by pageout
+  u64 cache_forgotten = 0;        // block-cache blocks forgotten under pressure
+  u64 swap_slots_peak = 0;        // most swap slots in use at once
+  u64 compressor_bytes_peak = 0;  // most bytes the compressor held at once
+
+  void resident_user_added() {
+    if (++resident_user > resident_user_peak) resident_user_peak = resident_user;
+  }
+  void resident_user_removed() { --resident_user; }
 };
 
 class Vm {

@@ -136,6 +136,7 @@ void vm_object_insert(Vm& vm, VmObject* object, Page* page, u64 index) {
       << " already has a resident page " << index;
     vm.platform.panic(f.c_str());
   }
+  vm.stats.resident_user_added();
 }
 
 void vm_object_insert_busy(Vm& vm, VmObject* object, Page* page, u64 index) {
@@ -162,6 +163,7 @@ void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatc
       continue;
     }
     object->resident.remove(page);
+    vm.stats.resident_user_removed();
     page->object = nullptr;
     batch.defer_free(page);
     page = next;
@@ -186,6 +188,7 @@ static void collapse_one(Vm& vm, VmObject* object, VmObject* backing, TlbBatch& 
       if (!object->resident.insert(page)) vm.platform.panic("vm_object_collapse: index taken");
     } else {
       if (page->map_count.load() != 0) panic_mapped(vm, "vm_object_collapse", backing, page);
+      vm.stats.resident_user_removed();
       page->object = nullptr;
       batch.defer_free(page);
     }
