@@ -104,6 +104,12 @@ void describe_op(const ImageOp& op, const char* label, Text& out) {
     case ImageOpKind::kBrk:
       out << "brk(" << addr.c_str() << ")";
       return;
+    case ImageOpKind::kFork:
+    case ImageOpKind::kExec:
+    case ImageOpKind::kExit:
+    case ImageOpKind::kYield:
+      out << kImageOpNames[static_cast<size_t>(op.kind)];
+      return;
     default:
       out << kImageOpNames[static_cast<size_t>(op.kind)] << " of " << vm::Hex{op.len}
           << " bytes at " << addr.c_str();

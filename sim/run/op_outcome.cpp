@@ -154,6 +154,11 @@ std::string describe_op(const Op& op) {
       return "sbrk(" + std::to_string(op.incr) + ")";
     case OpKind::kBrk:
       return "brk(" + addr + ")";
+    case OpKind::kFork:
+    case OpKind::kExec:
+    case OpKind::kExit:
+    case OpKind::kYield:
+      return op_kind_name(op.kind);
     default:
       return std::string(op_kind_name(op.kind)) + " of " + hex(op.len) + " bytes at " + addr;
   }
