@@ -242,6 +242,10 @@ void Replay::wait_for_siblings(ThreadState& t) {
   long& holder = exclusive_[t.spec->process];
   while (holder != kNoThread && holder != static_cast<long>(t.index)) {
     t.waiting_exclusive = true;
+    // The holder may be waiting for `t` to finish its op: `t` is in an op
+    // here when an oom kill (not an op's start) brought it, and waiting
+    // for the holder now counts as having left the kernel.
+    wake(&t);
     block(&holder, "another thread's exec or exit in its process", nullptr);
     t.waiting_exclusive = false;
   }
