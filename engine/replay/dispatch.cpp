@@ -185,7 +185,7 @@ void Replay::report_out_of_memory(ThreadState& t, const ImageOp& op, const Outco
     << trace_.str(t.spec->name) << "\" op " << t.next_op << " (" << what.c_str() << ")";
   if (out.signal == vm::Signal::kOom)
     m << ": no frame for the fault at " << vm::Hex{out.fault_addr};
-  m << "; machine.memory (" << vm::Hex{trace_.header().machine.memory}
+  m << "; machine.memory (" << trace_.header().machine.memory
     << " bytes) is exhausted and nothing can be reclaimed (spec §8; expect_fault \"oom\" if meant)";
   add_violation("out-of-memory", m.c_str(), t.index, static_cast<long>(t.next_op));
 }
