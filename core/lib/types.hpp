@@ -53,7 +53,9 @@ enum class Access : u8 { kRead, kWrite, kExec };
 enum class Status : u8 { kOk, kNoMem, kInval, kFault };
 
 // How a user access ends when it cannot complete (spec §3 `expect_fault`).
-enum class Signal : u8 { kNone, kSegv, kBus };
+// kOom is no hardware signal: the op needed memory nothing could free, and
+// its process was killed there (spec §8); calls can end with it too.
+enum class Signal : u8 { kNone, kSegv, kBus, kOom };
 
 // The names the trace format and the results use for them, on both machines.
 constexpr const char* status_name(Status s) {
@@ -78,6 +80,8 @@ constexpr const char* signal_name(Signal s) {
       return "segv";
     case Signal::kBus:
       return "bus";
+    case Signal::kOom:
+      return "oom";
   }
   return "?";
 }

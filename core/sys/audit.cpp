@@ -156,9 +156,11 @@ bool check_address_space(Kernel& k, Process& p, AuditMessage& why, u64* regions,
 bool check_counts(Kernel& k, AuditMessage& why, u64 regions,
                   u64 table_pages) NO_THREAD_SAFETY_ANALYSIS {
   u64 table_frames = 0;
+  u64 object_frames = 0;
   for (u64 pfn = 0; pfn < k.vm.pages.frame_count(); ++pfn) {
     Page* pg = k.vm.pages.page_at(pfn);
     if (pg->state == Page::State::kPageTable) ++table_frames;
+    if (pg->state == Page::State::kObject) ++object_frames;
     const bool mappable = pg->state == Page::State::kObject || pg->state == Page::State::kZero;
     if (mappable && pg->map_count.load() != pg->audit_mark) {
       why.clear();
@@ -166,6 +168,13 @@ bool check_counts(Kernel& k, AuditMessage& why, u64 regions,
           << " but " << pg->audit_mark << " PTEs name it";
       return false;
     }
+  }
+  // resident_user_peak (spec §8) is only as true as this count.
+  if (object_frames != k.vm.stats.resident_user.load()) {
+    why.clear();
+    why << object_frames << " frames hold object pages, but resident_user says "
+        << k.vm.stats.resident_user.load();
+    return false;
   }
   if (table_frames != table_pages) {
     why.clear();

@@ -52,6 +52,11 @@ Status sys_exit(Kernel& k, Process& p) {
   return Status::kOk;
 }
 
+Status sys_oom_kill(Kernel& k, Process& p) {
+  k.vm.stats.oom_kills.add(1);
+  return sys_exit(k, p);
+}
+
 Status sys_poke(Kernel& k, const char* target, vaddr_t addr, u32 size, u64 value) {
   Process* p = k.find_process(target);
   return p == nullptr ? Status::kFault : k.poke(p, addr, size, value);

@@ -37,6 +37,9 @@ Status sys_fork(Kernel& k, Process& parent, const char* child_name, Process** ch
 Status sys_exec(Kernel& k, Process& p, const Kernel::ExecImage& image);
 // The process and all its memory go.
 Status sys_exit(Kernel& k, Process& p);
+// The process needed memory nothing could free: it goes as by sys_exit, and
+// the kill is counted (spec §8 `oom_kills`; docs/pressure.md).
+Status sys_oom_kill(Kernel& k, Process& p);
 // A write into process `target`'s memory through the kernel (ptrace).
 Status sys_poke(Kernel& k, const char* target, vaddr_t addr, u32 size, u64 value);
 Status sys_pwrite(Kernel& k, const char* file, u64 offset, u8 value, u64 len);

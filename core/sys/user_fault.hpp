@@ -18,9 +18,12 @@ class UserFault {
 
   // The signal that ends the access, or kNone to resume it. An access to
   // the machine's own reserved page (its user stub page) is an access to the
-  // kernel half: SIGSEGV whatever the core answered.
+  // kernel half: SIGSEGV whatever the core answered. A fault that found no
+  // frame kills the process (kOom, spec §8), as Linux's OOM killer does on
+  // a page fault: the access cannot go on and there is no signal to catch.
   static Signal signal_for(FaultResult r, bool reserved) {
     if (r == FaultResult::kResolved && !reserved) return Signal::kNone;
+    if (r == FaultResult::kNoMem && !reserved) return Signal::kOom;
     return r == FaultResult::kSegv || r == FaultResult::kResolved ? Signal::kSegv : Signal::kBus;
   }
 

@@ -28,6 +28,25 @@ struct VmStats {
   Atomic<u64> zero_page_maps;  // read faults answered with the shared zero page
   Atomic<u64> collapses;       // backing objects merged into their only child
   Atomic<u64> max_chain;       // longest shadow chain a fault walked
+
+  // Memory pressure (spec §8; docs/pressure.md "Stats"). The names in the
+  // results are these without the trailing comment.
+  Atomic<u64> resident_user;       // frames holding VmObject pages now (vm_object_insert/remove)
+  Atomic<u64> resident_user_peak;  // the most at once
+  Atomic<u64> oom_kills;           // processes killed for memory (sys_oom_kill)
+  // Incremented by the pageout and swap paths (branch `pressure`, issue 10);
+  // nothing counts them before that work lands, so they read 0.
+  Atomic<u64> page_ins;               // pages back from swap or the compressor, or re-read from a file
+  Atomic<u64> swap_outs;              // pages written to swap
+  Atomic<u64> compressed_stores;      // pages stored in the compressor
+  Atomic<u64> writebacks;             // dirty file pages written to their file (pageout or sync)
+  Atomic<u64> reclaimed;              // frames freed by pageout
+  Atomic<u64> cache_forgotten;        // block-cache blocks forgotten under pressure
+  Atomic<u64> swap_slots_peak;        // most swap slots in use at once
+  Atomic<u64> compressor_bytes_peak;  // most bytes the compressor held at once
+
+  void resident_user_added() { resident_user_peak.raise_to(resident_user.add(1) + 1); }
+  void resident_user_removed() { resident_user.sub(1); }
 };
 
 // Locking: (c) set at boot; (l) all_objects_lock, a leaf lock; the

@@ -205,14 +205,20 @@ Status map_file(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Sha
 // Linux does. Pages are faulted for the widest access the mapping allows.
 // Unlike Linux, under the map lock taken for the mapping: to every other
 // thread the mmap and its pages appear at once (a fork never sees half).
-void populate(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end) REQUIRES(as.lock) {
+// kNoMem when a page found no frame: on Linux the OOM killer fires inside
+// that fault, so the caller's process is killed (spec §8, docs/pressure.md);
+// any other stop (a page past EOF) ends it quietly.
+Status populate(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end) REQUIRES(as.lock) {
   vm.platform.assert_held(as.lock);
   for (vaddr_t va = start; va < end; va += kPageSize) {
     const Region* r = vm_map_lookup(as, va);
-    if (r == nullptr || r->prot == kProtNone) return;
+    if (r == nullptr || r->prot == kProtNone) return Status::kOk;
     const Access access = (r->prot & kProtWrite) ? Access::kWrite : Access::kRead;
-    if (vm_fault_map_locked(vm, as, va, access) != FaultResult::kResolved) return;
+    const FaultResult f = vm_fault_map_locked(vm, as, va, access);
+    if (f == FaultResult::kNoMem) return Status::kNoMem;
+    if (f != FaultResult::kResolved) return Status::kOk;
   }
+  return Status::kOk;
 }
 
 // The largest end (offset + length) of a file mapping: Linux's
@@ -324,8 +330,8 @@ namespace {
 Status map_and_populate(Vm& vm, AddressSpace& as, const MmapRequest& req, u64 len, vaddr_t* start,
                         Region** r) EXCLUDES(as.lock) {
   MutexLocker lock(vm.platform, as.lock);
-  const Status s = map_locked(vm, as, req, len, start, r);
-  if (s == Status::kOk && req.populate) populate(vm, as, *start, *start + len);
+  Status s = map_locked(vm, as, req, len, start, r);
+  if (s == Status::kOk && req.populate) s = populate(vm, as, *start, *start + len);
   return s;
 }
 

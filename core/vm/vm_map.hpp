@@ -118,6 +118,8 @@ struct MmapRequest {
 };
 
 // The system calls, with the semantics of spec §3 and docs/semantics.md.
+// vm_mmap with `populate` returns kNoMem, the mapping made, when a page
+// found no frame (the caller's process is then killed: spec §8).
 Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_out)
     EXCLUDES(as.lock);
 Status vm_munmap(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len) EXCLUDES(as.lock);

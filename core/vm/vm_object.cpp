@@ -48,6 +48,7 @@ void remove_pages(Vm& vm, VmObject* object, u64 start, u64 end,
       continue;
     }
     object->resident.remove(page);
+    vm.stats.resident_user_removed();
     page->object = nullptr;
     batch.defer_free(page);
     page = next;
@@ -169,6 +170,7 @@ void vm_object_insert(Vm& vm, VmObject* object, Page* page, u64 index) {
       << " already has a resident page " << index;
     vm.platform.panic(f.c_str());
   }
+  vm.stats.resident_user_added();
 }
 
 void vm_object_insert_busy(Vm& vm, VmObject* object, Page* page, u64 index) {
@@ -210,6 +212,7 @@ static void collapse_one(Vm& vm, VmObject* object, VmObject* backing,
       if (!object->resident.insert(page)) vm.platform.panic("vm_object_collapse: index taken");
     } else {
       if (page->map_count.load() != 0) panic_mapped(vm, "vm_object_collapse", backing, page);
+      vm.stats.resident_user_removed();
       page->object = nullptr;
       batch.defer_free(page);
     }

@@ -150,7 +150,7 @@ inline constexpr const char* kImageOpNames[] = {
     "pwrite", "cache_put", "cache_get", "pageout", "yield"};
 static_assert(sizeof(kImageOpNames) / sizeof(kImageOpNames[0]) == size_t(ImageOpKind::kCount));
 
-enum class ImageFault : uint8_t { kNone, kSegv, kBus };
+enum class ImageFault : uint8_t { kNone, kSegv, kBus, kOom };
 // Same values as vmsim::ExpectedResult.
 enum class ImageResult : uint8_t { kOk, kEnomem, kEinval, kEfault, kHit, kMiss };
 

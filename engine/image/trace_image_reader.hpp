@@ -96,7 +96,7 @@ class ImageReader {
     }
     for (uint64_t i = 0; i < count(kOps); ++i) {
       const ImageOp& o = op(i);
-      if (o.kind >= ImageOpKind::kCount || o.expect_fault > ImageFault::kBus ||
+      if (o.kind >= ImageOpKind::kCount || o.expect_fault > ImageFault::kOom ||
           o.result > ImageResult::kMiss)
         return "bad op kind, fault or result";
       if (o.size != 1 && o.size != 2 && o.size != 4 && o.size != 8) return "bad access size";

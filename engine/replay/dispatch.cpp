@@ -21,7 +21,15 @@ bool Replay::run_one(ThreadState& t) {
     machine_.first_op();
   }
   for (size_t i = 0; i < observer_count_; ++i) observers_[i]->op_begin(t.index, k, addr);
-  const Outcome out = dispatch(t, op, addr);
+  const u64 failed_before = allocation_failures(t);
+  Outcome out = dispatch(t, op, addr);
+  if (!aborted_ && ran_out_of_memory(t, op, out, failed_before)) {
+    if (op.expect_fault != ImageFault::kOom) {
+      report_out_of_memory(t, op, out);
+      return false;
+    }
+    out = oom_kill(t, out);
+  }
   for (size_t i = 0; i < observer_count_; ++i) observers_[i]->op_end(t.index, k, out);
   if (aborted_) return false;
   note_peaks();
@@ -150,6 +158,56 @@ Outcome Replay::dispatch(ThreadState& t, const ImageOp& op, u64 addr) {
   return out;
 }
 
+// Allocations the page allocator refused while `t` ran (the running thread's
+// current segment included): threads run one at a time, so each refusal is
+// the one running thread's.
+u64 Replay::allocation_failures(const ThreadState& t) const {
+  const u64 now = kernel_.vm.pages.stats().failed;
+  return running_ == &t ? t.allocation_failures + (now - segment_failed_) : t.allocation_failures;
+}
+
+// Whether the op needed memory the core could not get (spec §8): a fault
+// that found no frame, or a call that returned enomem after an allocation
+// was refused on its behalf (enomem for an address-space reason is the
+// call's result). exec keeps its enomem with the old image (spec §3).
+bool Replay::ran_out_of_memory(const ThreadState& t, const ImageOp& op, const Outcome& out,
+                               u64 failed_before) const {
+  if (out.signal == vm::Signal::kOom) return true;
+  if (op.kind == ImageOpKind::kExec || out.status != vm::Status::kNoMem) return false;
+  return allocation_failures(t) != failed_before;
+}
+
+// Not the trace's expectation: the run stops at the op (kind out-of-memory).
+void Replay::report_out_of_memory(ThreadState& t, const ImageOp& op, const Outcome& out) {
+  Text what, m;
+  describe_op(op, label_of(op), what);
+  m << "process \"" << process_name(t.spec->process) << "\" ran out of memory at thread \""
+    << trace_.str(t.spec->name) << "\" op " << t.next_op << " (" << what.c_str() << ")";
+  if (out.signal == vm::Signal::kOom)
+    m << ": no frame for the fault at " << vm::Hex{out.fault_addr};
+  m << "; machine.memory (" << trace_.header().machine.memory
+    << " bytes) is exhausted and nothing can be reclaimed (spec §8; expect_fault \"oom\" if meant)";
+  add_violation("out-of-memory", m.c_str(), t.index, static_cast<long>(t.next_op));
+}
+
+// The OOM killer: the process goes as if `t` ran exit at this op (its
+// other threads end after the op they are in, its memory is released) and
+// the op ends with oom. A fork that ran out made no child: the child's
+// threads never start.
+Outcome Replay::oom_kill(ThreadState& t, const Outcome& why) {
+  const ImageOp& op = trace_.thread_op(t.index, t.next_op);
+  if (op.kind == ImageOpKind::kFork) never_start_threads_of(op.child);
+  for (size_t i = 0; i < thread_count_; ++i)
+    if (threads_[i].spec->process == t.spec->process && i != t.index) threads_[i].killed = true;
+  wait_for_siblings(t);
+  // Another thread's exit (or kill) may have ended the process meanwhile.
+  if (t.process != nullptr) end_process(t.spec->process, /*oom=*/true);
+  Outcome out;
+  out.signal = vm::Signal::kOom;
+  out.fault_addr = why.fault_addr;
+  return out;
+}
+
 // exit: the process and all its memory go; its threads run no more ops.
 Outcome Replay::exit_process(ThreadState& t) {
   Outcome out;
@@ -184,6 +242,10 @@ void Replay::wait_for_siblings(ThreadState& t) {
   long& holder = exclusive_[t.spec->process];
   while (holder != kNoThread && holder != static_cast<long>(t.index)) {
     t.waiting_exclusive = true;
+    // The holder may be waiting for `t` to finish its op: `t` is in an op
+    // here when an oom kill (not an op's start) brought it, and waiting
+    // for the holder now counts as having left the kernel.
+    wake(&t);
     block(&holder, "another thread's exec or exit in its process", nullptr);
     t.waiting_exclusive = false;
   }
@@ -207,6 +269,17 @@ void Replay::release_exclusive(ThreadState& t) {
   wake(&holder);
 }
 
+// The fork that would create `process` failed: its threads never run.
+void Replay::never_start_threads_of(u32 process) {
+  for (size_t i = 0; i < thread_count_; ++i) {
+    ThreadState& c = threads_[i];
+    if (c.spec->process != process || !c.waiting_fork) continue;
+    c.waiting_fork = false;
+    c.killed = true;
+    c.done = true;
+  }
+}
+
 // The fork that creates `process` ran: its threads may start.
 void Replay::start_threads_of(u32 process, vm::Process* p) {
   for (size_t i = 0; i < thread_count_; ++i) {
@@ -216,14 +289,19 @@ void Replay::start_threads_of(u32 process, vm::Process* p) {
   }
 }
 
-void Replay::end_process(u32 process) {
+void Replay::end_process(u32 process, bool oom) {
   vm::Process* p = kernel_.find_process(process_name(process));
   for (size_t i = 0; i < thread_count_; ++i) {
     if (threads_[i].spec->process != process) continue;
     threads_[i].process = nullptr;
     threads_[i].killed = true;
   }
-  if (p != nullptr) vm::sys_exit(kernel_, *p);
+  if (p == nullptr) return;
+  if (oom) {
+    vm::sys_oom_kill(kernel_, *p);
+  } else {
+    vm::sys_exit(kernel_, *p);
+  }
 }
 
 }  // namespace replay

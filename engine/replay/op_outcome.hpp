@@ -12,12 +12,12 @@ namespace replay {
 using vm::u64;
 
 struct Outcome {
-  vm::Status status = vm::Status::kOk;    // calls
-  vm::Signal signal = vm::Signal::kNone;  // accesses
+  vm::Status status = vm::Status::kOk;  // calls
+  // Accesses; also kOom for any op whose process was killed there (spec §8).
+  vm::Signal signal = vm::Signal::kNone;
   u64 value = 0;  // read: the value; mmap: start; brk: new break; sbrk: old break
   bool has_value = false;
-  u64 fault_addr = 0;          // the access that signalled
-  bool out_of_memory = false;  // the signal came from a fault that found no frame
+  u64 fault_addr = 0;  // the access that signalled (kOom: the fault that found no frame)
 };
 
 using Text = vm::FixedString<512>;

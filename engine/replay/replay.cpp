@@ -145,7 +145,9 @@ void Replay::run_segment(ThreadState& t) {
   running_ = &t;
   ++segments_;
   t.started = true;
+  segment_failed_ = kernel_.vm.pages.stats().failed;
   machine_.resume(t.index);
+  t.allocation_failures += kernel_.vm.pages.stats().failed - segment_failed_;
   running_ = nullptr;
 }
 

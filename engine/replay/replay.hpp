@@ -63,6 +63,9 @@ struct ThreadState {
   // Its last segment was logged and the next choice made on the thread
   // (decide_on_thread), not in the scheduler loop.
   bool decided = false;
+  // Page allocations refused while it ran, over its finished segments
+  // (Replay::allocation_failures adds the running one's).
+  u64 allocation_failures = 0;
 };
 
 class Replay final : public CoreThreads, private ThreadProgress, private StepSink {
@@ -152,7 +155,14 @@ class Replay final : public CoreThreads, private ThreadProgress, private StepSin
   void wait_for_siblings(ThreadState& t);
   void release_exclusive(ThreadState& t);
   void start_threads_of(u32 process, vm::Process* p);
-  void end_process(u32 process);
+  void never_start_threads_of(u32 process);
+  void end_process(u32 process, bool oom = false);
+  // Out of memory (spec §8).
+  u64 allocation_failures(const ThreadState& t) const;
+  bool ran_out_of_memory(const ThreadState& t, const image::ImageOp& op, const Outcome& out,
+                         u64 failed_before) const;
+  void report_out_of_memory(ThreadState& t, const image::ImageOp& op, const Outcome& out);
+  Outcome oom_kill(ThreadState& t, const Outcome& why);
   const char* process_name(u32 process) const { return trace_.str(trace_.process(process).name); }
   const char* file_name(u32 file) const { return trace_.str(trace_.file(file).name); }
 
@@ -209,6 +219,7 @@ class Replay final : public CoreThreads, private ThreadProgress, private StepSin
 
   // Whose context runs now; nullptr in the scheduler loop.
   ThreadState* running_ = nullptr;
+  u64 segment_failed_ = 0;  // the allocator's refusals when the running segment began
   u64 segments_ = 0;
   bool aborted_ = false;  // a violation ended the run early
   bool failed_ = false;   // an input or internal error did

@@ -26,6 +26,17 @@ inline constexpr const char* kRunStatNames[] = {
     "zero_page_maps",
     "collapses",
     "max_chain",
+    // Memory pressure, names fixed by spec §8 (docs/pressure.md).
+    "page_ins",
+    "swap_outs",
+    "compressed_stores",
+    "writebacks",
+    "reclaimed",
+    "cache_forgotten",
+    "oom_kills",
+    "resident_user_peak",
+    "swap_slots_peak",
+    "compressor_bytes_peak",
 };
 inline constexpr size_t kRunStatCount = sizeof(kRunStatNames) / sizeof(kRunStatNames[0]);
 
@@ -59,6 +70,16 @@ inline void run_stat_values(const vm::Vm& vm, const RunCounters& c, u64 (&values
       vm.stats.zero_page_maps.load(),
       vm.stats.collapses.load(),
       vm.stats.max_chain.load(),
+      vm.stats.page_ins.load(),
+      vm.stats.swap_outs.load(),
+      vm.stats.compressed_stores.load(),
+      vm.stats.writebacks.load(),
+      vm.stats.reclaimed.load(),
+      vm.stats.cache_forgotten.load(),
+      vm.stats.oom_kills.load(),
+      vm.stats.resident_user_peak.load(),
+      vm.stats.swap_slots_peak.load(),
+      vm.stats.compressor_bytes_peak.load(),
   };
   static_assert(sizeof(v) / sizeof(v[0]) == kRunStatCount);
   for (size_t i = 0; i < kRunStatCount; ++i) values[i] = v[i];

@@ -50,7 +50,6 @@ Outcome Replay::user_access(ThreadState& t, const UserAccess& access) {
     }
     out.signal = vm::UserFault::signal_for(r, stop.reserved);
     if (out.signal != vm::Signal::kNone) {
-      out.out_of_memory = r == vm::FaultResult::kNoMem;
       out.fault_addr = stop.fault_addr;
       return out;
     }

@@ -59,7 +59,8 @@ ImageOp Builder::op(const Op& o) {
   r.kind = static_cast<ImageOpKind>(o.kind);
   r.expect_fault = !o.expect_fault                       ? ImageFault::kNone
                    : *o.expect_fault == FaultKind::kSegv ? ImageFault::kSegv
-                                                         : ImageFault::kBus;
+                   : *o.expect_fault == FaultKind::kBus  ? ImageFault::kBus
+                                                         : ImageFault::kOom;
   r.result = static_cast<ImageResult>(o.result);
   r.prot = o.prot;
   r.flags = (o.result_given ? kResultGiven : 0) | (o.has_addr ? kHasAddr : 0) |

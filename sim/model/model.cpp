@@ -592,6 +592,13 @@ ModelOutcome Model::exit(const std::string& proc) {
   return status(vm::Status::kOk);
 }
 
+ModelOutcome Model::oom_kill(const std::string& proc) {
+  processes_.erase(proc);  // nothing left to do when another of its threads was killed first
+  ModelOutcome out;
+  out.signal = vm::Signal::kOom;
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 // Accesses
 

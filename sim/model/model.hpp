@@ -140,6 +140,11 @@ class Model {
   // An exec the trace says fails with enomem: nothing changes.
   ModelOutcome exec_fails_out_of_memory(const std::string& proc);
   ModelOutcome exit(const std::string& proc);
+  // The op the trace marks `expect_fault: oom` (spec §8): the model has no
+  // memory limit, so it kills the process exactly there, as exit does, and
+  // the op ends with signal kOom. A process already gone (another of its
+  // threads was killed first) stays gone.
+  ModelOutcome oom_kill(const std::string& proc);
 
   // Accesses. `addr` is naturally aligned to `size` (1, 2, 4 or 8), which
   // the loader guarantees, so an access never crosses a page.

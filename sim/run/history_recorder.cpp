@@ -131,11 +131,33 @@ void HistoryRecorder::finished(const char* digest) {
   replay_.add_violation(r.mismatch->kind, r.mismatch->message.c_str(), thread, op);
 }
 
+// An op the trace says runs out of memory: the model kills its process
+// there. A touch's steps before the one the core found no frame for did
+// happen (a shared page shows them); a step before it that faults in the
+// model ends the op with that fault instead.
+OpOutcome HistoryRecorder::model_oom(Model& model, const HistoryOp& h) const {
+  const Op& op = *h.op;
+  const std::string& proc = trace_.threads[h.thread].process;
+  if (op.kind == OpKind::kTouch && h.core.signal == vm::Signal::kOom && model.has_process(proc)) {
+    const uint64_t before = (h.core.fault_addr - h.addr) / op.stride;  // wraps like the steps
+    const uint64_t steps = op.len == 0 ? 0 : (op.len - 1) / op.stride + 1;
+    if (before != 0 && before < steps) {
+      const ModelOutcome m = model.touch(proc, h.addr, (before - 1) * op.stride + 1, op.stride,
+                                         op.touch_write, static_cast<uint8_t>(op.value));
+      if (m.signal != vm::Signal::kNone) return OpOutcome::from_model(op, m);
+    }
+  }
+  OpOutcome o = OpOutcome::from_model(op, model.oom_kill(proc));
+  o.fault_addr = h.core.fault_addr;  // the model has no frames: where is the core's to say
+  return o;
+}
+
 // The op in the model, with the address operands the core resolved when the
 // op was invoked (a label may be bound again later).
 OpOutcome HistoryRecorder::model_op(Model& model, const HistoryOp& h) const {
   const Op& op = *h.op;
   const std::string& proc = trace_.threads[h.thread].process;
+  if (op.expect_fault == FaultKind::kOom) return model_oom(model, h);
   ModelOutcome m;
   switch (op.kind) {
     case OpKind::kMmap: {

@@ -49,6 +49,7 @@ class HistoryRecorder final : public replay::Observer {
   };
 
   OpOutcome model_op(Model& model, const HistoryOp& h) const;
+  OpOutcome model_oom(Model& model, const HistoryOp& h) const;
   void add_touch_parts(std::vector<TouchSplit>& splits, const HistoryOp& whole);
 
   const Trace& trace_;

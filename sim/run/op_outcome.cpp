@@ -16,7 +16,9 @@ bool is_access(OpKind k) {
 }
 
 vm::Signal expected_signal(FaultKind k) {
-  return k == FaultKind::kSegv ? vm::Signal::kSegv : vm::Signal::kBus;
+  return k == FaultKind::kSegv  ? vm::Signal::kSegv
+         : k == FaultKind::kBus ? vm::Signal::kBus
+                                : vm::Signal::kOom;
 }
 
 vm::Status expected_status(ExpectedResult r) {
@@ -33,9 +35,7 @@ vm::Status expected_status(ExpectedResult r) {
 }
 
 std::string signal_at(const OpOutcome& o) {
-  std::string s = std::string(signal_name(o.signal)) + " at " + hex(o.fault_addr);
-  if (o.out_of_memory) s += " (no free frame: machine.memory is exhausted)";
-  return s;
+  return std::string(signal_name(o.signal)) + " at " + hex(o.fault_addr);
 }
 
 std::optional<Mismatch> compare_access(const Op& op, const OpOutcome& core,
@@ -51,7 +51,9 @@ std::optional<Mismatch> compare_access(const Op& op, const OpOutcome& core,
     return Mismatch{"unexpected-fault", what + " ended with " + signal_at(core) +
                                             "; the model ends it with " + signal_at(model)};
   }
-  if (core.signal != vm::Signal::kNone && core.fault_addr != model.fault_addr)
+  // An oom's address is the core's own (the model has no frames to run out of).
+  if (core.signal != vm::Signal::kNone && core.signal != vm::Signal::kOom &&
+      core.fault_addr != model.fault_addr)
     return Mismatch{"unexpected-fault", what + " ended with " + signal_at(core) +
                                             "; the model faults at " + hex(model.fault_addr)};
   if (op.kind == OpKind::kRead && core.signal == vm::Signal::kNone && core.value != model.value)
@@ -78,6 +80,16 @@ std::optional<Mismatch> compare_access(const Op& op, const OpOutcome& core,
 // placement that differs is a difference of state (docs/result-format.md).
 std::optional<Mismatch> compare_call(const Op& op, const OpOutcome& core, const OpOutcome& model) {
   const std::string what = describe_op(op);
+  // A call's only fault: its process was killed there for memory (spec §8).
+  if (core.signal != model.signal) {
+    if (core.signal == vm::Signal::kNone)
+      return Mismatch{"missing-fault", what + " returned " + status_name(core.status) +
+                                           ", but the model ends it with " +
+                                           signal_name(model.signal)};
+    return Mismatch{"unexpected-fault", what + " ended with " + signal_name(core.signal) +
+                                            "; the model returns " + status_name(model.status)};
+  }
+  if (core.signal == vm::Signal::kOom) return std::nullopt;
   if (core.status != model.status)
     return Mismatch{"state-mismatch", what + " returned " + status_name(core.status) +
                                           "; the model returns " + status_name(model.status)};
@@ -142,6 +154,11 @@ std::string describe_op(const Op& op) {
       return "sbrk(" + std::to_string(op.incr) + ")";
     case OpKind::kBrk:
       return "brk(" + addr + ")";
+    case OpKind::kFork:
+    case OpKind::kExec:
+    case OpKind::kExit:
+    case OpKind::kYield:
+      return op_kind_name(op.kind);
     default:
       return std::string(op_kind_name(op.kind)) + " of " + hex(op.len) + " bytes at " + addr;
   }

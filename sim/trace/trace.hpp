@@ -50,7 +50,7 @@ const char* op_kind_name(OpKind k);  // the spec's spelling: "mmap", "cache_put"
 enum class ExpectedResult { kOk, kEnomem, kEinval, kEfault, kHit, kMiss };
 const char* expected_result_name(ExpectedResult r);  // "ok", "enomem", ...
 
-enum class FaultKind { kSegv, kBus };
+enum class FaultKind { kSegv, kBus, kOom };
 enum class Advice { kDontneed, kWillneed };
 
 // Protection as the letters `r`, `w`, `x` (bit values match vm::Prot).

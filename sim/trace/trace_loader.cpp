@@ -565,8 +565,8 @@ class Loader {
     } else if (key == "pages") {
       op.pages = read_uint(v, 1, UINT64_MAX);
     } else if (key == "expect_fault") {
-      op.expect_fault =
-          read_choice<FaultKind>(v, {{"segv", FaultKind::kSegv}, {"bus", FaultKind::kBus}});
+      op.expect_fault = read_choice<FaultKind>(
+          v, {{"segv", FaultKind::kSegv}, {"bus", FaultKind::kBus}, {"oom", FaultKind::kOom}});
     } else if (key == "result") {
       op.result = read_choice<ExpectedResult>(v, {{"ok", ExpectedResult::kOk},
                                                   {"enomem", ExpectedResult::kEnomem},
@@ -705,6 +705,7 @@ class Loader {
                                                    {"missing-fault", "missing-fault"},
                                                    {"invariant", "invariant"},
                                                    {"stale-tlb", "stale-tlb"},
+                                                   {"out-of-memory", "out-of-memory"},
                                                    {"leak", "leak"},
                                                    {"deadlock", "deadlock"},
                                                    {"panic", "panic"}});

@@ -75,6 +75,7 @@ void expect_round_trip(const Trace& t) {
       EXPECT_EQ(io.expect_fault == ImageFault::kNone, !o.expect_fault.has_value());
       if (o.expect_fault) {
         EXPECT_EQ(io.expect_fault == ImageFault::kSegv, *o.expect_fault == FaultKind::kSegv);
+        EXPECT_EQ(io.expect_fault == ImageFault::kOom, *o.expect_fault == FaultKind::kOom);
       }
       EXPECT_EQ(static_cast<int>(io.result), static_cast<int>(o.result));
       EXPECT_EQ((io.flags & kResultGiven) != 0, o.result_given);

@@ -91,6 +91,33 @@ TEST(ModelProcess, CreateAndQuery) {
   EXPECT_FALSE(m.has_process("q"));
 }
 
+// Out of memory (spec §8): the model has no limit, so it kills exactly where
+// the trace says `expect_fault: oom`, as exit does.
+TEST_F(ModelTest, OomKillEndsTheProcessLikeExit) {
+  const uint64_t shared = Map(kP, kRw, /*shared=*/true);
+  Write(shared, 0x77);
+  ASSERT_EQ(m.fork("p", "q").status, Status::kOk);
+  Model exited = m;
+  exited.exit("p");
+
+  const ModelOutcome o = m.oom_kill("p");
+  EXPECT_EQ(o.signal, Signal::kOom);
+  EXPECT_EQ(o.status, Status::kOk);
+  EXPECT_FALSE(m.has_process("p"));
+  EXPECT_EQ(m.digest(), exited.digest());
+  // The memory it shared lives on in the other process.
+  EXPECT_EQ(m.read("q", shared, 8).value, 0x77u);
+}
+
+TEST_F(ModelTest, OomKillOfAProcessAlreadyGoneChangesNothing) {
+  m.create_process("q");
+  m.oom_kill("p");  // another thread of p was killed first
+  const std::string before = m.digest();
+  EXPECT_EQ(m.oom_kill("p").signal, Signal::kOom);
+  EXPECT_EQ(m.digest(), before);
+  EXPECT_TRUE(m.has_process("q"));
+}
+
 TEST_F(ModelTest, NewProcessIsEmpty) {
   EXPECT_TRUE(ReadFaults(0x10000));
   EXPECT_TRUE(ReadFaults(kInitialBreak));

@@ -15,8 +15,27 @@ namespace {
 constexpr uint64_t kPage = 0x10000;
 
 // What the runner's model_op does for the ops these tests use.
+OpOutcome ApplyTo(Model& m, const HistoryOp& h);
+// ... and, as the runner does, an access of a process an order already
+// ended (exit, an oom kill) faults.
 OpOutcome Apply(Model& m, const HistoryOp& h) {
+  try {
+    return ApplyTo(m, h);
+  } catch (const std::out_of_range&) {
+    OpOutcome gone;
+    gone.signal = vm::Signal::kSegv;
+    gone.fault_addr = h.addr;
+    return gone;
+  }
+}
+
+OpOutcome ApplyTo(Model& m, const HistoryOp& h) {
   const Op& op = *h.op;
+  if (op.expect_fault == FaultKind::kOom) {  // the model kills where the trace says
+    OpOutcome o = OpOutcome::from_model(op, m.oom_kill("p"));
+    o.fault_addr = h.core.fault_addr;
+    return o;
+  }
   ModelOutcome r;
   switch (op.kind) {
     case OpKind::kMmap:
@@ -95,6 +114,23 @@ class History {
     core.signal = vm::Signal::kSegv;
     core.fault_addr = addr;
     return Add(thread, ReadOp(addr), t0, t1, core);
+  }
+
+  // A write the trace marks expect_fault oom, which the core ended with oom
+  // (`killed`) or completed.
+  size_t WriteOom(size_t thread, uint64_t addr, uint64_t t0, uint64_t t1, bool killed = true) {
+    Op op;
+    op.kind = OpKind::kWrite;
+    op.addr.offset = addr;
+    op.size = 8;
+    op.value = 9;
+    op.expect_fault = FaultKind::kOom;
+    OpOutcome core;
+    if (killed) {
+      core.signal = vm::Signal::kOom;
+      core.fault_addr = addr;
+    }
+    return Add(thread, op, t0, t1, core);
   }
 
   LinearizabilityResult Check(std::optional<std::string> digest = std::nullopt,
@@ -480,6 +516,86 @@ TEST(Linearizability, AgreesWithBruteForceOnRandomHistories) {
   std::printf("random histories: %d linearizable, %d not\n", passing, failing);
   EXPECT_GT(passing, 100);
   EXPECT_GT(failing, 20);
+}
+
+// ---------------------------------------------------------------------------
+// Out of memory (spec §8): the op the trace marks oom kills the process.
+
+TEST(LinearizabilityOom, AReadAfterTheKillFaultsBecauseTheProcessIsGone) {
+  History h;
+  h.Mmap(0, 1, 2);
+  h.Write(0, kPage, 5, 3, 4);
+  h.WriteOom(0, kPage, 5, 6);
+  h.ReadSegv(1, kPage, 7, 8);
+  Model gone;  // no process at all: the kill released everything
+  const LinearizabilityResult r = h.Check(gone.digest());
+  EXPECT_EQ(r.verdict, Linearizability::kLinearizable) << r.message;
+}
+
+TEST(LinearizabilityOom, AReadAfterTheKillThatStillSeesMemoryIsAViolation) {
+  History h;
+  h.Mmap(0, 1, 2);
+  h.Write(0, kPage, 5, 3, 4);
+  h.WriteOom(0, kPage, 5, 6);
+  const size_t read = h.Read(1, kPage, 7, 8, 5);
+  const LinearizabilityResult r = h.Check();
+  ASSERT_EQ(r.verdict, Linearizability::kViolation);
+  EXPECT_STREQ(r.mismatch->kind, "missing-fault");
+  EXPECT_EQ(r.mismatch->message,
+            "read of 8 bytes at 0x10000 completed, but the model ends it with segv at 0x10000");
+  EXPECT_EQ(r.blamed, read);
+}
+
+TEST(LinearizabilityOom, AReadOverlappingTheKillMaySeeEitherSide) {
+  for (bool before : {true, false}) {
+    History h;
+    h.Mmap(0, 1, 2);
+    h.Write(0, kPage, 5, 3, 4);
+    h.WriteOom(0, kPage, 5, 20);
+    if (before) {
+      h.Read(1, kPage, 10, 30, 5);
+    } else {
+      h.ReadSegv(1, kPage, 10, 30);
+    }
+    const LinearizabilityResult r = h.Check();
+    EXPECT_EQ(r.verdict, Linearizability::kLinearizable) << "read before the kill: " << before;
+  }
+}
+
+TEST(LinearizabilityOom, AnOpTheTraceSaysRunsOutButCompletesIsAMissingFault) {
+  History h;
+  h.Mmap(0, 1, 2);
+  const size_t w = h.WriteOom(0, kPage, 3, 4, /*killed=*/false);
+  const LinearizabilityResult r = h.Check();
+  ASSERT_EQ(r.verdict, Linearizability::kViolation);
+  EXPECT_STREQ(r.mismatch->kind, "missing-fault");
+  EXPECT_EQ(r.blamed, w);
+}
+
+TEST(LinearizabilityOom, CallsCompareTheirOomLikeASignal) {
+  Op mmap;
+  mmap.kind = OpKind::kMmap;
+  mmap.len = 4096;
+  OpOutcome oom, ok;
+  oom.signal = vm::Signal::kOom;
+  ok.value = kPage;
+  ok.has_value = true;
+  EXPECT_FALSE(compare_outcomes(mmap, oom, oom));
+  const std::optional<Mismatch> missing = compare_outcomes(mmap, ok, oom);
+  ASSERT_TRUE(missing);
+  EXPECT_STREQ(missing->kind, "missing-fault");
+  EXPECT_EQ(missing->message, "mmap of 0x1000 bytes returned ok, but the model ends it with oom");
+  const std::optional<Mismatch> unexpected = compare_outcomes(mmap, oom, ok);
+  ASSERT_TRUE(unexpected);
+  EXPECT_STREQ(unexpected->kind, "unexpected-fault");
+  // An access's oom address is the core's: the model has no frames to run out of.
+  Op write;
+  write.kind = OpKind::kWrite;
+  write.expect_fault = FaultKind::kOom;
+  OpOutcome at_a = oom, at_b = oom;
+  at_a.fault_addr = 0x1000;
+  at_b.fault_addr = 0x2000;
+  EXPECT_FALSE(compare_outcomes(write, at_a, at_b));
 }
 
 }  // namespace

@@ -529,8 +529,9 @@ TEST(TraceErrors, Results) {
   EXPECT_EQ(op_error(R"({"op": "read", "addr": 65536, "expect_fault": "segv", "result": "ok"})"),
             R"(t.json:4:69: threads[0].ops[0].result: "result" cannot be combined with )"
             R"("expect_fault")");
-  EXPECT_EQ(op_error(R"({"op": "read", "addr": 65536, "expect_fault": "kill"})"),
-            R"(t.json:4:51: threads[0].ops[0].expect_fault: expected "segv" or "bus", got "kill")");
+  EXPECT_EQ(
+      op_error(R"({"op": "read", "addr": 65536, "expect_fault": "kill"})"),
+      R"(t.json:4:51: threads[0].ops[0].expect_fault: expected one of "segv", "bus", "oom", got "kill")");
   EXPECT_EQ(op_error(R"({"op": "yield", "result": "fine"})"),
             R"(t.json:4:31: threads[0].ops[0].result: expected one of "ok", "enomem", "einval", )"
             R"("efault", "hit", "miss", got "fine")");
@@ -581,7 +582,7 @@ TEST(TraceErrors, Expect) {
   EXPECT_EQ(member_error(R"("expect": {"violation": "crash"})"),
             R"(t.json:3:26: expect.violation: expected one of "read-mismatch", )"
             R"("state-mismatch", "unexpected-fault", "missing-fault", "invariant", "stale-tlb", )"
-            R"("leak", "deadlock", "panic", got "crash")");
+            R"("out-of-memory", "leak", "deadlock", "panic", got "crash")");
   EXPECT_EQ(member_error(R"("expect": {"digets": "00"})"),
             R"(t.json:3:13: expect.digets: unknown key "digets" in "expect" (allowed: result, )"
             R"(violation, digest, stats))");

@@ -240,6 +240,22 @@ TEST(TraceLoader, ScheduleObject) {
   EXPECT_EQ(t.schedule.policy, Policy::kSequential);
 }
 
+// Spec §8: `oom` on an access or a call, and the violation kind out-of-memory.
+TEST(TraceLoader, OutOfMemoryExpectations) {
+  Trace t = load_ok(with_ops(
+      R"({"op": "touch", "addr": 65536, "len": 4096, "access": "w", "expect_fault": "oom"},
+    {"op": "mmap", "len": 4096, "prot": "rw", "share": "private", "populate": true, "expect_fault": "oom"},
+    {"op": "fork", "child": "c", "expect_fault": "oom"})"));
+  ASSERT_EQ(t.threads.size(), 1u);
+  ASSERT_EQ(t.threads[0].ops.size(), 3u);
+  for (const Op& op : t.threads[0].ops) EXPECT_EQ(op.expect_fault, FaultKind::kOom);
+  t = load_ok(
+      with_members(R"("expect": {"violation": "out-of-memory", "stats": {"oom_kills": 0, )"
+                   R"("resident_user_peak": 1, "swap_outs": 0, "compressor_bytes_peak": 0}})"));
+  EXPECT_EQ(t.expect.violation, "out-of-memory");
+  EXPECT_EQ(t.expect.result, "violation");
+}
+
 TEST(TraceLoader, ViolationAloneImpliesResultViolation) {
   Trace t = load_ok(with_members(R"("expect": {"violation": "leak"})"));
   EXPECT_EQ(t.expect.result, "violation");
