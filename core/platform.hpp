@@ -49,6 +49,10 @@ class Platform {
 
   virtual void mutex_lock(Mutex& m) = 0;
   virtual void mutex_unlock(Mutex& m) = 0;
+  // Takes `m` if nobody (the caller included) holds it; never waits.
+  // Pageout locks its victims' objects this way: it runs for a thread that
+  // may hold other locks, in any order.
+  virtual bool mutex_trylock(Mutex& m) = 0;
 
   // A leaf lock guards a shared allocator or list for a few instructions:
   // nothing under it blocks, yields or takes a sleeping lock. Where one
@@ -75,6 +79,19 @@ class Platform {
   virtual void disk_write(u32 file, u64 page, const u8* buf4096) = 0;
   // Every byte at or past `size` of `file` becomes zero.
   virtual void disk_truncate(u32 file, u64 size) = 0;
+
+  // The swap device: `machine.swap` bytes, page-sized slots. The default
+  // machine has none (the core never calls these without swap).
+  virtual void swap_read(u64 slot, u8* buf4096) {
+    (void)slot;
+    (void)buf4096;
+    panic("swap_read: this machine has no swap device");
+  }
+  virtual void swap_write(u64 slot, const u8* buf4096) {
+    (void)slot;
+    (void)buf4096;
+    panic("swap_write: this machine has no swap device");
+  }
 
   // PML4 whose upper half (entries 256..511, the kernel half) every new
   // address space copies; 0 when the machine maps nothing there.

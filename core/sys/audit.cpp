@@ -15,6 +15,9 @@
 //     the region count agrees with the stats.
 #include "sys/audit.hpp"
 
+#include "vm/rmap.hpp"
+#include "vm/swap_pager.hpp"
+
 #include "lib/mem.hpp"
 #include "vm/vm_fault.hpp"
 #include "vm/vm_object.hpp"
@@ -40,6 +43,9 @@ bool check_allocators(Kernel& k, AuditMessage& why) {
   if (broken == nullptr) broken = k.vm.objects.check();
   if (broken == nullptr) broken = k.vm.regions.check();
   if (broken == nullptr) broken = k.vm.spaces.check();
+  if (broken == nullptr) broken = k.vm.pv_entries.check();
+  if (broken == nullptr) broken = k.vm.swap_entries.check();
+  if (broken == nullptr) broken = k.vm.swap.check();
   if (broken == nullptr) broken = k.process_slab.check();
   if (broken == nullptr) broken = k.vnode_slab.check();
   return broken == nullptr || fail(why, broken);
@@ -77,6 +83,15 @@ bool check_objects(Kernel& k, AuditMessage& why) {
         why.clear();
         why << "object " << static_cast<const void*>(o) << " holds page index " << pg->index
             << " that is not its own resident page";
+        return false;
+      }
+    }
+    if (const char* broken = o->swap.check()) return fail(why, broken);
+    for (SwapEntry* e = o->swap.first(); e != nullptr; e = o->swap.next(e)) {
+      if (e->index >= o->size_pages || o->resident.find(e->index) != nullptr) {
+        why.clear();
+        why << "object " << static_cast<const void*>(o) << " has page index " << e->index
+            << " on swap, past its end or also resident";
         return false;
       }
     }
@@ -147,6 +162,7 @@ bool check_address_space(Kernel& k, Process& p, AuditMessage& why, u64* regions,
 
 bool check_counts(Kernel& k, AuditMessage& why, u64 regions, u64 table_pages) {
   u64 table_frames = 0;
+  u64 object_frames = 0;
   for (u64 pfn = 0; pfn < k.vm.pages.frame_count(); ++pfn) {
     Page* pg = k.vm.pages.page_at(pfn);
     if (pg->state == Page::State::kPageTable) ++table_frames;
@@ -157,6 +173,23 @@ bool check_counts(Kernel& k, AuditMessage& why, u64 regions, u64 table_pages) {
           << " but " << pg->audit_mark << " PTEs name it";
       return false;
     }
+    if (pg->state == Page::State::kObject) {
+      ++object_frames;
+      const char* broken = rmap_check(k.vm, pg);
+      if (broken == nullptr && !pg->queue_node.linked()) broken = "object page not on the pageout queue";
+      if (broken == nullptr && swap_pager_has(pg->object, pg->index))
+        broken = "page both resident and on swap";
+      if (broken != nullptr) {
+        why.clear();
+        why << broken << ": frame " << Hex{pfn << kPageShift};
+        return false;
+      }
+    }
+  }
+  if (object_frames != k.vm.page_queue_length) {
+    why.clear();
+    why << object_frames << " object pages, but the pageout queue holds " << k.vm.page_queue_length;
+    return false;
   }
   if (table_frames != table_pages) {
     why.clear();

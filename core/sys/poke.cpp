@@ -89,6 +89,7 @@ Status Kernel::poke(Process* p, vaddr_t addr, u32 size, u64 value) {
       if (page != nullptr && !page_busied(page)) {
         u8* dst = vm.pages.data(page) + (addr - va);
         for (u32 i = 0; i < size; ++i) dst[i] = static_cast<u8>(value >> (8 * i));
+        page->dirty = true;  // no PTE's D bit records a kernel write
         return Status::kOk;
       }
       busy = page;

@@ -13,6 +13,7 @@
 namespace vm {
 
 class VmObject;
+struct PvEntry;
 struct SlabPage;
 
 struct Page {
@@ -26,6 +27,7 @@ struct Page {
     kSlab,       // backing store of a slab cache
     kZero,       // the shared zero page: mapped read-only for reads of untouched
                  // anonymous memory; never written, never freed
+    kKernel,     // kernel bookkeeping outside the slabs (the swap map's vmem tags)
   };
   // `busy` with this bit: held exclusively; without it, the number of
   // shared holders (see the busy functions below).
@@ -40,10 +42,20 @@ struct Page {
   // kObject: the busy lock (a): 0, kBusyExclusive, or a shared count.
   Atomic<u32> busy;
 
-  VmObject* object = nullptr;  // kObject: owner
+  VmObject* object = nullptr;  // kObject: owner (its lock; changes under Vm::page_queue_lock too)
   u64 index = 0;               // kObject: page index in the owner
   AvlNode object_node;         // kObject: in the owner's resident tree, by index
-  ListNode queue_node;         // kFree: free list; kSlab: the cache's page list
+  // kFree: free list; kSlab: the cache's page list; kObject: the pageout
+  // queue (Vm::page_queue_lock); a page being freed: its TlbBatch.
+  ListNode queue_node;
+  PvEntry* pv = nullptr;  // kObject: the PTEs that map it (vm/rmap.hpp; Vm::pmap_lock)
+  // kObject (owner's lock): written since its pager last had a copy. pwrite
+  // and poke set it (the kernel writes through no PTE); pageout adds the D
+  // bits it collects. An anonymous page has no copy until it is swapped out.
+  bool dirty = false;
+  // kObject: removed from its object while busy (vm_object_page_remove skips
+  // busy pages): whoever holds it busy must drop it rather than keep it.
+  bool discard = false;
   SlabPage* slab = nullptr;    // kSlab: slab bookkeeping for this frame
   u32 audit_mark = 0;          // scratch for the audit's counting passes
 };

@@ -7,7 +7,9 @@
 #include "platform.hpp"
 #include "vm/mutation.hpp"
 #include "vm/page_allocator.hpp"
+#include "vm/rmap.hpp"
 #include "vm/slab.hpp"
+#include "vm/swap_pager.hpp"
 #include "vm/vm_object.hpp"
 
 namespace vm {
@@ -25,6 +27,17 @@ struct VmStats {
   u64 zero_page_maps = 0;  // read faults answered with the shared zero page
   u64 collapses = 0;       // backing objects merged into their only child
   u64 max_chain = 0;       // longest shadow chain a fault walked
+  // Memory pressure (spec §8).
+  u64 page_ins = 0;         // pages read back from swap, or from a file after pageout dropped them
+  u64 swap_outs = 0;        // pages written to swap
+  u64 compressed_stores = 0;
+  u64 writebacks = 0;       // dirty file pages written to their file by pageout
+  u64 reclaimed = 0;        // frames freed by pageout
+  u64 cache_forgotten = 0;
+  u64 oom_kills = 0;
+  u64 resident_user_peak = 0;
+  u64 swap_slots_peak = 0;
+  u64 compressor_bytes_peak = 0;
 };
 
 class Vm {
@@ -33,14 +46,26 @@ class Vm {
   Vm(const Vm&) = delete;
   Vm& operator=(const Vm&) = delete;
 
-  // Takes RAM [0, ram_bytes) and sets up the allocators.
-  Status boot(u64 ram_bytes, u64 reserved_frames);
+  // Takes RAM [0, ram_bytes) and sets up the allocators; `swap_slots`
+  // pages of swap (0: none).
+  Status boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots = 0);
 
   Platform& platform;
   PageAllocator pages;
   TypedSlab<VmObject> objects;
   TypedSlab<Region> regions;
   TypedSlab<AddressSpace> spaces;
+  TypedSlab<PvEntry> pv_entries;      // the reverse map's entries (vm/rmap.hpp)
+  TypedSlab<SwapEntry> swap_entries;  // which object pages are on swap
+  SwapSpace swap;
+  // Guards every pv list and every PTE of an object page (vm/rmap.hpp).
+  // Order: map lock → object locks → pmap_lock → leaf locks.
+  Mutex pmap_lock{"pmap"};
+  // Every resident object page, in CLOCK order (vm/pageout.hpp), and its
+  // length; a leaf lock.
+  List<Page, &Page::queue_node> page_queue;
+  u64 page_queue_length = 0;
+  Mutex page_queue_lock{"page_queue"};
   // The shared zero page (State::kZero), mapped read-only wherever untouched
   // anonymous memory is read.
   Page* zero_page = nullptr;

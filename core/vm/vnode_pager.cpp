@@ -30,8 +30,9 @@ PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
     vm_object_page_remove(vm, object, index, index + 1, batch);
     return PagerResult::kPastEof;
   }
-  const u64 eof_in_page = vn.size - (index << kPageShift);
-  if (eof_in_page < kPageSize) mem_set(data + eof_in_page, 0, kPageSize - eof_in_page);
+  // Bytes past the end inside the last page come from the disk too: zero,
+  // unless pageout wrote back what a mapping stored there (a file's size
+  // change zeroes them on the disk as in the page cache).
   *out = page;
   return PagerResult::kOk;
 }

@@ -33,6 +33,10 @@ void StressPlatform::check_abort() {
   kjmp_long(target, kStressAbandoned);
 }
 
+vm::u32 StressPlatform::percpu_index() {
+  return percpu()->index;
+}
+
 void StressPlatform::lock(vm::Mutex& m) {
   const vm::u32 me = percpu()->index + 1;
   vm::u32 expected = vm::Mutex::kUnowned;
