@@ -81,12 +81,19 @@ bool page_out(Vm& vm, VmObject* object, Page* page) {
     if (rmap_test_clear_referenced(vm, page, batch)) return false;  // second chance
   }
   if (!page_try_xbusy(page)) return false;
-  if (unmap_everywhere(vm, page)) page->dirty = true;
+  // Everything the write-out needs is had before the page is unmapped: a
+  // page that cannot leave memory stays mapped.
+  SwapEntry* slot = nullptr;
   if (object->kind == VmObject::Kind::kAnonymous) {
-    if (!swap_pager_putpage(vm, object, page)) {
-      page_xunbusy(vm.platform, page);  // stays resident; a fault maps it again
+    slot = swap_pager_reserve(vm);
+    if (slot == nullptr) {
+      page_xunbusy(vm.platform, page);
       return false;
     }
+  }
+  if (unmap_everywhere(vm, page)) page->dirty = true;
+  if (slot != nullptr) {
+    swap_pager_putpage(vm, object, page, slot);
   } else if (page->dirty && !page->discard) {
     write_back(vm, object, page);
   }
@@ -114,7 +121,9 @@ Page* next_victim(Vm& vm, VmObject** object) {
 void page_enqueue(Vm& vm, Page* page) {
   LeafLocker guard(vm.platform, vm.page_queue_lock);
   vm.page_queue.push_back(page);
-  ++vm.page_queue_length;
+  // Every object page is on the queue: its length is the user-visible frames.
+  if (++vm.page_queue_length > vm.stats.resident_user_peak)
+    vm.stats.resident_user_peak = vm.page_queue_length;
 }
 
 void page_dequeue(Vm& vm, Page* page) {

@@ -109,16 +109,24 @@ PagerResult swap_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
   return PagerResult::kOk;
 }
 
-bool swap_pager_putpage(Vm& vm, VmObject* object, Page* page) {
+SwapEntry* swap_pager_reserve(Vm& vm) {
   const AllocClass cls = vm.mutated(Mutation::kPageoutNoReserve) ? AllocClass::kNormal
                                                                   : AllocClass::kReserved;
   SwapEntry* e = vm.swap_entries.create_in(cls);
-  if (e == nullptr) return false;
+  if (e == nullptr) return nullptr;
   vm.platform.yield(YieldPoint::kSwapAlloc);
   if (!vm.swap.alloc(&e->slot)) {
     vm.swap_entries.destroy(e);
-    return false;
+    return nullptr;
   }
+  return e;
+}
+
+void swap_pager_unreserve(Vm& vm, SwapEntry* entry) {
+  release_entry(vm, entry);
+}
+
+void swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* e) {
   e->index = page->index;
   vm.platform.mutex_unlock(object->lock);
   vm.platform.yield(YieldPoint::kPageoutIo);
@@ -127,11 +135,10 @@ bool swap_pager_putpage(Vm& vm, VmObject* object, Page* page) {
   ++vm.stats.swap_outs;
   if (page->discard) {  // unmapped or dropped meanwhile: the copy is of nothing
     release_entry(vm, e);
-    return true;
+    return;
   }
   if (!object->swap.insert(e)) vm.platform.panic("swap_pager_putpage: index already on swap");
   page->dirty = false;
-  return true;
 }
 
 void swap_pager_free_range(Vm& vm, VmObject* object, u64 start, u64 end) {

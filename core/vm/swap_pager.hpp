@@ -88,10 +88,16 @@ bool swap_pager_has(const VmObject* object, u64 index);
 PagerResult swap_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
                                PageInUnlock& unlock, bool own_lock);
 
+// A slot and its entry for the next swap_pager_putpage (swap.alloc), taken
+// before the victim is unmapped: a page that cannot be written out is left
+// mapped. nullptr when the device is full or no memory for the entry can be
+// had, even from the reserve.
+SwapEntry* swap_pager_reserve(Vm& vm);
+void swap_pager_unreserve(Vm& vm, SwapEntry* entry);
+
 // Writes `page` (busy exclusive, unmapped, of `object`, whose lock is held)
-// to a new slot; the lock is let go of for the write (pageout.io). False
-// when no slot or no memory for the entry could be had (the page stays).
-bool swap_pager_putpage(Vm& vm, VmObject* object, Page* page);
+// to `entry`'s slot; the lock is let go of for the write (pageout.io).
+void swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* entry);
 
 // Frees the slots of pages [start, end) of `object` (its lock held, or the
 // object unreachable).

@@ -26,6 +26,16 @@ inline constexpr const char* kRunStatNames[] = {
     "zero_page_maps",
     "collapses",
     "max_chain",
+    "page_ins",
+    "swap_outs",
+    "compressed_stores",
+    "writebacks",
+    "reclaimed",
+    "cache_forgotten",
+    "oom_kills",
+    "resident_user_peak",
+    "swap_slots_peak",
+    "compressor_bytes_peak",
 };
 inline constexpr size_t kRunStatCount = sizeof(kRunStatNames) / sizeof(kRunStatNames[0]);
 
@@ -59,6 +69,16 @@ inline void run_stat_values(const vm::Vm& vm, const RunCounters& c, u64 (&values
       vm.stats.zero_page_maps,
       vm.stats.collapses,
       vm.stats.max_chain,
+      vm.stats.page_ins,
+      vm.stats.swap_outs,
+      vm.stats.compressed_stores,
+      vm.stats.writebacks,
+      vm.stats.reclaimed,
+      vm.stats.cache_forgotten,
+      vm.stats.oom_kills,
+      vm.stats.resident_user_peak,
+      vm.stats.swap_slots_peak,
+      vm.stats.compressor_bytes_peak,
   };
   static_assert(sizeof(v) / sizeof(v[0]) == kRunStatCount);
   for (size_t i = 0; i < kRunStatCount; ++i) values[i] = v[i];

@@ -33,8 +33,10 @@ void StressPlatform::check_abort() {
   kjmp_long(target, kStressAbandoned);
 }
 
-vm::u32 StressPlatform::percpu_index() {
-  return percpu()->index;
+bool StressPlatform::mutex_trylock(vm::Mutex& m) {
+  vm::u32 expected = vm::Mutex::kUnowned;
+  return __atomic_compare_exchange_n(&m.owner, &expected, percpu()->index + 1, false,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
 void StressPlatform::lock(vm::Mutex& m) {

@@ -19,11 +19,7 @@ class StressPlatform final : public vm::Platform {
   void yield(vm::YieldPoint) override {}
   void mutex_lock(vm::Mutex& m) override { lock(m); }
   void mutex_unlock(vm::Mutex& m) override { unlock(m); }
-  bool mutex_trylock(vm::Mutex& m) override {
-    vm::u32 expected = vm::Mutex::kUnowned;
-    return __atomic_compare_exchange_n(&m.owner, &expected, percpu_index() + 1, false,
-                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
-  }
+  bool mutex_trylock(vm::Mutex& m) override;
   void leaf_lock(vm::Mutex& m) override { lock(m); }
   void leaf_unlock(vm::Mutex& m) override { unlock(m); }
   void wait_for(const void* channel, const char* what) override;
@@ -50,7 +46,6 @@ class StressPlatform final : public vm::Platform {
 
  private:
   void lock(vm::Mutex& m);
-  static vm::u32 percpu_index();
   void unlock(vm::Mutex& m);
   [[noreturn]] void no_disk();
   void check_abort();
