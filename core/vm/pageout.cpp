@@ -62,9 +62,20 @@ void write_back(Vm& vm, VmObject* object, Page* page) {
   page->dirty = false;
 }
 
+// Remembers that the file's page `index` left memory (see VmObject::evicted).
+void note_evicted(Vm& vm, VmObject* object, u64 index) {
+  if (object->evicted.find(index) != nullptr) return;
+  SwapEntry* e = vm.swap_entries.create();
+  if (e == nullptr) return;
+  e->index = index;
+  object->evicted.insert(e);
+}
+
 // Takes `page` (busy exclusive, unmapped, contents safe elsewhere) out of
 // `object` and frees its frame.
 void release(Vm& vm, VmObject* object, Page* page) {
+  if (object->kind == VmObject::Kind::kVnode && !page->discard)
+    note_evicted(vm, object, page->index);
   object->resident.remove(page);
   page_dequeue(vm, page);
   page->object = nullptr;

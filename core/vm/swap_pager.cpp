@@ -151,6 +151,16 @@ void swap_pager_free_range(Vm& vm, VmObject* object, u64 start, u64 end) {
   }
 }
 
+void swap_pager_forget_evicted(Vm& vm, VmObject* object, u64 start, u64 end) {
+  SwapEntry* e = object->evicted.lower_bound(start);
+  while (e != nullptr && e->index < end) {
+    SwapEntry* next = object->evicted.next(e);
+    object->evicted.remove(e);
+    vm.swap_entries.destroy(e);
+    e = next;
+  }
+}
+
 void swap_pager_collapse(Vm& vm, VmObject* object, VmObject* backing) {
   const u64 window_start = object->backing_offset;
   const u64 window_end = window_start + object->size_pages;

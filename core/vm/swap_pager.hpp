@@ -103,6 +103,9 @@ void swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* entry);
 // object unreachable).
 void swap_pager_free_range(Vm& vm, VmObject* object, u64 start, u64 end);
 
+// Forgets the evicted marks (VmObject::evicted) of pages [start, end).
+void swap_pager_forget_evicted(Vm& vm, VmObject* object, u64 start, u64 end);
+
 // Collapse: `backing`'s slots that `object` shows (window [offset,
 // offset+size) of `backing`, not covered by a resident page or a slot of
 // `object`) move to `object`; the others are freed.

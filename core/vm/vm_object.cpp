@@ -198,6 +198,7 @@ void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatc
     page = next;
   }
   swap_pager_free_range(vm, object, start, end);
+  swap_pager_forget_evicted(vm, object, start, end);
 }
 
 // One merge of `backing` (referenced by `object` alone) into `object`. The

@@ -60,6 +60,10 @@ class VmObject {
   // Pages whose content is on swap (vm/swap_pager.hpp). Invariant: no index
   // is both resident and on swap; each index < size_pages. (lock)
   SwapMap swap;
+  // kVnode: pages pageout dropped (the file has them), so that reading one
+  // again counts as a page-in (Linux's shadow entries, for the count only;
+  // an entry that cannot be allocated is simply not kept). (lock)
+  SwapMap evicted;
   Mutex lock{"vm_object"};
   ListNode all_link;   // in Vm::all_objects, for the audit
   u32 audit_refs = 0;  // scratch for the audit's reference counts

@@ -22,6 +22,11 @@ PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
   vm.platform.disk_read(vn.disk_id, index, data);
   unlock.retake();
   if (own_lock) vm.platform.mutex_lock(object->lock);
+  if (SwapEntry* e = object->evicted.find(index)) {  // read again after pageout
+    object->evicted.remove(e);
+    vm.swap_entries.destroy(e);
+    ++vm.stats.page_ins;
+  }
   page_xunbusy(vm.platform, page);
   // The file may have shrunk while the read was in flight (FreeBSD re-checks
   // pindex against the object's size after every sleep).
