@@ -176,7 +176,8 @@ bool check_counts(Kernel& k, AuditMessage& why, u64 regions, u64 table_pages) {
     if (pg->state == Page::State::kObject) {
       ++object_frames;
       const char* broken = rmap_check(k.vm, pg);
-      if (broken == nullptr && !pg->queue_node.linked()) broken = "object page not on the pageout queue";
+      if (broken == nullptr && !pg->queue_node.linked())
+        broken = "object page not on the pageout queue";
       if (broken == nullptr && swap_pager_has(pg->object, pg->index))
         broken = "page both resident and on swap";
       if (broken != nullptr) {

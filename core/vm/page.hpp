@@ -49,15 +49,17 @@ struct Page {
   // queue (Vm::page_queue_lock); a page being freed: its TlbBatch.
   ListNode queue_node;
   PvEntry* pv = nullptr;  // kObject: the PTEs that map it (vm/rmap.hpp; Vm::pmap_lock)
-  // kObject (owner's lock): written since its pager last had a copy. pwrite
-  // and poke set it (the kernel writes through no PTE); pageout adds the D
-  // bits it collects. An anonymous page has no copy until it is swapped out.
+  // kObject: written since its pager last had a copy. pwrite and poke set
+  // it under the owner's lock (the kernel writes through no PTE); removing a
+  // PTE with D set sets it under Vm::pmap_lock; only pageout clears it, with
+  // the page busy and unmapped. An anonymous page has no copy until it is
+  // swapped out.
   bool dirty = false;
   // kObject: removed from its object while busy (vm_object_page_remove skips
   // busy pages): whoever holds it busy must drop it rather than keep it.
   bool discard = false;
-  SlabPage* slab = nullptr;    // kSlab: slab bookkeeping for this frame
-  u32 audit_mark = 0;          // scratch for the audit's counting passes
+  SlabPage* slab = nullptr;  // kSlab: slab bookkeeping for this frame
+  u32 audit_mark = 0;        // scratch for the audit's counting passes
 };
 
 // The reverse-map count changes atomically: a page shared copy-on-write by

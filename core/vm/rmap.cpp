@@ -23,11 +23,14 @@ PvEntry* pv_take(Page* page, const Pmap* pmap, vaddr_t va) {
   return nullptr;
 }
 
-// One mapping of the frame at `pa` is gone (the PTE is already zero).
-void forget_mapping(Vm& vm, const Pmap* pmap, vaddr_t va, paddr_t pa) {
+// One mapping of the frame at `pa` is gone (the PTE is already zero). A D
+// bit the CPU had set in it moves to the page: a file page written through
+// a mapping that is gone must still be written back before pageout drops it.
+void forget_mapping(Vm& vm, const Pmap* pmap, vaddr_t va, paddr_t pa, bool dirty) {
   Page* page = vm.pages.page_of(pa);
   if (page == nullptr) return;
   if (managed(page)) {
+    if (dirty) page->dirty = true;
     PvEntry* e = pv_take(page, pmap, va);
     if (e == nullptr) {
       FixedString<160> f;
@@ -44,9 +47,9 @@ struct RemoveCtx {
   const Pmap* pmap;
 };
 
-void on_remove(void* ctx, vaddr_t va, paddr_t pa) {
+void on_remove(void* ctx, vaddr_t va, paddr_t pa, bool dirty) {
   auto& c = *static_cast<RemoveCtx*>(ctx);
-  forget_mapping(c.vm, c.pmap, va, pa);
+  forget_mapping(c.vm, c.pmap, va, pa, dirty);
 }
 
 struct UnmapAllCtx {
@@ -79,12 +82,14 @@ Status rmap_enter(Vm& vm, Pmap& pmap, vaddr_t va, Page* page, PteAttrs attrs, Tl
   paddr_t old_pa = 0;
   const bool was_mapped = pmap.extract(va, &old_pa, nullptr);
   old_pa = page_trunc(old_pa);
+  // Replacing a frame drops the old entry's D bit: it is taken first.
+  const bool old_dirty = was_mapped && old_pa != pa && pmap.is_dirty(va);
   const Status s = pmap.enter(va, pa, attrs, batch);
   if (s != Status::kOk || (was_mapped && old_pa == pa)) {
     vm.pv_entries.destroy(pv);
     return s;
   }
-  if (was_mapped) forget_mapping(vm, &pmap, va, old_pa);
+  if (was_mapped) forget_mapping(vm, &pmap, va, old_pa, old_dirty);
   page_map_add(page);
   if (managed(page)) {
     pv->pmap = &pmap;

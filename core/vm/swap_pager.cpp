@@ -61,8 +61,8 @@ const char* SwapSpace::check() const {
 
 // The arena's tags are pageout's metadata: they may take the reserve.
 void* SwapSpace::alloc_page() {
-  const AllocClass cls = vm_->mutated(Mutation::kPageoutNoReserve) ? AllocClass::kNormal
-                                                                    : AllocClass::kReserved;
+  const AllocClass cls =
+      vm_->mutated(Mutation::kPageoutNoReserve) ? AllocClass::kNormal : AllocClass::kReserved;
   Page* page = vm_->pages.alloc(cls);
   if (page == nullptr) return nullptr;
   page->state = Page::State::kKernel;
@@ -110,8 +110,8 @@ PagerResult swap_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
 }
 
 SwapEntry* swap_pager_reserve(Vm& vm) {
-  const AllocClass cls = vm.mutated(Mutation::kPageoutNoReserve) ? AllocClass::kNormal
-                                                                  : AllocClass::kReserved;
+  const AllocClass cls =
+      vm.mutated(Mutation::kPageoutNoReserve) ? AllocClass::kNormal : AllocClass::kReserved;
   SwapEntry* e = vm.swap_entries.create_in(cls);
   if (e == nullptr) return nullptr;
   vm.platform.yield(YieldPoint::kSwapAlloc);

@@ -71,7 +71,7 @@ class SwapSpace final : public VmemPageSource {
  private:
   Vm* vm_ = nullptr;
   u64 slots_ = 0;
-  u64 in_use_ = 0;  // (lock)
+  u64 in_use_ = 0;   // (lock)
   VmemArena arena_;  // (lock)
   Mutex lock_{"swap_space"};
 };

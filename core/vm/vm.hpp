@@ -28,11 +28,11 @@ struct VmStats {
   u64 collapses = 0;       // backing objects merged into their only child
   u64 max_chain = 0;       // longest shadow chain a fault walked
   // Memory pressure (spec §8).
-  u64 page_ins = 0;         // pages read back from swap, or from a file after pageout dropped them
-  u64 swap_outs = 0;        // pages written to swap
+  u64 page_ins = 0;   // pages read back from swap, or from a file after pageout dropped them
+  u64 swap_outs = 0;  // pages written to swap
   u64 compressed_stores = 0;
-  u64 writebacks = 0;       // dirty file pages written to their file by pageout
-  u64 reclaimed = 0;        // frames freed by pageout
+  u64 writebacks = 0;  // dirty file pages written to their file by pageout
+  u64 reclaimed = 0;   // frames freed by pageout
   u64 cache_forgotten = 0;
   u64 oom_kills = 0;
   u64 resident_user_peak = 0;

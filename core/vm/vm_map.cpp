@@ -77,8 +77,11 @@ void remove_region(Vm& vm, AddressSpace& as, Region* r, TlbBatch& batch) {
   VmObject* object = r->object;
   // Pages of a singly-mapped object that this range maps are unreachable
   // once the range is gone.
-  if (object->one_mapping)
+  // (Under the object's lock: pageout may be working on one of them.)
+  if (object->one_mapping) {
+    MutexLocker lock(vm.platform, object->lock);
     vm_object_page_remove(vm, object, r->offset, r->offset + r->pages(), batch);
+  }
   as.regions.remove(r);
   ++as.generation;
   --vm.stats.regions;
@@ -380,6 +383,7 @@ namespace {
 Status discard_private(Vm& vm, AddressSpace& as, Region*& r, vaddr_t s, vaddr_t e,
                        TlbBatch& batch) {
   if (r->object->backing == nullptr) {
+    MutexLocker lock(vm.platform, r->object->lock);
     vm_object_page_remove(vm, r->object, r->index_of(s), r->index_of(e), batch);
     return Status::kOk;
   }
@@ -501,7 +505,10 @@ namespace {
 // shadow it, so each sees its own writes and both see the old pages.
 Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch& batch) {
   // A parent whose earlier children exited meets its chain here first.
-  vm_object_collapse(vm, r.object, batch);
+  {
+    MutexLocker lock(vm.platform, r.object->lock);
+    vm_object_collapse(vm, r.object, batch);
+  }
   VmObject* old = r.object;
   if (old->backing == nullptr && old->resident.empty() && old->swap.empty()) {
     c.object = vm_object_allocate(vm, VmObject::Kind::kAnonymous, r.pages());
@@ -604,6 +611,7 @@ Page* vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone
     u64 lo = r->index_of(from);
     u64 hi = r->index_of(r->end);
     for (VmObject* o = r->object; o != nullptr && o != file->object; o = o->backing) {
+      MutexLocker lock(vm.platform, o->lock);
       if (Page* busy = vm_object_busy_page(o, lo, hi)) return busy;
       vm_object_page_remove(vm, o, lo, hi, batch);
       lo += o->backing_offset;

@@ -32,9 +32,10 @@ std::optional<uint64_t> parse_size(const std::string& text) {
   for (char c : digits) {
     if (base == 10 && !std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
     if (base == 16 && !std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    v = v * base + static_cast<uint64_t>(std::isdigit(static_cast<unsigned char>(c))
-                                             ? c - '0'
-                                             : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
+    v = v * base +
+        static_cast<uint64_t>(std::isdigit(static_cast<unsigned char>(c))
+                                  ? c - '0'
+                                  : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
   }
   if (v > UINT64_MAX / unit) return std::nullopt;
   return v * unit;
@@ -45,8 +46,7 @@ std::optional<std::string> read_size(const char* option, const std::string& text
   const std::optional<uint64_t> v = parse_size(text);
   if (!v || *v % 4096 != 0 || *v < min || *v > max)
     return std::string(option) + ": expected a multiple of 4096 between " + std::to_string(min) +
-           " and " + std::to_string(max) + " (as 1048576, 0x100000 or 1MiB), got \"" + text +
-           "\"";
+           " and " + std::to_string(max) + " (as 1048576, 0x100000 or 1MiB), got \"" + text + "\"";
   *out = *v;
   return std::nullopt;
 }

@@ -79,7 +79,12 @@ INSTANTIATE_TEST_SUITE_P(Seeds, ObjectPropertyTest, ::testing::Range(0, kObjectS
 // memory limit), and its digest and outcome must equal the same trace's on
 // 64 MiB without swap: pressure is invisible.
 constexpr uint64_t kPressureSeedsPerShard = 125;
+#ifdef VMSIM_SANITIZE_BUILD
+// Under the sanitizers two shards (250 traces) keep the suite in its budget.
+constexpr int kPressureShards = 2;
+#else
 constexpr int kPressureShards = 8;
+#endif
 
 class PressurePropertyTest : public ::testing::TestWithParam<int> {};
 
@@ -93,7 +98,8 @@ TEST_P(PressurePropertyTest, PressureChangesNothingTheTraceSees) {
     const std::string reproduce =
         "(reproduce: tracegen random --seed " + std::to_string(seed) + " --ops " +
         std::to_string(o.ops) + " --threads " + std::to_string(o.threads) + " --cpus " +
-        std::to_string(o.cpus) + " --memory 1MiB --features all,pressure | vmsim replay /dev/stdin)";
+        std::to_string(o.cpus) +
+        " --memory 1MiB --features all,pressure | vmsim replay /dev/stdin)";
     auto loaded = load_trace_text(tracegen::make_random_trace(o), "seed-" + std::to_string(seed));
     ASSERT_TRUE(std::holds_alternative<Trace>(loaded)) << std::get<LoadError>(loaded).message;
     Trace pressed = std::get<Trace>(loaded);

@@ -156,8 +156,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->type_name("SIZE");
   random
-      ->add_option("--features", args.features,
-                   "what the trace contains: anon,brk,files,fork,exec,exit,poke,edges,pressure or all")
+      ->add_option(
+          "--features", args.features,
+          "what the trace contains: anon,brk,files,fork,exec,exit,poke,edges,pressure or all")
       ->capture_default_str()
       ->type_name("LIST");
   random->add_option("-o,--output", args.output, "output file (default: standard output)")

@@ -31,8 +31,8 @@ struct FeatureName {
   uint32_t bit;
 };
 constexpr FeatureName kFeatureNames[] = {
-    {"anon", kFeatureAnon},   {"files", kFeatureFiles}, {"fork", kFeatureFork},
-    {"exec", kFeatureExec},   {"exit", kFeatureExit},   {"poke", kFeaturePoke},
+    {"anon", kFeatureAnon},   {"files", kFeatureFiles},       {"fork", kFeatureFork},
+    {"exec", kFeatureExec},   {"exit", kFeatureExit},         {"poke", kFeaturePoke},
     {"edges", kFeatureEdges}, {"pressure", kFeaturePressure},
 };
 
