@@ -52,6 +52,10 @@ class Platform {
 
   virtual void mutex_lock(Mutex& m) ACQUIRE(m) = 0;
   virtual void mutex_unlock(Mutex& m) RELEASE(m) = 0;
+  // Takes `m` if nobody (the caller included) holds it; never waits.
+  // Pageout locks its victims' objects this way: it runs for a thread that
+  // may hold other locks, in any order.
+  virtual bool mutex_trylock(Mutex& m) TRY_ACQUIRE(true, m) = 0;
 
   // Checks the caller's contract "`m` is held" (docs/locking.md): in the
   // simulator a lock the running thread does not hold is a panic; in the
@@ -99,6 +103,19 @@ class Platform {
   virtual void disk_write(u32 file, u64 page, const u8* buf4096) = 0;
   // Every byte at or past `size` of `file` becomes zero.
   virtual void disk_truncate(u32 file, u64 size) = 0;
+
+  // The swap device: `machine.swap` bytes, page-sized slots. The default
+  // machine has none (the core never calls these without swap).
+  virtual void swap_read(u64 slot, u8* buf4096) {
+    (void)slot;
+    (void)buf4096;
+    panic("swap_read: this machine has no swap device");
+  }
+  virtual void swap_write(u64 slot, const u8* buf4096) {
+    (void)slot;
+    (void)buf4096;
+    panic("swap_write: this machine has no swap device");
+  }
 
   // PML4 whose upper half (entries 256..511, the kernel half) every new
   // address space copies; 0 when the machine maps nothing there.

@@ -21,6 +21,7 @@ enum class YieldPoint : u8 {
   kPageoutPteCleared,   // pageout.pte_cleared
   kPageoutIo,           // pageout.io
   kPokeRetry,           // poke.retry
+  kSwapAlloc,           // swap.alloc
   kCount,
 };
 

@@ -21,6 +21,9 @@
 // them is special.
 #include "sys/audit.hpp"
 
+#include "vm/rmap.hpp"
+#include "vm/swap_pager.hpp"
+
 #include "lib/mem.hpp"
 #include "vm/vm_fault.hpp"
 #include "vm/vm_object.hpp"
@@ -46,6 +49,9 @@ bool check_allocators(Kernel& k, AuditMessage& why) NO_THREAD_SAFETY_ANALYSIS {
   if (broken == nullptr) broken = k.vm.objects.check();
   if (broken == nullptr) broken = k.vm.regions.check();
   if (broken == nullptr) broken = k.vm.spaces.check();
+  if (broken == nullptr) broken = k.vm.pv_entries.check();
+  if (broken == nullptr) broken = k.vm.swap_entries.check();
+  if (broken == nullptr) broken = k.vm.swap.check();
   if (broken == nullptr) broken = k.process_slab.check();
   if (broken == nullptr) broken = k.vnode_slab.check();
   return broken == nullptr || fail(why, broken);
@@ -83,6 +89,15 @@ bool check_objects(Kernel& k, AuditMessage& why) NO_THREAD_SAFETY_ANALYSIS {
         why.clear();
         why << "object " << static_cast<const void*>(o) << " holds page index " << pg->index
             << " that is not its own resident page";
+        return false;
+      }
+    }
+    if (const char* broken = o->swap.check()) return fail(why, broken);
+    for (SwapEntry* e = o->swap.first(); e != nullptr; e = o->swap.next(e)) {
+      if (e->index >= o->size_pages || o->resident.find(e->index) != nullptr) {
+        why.clear();
+        why << "object " << static_cast<const void*>(o) << " has page index " << e->index
+            << " on swap, past its end or also resident";
         return false;
       }
     }
@@ -168,6 +183,23 @@ bool check_counts(Kernel& k, AuditMessage& why, u64 regions,
           << " but " << pg->audit_mark << " PTEs name it";
       return false;
     }
+    if (pg->state == Page::State::kObject) {
+      const char* broken = rmap_check(k.vm, pg);
+      if (broken == nullptr && !pg->queue_node.linked())
+        broken = "object page not on the pageout queue";
+      if (broken == nullptr && swap_pager_has(pg->object, pg->index))
+        broken = "page both resident and on swap";
+      if (broken != nullptr) {
+        why.clear();
+        why << broken << ": frame " << Hex{pfn << kPageShift};
+        return false;
+      }
+    }
+  }
+  if (object_frames != k.vm.page_queue_length) {
+    why.clear();
+    why << object_frames << " object pages, but the pageout queue holds " << k.vm.page_queue_length;
+    return false;
   }
   // resident_user_peak (spec §8) is only as true as this count.
   if (object_frames != k.vm.stats.resident_user.load()) {

@@ -120,6 +120,7 @@ Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
     const u64 from = offset > page_start ? offset - page_start : 0;
     const u64 to = end - page_start < kPageSize ? end - page_start : kPageSize;
     mem_set(vm.pages.data(page) + from, value, to - from);
+    page->dirty = true;
   }
   return Status::kOk;
 }

@@ -53,6 +53,7 @@ Found write_unless_busy(Vm& vm, Page* page, vaddr_t addr, u32 size, u64 value, P
   }
   u8* dst = vm.pages.data(page) + (addr - page_trunc(addr));
   for (u32 i = 0; i < size; ++i) dst[i] = static_cast<u8>(value >> (8 * i));
+  page->dirty = true;  // no PTE's D bit records a kernel write
   return Found::kWritten;
 }
 

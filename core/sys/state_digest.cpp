@@ -2,6 +2,7 @@
 
 #include "lib/digest_writer.hpp"
 #include "lib/mem.hpp"
+#include "vm/swap_pager.hpp"
 #include "vm/vm_object.hpp"
 #include "vm/vnode.hpp"
 
@@ -13,16 +14,31 @@ namespace vm {
 namespace {
 
 // The smallest index >= `from` (in `object`'s numbering, below `end`) at which
-// some object of the chain has a resident page; `end` if none. Only such
-// indices can show non-zero bytes, so sparse regions cost what is resident.
+// some object of the chain has a resident page or one on swap; `end` if
+// none. Only such indices can show non-zero bytes, so sparse regions cost
+// what they hold.
 u64 next_candidate(const VmObject* object, u64 from, u64 end) NO_THREAD_SAFETY_ANALYSIS {
   u64 best = end;
   u64 shift = 0;  // index in the current chain object = index in `object` + shift
   for (const VmObject* o = object; o != nullptr; shift += o->backing_offset, o = o->backing) {
     const Page* p = o->resident.lower_bound(from + shift);
     if (p != nullptr && p->index >= shift && p->index - shift < best) best = p->index - shift;
+    const u64 swapped = swap_pager_next(o, from + shift);
+    if (swapped != ~u64{0} && swapped >= shift && swapped - shift < best) best = swapped - shift;
   }
   return best;
+}
+
+// The bytes `object` shows at `index` without paging anything in: a
+// resident page of the chain, or one on swap (read into `scratch`); nullptr
+// when no object of the chain holds it.
+const u8* shown_bytes(Kernel& k, const VmObject* object, u64 index,
+                      u8* scratch) NO_THREAD_SAFETY_ANALYSIS {
+  for (const VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
+    if (const Page* p = o->resident.find(index)) return k.vm.pages.data(p);
+    if (swap_pager_peek(k.vm, o, index, scratch)) return scratch;
+  }
+  return nullptr;
 }
 
 // The bytes a file page holds without paging it in: the page cache, or the
@@ -34,12 +50,12 @@ const u8* file_page_bytes(Kernel& k, Vnode& f, u64 index, u8* scratch) NO_THREAD
 }
 
 void digest_anonymous_pages(Kernel& k, const Region& r, DigestWriter& w) NO_THREAD_SAFETY_ANALYSIS {
+  u8 scratch[kPageSize];
   const u64 end = r.offset + r.pages();
   for (u64 i = next_candidate(r.object, r.offset, end); i < end;
        i = next_candidate(r.object, i + 1, end)) {
-    VmObject* owner = nullptr;
-    Page* page = vm_object_lookup_chain(r.object, i, &owner);
-    if (page != nullptr) w.page(r.start + ((i - r.offset) << kPageShift), k.vm.pages.data(page));
+    const u8* bytes = shown_bytes(k, r.object, i, scratch);
+    if (bytes != nullptr) w.page(r.start + ((i - r.offset) << kPageShift), bytes);
   }
 }
 
@@ -49,10 +65,8 @@ void digest_file_pages(Kernel& k, const Region& r, DigestWriter& w) NO_THREAD_SA
   u8 scratch[kPageSize];
   Vnode& f = *r.file;
   for (vaddr_t va = r.start; va < r.end && r.file_page_of(va) < f.pages(); va += kPageSize) {
-    VmObject* owner = nullptr;
-    Page* page = vm_object_lookup_chain(r.object, r.index_of(va), &owner);
-    w.page(va, page != nullptr ? k.vm.pages.data(page)
-                               : file_page_bytes(k, f, r.file_page_of(va), scratch));
+    const u8* bytes = shown_bytes(k, r.object, r.index_of(va), scratch);
+    w.page(va, bytes != nullptr ? bytes : file_page_bytes(k, f, r.file_page_of(va), scratch));
   }
 }
 

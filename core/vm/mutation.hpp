@@ -16,6 +16,8 @@ enum class Mutation : u64 {
   kCollapseWhileBusy = u64{1} << 3,
   kPokeDirtyCow = u64{1} << 4,
   kPageinNoRevalidate = u64{1} << 5,
+  kPageoutDirtyRace = u64{1} << 6,
+  kPageoutNoReserve = u64{1} << 7,
 };
 
 constexpr u64 mutation_bit(Mutation m) {
@@ -42,6 +44,10 @@ inline constexpr MutationInfo kMutations[] = {
      "poke retries without write intent once it broke COW (Dirty COW, CVE-2016-5195)"},
     {Mutation::kPageinNoRevalidate, "pagein-no-revalidate",
      "a fault back from page-in I/O (map lock dropped) does not check whether the map changed"},
+    {Mutation::kPageoutDirtyRace, "pageout-dirty-race",
+     "pageout reads the dirty bits of a victim's PTEs, then clears the PTEs in a second step"},
+    {Mutation::kPageoutNoReserve, "pageout-no-reserve",
+     "pageout takes the memory it needs to free memory from the general pool, not the reserve"},
 };
 
 inline constexpr size_t kMutationCount = sizeof(kMutations) / sizeof(kMutations[0]);

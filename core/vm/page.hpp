@@ -13,6 +13,7 @@
 namespace vm {
 
 class VmObject;
+struct PvEntry;
 struct SlabPage;
 
 // Locking. Who may touch a field depends on who owns the frame (its state),
@@ -38,6 +39,7 @@ struct Page {
     kSlab,       // backing store of a slab cache
     kZero,       // the shared zero page: mapped read-only for reads of untouched
                  // anonymous memory; never written, never freed
+    kKernel,     // kernel bookkeeping outside the slabs (the swap map's vmem tags)
   };
   // `busy` with this bit: held exclusively; without it, the number of
   // shared holders (see the busy functions below).
@@ -55,12 +57,23 @@ struct Page {
   // first object's lock).
   Atomic<u32> busy;
 
-  VmObject* object = nullptr;  // (o) kObject: owner
+  VmObject* object = nullptr;  // (o) kObject: owner; changes under Vm::page_queue_lock too
   u64 index = 0;               // (o) kObject: page index in the owner
   AvlNode object_node;         // (o) kObject: in the owner's resident tree, by index
-  // (f) kFree: the free list; (s) kSlab: the cache's page list; between
-  // unhook and free, the TlbBatch of the thread that deferred it.
+  // (f) kFree: the free list; (s) kSlab: the cache's page list; (q) kObject:
+  // the pageout queue (Vm::page_queue_lock); between unhook and free, the
+  // TlbBatch of the thread that deferred it.
   ListNode queue_node;
+  PvEntry* pv = nullptr;  // (p) kObject: the PTEs that map it (vm/rmap.hpp; Vm::pmap_lock)
+  // kObject: written since its pager last had a copy. pwrite and poke set
+  // it under the owner's lock (the kernel writes through no PTE); removing a
+  // PTE with D set sets it under Vm::pmap_lock; only pageout clears it, with
+  // the page busy and unmapped. An anonymous page has no copy until it is
+  // swapped out.
+  bool dirty = false;
+  // (o) kObject: removed from its object while busy (vm_object_page_remove
+  // skips busy pages): whoever holds it busy must drop it rather than keep it.
+  bool discard = false;
   SlabPage* slab = nullptr;  // (s) kSlab: slab bookkeeping for this frame
   u32 audit_mark = 0;        // (x) scratch for the audit's counting passes
 };

@@ -49,7 +49,13 @@ Page* PageAllocator::alloc(AllocClass cls) {
   LeafLocker guard(*platform_, lock_);
   const u64 floor = cls == AllocClass::kReserved ? 0 : reserved_;
   if (stats_.free_frames <= floor) {
-    ++stats_.failed;
+    // Pageout's own refusals are its business: only ordinary allocations
+    // count as memory a caller could not get (the engine's out-of-memory test).
+    if (cls == AllocClass::kNormal) {
+      ++stats_.failed;
+    } else {
+      ++stats_.failed_reserved;
+    }
     return nullptr;
   }
   Page* page = free_list_.pop_front();

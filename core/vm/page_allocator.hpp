@@ -28,7 +28,8 @@ struct PageAllocatorStats {
   u64 peak_in_use = 0;
   u64 allocs = 0;
   u64 frees = 0;
-  u64 failed = 0;  // allocations refused
+  u64 failed = 0;           // ordinary (kNormal) allocations refused
+  u64 failed_reserved = 0;  // pageout's (kReserved) allocations refused
 };
 
 // Locking: (f) lock_, a leaf lock (Platform::leaf_lock); (c) set by init()

@@ -145,6 +145,13 @@ class TypedSlab {
     if (mem == nullptr) return nullptr;
     return new (mem) T(static_cast<Args&&>(args)...);
   }
+  // The same, a new frame (if one is needed) taken as `cls`.
+  template <class... Args>
+  T* create_in(AllocClass cls, Args&&... args) {
+    void* mem = cache_.alloc(cls);
+    if (mem == nullptr) return nullptr;
+    return new (mem) T(static_cast<Args&&>(args)...);
+  }
   // Destroys and frees `obj` (from create() of this slab); nullptr is ignored.
   void destroy(T* obj) {
     if (obj == nullptr) return;

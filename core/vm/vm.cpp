@@ -4,14 +4,23 @@
 
 namespace vm {
 
-Status Vm::boot(u64 ram_bytes, u64 reserved_frames) {
-  pages.init(platform, ram_bytes, reserved_frames);
+// Pageout must allocate to free memory (swap entries, the slot arena's
+// tags): a few frames are always kept for it, whatever the trace reserves
+// (Linux's min_free_kbytes is never zero either).
+constexpr u64 kMinReservedFrames = 4;
+
+Status Vm::boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots) {
+  pages.init(platform, ram_bytes,
+             reserved_frames > kMinReservedFrames ? reserved_frames : kMinReservedFrames);
   zero_page = pages.alloc_zeroed();
   if (zero_page == nullptr) return Status::kNoMem;
   zero_page->state = Page::State::kZero;
   objects.init("vm_object", pages, platform);
   regions.init("vm_region", pages, platform);
   spaces.init("address_space", pages, platform);
+  pv_entries.init("pv_entry", pages, platform);
+  swap_entries.init("swap_entry", pages, platform);
+  swap.init(*this, swap_slots);
   return Status::kOk;
 }
 

@@ -8,7 +8,9 @@
 #include "platform.hpp"
 #include "vm/mutation.hpp"
 #include "vm/page_allocator.hpp"
+#include "vm/rmap.hpp"
 #include "vm/slab.hpp"
+#include "vm/swap_pager.hpp"
 #include "vm/vm_object.hpp"
 
 namespace vm {
@@ -34,15 +36,14 @@ struct VmStats {
   Atomic<u64> resident_user;       // frames holding VmObject pages now (vm_object_insert/remove)
   Atomic<u64> resident_user_peak;  // the most at once
   Atomic<u64> oom_kills;           // processes killed for memory (sys_oom_kill)
-  // Incremented by the pageout and swap paths (branch `pressure`, issue 10);
-  // nothing counts them before that work lands, so they read 0.
-  Atomic<u64> page_ins;               // pages back from swap or the compressor, or re-read from a file
-  Atomic<u64> swap_outs;              // pages written to swap
-  Atomic<u64> compressed_stores;      // pages stored in the compressor
-  Atomic<u64> writebacks;             // dirty file pages written to their file (pageout or sync)
-  Atomic<u64> reclaimed;              // frames freed by pageout
-  Atomic<u64> cache_forgotten;        // block-cache blocks forgotten under pressure
-  Atomic<u64> swap_slots_peak;        // most swap slots in use at once
+  // Counted by pageout and the pagers (docs/pressure.md).
+  Atomic<u64> page_ins;           // pages back from swap or the compressor, or re-read from a file
+  Atomic<u64> swap_outs;          // pages written to swap
+  Atomic<u64> compressed_stores;  // pages stored in the compressor
+  Atomic<u64> writebacks;         // dirty file pages written to their file (pageout or sync)
+  Atomic<u64> reclaimed;          // frames freed by pageout
+  Atomic<u64> cache_forgotten;    // block-cache blocks forgotten under pressure
+  Atomic<u64> swap_slots_peak;    // most swap slots in use at once
   Atomic<u64> compressor_bytes_peak;  // most bytes the compressor held at once
 
   void resident_user_added() { resident_user_peak.raise_to(resident_user.add(1) + 1); }
@@ -57,14 +58,26 @@ class Vm {
   Vm(const Vm&) = delete;
   Vm& operator=(const Vm&) = delete;
 
-  // Takes RAM [0, ram_bytes) and sets up the allocators.
-  Status boot(u64 ram_bytes, u64 reserved_frames);
+  // Takes RAM [0, ram_bytes) and sets up the allocators; `swap_slots`
+  // pages of swap (0: none).
+  Status boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots = 0);
 
   Platform& platform;
   PageAllocator pages;
   TypedSlab<VmObject> objects;
   TypedSlab<Region> regions;
   TypedSlab<AddressSpace> spaces;
+  TypedSlab<PvEntry> pv_entries;      // the reverse map's entries (vm/rmap.hpp)
+  TypedSlab<SwapEntry> swap_entries;  // which object pages are on swap
+  SwapSpace swap;
+  // Guards every pv list and every PTE of an object page (vm/rmap.hpp).
+  // Order: map lock → object locks → pmap_lock → leaf locks.
+  Mutex pmap_lock{"pmap"};
+  // Every resident object page, in CLOCK order (vm/pageout.hpp), and its
+  // length; a leaf lock.
+  List<Page, &Page::queue_node> page_queue;
+  u64 page_queue_length = 0;
+  Mutex page_queue_lock{"page_queue"};
   // The shared zero page (State::kZero), mapped read-only wherever untouched
   // anonymous memory is read.
   Page* zero_page = nullptr;  // (c)

@@ -6,6 +6,8 @@
 
 #include "lib/mem.hpp"
 #include "lib/mutex.hpp"
+#include "vm/pageout.hpp"
+#include "vm/rmap.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm.hpp"
 #include "vm/vm_map.hpp"
@@ -44,6 +46,9 @@ struct FaultState {
   // (the region may be unmapped meanwhile); dropped when the attempt ends.
   bool pagein_ref = false;
   Page* wait_for = nullptr;  // kRetry after a busy page: wait for it first
+  // `page` belongs to an object below first_object and is held shared
+  // (vm_object_get_page) until the attempt ends.
+  bool page_held = false;
 };
 
 // kRetry: the fault let go of its locks and must start over (RetryFault in
@@ -202,6 +207,7 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
   PagerResult pager = PagerResult::kOk;
   FaultPageIn pagein(fs);
   fs.page = vm_object_get_page(fs.vm, fs.first_object, fs.first_pindex, &fs.owner, &pager, pagein);
+  fs.page_held = pager == PagerResult::kOk && fs.page != nullptr && fs.owner != fs.first_object;
   // After a page-in, what the lookup found must still be the map's
   // (populate keeps the map lock: nothing can have changed).
   if (pagein.map_changed(fs.as.generation) && !fs.vm.mutated(Mutation::kPageinNoRevalidate)) {
@@ -252,29 +258,20 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
   return Step::kDone;
 }
 
-// Enters the translation and keeps the reverse-map counts.
+// Enters the translation and its reverse-map entry.
 FaultResult fault_install(FaultState& fs) {
   fault_assert_locked(fs);
   fs.vm.platform.yield(YieldPoint::kFaultPteInstall);
   // A forced fault on a PROT_NONE mapping: the page is the mapping's, but
   // nothing may translate to it (x86 reads any present page).
   if (fs.prot == kProtNone) return FaultResult::kResolved;
-  Pmap& pmap = fs.as.pmap;
-  const paddr_t pa = fs.vm.pages.phys(fs.map_page);
-  paddr_t old_pa = 0;
-  const bool was_mapped = pmap.extract(fs.va, &old_pa, nullptr);
-  old_pa = page_trunc(old_pa);
+  PvEntry* pv = rmap_prepare(fs.vm);
+  if (pv == nullptr) return FaultResult::kNoMem;
   TlbBatch batch(fs.vm.platform, fs.vm.pages);
   if (fs.vm.mutated(Mutation::kCowNoShootdown))
     batch.invalidate_only_on(fs.vm.platform.current_cpu());
-  if (pmap.enter(fs.va, pa, fs.attrs, batch) != Status::kOk) return FaultResult::kNoMem;
-  if (!was_mapped || old_pa != pa) {
-    page_map_add(fs.map_page);
-    if (was_mapped) {
-      Page* old = fs.vm.pages.page_of(old_pa);
-      if (old != nullptr) page_map_drop(fs.vm.platform, old);
-    }
-  }
+  if (rmap_enter(fs.vm, fs.as.pmap, fs.va, fs.map_page, fs.attrs, batch, pv) != Status::kOk)
+    return FaultResult::kNoMem;
   return FaultResult::kResolved;
 }
 
@@ -335,10 +332,14 @@ FaultResult fault(Vm& vm, AddressSpace& as, vaddr_t va, Access access, bool keep
     FaultResult r = FaultResult::kResolved;
     const Step step = fault_attempt(fs, &r);
     fault_unlock(fs);
+    if (fs.page_held) page_sunbusy(vm.platform, fs.page);
     if (fs.pagein_ref) {
       TlbBatch batch(vm.platform, vm.pages);
       vm_object_deallocate(vm, fs.first_object, batch);
     }
+    // No frame (or no pv entry, or no page table): reclaim with every
+    // object lock let go of, then try again (FreeBSD's vm_waitpfault).
+    if (step == Step::kDone && r == FaultResult::kNoMem && vm_reclaim(vm)) continue;
     if (step == Step::kDone) return r;
     if (fs.wait_for != nullptr) vm.platform.wait_for(fs.wait_for, "a busy page");
   }

@@ -6,6 +6,7 @@
 #include "lib/mem.hpp"
 #include "locker.hpp"
 
+#include "vm/rmap.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm.hpp"
 #include "vm/vm_fault.hpp"
@@ -37,15 +38,9 @@ void note_region_added(Vm& vm, AddressSpace& as) REQUIRES(as.lock) {
   vm.stats.regions_peak.raise_to(vm.stats.regions.add(1));
 }
 
-// The pmap calls this for every entry it clears: the reverse-map count.
-void drop_mapping(void* ctx, vaddr_t, paddr_t pa) {
-  Page* page = static_cast<Vm*>(ctx)->pages.page_of(pa);
-  if (page != nullptr) page_map_drop(static_cast<Vm*>(ctx)->platform, page);
-}
-
 void unmap_pages(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch& batch)
     REQUIRES(as.lock) {
-  as.pmap.remove(start, end, batch, drop_mapping, &vm);
+  rmap_remove_range(vm, as.pmap, start, end, batch);
 }
 
 // Splits the region containing `at` (strictly inside it) into two.
@@ -396,7 +391,7 @@ Status vm_mprotect(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Prot prot) {
     if (prot == kProtNone) {
       unmap_pages(vm, as, r->start, r->end, batch);
     } else {
-      as.pmap.protect(r->start, r->end, pte_attrs_for(prot), batch);
+      rmap_protect_range(vm, as.pmap, r->start, r->end, pte_attrs_for(prot), batch);
     }
     r->prot = prot;
     ++as.generation;
@@ -547,7 +542,7 @@ Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch
     MutexLocker object_lock(vm.platform, old->lock);
     // A parent whose earlier children exited meets its chain here first.
     vm_object_collapse(vm, old, batch);
-    untouched = old->backing == nullptr && old->resident.empty();
+    untouched = old->backing == nullptr && old->resident.empty() && old->swap.empty();
   }
   if (untouched) {
     c.object = vm_object_allocate(vm, VmObject::Kind::kAnonymous, r.pages());
@@ -574,7 +569,7 @@ Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch
   if (r.prot & kProtWrite) {
     PteAttrs ro = pte_attrs_for(r.prot);
     ro.writable = false;
-    parent.pmap.protect(r.start, r.end, ro, batch);
+    rmap_protect_range(vm, parent.pmap, r.start, r.end, ro, batch);
   }
   ++parent.generation;
   return Status::kOk;

@@ -2,6 +2,8 @@
 
 #include "lib/format.hpp"
 #include "locker.hpp"
+#include "vm/pageout.hpp"
+#include "vm/swap_pager.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm.hpp"
 #include "vm/vnode.hpp"
@@ -44,15 +46,19 @@ void remove_pages(Vm& vm, VmObject* object, u64 start, u64 end,
     // A busy page is its owner's: it finds the change when it relocks and
     // removes the page itself (callers that must see it gone wait first).
     if (page_busied(page)) {
+      page->discard = true;
       page = next;
       continue;
     }
     object->resident.remove(page);
     vm.stats.resident_user_removed();
+    page_dequeue(vm, page);
     page->object = nullptr;
     batch.defer_free(page);
     page = next;
   }
+  swap_pager_free_range(vm, object, start, end);
+  swap_pager_forget_evicted(vm, object, start, end);
 }
 
 }  // namespace
@@ -73,14 +79,22 @@ void vm_object_reference(VmObject* object) {
 // The counts change atomically: a backing object shared by two address
 // spaces loses a reference in one while a fault in the other reads its
 // counts to decide a collapse (vm_object_collapse), on another CPU.
-// Not analysed: the last reference is gone, so no thread can reach the object
-// any more but the holder of one of its busy pages, which touches only that
-// page's busy word; once they have let go (wait_until_unbusy) its fields are
-// this thread's alone, without its lock -- a state the analysis cannot name.
+// The last reference is gone, so no thread can reach the object any more
+// but pageout, through its queue, and the holder of one of its busy pages:
+// the pages leave under the object's lock, which pageout needs too. Not
+// analysed: `object` changes down the chain.
 void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch) NO_THREAD_SAFETY_ANALYSIS {
   while (object != nullptr && object->ref_count.sub(1) == 0) {
     wait_until_unbusy(vm, object);
-    remove_pages(vm, object, 0, object->size_pages, batch);
+    {
+      MutexLocker lock(vm.platform, object->lock);
+      while (Page* busy = vm_object_busy_page(object, 0, object->size_pages)) {
+        vm.platform.mutex_unlock(object->lock);
+        vm.platform.wait_for(busy, "a busy page of an object losing its last reference");
+        vm.platform.mutex_lock(object->lock);
+      }
+      vm_object_page_remove(vm, object, 0, object->size_pages, batch);
+    }
     VmObject* backing = object->backing;
     if (backing != nullptr) backing->shadow_count.sub(1);
     free_object(vm, object);
@@ -115,7 +129,8 @@ Page* vm_object_lookup(VmObject* object, u64 index) {
 Page* vm_object_lookup_chain(VmObject* object, u64 index,
                              VmObject** owner) NO_THREAD_SAFETY_ANALYSIS {
   for (VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
-    if (Page* p = o->resident.find(index)) {
+    Page* p = o->resident.find(index);
+    if (p != nullptr || swap_pager_has(o, index)) {
       *owner = o;
       return p;
     }
@@ -132,22 +147,35 @@ Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, 
   vm.platform.assert_held(object->lock);
   *result = PagerResult::kOk;
   for (VmObject* o = object; o != nullptr; index += o->backing_offset, o = o->backing) {
-    // A file's object below the caller's is looked up and paged into under
-    // its own lock (taken top down, as the chain's order is): a pwrite or
-    // another address space's fault may be paging the same index in, and
-    // the lookup and the insert must be one step for them.
-    const bool lock_file = o != object && o->kind == VmObject::Kind::kVnode;
-    if (lock_file) vm.platform.mutex_lock(o->lock);
+    // An object below the caller's is looked up and paged into under its
+    // own lock (taken top down, as the chain's order is): another address
+    // space's fault, a pwrite or pageout may be changing the same index, and
+    // the lookup and the page-in must be one step for them.
+    const bool own_lock = o != object;
+    if (own_lock) vm.platform.mutex_lock(o->lock);
     Page* p = o->resident.find(index);
     if (p != nullptr && page_xbusied(p)) {
-      if (lock_file) vm.platform.mutex_unlock(o->lock);
+      if (own_lock) vm.platform.mutex_unlock(o->lock);
       *owner = o;
       *result = PagerResult::kBusy;
       return p;
     }
-    if (p == nullptr && o->kind == VmObject::Kind::kVnode)
-      *result = vnode_pager_getpage(vm, o, index, &p, unlock, lock_file);
-    if (lock_file) vm.platform.mutex_unlock(o->lock);
+    if (p == nullptr && swap_pager_has(o, index)) {
+      *result = swap_pager_getpage(vm, o, index, &p, unlock, own_lock);
+    } else if (p == nullptr && o->kind == VmObject::Kind::kVnode) {
+      *result = vnode_pager_getpage(vm, o, index, &p, unlock, own_lock);
+    }
+    // A page of another object is held shared until the caller has mapped
+    // or copied it: with that object's lock let go of, pageout would
+    // otherwise be free to take it meanwhile.
+    if (*result == PagerResult::kOk && p != nullptr && own_lock && !page_try_sbusy(p)) {
+      *result = PagerResult::kBusy;
+    }
+    if (own_lock) vm.platform.mutex_unlock(o->lock);
+    if (*result == PagerResult::kBusy) {
+      *owner = o;
+      return p;
+    }
     if (*result != PagerResult::kOk) break;
     if (p != nullptr) {
       *owner = o;
@@ -164,12 +192,16 @@ void vm_object_insert(Vm& vm, VmObject* object, Page* page, u64 index) {
   page->index = index;
   page->map_count.store(0);
   page->busy.store(0);
+  page->pv = nullptr;
+  page->dirty = object->kind == VmObject::Kind::kAnonymous;
+  page->discard = false;
   if (!object->resident.insert(page)) {
     FixedString<160> f;
     f << "vm_object_insert: object " << static_cast<const void*>(object)
       << " already has a resident page " << index;
     vm.platform.panic(f.c_str());
   }
+  page_enqueue(vm, page);
   vm.stats.resident_user_added();
 }
 
@@ -193,26 +225,29 @@ void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatc
 // One merge of `backing` (referenced by `object` alone) into `object`. The
 // backing pages `object` shows move into it; the rest nobody can see.
 // Not analysed: `backing` is reachable only through `object` (one reference,
-// one shadow), whose lock the caller holds (the lock of an object's only
-// referrer, which the compiler cannot name: the chain rule, (h)).
-static void collapse_one(Vm& vm, VmObject* object, VmObject* backing,
-                         TlbBatch& batch) NO_THREAD_SAFETY_ANALYSIS {
-  vm.platform.yield(YieldPoint::kCollapseBegin);
+// one shadow), whose lock the caller holds, and through pageout's queue,
+// which its lock (held on entry, let go of here) keeps out.
+static void collapse_one(Vm& vm, VmObject* object, VmObject* backing, TlbBatch& batch)
+    RELEASE(backing->lock) NO_THREAD_SAFETY_ANALYSIS {
   const u64 window_start = object->backing_offset;
   const u64 window_end = window_start + object->size_pages;
+  // Slots first: a slot of `object` hides a backing page as a page does.
+  swap_pager_collapse(vm, object, backing);
   while (Page* page = backing->resident.first()) {
     backing->resident.remove(page);
     const bool visible = page->index >= window_start && page->index < window_end &&
-                         object->resident.find(page->index - window_start) == nullptr;
+                         object->resident.find(page->index - window_start) == nullptr &&
+                         !swap_pager_has(object, page->index - window_start);
     if (visible) {
       // Mappings of the page stay valid: the frame does not change.
       page->index -= window_start;
-      page->object = object;
+      page_set_object(vm, page, object);
       // Cannot fail: `object` had no page at this index (checked above).
       if (!object->resident.insert(page)) vm.platform.panic("vm_object_collapse: index taken");
     } else {
       if (page->map_count.load() != 0) panic_mapped(vm, "vm_object_collapse", backing, page);
       vm.stats.resident_user_removed();
+      page_dequeue(vm, page);
       page->object = nullptr;
       batch.defer_free(page);
     }
@@ -223,6 +258,7 @@ static void collapse_one(Vm& vm, VmObject* object, VmObject* backing,
   backing->backing = nullptr;
   backing->ref_count.store(0);
   vm.stats.collapses.add(1);
+  vm.platform.mutex_unlock(backing->lock);
   free_object(vm, backing);
 }
 
@@ -236,12 +272,20 @@ static bool has_busy_page(VmObject* object) NO_THREAD_SAFETY_ANALYSIS {
   return false;
 }
 
+// Pageout reaches `backing`'s pages through its queue: the merge holds
+// `backing`'s lock too (child before backing, the chain's order), and looks
+// for busy pages under it.
 void vm_object_collapse(Vm& vm, VmObject* object, TlbBatch& batch) {
   vm.platform.assert_held(object->lock);
   while (VmObject* backing = object->backing) {
     if (backing->ref_count.load() != 1 || backing->shadow_count.load() != 1) return;
+    vm.platform.yield(YieldPoint::kCollapseBegin);
+    vm.platform.mutex_lock(backing->lock);
     // Left for a later fault to collapse, once the page is no longer busy.
-    if (has_busy_page(backing) && !vm.mutated(Mutation::kCollapseWhileBusy)) return;
+    if (has_busy_page(backing) && !vm.mutated(Mutation::kCollapseWhileBusy)) {
+      vm.platform.mutex_unlock(backing->lock);
+      return;
+    }
     collapse_one(vm, object, backing, batch);
   }
 }

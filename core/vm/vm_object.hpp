@@ -12,6 +12,7 @@
 #include "lib/mutex.hpp"
 #include "lib/types.hpp"
 #include "vm/page.hpp"
+#include "vm/swap_entry.hpp"
 
 namespace vm {
 
@@ -72,6 +73,13 @@ class VmObject {
   // pages are also read under the chain rule (h): the walks that do so say
   // so where the analysis is turned off for them.
   AvlTree<Page, &Page::object_node, PageIndexKey> resident GUARDED_BY(lock);
+  // (o) Pages whose content is on swap (vm/swap_pager.hpp). Invariant: no
+  // index is both resident and on swap; each index < size_pages.
+  SwapMap swap GUARDED_BY(lock);
+  // (o) kVnode: pages pageout dropped (the file has them), so that reading
+  // one again counts as a page-in (Linux's shadow entries, for the count
+  // only; an entry that cannot be allocated is simply not kept).
+  SwapMap evicted GUARDED_BY(lock);
   Mutex lock{"vm_object"};
   ListNode all_link;      // (l) in Vm::all_objects, for the audit
   u32 audit_refs = 0;     // (x) scratch for the audit's reference counts
@@ -127,14 +135,18 @@ class PageInUnlock {
   ~PageInUnlock() = default;
 };
 
-// As vm_object_lookup_chain, but a vnode object on the chain pages the file
-// in (under the vnode object's own lock, and with the caller's locks
-// dropped through `unlock` during the read). *result says why nothing came
-// back: kOk with nullptr means zero (anonymous memory never written),
-// kPastEof that the file ends before it; kBusy returns the page met busy
+// As vm_object_lookup_chain, but a page on swap (any object) or of a file
+// (a vnode object) is paged in, under the lock of the object that gets it
+// (taken here for objects below `object`), with the caller's locks dropped
+// through `unlock` during the read. *result says why nothing came back:
+// kOk with nullptr means zero (anonymous memory never written), kPastEof
+// that the file ends before it; kBusy returns the page met busy
 // exclusively, which the caller must wait for with every lock dropped. A
 // page held shared (the source of someone's copy) is returned: it may be
-// read, mapped and copied, not written.
+// read, mapped and copied, not written. A page of an object other than
+// `object` comes back held shared (busy): the caller lets go of it
+// (page_sunbusy) once it has mapped or copied it, so that pageout cannot
+// take it in between.
 enum class PagerResult : u8;
 Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, PagerResult* result,
                          PageInUnlock& unlock) REQUIRES(object->lock);
@@ -149,8 +161,9 @@ void vm_object_insert_busy(Vm& vm, VmObject* object, Page* page, u64 index) REQU
 // (Platform::wait_for on the page).
 Page* vm_object_busy_page(VmObject* object, u64 start, u64 end) REQUIRES(object->lock);
 // Frees the resident pages with index in [start, end), except busy ones
-// (their owner revalidates and removes them). They must be unmapped
-// (map_count 0); freeing waits for `batch`'s invalidations.
+// (marked `discard`: their owner revalidates and removes them), and the swap
+// slots of that range. They must be unmapped (map_count 0); freeing waits
+// for `batch`'s invalidations.
 void vm_object_page_remove(Vm& vm, VmObject* object, u64 start, u64 end, TlbBatch& batch)
     REQUIRES(object->lock);
 

@@ -29,6 +29,11 @@ PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
   unlock.retake();
   if (own_lock) vm.platform.mutex_lock(object->lock);
   vm.platform.assert_held(object->lock);
+  if (SwapEntry* e = object->evicted.find(index)) {  // read again after pageout
+    object->evicted.remove(e);
+    vm.swap_entries.destroy(e);
+    vm.stats.page_ins.add(1);
+  }
   page_xunbusy(vm.platform, page);
   // The file may have shrunk while the read was in flight (FreeBSD re-checks
   // pindex against the object's size after every sleep).
@@ -37,8 +42,9 @@ PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
     vm_object_page_remove(vm, object, index, index + 1, batch);
     return PagerResult::kPastEof;
   }
-  const u64 eof_in_page = vn.size - (index << kPageShift);
-  if (eof_in_page < kPageSize) mem_set(data + eof_in_page, 0, kPageSize - eof_in_page);
+  // Bytes past the end inside the last page come from the disk too: zero,
+  // unless pageout wrote back what a mapping stored there (a file's size
+  // change zeroes them on the disk as in the page cache).
   *out = page;
   return PagerResult::kOk;
 }

@@ -151,6 +151,11 @@ Outcome Replay::dispatch(ThreadState& t, const ImageOp& op, u64 addr) {
     case ImageOpKind::kPoke:
       out.status = vm::sys_poke(k, process_name(op.process), addr, op.size, op.value);
       break;
+    case ImageOpKind::kPageout: {
+      vm::u64 freed = 0;
+      out.status = vm::sys_pageout(k, op.pages, &freed);
+      break;
+    }
     default:
       // Refused before the run (the machines' support checks).
       internal_error("op not supported by the replay engine");

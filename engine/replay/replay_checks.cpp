@@ -11,7 +11,8 @@ using namespace image;
 
 bool Replay::boot() {
   const ImageHeader& h = trace_.header();
-  if (kernel_.boot(h.machine.memory, h.machine.reserved >> vm::kPageShift) != vm::Status::kOk) {
+  if (kernel_.boot(h.machine.memory, h.machine.reserved >> vm::kPageShift,
+                   h.machine.swap >> vm::kPageShift) != vm::Status::kOk) {
     add_violation("panic", "the core cannot boot in machine.memory", -1, -1);
     return false;
   }
@@ -101,10 +102,13 @@ void Replay::check_leaks() {
   }
   const u64 objects = vm.objects.stats().in_use + vm.regions.stats().in_use +
                       vm.spaces.stats().in_use + kernel_.process_slab.stats().in_use +
-                      kernel_.vnode_slab.stats().in_use;
-  if (held == 0 && objects == 0) return;
+                      kernel_.vnode_slab.stats().in_use + vm.pv_entries.stats().in_use +
+                      vm.swap_entries.stats().in_use;
+  const u64 slots = vm.swap.in_use();
+  if (held == 0 && objects == 0 && slots == 0) return;
   Text m;
-  m << held << " frames and " << objects << " kernel objects still held after every process exited";
+  m << held << " frames, " << objects << " kernel objects and " << slots
+    << " swap slots still held after every process exited";
   add_violation("leak", m.c_str(), -1, -1);
 }
 

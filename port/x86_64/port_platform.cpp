@@ -81,6 +81,12 @@ void PortPlatform::mutex_lock(vm::Mutex& m) {
   }
 }
 
+bool PortPlatform::mutex_trylock(vm::Mutex& m) {
+  vm::u32 expected = vm::Mutex::kUnowned;
+  return __atomic_compare_exchange_n(&m.owner, &expected, percpu()->thread + 1, false,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
 void PortPlatform::mutex_unlock(vm::Mutex& m) {
   if (m.owner != percpu()->thread + 1) {
     vm::FixedString<128> msg;

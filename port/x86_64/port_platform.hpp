@@ -22,6 +22,7 @@ class PortPlatform final : public vm::Platform {
   void yield(vm::YieldPoint point) override;
   void mutex_lock(vm::Mutex& m) override;
   void mutex_unlock(vm::Mutex& m) override;
+  bool mutex_trylock(vm::Mutex& m) override;
   void wait_for(const void* channel, const char* what) override;
   void wake(const void* channel) override;
   void disk_read(vm::u32 file, vm::u64 page, vm::u8* buf) override { disk_.read(file, page, buf); }

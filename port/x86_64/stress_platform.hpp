@@ -19,6 +19,7 @@ class StressPlatform final : public vm::Platform {
   void yield(vm::YieldPoint) override {}
   void mutex_lock(vm::Mutex& m) override { lock(m); }
   void mutex_unlock(vm::Mutex& m) override { unlock(m); }
+  bool mutex_trylock(vm::Mutex& m) override;
   void leaf_lock(vm::Mutex& m) override { lock(m); }
   void leaf_unlock(vm::Mutex& m) override { unlock(m); }
   void wait_for(const void* channel, const char* what) override;

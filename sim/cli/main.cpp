@@ -12,6 +12,7 @@
 #include "cli/compile_cmd.hpp"
 #include "cli/explore_cmd.hpp"
 #include "cli/linux_cmd.hpp"
+#include "cli/machine_override.hpp"
 #include "cli/minimize_cmd.hpp"
 #include "cli/port_run.hpp"
 #include "cli/version.hpp"
@@ -60,7 +61,7 @@ int cmd_check(const std::vector<std::string>& files) {
 }
 
 int cmd_replay(const std::vector<std::string>& files, bool json, const std::string& audit,
-               const std::string& timeline, uint64_t mutations) {
+               const std::string& timeline, const MachineOverride& machine, uint64_t mutations) {
   RunOptions options;
   options.mutations = mutations;
   if (!timeline.empty() && files.size() != 1)
@@ -74,6 +75,10 @@ int cmd_replay(const std::vector<std::string>& files, bool json, const std::stri
   for (const std::string& f : files) {
     std::optional<Trace> loaded = load_or_report(f, &code);
     if (!loaded) continue;
+    if (std::optional<std::string> e = apply_machine_override(machine, *loaded)) {
+      code = worse(code, report_error(2, *e));
+      continue;
+    }
     auto result = run_trace(*loaded, options);
     if (auto* e = std::get_if<RunError>(&result)) {
       code = worse(code, report_error(e->exit_code, e->message));
@@ -108,6 +113,10 @@ int run(int argc, char** argv) {
   replay->add_option("--audit", audit, "When to check the core's invariants")
       ->check(CLI::IsMember({"off", "end", "every-op"}))
       ->default_str("end");
+  MachineOverride machine;
+  replay->add_option("--memory", machine.memory,
+                     "Replace machine.memory (e.g. 1MiB): replay the trace under pressure");
+  replay->add_option("--swap", machine.swap, "Replace machine.swap (e.g. 16MiB)");
 
   ExploreCommand explore_cmd;
   add_explore_command(app, explore_cmd);
@@ -153,7 +162,7 @@ int run(int argc, char** argv) {
       !minimize_cmd.sub->parsed())
     return report_error(2, "--bug applies to replay, explore and minimize only");
   if (replay->parsed())
-    return cmd_replay(files, json, audit, timeline, std::get<uint64_t>(mutations));
+    return cmd_replay(files, json, audit, timeline, machine, std::get<uint64_t>(mutations));
   if (explore_cmd.sub->parsed())
     return run_explore_command(explore_cmd, std::get<uint64_t>(mutations));
   if (minimize_cmd.sub->parsed())

@@ -43,4 +43,17 @@ void SimDisk::truncate(uint32_t file, uint64_t size) {
   }
 }
 
+void SimDisk::swap_read(uint64_t slot, uint8_t* buf) const {
+  auto it = swap_.find(slot);
+  if (it == swap_.end()) {
+    std::memset(buf, 0, 4096);
+    return;
+  }
+  std::memcpy(buf, it->second.data(), 4096);
+}
+
+void SimDisk::swap_write(uint64_t slot, const uint8_t* buf) {
+  std::memcpy(swap_[slot].data(), buf, 4096);
+}
+
 }  // namespace vmsim

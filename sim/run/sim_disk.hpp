@@ -20,6 +20,9 @@ class SimDisk {
   void read(uint32_t file, uint64_t page, uint8_t* buf) const;
   void write(uint32_t file, uint64_t page, const uint8_t* buf);
   void truncate(uint32_t file, uint64_t size);
+  // The swap device: slots read as zero until written.
+  void swap_read(uint64_t slot, uint8_t* buf) const;
+  void swap_write(uint64_t slot, const uint8_t* buf);
 
  private:
   struct Disk {
@@ -32,6 +35,7 @@ class SimDisk {
   uint8_t generated_byte(const Disk& d, uint64_t offset) const;
 
   std::vector<Disk> disks_;
+  std::map<uint64_t, std::array<uint8_t, 4096>> swap_;
 };
 
 }  // namespace vmsim

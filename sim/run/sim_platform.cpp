@@ -63,6 +63,15 @@ void SimPlatform::mutex_lock(vm::Mutex& m) {
     for (PlatformWatcher* w : watchers_) w->lock_taken(m);
 }
 
+// Never blocks: a lock held by anyone, this thread included, is refused.
+bool SimPlatform::mutex_trylock(vm::Mutex& m) {
+  if (m.owner != vm::Mutex::kUnowned) return false;
+  m.owner = thread_ + 1;
+  if (threads_ != nullptr && threads_->on_thread())
+    for (PlatformWatcher* w : watchers_) w->lock_taken(m);
+  return true;
+}
+
 void SimPlatform::mutex_unlock(vm::Mutex& m) {
   if (m.owner != thread_ + 1) {
     vm::FixedString<128> msg;

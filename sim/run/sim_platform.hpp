@@ -50,6 +50,7 @@ class SimPlatform final : public vm::Platform {
   void yield(vm::YieldPoint point) override;
   void mutex_lock(vm::Mutex& m) override;
   void mutex_unlock(vm::Mutex& m) override;
+  bool mutex_trylock(vm::Mutex& m) override;
   void wait_for(const void* channel, const char* what) override;
   void wake(const void* channel) override;
   void frame_freed(vm::paddr_t pa) override;
@@ -59,6 +60,8 @@ class SimPlatform final : public vm::Platform {
     disk_.write(file, page, buf);
   }
   void disk_truncate(vm::u32 file, vm::u64 size) override { disk_.truncate(file, size); }
+  void swap_read(vm::u64 slot, vm::u8* buf) override { disk_.swap_read(slot, buf); }
+  void swap_write(vm::u64 slot, const vm::u8* buf) override { disk_.swap_write(slot, buf); }
   void log(const char* message) override;
   [[noreturn]] void panic(const char* message) override;
 

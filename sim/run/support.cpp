@@ -25,6 +25,7 @@ bool op_supported(const Op& op) {
     case OpKind::kExit:
     case OpKind::kExec:
     case OpKind::kPoke:
+    case OpKind::kPageout:
       return true;
     default:
       return false;
@@ -39,7 +40,6 @@ RunError unsupported(const Trace& t, SourceLoc loc, const std::string& path,
 }  // namespace
 
 std::optional<RunError> check_supported(const Trace& trace) {
-  if (trace.machine.swap != 0) return unsupported(trace, {}, "machine.swap", "swap");
   if (trace.machine.compressor != 0)
     return unsupported(trace, {}, "machine.compressor", "the compressor");
   for (const ThreadSpec& t : trace.threads) {

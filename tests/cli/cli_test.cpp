@@ -382,7 +382,6 @@ TEST_F(Cli, CheckRefusesEachInvalidTraceForItsReason) {
       {"unknown-key.json", "machine.cpu: unknown key \"cpu\""},
       {"unknown-op.json", "threads[0].ops[0].op: expected an op name"},
       {"unsupported-cache.json", "threads[0].ops[1]: op \"cache_put\" is not supported yet"},
-      {"unsupported-pageout.json", "threads[0].ops[0]: op \"pageout\" is not supported yet"},
       {"wrong-format.json", "format: expected \"vmsim-trace/1\""},
   };
   for (const auto& [file, reason] : reasons) {
@@ -402,10 +401,41 @@ TEST_F(Cli, CheckRefusesEachInvalidTraceForItsReason) {
 
 TEST_F(Cli, ReplayRefusesUnsupportedFeatures) {
   const Result r =
-      vmsim({"replay", "--json", (kTraces / "invalid/unsupported-pageout.json").string()});
+      vmsim({"replay", "--json", (kTraces / "invalid/unsupported-cache.json").string()});
   EXPECT_EQ(r.code, 2);
-  EXPECT_TRUE(contains(r.err, "op \"pageout\" is not supported yet")) << r.err;
+  EXPECT_TRUE(contains(r.err, "op \"cache_put\" is not supported yet")) << r.err;
   EXPECT_EQ(r.out, "");
+}
+
+// --memory / --swap replay a trace under pressure: same outcome and digest.
+TEST_F(Cli, ReplayUnderPressureGivesTheSameDigest) {
+  const std::string trace = (kTraces / "pressure/fork-file-overcommit.json").string();
+  const Result roomy = vmsim({"replay", "--json", "--memory", "64MiB", trace});
+  const Result tight =
+      vmsim({"replay", "--json", "--memory", "1MiB", "--swap", "0x1000000", trace});
+  ASSERT_EQ(roomy.code, 0) << roomy.err;
+  ASSERT_EQ(tight.code, 0) << tight.err;
+  const Json a = Json::parse(lines_of(roomy.out)[0]);
+  const Json b = Json::parse(lines_of(tight.out)[0]);
+  EXPECT_EQ(a["digest"], b["digest"]);
+  EXPECT_EQ(a["stats"]["reclaimed"], 0);
+  EXPECT_GT(b["stats"]["reclaimed"].get<int64_t>(), 0);
+  EXPECT_GT(b["stats"]["swap_outs"].get<int64_t>(), 0);
+  EXPECT_GT(b["stats"]["page_ins"].get<int64_t>(), 0);
+}
+
+TEST_F(Cli, ReplayRefusesBadMachineSizes) {
+  const std::string trace = (kTraces / "examples/demo.json").string();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--memory", "12"}, {"--memory", "8GiB"}, {"--swap", "1KiB"}, {"--memory", "1MB"}}) {
+    std::vector<std::string> cmd = {"replay"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    cmd.push_back(trace);
+    const Result r = vmsim(cmd);
+    EXPECT_EQ(r.code, 2) << args[0] << " " << args[1];
+    EXPECT_TRUE(contains(r.err, args[0])) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
 }
 
 // --- JSON output --------------------------------------------------------------

@@ -119,6 +119,7 @@ class FakePlatform : private RamBuffer, public vm::Platform {
   void yield(vm::YieldPoint point) override { yields.push_back(point); }
   void mutex_lock(vm::Mutex&) override {}
   void mutex_unlock(vm::Mutex&) override {}
+  bool mutex_trylock(vm::Mutex&) override { return true; }
   vm::paddr_t kernel_root() override { return 0; }
   void log(const char* message) override { logs.emplace_back(message); }
 

@@ -73,6 +73,54 @@ TEST_P(ObjectPropertyTest, FilesForkExecExitPokeAgreeWithTheModel) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, ObjectPropertyTest, ::testing::Range(0, kObjectShards));
 
+// Memory pressure (spec §8): 1,000 traces at 1 MiB with swap and working
+// sets past memory (tracegen's pressure feature), with forks, files, shared
+// memory, exec, exit and poke. Each must agree with the model (which has no
+// memory limit), and its digest and outcome must equal the same trace's on
+// 64 MiB without swap: pressure is invisible.
+constexpr uint64_t kPressureSeedsPerShard = 125;
+#ifdef VMSIM_SANITIZE_BUILD
+// Under the sanitizers two shards (250 traces) keep the suite in its budget.
+constexpr int kPressureShards = 2;
+#else
+constexpr int kPressureShards = 8;
+#endif
+
+class PressurePropertyTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(PressurePropertyTest, PressureChangesNothingTheTraceSees) {
+  const uint64_t first = 500001 + static_cast<uint64_t>(GetParam()) * kPressureSeedsPerShard;
+  for (uint64_t seed = first; seed < first + kPressureSeedsPerShard; ++seed) {
+    tracegen::RandomTraceOptions o = options_for(seed);
+    o.ops = 300 + (seed * 7919) % 701;
+    o.memory = 1 << 20;
+    o.features = tracegen::kAllFeatures | tracegen::kFeaturePressure;
+    const std::string reproduce =
+        "(reproduce: tracegen random --seed " + std::to_string(seed) + " --ops " +
+        std::to_string(o.ops) + " --threads " + std::to_string(o.threads) + " --cpus " +
+        std::to_string(o.cpus) +
+        " --memory 1MiB --features all,pressure | vmsim replay /dev/stdin)";
+    auto loaded = load_trace_text(tracegen::make_random_trace(o), "seed-" + std::to_string(seed));
+    ASSERT_TRUE(std::holds_alternative<Trace>(loaded)) << std::get<LoadError>(loaded).message;
+    Trace pressed = std::get<Trace>(loaded);
+    Trace roomy = pressed;
+    roomy.machine.memory = 64 << 20;
+    roomy.machine.swap = 0;
+    RunOptions options;
+    options.audit = AuditMode::kEveryOp;
+    auto a = run_trace(pressed, options);
+    auto b = run_trace(roomy, options);
+    ASSERT_TRUE(std::holds_alternative<RunReport>(a) && std::holds_alternative<RunReport>(b));
+    const RunReport& under = std::get<RunReport>(a);
+    const RunReport& free = std::get<RunReport>(b);
+    ASSERT_TRUE(under.pass() && under.digest.has_value()) << report_text(under) << reproduce;
+    ASSERT_TRUE(free.pass() && free.digest.has_value()) << report_text(free) << reproduce;
+    ASSERT_EQ(*under.digest, *free.digest) << reproduce;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, PressurePropertyTest, ::testing::Range(0, kPressureShards));
+
 // Edge values (offsets at 2^63, lengths that wrap, the top of user space):
 // the core and the model must agree there too, as Linux does (tests/linux).
 TEST(EdgePropertyTest, EdgeValuesAgreeWithTheModel) {

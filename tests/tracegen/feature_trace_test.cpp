@@ -93,8 +93,10 @@ TEST(FeatureTrace, ParsesAndNamesFeatureLists) {
   EXPECT_EQ(parse_features("brk"), kFeatureAnon);
   EXPECT_EQ(parse_features("all"), kAllFeatures);  // edges is not in all
   EXPECT_EQ(features_text(kFeatureFiles | kFeatureEdges), "anon,files,edges");
+  EXPECT_EQ(parse_features("all,pressure"), kAllFeatures | kFeaturePressure);  // nor pressure
+  EXPECT_EQ(features_text(kFeaturePressure), "anon,pressure");
   RandomTraceOptions options;
-  options.features = 1u << 7;
+  options.features = 1u << 8;
   EXPECT_TRUE(check_options(options).has_value());
   EXPECT_THROW(make_random_trace(options), std::invalid_argument);
 }

@@ -43,6 +43,9 @@ on and alone is the default; "all" names every feature):
   edges  (not in "all") edge values: file offsets at 2^63, lengths that wrap
          past 2^64, fixed mmaps and accesses at the top of user space and
          in the kernel half, brk next to a mapping (docs/linux.md)
+  pressure (not in "all") swap of 16 times --memory and working sets up to
+         4 times --memory: pageout and swap run all along (use a small
+         --memory, e.g. 1MiB; docs/pressure.md)
   brk    accepted for clarity: brk and sbrk are anon's ops
 
 Numbers may be decimal or 0x hex; --memory also takes KiB/MiB/GiB.
@@ -119,7 +122,7 @@ int run_random(const RandomArgs& args) {
   if (!features) {
     return usage_error(
         "--features: expected a comma-separated list of anon, brk, files, fork, exec, "
-        "exit, poke, edges or all, got '" +
+        "exit, poke, edges, pressure or all, got '" +
         args.features + "'");
   }
   options.features = *features;
@@ -153,8 +156,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->type_name("SIZE");
   random
-      ->add_option("--features", args.features,
-                   "what the trace contains: anon,brk,files,fork,exec,exit,poke,edges or all")
+      ->add_option(
+          "--features", args.features,
+          "what the trace contains: anon,brk,files,fork,exec,exit,poke,edges,pressure or all")
       ->capture_default_str()
       ->type_name("LIST");
   random->add_option("-o,--output", args.output, "output file (default: standard output)")

@@ -247,6 +247,8 @@ Json generate_mmap(GenContext& ctx) {
   } else if (size_roll < 6) {
     len = pick_large_len(rng);
     large = true;
+  } else if ((ctx.trace.features & kFeaturePressure) != 0 && size_roll < 40) {
+    len = rng.between(64, 512) * kPageSize;  // room for working sets larger than memory
   } else {
     len = pick_small_len(rng);
   }
@@ -413,7 +415,11 @@ Json generate_touch(GenContext& ctx) {
   uint64_t len;
   uint64_t stride = kPageSize;
   bool explicit_stride = true;
-  if (base.room >= 256 * kPageSize && rng.chance(60)) {
+  const bool pressure = (ctx.trace.features & kFeaturePressure) != 0;
+  if (pressure && base.room >= 32 * kPageSize && rng.chance(40)) {
+    // Dense over many pages: the working set that pushes others out.
+    len = std::min(base.room, rng.between(32, kMaxTouchSteps) * kPageSize);
+  } else if (base.room >= 256 * kPageSize && rng.chance(60)) {
     // Sparse over a large mapping.
     len = rng.between(base.room / 4, base.room);
     const uint64_t steps = rng.between(2, 32);

@@ -31,9 +31,9 @@ struct FeatureName {
   uint32_t bit;
 };
 constexpr FeatureName kFeatureNames[] = {
-    {"anon", kFeatureAnon},   {"files", kFeatureFiles}, {"fork", kFeatureFork},
-    {"exec", kFeatureExec},   {"exit", kFeatureExit},   {"poke", kFeaturePoke},
-    {"edges", kFeatureEdges},
+    {"anon", kFeatureAnon},   {"files", kFeatureFiles},       {"fork", kFeatureFork},
+    {"exec", kFeatureExec},   {"exit", kFeatureExit},         {"poke", kFeaturePoke},
+    {"edges", kFeatureEdges}, {"pressure", kFeaturePressure},
 };
 
 // Threads spread over processes (each process has at least one thread; names
@@ -282,7 +282,7 @@ std::optional<std::string> check_options(const RandomTraceOptions& options) {
       options.memory % kPageSize != 0) {
     return "--memory must be a multiple of 4096 between 1MiB and 4GiB";
   }
-  if ((options.features & ~(kAllFeatures | kFeatureEdges)) != 0)
+  if ((options.features & ~(kAllFeatures | kFeatureEdges | kFeaturePressure)) != 0)
     return "--features: unknown feature bits";
   return std::nullopt;
 }
@@ -290,7 +290,9 @@ std::optional<std::string> check_options(const RandomTraceOptions& options) {
 std::string make_random_trace(const RandomTraceOptions& options) {
   if (auto problem = check_options(options)) throw std::invalid_argument(*problem);
   Prng rng(options.seed);
-  MemoryBudget budget(MemoryBudget::frames_for_memory(options.memory));
+  const bool pressure = (options.features & kFeaturePressure) != 0;
+  MemoryBudget budget(MemoryBudget::frames_for_memory(options.memory) *
+                      (pressure ? kPressureOvercommit : 1));
   TraceState state;
   state.features = options.features | kFeatureAnon;
   const bool fork = (state.features & kFeatureFork) != 0;
@@ -319,6 +321,7 @@ std::string make_random_trace(const RandomTraceOptions& options) {
   trace["description"] = describe(options);
   trace["machine"] =
       Json{{"cpus", effective_cpus(options)}, {"memory", size_json(rng, options.memory)}};
+  if (pressure) trace["machine"]["swap"] = size_json(rng, options.memory * kPressureSwapFactor);
   if (!files.is_null()) trace["files"] = std::move(files);
   const std::optional<Json> schedule = fork ? make_fork_schedule(rng) : make_schedule(rng, threads);
   Json thread_list = Json::array();

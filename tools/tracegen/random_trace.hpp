@@ -26,6 +26,13 @@ inline constexpr uint32_t kAllFeatures =
 // accesses at the top of user space and in the kernel half, brk next to a
 // mapping. For `vmsim linux --compare` (docs/linux.md) and the property tests.
 inline constexpr uint32_t kFeatureEdges = 1u << 6;
+// Not in "all" either: memory pressure. The machine gets swap (16 times its
+// memory) and the trace's charge budget is 24 times the usual (the usual is half of memory, and
+// conservative: real working sets reach 2-8 times memory), so pageout and swap run all along
+// (docs/pressure.md).
+inline constexpr uint32_t kFeaturePressure = 1u << 7;
+inline constexpr uint32_t kPressureOvercommit = 24;
+inline constexpr uint32_t kPressureSwapFactor = 16;
 
 // "anon,files,fork": the names of `features` in the order above (anon always
 // first, as it is always on).

@@ -1,0 +1,179 @@
+#include "vm/pageout.hpp"
+
+#include "locker.hpp"
+#include "vm/rmap.hpp"
+#include "vm/swap_pager.hpp"
+#include "vm/tlb_batch.hpp"
+#include "vm/vm.hpp"
+#include "vm/vm_object.hpp"
+#include "vm/vnode.hpp"
+
+namespace vm {
+namespace {
+
+// Frames one reclaim frees at most (Linux's SWAP_CLUSTER_MAX).
+constexpr u64 kReclaimBatch = 32;
+// vm_pageout_balance: below reserve + kLowWater free frames it reclaims up
+// to reserve + kHighWater.
+constexpr u64 kLowWater = 8;
+constexpr u64 kHighWater = 32;
+
+// Can `page` of `object` leave memory at all?
+bool pageable(Vm& vm, const VmObject* object) {
+  if (object->kind == VmObject::Kind::kVnode) return true;
+  return vm.swap.configured() && !vm.swap.full();
+}
+
+// Whether any PTE of `page` has D set, without clearing it: the first half
+// of the broken test-then-clear that the pageout-dirty-race mutation runs.
+bool any_dirty(Vm& vm, Page* page) {
+  MutexLocker lock(vm.platform, vm.pmap_lock);
+  for (PvEntry* e = page->pv; e != nullptr; e = e->next)
+    if (e->pmap->is_dirty(e->va)) return true;
+  return false;
+}
+
+// Unmaps `page` everywhere and shoots down every TLB that may hold it.
+// Returns whether it was written through any mapping.
+bool unmap_everywhere(Vm& vm, Page* page) {
+  TlbBatch batch(vm.platform, vm.pages);
+  bool dirty = false;
+  if (vm.mutated(Mutation::kPageoutDirtyRace)) {
+    // Test, then clear: a CPU that writes in between sets D in a PTE that is
+    // about to be cleared without being looked at again.
+    dirty = any_dirty(vm, page);
+    vm.platform.yield(YieldPoint::kPageoutPteCleared);
+    rmap_unmap_all(vm, page, batch);
+  } else {
+    dirty = rmap_unmap_all(vm, page, batch);
+    vm.platform.yield(YieldPoint::kPageoutPteCleared);
+  }
+  batch.flush();
+  return dirty;
+}
+
+// Writes a dirty file page back (pageout.io, the object's lock let go of).
+void write_back(Vm& vm, VmObject* object, Page* page) REQUIRES(object->lock) {
+  vm.platform.mutex_unlock(object->lock);
+  vm.platform.yield(YieldPoint::kPageoutIo);
+  vm.platform.disk_write(object->vnode->disk_id, page->index, vm.pages.data(page));
+  vm.platform.mutex_lock(object->lock);
+  vm.stats.writebacks.add(1);
+  page->dirty = false;
+}
+
+// Remembers that the file's page `index` left memory (see VmObject::evicted).
+void note_evicted(Vm& vm, VmObject* object, u64 index) REQUIRES(object->lock) {
+  if (object->evicted.find(index) != nullptr) return;
+  SwapEntry* e = vm.swap_entries.create();
+  if (e == nullptr) return;
+  e->index = index;
+  object->evicted.insert(e);
+}
+
+// Takes `page` (busy exclusive, unmapped, contents safe elsewhere) out of
+// `object` and frees its frame.
+void release(Vm& vm, VmObject* object, Page* page) REQUIRES(object->lock) {
+  if (object->kind == VmObject::Kind::kVnode && !page->discard)
+    note_evicted(vm, object, page->index);
+  object->resident.remove(page);
+  vm.stats.resident_user_removed();
+  page_dequeue(vm, page);
+  page->object = nullptr;
+  page_xunbusy(vm.platform, page);
+  vm.pages.free(page);
+  vm.stats.reclaimed.add(1);
+}
+
+// One victim, its object locked. True if its frame was freed.
+bool page_out(Vm& vm, VmObject* object, Page* page) REQUIRES(object->lock) {
+  if (page_busied(page) || !pageable(vm, object)) return false;
+  {
+    TlbBatch batch(vm.platform, vm.pages);
+    if (rmap_test_clear_referenced(vm, page, batch)) return false;  // second chance
+  }
+  if (!page_try_xbusy(page)) return false;
+  // Everything the write-out needs is had before the page is unmapped: a
+  // page that cannot leave memory stays mapped.
+  SwapEntry* slot = nullptr;
+  if (object->kind == VmObject::Kind::kAnonymous) {
+    slot = swap_pager_reserve(vm);
+    if (slot == nullptr) {
+      page_xunbusy(vm.platform, page);
+      return false;
+    }
+  }
+  if (unmap_everywhere(vm, page)) page->dirty = true;
+  if (slot != nullptr) {
+    swap_pager_putpage(vm, object, page, slot);
+  } else if (page->dirty && !page->discard) {
+    write_back(vm, object, page);
+  }
+  release(vm, object, page);
+  return true;
+}
+
+// The next page in CLOCK order whose object could be locked, moved to the
+// back of the queue; its object is returned locked. nullptr when the queue
+// is empty.
+Page* next_victim(Vm& vm, VmObject** object) NO_THREAD_SAFETY_ANALYSIS {
+  LeafLocker guard(vm.platform, vm.page_queue_lock);
+  Page* page = vm.page_queue.front();
+  if (page == nullptr) return nullptr;
+  vm.page_queue.remove(page);
+  vm.page_queue.push_back(page);
+  // A trylock never waits, so it may be taken under the queue's leaf lock;
+  // holding the queue keeps the page, hence its object, alive until then.
+  *object = vm.platform.mutex_trylock(page->object->lock) ? page->object : nullptr;
+  return page;
+}
+
+}  // namespace
+
+void page_enqueue(Vm& vm, Page* page) {
+  LeafLocker guard(vm.platform, vm.page_queue_lock);
+  vm.page_queue.push_back(page);
+  ++vm.page_queue_length;
+}
+
+void page_dequeue(Vm& vm, Page* page) {
+  LeafLocker guard(vm.platform, vm.page_queue_lock);
+  vm.page_queue.remove(page);
+  --vm.page_queue_length;
+}
+
+void page_set_object(Vm& vm, Page* page, VmObject* object) {
+  LeafLocker guard(vm.platform, vm.page_queue_lock);
+  page->object = object;
+}
+
+// Not analysed: the victim's object is locked by trylock inside
+// next_victim, which hands it back through a pointer the analysis cannot
+// name.
+u64 vm_pageout(Vm& vm, u64 target) NO_THREAD_SAFETY_ANALYSIS {
+  u64 freed = 0;
+  // Two passes over the queue: the first may only clear accessed bits.
+  u64 budget = 2 * vm.page_queue_length + 1;
+  while (freed < target && budget-- > 0) {
+    VmObject* object = nullptr;
+    Page* page = next_victim(vm, &object);
+    if (page == nullptr) break;
+    if (object == nullptr) continue;
+    if (page_out(vm, object, page)) ++freed;
+    vm.platform.mutex_unlock(object->lock);
+  }
+  return freed;
+}
+
+bool vm_reclaim(Vm& vm) {
+  return vm_pageout(vm, kReclaimBatch) != 0;
+}
+
+void vm_pageout_balance(Vm& vm) {
+  const u64 floor = vm.pages.reserved_frames();
+  const u64 free = vm.pages.stats().free_frames;
+  if (free >= floor + kLowWater) return;
+  vm_pageout(vm, floor + kHighWater - free);
+}
+
+}  // namespace vm

@@ -1,0 +1,150 @@
+#include "vm/rmap.hpp"
+
+#include "locker.hpp"
+#include "vm/tlb_batch.hpp"
+#include "vm/vm.hpp"
+
+namespace vm {
+namespace {
+
+bool managed(const Page* page) {
+  return page != nullptr && page->state == Page::State::kObject;
+}
+
+// Unlinks and returns the entry of `page` for (pmap, va); nullptr if none.
+PvEntry* pv_take(Page* page, const Pmap* pmap, vaddr_t va) {
+  for (PvEntry** link = &page->pv; *link != nullptr; link = &(*link)->next) {
+    PvEntry* e = *link;
+    if (e->pmap == pmap && e->va == va) {
+      *link = e->next;
+      return e;
+    }
+  }
+  return nullptr;
+}
+
+// One mapping of the frame at `pa` is gone (the PTE is already zero). A D
+// bit the CPU had set in it moves to the page: a file page written through
+// a mapping that is gone must still be written back before pageout drops it.
+void forget_mapping(Vm& vm, const Pmap* pmap, vaddr_t va, paddr_t pa, bool dirty) {
+  Page* page = vm.pages.page_of(pa);
+  if (page == nullptr) return;
+  if (managed(page)) {
+    if (dirty) page->dirty = true;
+    PvEntry* e = pv_take(page, pmap, va);
+    if (e == nullptr) {
+      FixedString<160> f;
+      f << "rmap: no pv entry for the PTE at " << Hex{va} << " of page " << page->index;
+      vm.platform.panic(f.c_str());
+    }
+    vm.pv_entries.destroy(e);
+  }
+  page_map_drop(vm.platform, page);
+}
+
+struct RemoveCtx {
+  Vm& vm;
+  const Pmap* pmap;
+};
+
+void on_remove(void* ctx, vaddr_t va, paddr_t pa, bool dirty) {
+  auto& c = *static_cast<RemoveCtx*>(ctx);
+  forget_mapping(c.vm, c.pmap, va, pa, dirty);
+}
+
+struct UnmapAllCtx {
+  Vm& vm;
+  bool dirty = false;
+  u32 cleared = 0;
+};
+
+void on_unmap_all(void* ctx, vaddr_t, paddr_t pa, bool dirty) {
+  auto& c = *static_cast<UnmapAllCtx*>(ctx);
+  c.dirty = c.dirty || dirty;
+  ++c.cleared;
+  if (Page* page = c.vm.pages.page_of(pa)) page_map_drop(c.vm.platform, page);
+}
+
+}  // namespace
+
+PvEntry* rmap_prepare(Vm& vm) {
+  return vm.pv_entries.create();
+}
+
+void rmap_unprepare(Vm& vm, PvEntry* pv) {
+  vm.pv_entries.destroy(pv);
+}
+
+Status rmap_enter(Vm& vm, Pmap& pmap, vaddr_t va, Page* page, PteAttrs attrs, TlbBatch& batch,
+                  PvEntry* pv) {
+  MutexLocker lock(vm.platform, vm.pmap_lock);
+  const paddr_t pa = vm.pages.phys(page);
+  paddr_t old_pa = 0;
+  const bool was_mapped = pmap.extract(va, &old_pa, nullptr);
+  old_pa = page_trunc(old_pa);
+  // Replacing a frame drops the old entry's D bit: it is taken first.
+  const bool old_dirty = was_mapped && old_pa != pa && pmap.is_dirty(va);
+  const Status s = pmap.enter(va, pa, attrs, batch);
+  if (s != Status::kOk || (was_mapped && old_pa == pa)) {
+    vm.pv_entries.destroy(pv);
+    return s;
+  }
+  if (was_mapped) forget_mapping(vm, &pmap, va, old_pa, old_dirty);
+  page_map_add(page);
+  if (managed(page)) {
+    pv->pmap = &pmap;
+    pv->va = va;
+    pv->next = page->pv;
+    page->pv = pv;
+  } else {
+    vm.pv_entries.destroy(pv);
+  }
+  return Status::kOk;
+}
+
+void rmap_remove_range(Vm& vm, Pmap& pmap, vaddr_t start, vaddr_t end, TlbBatch& batch) {
+  MutexLocker lock(vm.platform, vm.pmap_lock);
+  RemoveCtx ctx{vm, &pmap};
+  pmap.remove(start, end, batch, on_remove, &ctx);
+}
+
+void rmap_protect_range(Vm& vm, Pmap& pmap, vaddr_t start, vaddr_t end, PteAttrs attrs,
+                        TlbBatch& batch) {
+  MutexLocker lock(vm.platform, vm.pmap_lock);
+  pmap.protect(start, end, attrs, batch);
+}
+
+bool rmap_unmap_all(Vm& vm, Page* page, TlbBatch& batch) {
+  MutexLocker lock(vm.platform, vm.pmap_lock);
+  UnmapAllCtx ctx{vm};
+  while (PvEntry* e = page->pv) {
+    page->pv = e->next;
+    e->pmap->remove(e->va, e->va + kPageSize, batch, on_unmap_all, &ctx);
+    vm.pv_entries.destroy(e);
+  }
+  return ctx.dirty;
+}
+
+bool rmap_test_clear_referenced(Vm& vm, Page* page, TlbBatch& batch) {
+  MutexLocker lock(vm.platform, vm.pmap_lock);
+  bool referenced = false;
+  for (PvEntry* e = page->pv; e != nullptr; e = e->next)
+    referenced = e->pmap->test_and_clear_accessed(e->va, batch) || referenced;
+  return referenced;
+}
+
+const char* rmap_check(Vm& vm, const Page* page) {
+  u32 n = 0;
+  for (const PvEntry* e = page->pv; e != nullptr; e = e->next) {
+    ++n;
+    paddr_t pa = 0;
+    if (!e->pmap->extract(e->va, &pa, nullptr) || page_trunc(pa) != vm.pages.phys(page))
+      return "pv entry names a PTE that does not map its page";
+    for (const PvEntry* f = e->next; f != nullptr; f = f->next)
+      if (f->pmap == e->pmap && f->va == e->va) return "two pv entries name the same PTE";
+  }
+  if (n != page->map_count.load()) return "pv entries of a page differ from its map_count";
+  return nullptr;
+}
+
+}  // namespace vm

@@ -1,0 +1,72 @@
+// The reverse map: for every resident object page, the PTEs that map it
+// (FreeBSD's pv entries). Pageout needs it to unmap a page from every
+// address space at once — fork families, shared memory, a file page mapped
+// by many processes — before the frame is reused.
+//
+// Locking. Vm::pmap_lock guards every page's `pv` list and every PTE of a
+// managed page: the fault path enters a mapping and its pv entry as one
+// step under it, unmapping removes both under it, and pageout walks a
+// page's list and clears the PTEs it names under it without any map lock
+// (it cannot take map locks: it may run for a thread that holds one). It is
+// one lock for all pmaps, where FreeBSD has one per pmap plus pv-list locks:
+// simple and correct first; docs/pressure.md says why.
+// Lock order: map lock → object locks → pmap_lock → leaf locks.
+//
+// Nothing allocates under pmap_lock: a pv entry is taken from its slab
+// before the lock (rmap_prepare) and handed in.
+#pragma once
+
+#include "lib/types.hpp"
+#include "vm/page.hpp"
+#include "vm/pmap.hpp"
+
+namespace vm {
+
+class Vm;
+class TlbBatch;
+
+// One PTE that maps a page: which page tables, which address.
+struct PvEntry {
+  Pmap* pmap = nullptr;
+  vaddr_t va = 0;
+  PvEntry* next = nullptr;  // the next mapping of the same page (pmap_lock)
+};
+
+// A pv entry for the next rmap_enter, or nullptr when no memory is left.
+PvEntry* rmap_prepare(Vm& vm);
+// Gives back an entry rmap_enter did not use.
+void rmap_unprepare(Vm& vm, PvEntry* pv);
+
+// Maps `va` → `page` in `pmap` with `attrs` and records it, replacing what
+// `va` mapped before (whose reverse-map entry goes). Takes pmap_lock.
+// `pv` (from rmap_prepare) is used when `page` is an object page, freed
+// otherwise. kNoMem when a page table could not be allocated (nothing
+// changed then, `pv` is freed).
+Status rmap_enter(Vm& vm, Pmap& pmap, vaddr_t va, Page* page, PteAttrs attrs, TlbBatch& batch,
+                  PvEntry* pv);
+
+// Clears every PTE in [start, end) of `pmap` and their reverse-map entries.
+// Takes pmap_lock.
+void rmap_remove_range(Vm& vm, Pmap& pmap, vaddr_t start, vaddr_t end, TlbBatch& batch);
+
+// Lowers the rights of [start, end) of `pmap` (Pmap::protect) under pmap_lock.
+void rmap_protect_range(Vm& vm, Pmap& pmap, vaddr_t start, vaddr_t end, PteAttrs attrs,
+                        TlbBatch& batch);
+
+// Clears every PTE that maps `page` (each exchanged to zero in one atomic
+// step, so a D bit a CPU sets meanwhile is never lost), records the
+// invalidations in `batch`, and returns whether any of them had D set.
+// Takes pmap_lock. The caller holds the page busy and its object's lock, so
+// no new mapping of it can appear.
+bool rmap_unmap_all(Vm& vm, Page* page, TlbBatch& batch);
+
+// Whether the CPU used `page` since the last call: the A bit of every PTE
+// mapping it is tested and cleared (recorded in `batch`). Takes pmap_lock.
+bool rmap_test_clear_referenced(Vm& vm, Page* page, TlbBatch& batch);
+
+// Audit: every pv entry of `page` names a present PTE of `page`, no two name
+// the same PTE, and their number is the page's map_count. nullptr or the
+// name of the broken invariant. Caller quiescent.
+const char* rmap_check(Vm& vm, const Page* page);
+
+}  // namespace vm

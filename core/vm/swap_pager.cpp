@@ -1,0 +1,198 @@
+#include "vm/swap_pager.hpp"
+
+#include "locker.hpp"
+#include "vm/tlb_batch.hpp"
+#include "vm/vm.hpp"
+#include "vm/vm_object.hpp"
+#include "vm/vnode.hpp"
+
+namespace vm {
+namespace {
+
+SwapEntry* take_entry(VmObject* object, u64 index) REQUIRES(object->lock) {
+  SwapEntry* e = object->swap.find(index);
+  if (e != nullptr) object->swap.remove(e);
+  return e;
+}
+
+void release_entry(Vm& vm, SwapEntry* e) {
+  vm.swap.free(e->slot);
+  vm.swap_entries.destroy(e);
+}
+
+}  // namespace
+
+// --- the device's slots -----------------------------------------------------
+
+void SwapSpace::init(Vm& vm, u64 slots) {
+  vm_ = &vm;
+  slots_ = slots;
+  in_use_ = 0;
+  if (slots == 0) return;
+  VmemArena::Config c;
+  c.name = "swap";
+  c.quantum = 1;
+  c.pages = this;
+  if (arena_.init(c) != VmemStatus::kOk || arena_.add(0, slots) != VmemStatus::kOk)
+    vm.platform.panic("swap: cannot set up the slot arena");
+}
+
+bool SwapSpace::alloc(u64* slot) {
+  LeafLocker guard(vm_->platform, lock_);
+  if (slots_ == 0 || in_use_ == slots_) return false;
+  if (arena_.alloc(1, VmemPolicy::kNextFit, slot) != VmemStatus::kOk) return false;
+  ++in_use_;
+  vm_->stats.swap_slots_peak.raise_to(in_use_);
+  return true;
+}
+
+void SwapSpace::free(u64 slot) {
+  LeafLocker guard(vm_->platform, lock_);
+  if (arena_.free(slot, 1) != VmemStatus::kOk) vm_->platform.panic("swap: free of a free slot");
+  --in_use_;
+}
+
+const char* SwapSpace::check() const {
+  if (slots_ == 0) return in_use_ == 0 ? nullptr : "swap: slots in use without a device";
+  if (const char* broken = arena_.check()) return broken;
+  if (arena_.stats().alloc_bytes != in_use_) return "swap: the arena disagrees with the count";
+  return nullptr;
+}
+
+// The arena's tags are pageout's metadata: they may take the reserve.
+void* SwapSpace::alloc_page() {
+  const AllocClass cls =
+      vm_->mutated(Mutation::kPageoutNoReserve) ? AllocClass::kNormal : AllocClass::kReserved;
+  Page* page = vm_->pages.alloc(cls);
+  if (page == nullptr) return nullptr;
+  page->state = Page::State::kKernel;
+  return vm_->pages.data(page);
+}
+
+void SwapSpace::free_page(void* page) {
+  vm_->pages.free(vm_->pages.page_containing(page));
+}
+
+// --- the pager ----------------------------------------------------------------
+
+bool swap_pager_has(const VmObject* object, u64 index) REQUIRES(object->lock) {
+  return object->swap.find(index) != nullptr;
+}
+
+// Not analysed, as vnode_pager_getpage: `object`'s lock is let go of for the
+// read either here (own_lock) or by the caller's unlock.drop().
+PagerResult swap_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
+                               PageInUnlock& unlock, bool own_lock) NO_THREAD_SAFETY_ANALYSIS {
+  vm.platform.assert_held(object->lock);
+  *out = nullptr;
+  Page* page = vm.pages.alloc();
+  if (page == nullptr) return PagerResult::kNoMem;
+  // The busy page stands in for the slot while the read is in flight: the
+  // entry leaves the tree now, the slot is freed once the bytes are in.
+  SwapEntry* e = take_entry(object, index);
+  vm_object_insert_busy(vm, object, page, index);
+  if (own_lock) vm.platform.mutex_unlock(object->lock);
+  unlock.drop();
+  vm.platform.yield(YieldPoint::kFaultPagerIo);
+  vm.platform.swap_read(e->slot, vm.pages.data(page));
+  unlock.retake();
+  if (own_lock) vm.platform.mutex_lock(object->lock);
+  release_entry(vm, e);
+  vm.stats.page_ins.add(1);
+  page->dirty = true;  // its only copy now
+  const bool gone = page->discard;
+  page_xunbusy(vm.platform, page);
+  if (gone) {
+    // Removed while the read was in flight: nobody may see these bytes.
+    TlbBatch batch(vm.platform, vm.pages);
+    vm_object_page_remove(vm, object, index, index + 1, batch);
+    return PagerResult::kOk;
+  }
+  *out = page;
+  return PagerResult::kOk;
+}
+
+SwapEntry* swap_pager_reserve(Vm& vm) {
+  const AllocClass cls =
+      vm.mutated(Mutation::kPageoutNoReserve) ? AllocClass::kNormal : AllocClass::kReserved;
+  SwapEntry* e = vm.swap_entries.create_in(cls);
+  if (e == nullptr) return nullptr;
+  vm.platform.yield(YieldPoint::kSwapAlloc);
+  if (!vm.swap.alloc(&e->slot)) {
+    vm.swap_entries.destroy(e);
+    return nullptr;
+  }
+  return e;
+}
+
+void swap_pager_unreserve(Vm& vm, SwapEntry* entry) {
+  release_entry(vm, entry);
+}
+
+void swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* e) REQUIRES(object->lock) {
+  e->index = page->index;
+  vm.platform.mutex_unlock(object->lock);
+  vm.platform.yield(YieldPoint::kPageoutIo);
+  vm.platform.swap_write(e->slot, vm.pages.data(page));
+  vm.platform.mutex_lock(object->lock);
+  vm.stats.swap_outs.add(1);
+  if (page->discard) {  // unmapped or dropped meanwhile: the copy is of nothing
+    release_entry(vm, e);
+    return;
+  }
+  if (!object->swap.insert(e)) vm.platform.panic("swap_pager_putpage: index already on swap");
+  page->dirty = false;
+}
+
+void swap_pager_free_range(Vm& vm, VmObject* object, u64 start, u64 end) REQUIRES(object->lock) {
+  SwapEntry* e = object->swap.lower_bound(start);
+  while (e != nullptr && e->index < end) {
+    SwapEntry* next = object->swap.next(e);
+    object->swap.remove(e);
+    release_entry(vm, e);
+    e = next;
+  }
+}
+
+void swap_pager_forget_evicted(Vm& vm, VmObject* object, u64 start, u64 end)
+    REQUIRES(object->lock) {
+  SwapEntry* e = object->evicted.lower_bound(start);
+  while (e != nullptr && e->index < end) {
+    SwapEntry* next = object->evicted.next(e);
+    object->evicted.remove(e);
+    vm.swap_entries.destroy(e);
+    e = next;
+  }
+}
+
+void swap_pager_collapse(Vm& vm, VmObject* object, VmObject* backing)
+    REQUIRES(object->lock, backing->lock) {
+  const u64 window_start = object->backing_offset;
+  const u64 window_end = window_start + object->size_pages;
+  while (SwapEntry* e = backing->swap.first()) {
+    backing->swap.remove(e);
+    const bool visible = e->index >= window_start && e->index < window_end &&
+                         object->resident.find(e->index - window_start) == nullptr &&
+                         object->swap.find(e->index - window_start) == nullptr;
+    if (!visible) {
+      release_entry(vm, e);
+      continue;
+    }
+    e->index -= window_start;
+    if (!object->swap.insert(e)) vm.platform.panic("swap_pager_collapse: index taken");
+  }
+}
+
+u64 swap_pager_next(const VmObject* object, u64 from) REQUIRES(object->lock) {
+  const SwapEntry* e = object->swap.lower_bound(from);
+  return e != nullptr ? e->index : ~u64{0};
+}
+
+bool swap_pager_peek(Vm& vm, const VmObject* object, u64 index, u8* buf) REQUIRES(object->lock) {
+  const SwapEntry* e = object->swap.find(index);
+  if (e == nullptr) return false;
+  vm.platform.swap_read(e->slot, buf);
+  return true;
+}
+
+}  // namespace vm
