@@ -16,7 +16,7 @@ void SwapDevice::init(uint64_t slots) {
 }
 
 void SwapDevice::read(uint64_t slot, uint8_t* buf) const {
-  if (!written(slot)) {
+  if (!written(slot)) {  // a slot is read only after its write completed
     for (int i = 0; i < 4096; ++i) buf[i] = 0;
     return;
   }
@@ -25,7 +25,8 @@ void SwapDevice::read(uint64_t slot, uint8_t* buf) const {
 }
 
 void SwapDevice::write(uint64_t slot, const uint8_t* buf) {
-  written_[slot / 64] |= uint64_t{1} << (slot % 64);
+  // Atomic: the stress mode writes other slots of the word on other CPUs.
+  __atomic_fetch_or(&written_[slot / 64], uint64_t{1} << (slot % 64), __ATOMIC_RELEASE);
   uint8_t* s = storage_ + slot * 4096;
   for (int i = 0; i < 4096; ++i) s[i] = buf[i];
 }
