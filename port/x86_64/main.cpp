@@ -12,6 +12,7 @@
 #include "serial.hpp"
 #include "smp.hpp"
 #include "stress_mode.hpp"
+#include "swap_device.hpp"
 #include "trace_replay.hpp"
 
 extern "C" void (*__init_array_start[])();
@@ -21,6 +22,10 @@ namespace port {
 namespace {
 
 using namespace image;
+
+// Boot memory kept for everything but the swap device: trace threads' stacks,
+// the disk's written file pages, the engine's tables.
+constexpr uint64_t kHeapKeptFromSwap = 64 << 20;
 
 const ImageReader& load_image(const MultibootInfo* mbi) {
   if ((mbi->flags & (1 << 3)) == 0 || mbi->mods_count != 1)
@@ -38,12 +43,11 @@ const ImageReader& load_image(const MultibootInfo* mbi) {
 void check_supported(const ImageReader& img) {
   const ImageHeader& h = img.header();
   Line l;
-  if (h.machine.swap != 0) refuse_image("machine.swap: swap is not supported by the port");
   if (h.machine.compressor != 0)
     refuse_image("machine.compressor: the compressor is not supported by the port");
   for (uint64_t i = 0; i < img.count(kOps); ++i) {
     const ImageOpKind k = img.op(i).kind;
-    if (k == ImageOpKind::kCachePut || k == ImageOpKind::kCacheGet || k == ImageOpKind::kPageout) {
+    if (k == ImageOpKind::kCachePut || k == ImageOpKind::kCacheGet) {
       l << "line " << img.op(i).line << ": op \"" << kImageOpNames[size_t(k)]
         << "\" is not supported by the port";
       refuse_image(l.c_str());
@@ -52,6 +56,16 @@ void check_supported(const ImageReader& img) {
   if (h.machine.memory > core_ram_limit()) {
     l << "machine.memory " << h.machine.memory << " exceeds the " << core_ram_limit()
       << " bytes below the kernel";
+    refuse_image(l.c_str());
+  }
+  // Swap lives in boot memory (swap_device.hpp): all of it, or the run does
+  // not start. The host sizes the guest's RAM for it (guest_memory_mib).
+  const uint64_t room = boot_alloc_room();
+  const uint64_t swap_room = room > kHeapKeptFromSwap ? room - kHeapKeptFromSwap : 0;
+  if (SwapDevice::footprint(h.machine.swap >> vm::kPageShift) > swap_room) {
+    l << "machine.swap " << h.machine.swap << " exceeds the " << swap_room
+      << " bytes the port can hold for swap (the guest's RAM above the kernel, less "
+      << kHeapKeptFromSwap << " kept for its heap)";
     refuse_image(l.c_str());
   }
 }

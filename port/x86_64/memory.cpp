@@ -96,13 +96,21 @@ uint64_t core_ram_limit() {
   return ram_limit;
 }
 
-void* boot_alloc(size_t bytes, size_t align) {
+void* boot_reserve(size_t bytes, size_t align) {
   const uint64_t start = align_up(alloc_next, align);
   if (start + bytes > alloc_end || start + bytes < start) kpanic("boot allocator exhausted");
   alloc_next = start + bytes;
-  auto* ptr = phys_to_virt<uint8_t>(start);
+  return phys_to_virt<uint8_t>(start);
+}
+
+void* boot_alloc(size_t bytes, size_t align) {
+  auto* ptr = static_cast<uint8_t*>(boot_reserve(bytes, align));
   for (size_t i = 0; i < bytes; ++i) ptr[i] = 0;
   return ptr;
+}
+
+uint64_t boot_alloc_room() {
+  return alloc_end > alloc_next ? alloc_end - alloc_next : 0;
 }
 
 uint64_t kernel_root_phys() {

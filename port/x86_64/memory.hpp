@@ -33,6 +33,11 @@ void check_core_ram(uint64_t bytes);
 
 // Zeroed memory from the boot allocator (never freed); panics when exhausted.
 void* boot_alloc(size_t bytes, size_t align);
+// Like boot_alloc, but not zeroed: for a large range whose user tracks what
+// it wrote (the swap device), so no page of it is touched up front.
+void* boot_reserve(size_t bytes, size_t align);
+// Bytes the boot allocator still has.
+uint64_t boot_alloc_room();
 template <typename T>
 T* boot_alloc_array(size_t n) {
   return static_cast<T*>(boot_alloc(n * sizeof(T), alignof(T) > 16 ? alignof(T) : 16));

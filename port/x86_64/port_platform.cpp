@@ -10,8 +10,8 @@
 
 namespace port {
 
-PortPlatform::PortPlatform(Disk& disk, unsigned machine_cpus)
-    : Platform(phys_to_virt<vm::u8>(0)), disk_(disk), machine_cpus_(machine_cpus) {}
+PortPlatform::PortPlatform(Disk& disk, SwapDevice& swap, unsigned machine_cpus)
+    : Platform(phys_to_virt<vm::u8>(0)), disk_(disk), swap_(swap), machine_cpus_(machine_cpus) {}
 
 unsigned PortPlatform::physical_cpu(unsigned logical) {
   return logical % cpus_online();
@@ -108,6 +108,24 @@ void PortPlatform::wait_for(const void* channel, const char* what) {
 
 void PortPlatform::wake(const void* channel) {
   if (threads_ != nullptr) threads_->wake(channel);
+}
+
+// The core hands out only slots of machine.swap: another is its bug.
+void PortPlatform::check_slot(vm::u64 slot, const char* what) {
+  if (slot < swap_.slots()) return;
+  vm::FixedString<128> msg;
+  msg << what << ": slot " << slot << " past the " << swap_.slots() << " slots of machine.swap";
+  panic(msg.c_str());
+}
+
+void PortPlatform::swap_read(vm::u64 slot, vm::u8* buf4096) {
+  check_slot(slot, "swap_read");
+  swap_.read(slot, buf4096);
+}
+
+void PortPlatform::swap_write(vm::u64 slot, const vm::u8* buf4096) {
+  check_slot(slot, "swap_write");
+  swap_.write(slot, buf4096);
 }
 
 vm::paddr_t PortPlatform::kernel_root() {

@@ -1,7 +1,7 @@
 // The core's platform seam on bare metal: the physical window is the direct
 // map, TLB invalidation is INVLPG here and IPIs elsewhere, the disk is
-// generated in memory. One trace thread runs at a time (the deterministic
-// replay): a held lock or a sleep blocks the running thread and a yield
+// generated in memory, swap is kept in boot memory (swap_device.hpp). One trace thread runs at a
+// time (the deterministic replay): a held lock or a sleep blocks the running thread and a yield
 // point stops it, both through the replay engine (replay::CoreThreads), so the scheduler picks who
 // runs.
 #pragma once
@@ -9,12 +9,13 @@
 #include "disk.hpp"
 #include "platform.hpp"
 #include "replay/core_threads.hpp"
+#include "swap_device.hpp"
 
 namespace port {
 
 class PortPlatform final : public vm::Platform {
  public:
-  PortPlatform(Disk& disk, unsigned machine_cpus);
+  PortPlatform(Disk& disk, SwapDevice& swap, unsigned machine_cpus);
 
   void tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t root, vm::vaddr_t va) override;
   void tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t root) override;
@@ -30,6 +31,8 @@ class PortPlatform final : public vm::Platform {
     disk_.write(file, page, buf);
   }
   void disk_truncate(vm::u32 file, vm::u64 size) override { disk_.truncate(file, size); }
+  void swap_read(vm::u64 slot, vm::u8* buf4096) override;
+  void swap_write(vm::u64 slot, const vm::u8* buf4096) override;
   vm::paddr_t kernel_root() override;
   void log(const char* message) override;
   [[noreturn]] void panic(const char* message) override;
@@ -49,7 +52,11 @@ class PortPlatform final : public vm::Platform {
 
   bool on_thread() const { return threads_ != nullptr && threads_->on_thread(); }
 
+  // Panics (a core panic) unless `slot` is one of machine.swap's.
+  void check_slot(vm::u64 slot, const char* what);
+
   Disk& disk_;
+  SwapDevice& swap_;
   unsigned machine_cpus_;
   replay::CoreThreads* threads_ = nullptr;
   vm::u64 page_invalidations_ = 0;

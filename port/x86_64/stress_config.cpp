@@ -65,8 +65,11 @@ bool stress_requested(const MultibootInfo* mbi, StressConfig* out) {
       } else if (equals(s, v, e, "fork-cow")) {
         out->workload = StressWorkload::kForkCow;
         out->name = "fork-cow";
+      } else if (equals(s, v, e, "pageout-vs-write")) {
+        out->workload = StressWorkload::kPageoutVsWrite;
+        out->name = "pageout-vs-write";
       } else {
-        refuse_image("stress: unknown workload (munmap-vs-access, fork-cow)");
+        refuse_image("stress: unknown workload (munmap-vs-access, fork-cow, pageout-vs-write)");
       }
     } else if (has_prefix(s, b, e, "iterations=", &v)) {
       out->iterations = number(s, v, e, kMaxIterations, "iterations");

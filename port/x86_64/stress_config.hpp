@@ -9,7 +9,7 @@
 
 namespace port {
 
-enum class StressWorkload : uint8_t { kMunmapVsAccess, kForkCow };
+enum class StressWorkload : uint8_t { kMunmapVsAccess, kForkCow, kPageoutVsWrite };
 
 struct StressConfig {
   StressWorkload workload = StressWorkload::kMunmapVsAccess;

@@ -10,6 +10,7 @@
 #include "percpu.hpp"
 #include "smp.hpp"
 #include "stress_run.hpp"
+#include "swap_device.hpp"
 #include "sys/audit.hpp"
 #include "sys/state_digest.hpp"
 
@@ -20,6 +21,9 @@ namespace {
 // page tables, well below the kernel at 160 MiB.
 constexpr uint64_t kStressRam = 64ull << 20;
 constexpr uint64_t kStressReserved = 16;
+// Swap for pageout-vs-write: a slot for every page of the largest region
+// (stress_config.cpp), twice over for slots not yet freed.
+constexpr uint64_t kStressSwapSlots = 2 * 4096;
 
 struct Worker {
   StressRun* run;
@@ -99,6 +103,9 @@ void print_json(const StressRun& run, const char* digest) {
       {"signals_segv", c.signals_segv},
       {"forks", c.forks},
       {"snapshot_checks", c.snapshot_checks},
+      {"paged_out", c.paged_out},
+      {"swap_outs", vm.stats.swap_outs.load()},
+      {"page_ins", vm.stats.page_ins.load()},
       {"faults", vm.stats.faults.load()},
       {"cow_copies", vm.stats.cow_copies.load()},
       {"tlb_page_invalidations", run.platform.page_invalidations()},
@@ -143,9 +150,17 @@ ExitCode run_stress(const StressConfig& config) {
   auto* kernel = new (boot_alloc(sizeof(vm::Kernel), 64)) vm::Kernel(*platform);
   if (config.no_shootdown) platform->skip_remote_shootdowns();
   StressRun run(config, *kernel, *platform, cpus);
-  const StressWorkloadOps& ops = config.workload == StressWorkload::kForkCow
-                                     ? fork_cow_workload()
+  const StressWorkloadOps& ops = config.workload == StressWorkload::kForkCow ? fork_cow_workload()
+                                 : config.workload == StressWorkload::kPageoutVsWrite
+                                     ? pageout_vs_write_workload()
                                      : munmap_vs_access_workload();
+  uint64_t swap_slots = 0;
+  if (config.workload == StressWorkload::kPageoutVsWrite) {
+    swap_slots = kStressSwapSlots;
+    auto* swap = new (boot_alloc(sizeof(SwapDevice), 64)) SwapDevice();
+    swap->init(swap_slots);
+    platform->set_swap(swap);
+  }
   Line l;
   l << "stress " << config.name << ": " << cpus << " cpus, " << config.iterations << " iterations, "
     << config.pages << " pages" << (config.no_shootdown ? ", bug no-shootdown" : "");
@@ -162,7 +177,7 @@ ExitCode run_stress(const StressConfig& config) {
     run.violation("panic", m);
   } else {
     pc->panic_jmp = &jb;
-    if (kernel->boot(kStressRam, kStressReserved) != vm::Status::kOk || !ops.setup(run))
+    if (kernel->boot(kStressRam, kStressReserved, swap_slots) != vm::Status::kOk || !ops.setup(run))
       kpanic("stress: the core cannot boot or set up the workload");
     pc->panic_jmp = nullptr;
     l.clear();

@@ -126,6 +126,26 @@ void StressPlatform::no_disk() {
   panic("the stress workloads use no files: the disk was called");
 }
 
+void StressPlatform::check_slot(vm::u64 slot, const char* what) {
+  if (swap_ != nullptr && slot < swap_->slots()) return;
+  vm::FixedString<128> msg;
+  msg << what << ": slot " << slot << " past the " << (swap_ ? swap_->slots() : 0)
+      << " slots of the stress machine's swap";
+  panic(msg.c_str());
+}
+
+// Each slot belongs to one page being paged out or in at a time (the core
+// holds it busy), so only the written-slot bitmap is shared (atomic).
+void StressPlatform::swap_read(vm::u64 slot, vm::u8* buf4096) {
+  check_slot(slot, "swap_read");
+  swap_->read(slot, buf4096);
+}
+
+void StressPlatform::swap_write(vm::u64 slot, const vm::u8* buf4096) {
+  check_slot(slot, "swap_write");
+  swap_->write(slot, buf4096);
+}
+
 vm::paddr_t StressPlatform::kernel_root() {
   return kernel_root_phys();
 }

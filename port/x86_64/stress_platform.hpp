@@ -6,6 +6,7 @@
 #pragma once
 
 #include "platform.hpp"
+#include "swap_device.hpp"
 
 namespace port {
 
@@ -27,6 +28,10 @@ class StressPlatform final : public vm::Platform {
   void disk_read(vm::u32, vm::u64, vm::u8*) override { no_disk(); }
   void disk_write(vm::u32, vm::u64, const vm::u8*) override { no_disk(); }
   void disk_truncate(vm::u32, vm::u64) override { no_disk(); }
+  // Swap only where a workload gave the machine some (set_swap).
+  void swap_read(vm::u64 slot, vm::u8* buf4096) override;
+  void swap_write(vm::u64 slot, const vm::u8* buf4096) override;
+  void set_swap(SwapDevice* swap) { swap_ = swap; }
   vm::paddr_t kernel_root() override;
   void log(const char* message) override;
   [[noreturn]] void panic(const char* message) override;
@@ -52,6 +57,10 @@ class StressPlatform final : public vm::Platform {
   // Sends one shootdown to physical CPU `cpu` (never this one).
   void remote(unsigned cpu, vm::paddr_t root, vm::vaddr_t va, bool all);
 
+  // Panics (a core panic) unless `slot` is one of the swap device's.
+  void check_slot(vm::u64 slot, const char* what);
+
+  SwapDevice* swap_ = nullptr;
   vm::u32 aborted_ = 0;
   bool skip_remote_ = false;
   vm::u64 page_invalidations_ = 0;

@@ -19,6 +19,7 @@ struct StressCounters {
   uint64_t signals_segv = 0;  // accesses that ended with SIGSEGV
   uint64_t forks = 0;
   uint64_t snapshot_checks = 0;  // child pages compared with the fork-time bounds
+  uint64_t paged_out = 0;        // frames vm_pageout freed (pageout-vs-write)
 };
 
 class StressRun {
@@ -80,5 +81,6 @@ struct StressWorkloadOps {
 };
 const StressWorkloadOps& munmap_vs_access_workload();
 const StressWorkloadOps& fork_cow_workload();
+const StressWorkloadOps& pageout_vs_write_workload();
 
 }  // namespace port

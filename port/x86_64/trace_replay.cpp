@@ -11,6 +11,7 @@
 #include "replay/replay.hpp"
 #include "result_line.hpp"
 #include "smp.hpp"
+#include "swap_device.hpp"
 #include "user.hpp"
 
 namespace port {
@@ -143,12 +144,13 @@ replay::AccessStop KernelMachine::run_access(size_t thread, unsigned cpu, vm::Ad
 class TraceReplay {
  public:
   explicit TraceReplay(const image::ImageReader& img)
-      : platform_(disk_, img.header().machine.cpus),
+      : platform_(disk_, swap_, img.header().machine.cpus),
         kernel_(new (boot_alloc(sizeof(vm::Kernel), 64)) vm::Kernel(platform_)),
         machine_(img, platform_),
         result_(img),
         replay_(img, *kernel_, machine_, result_, replay::Options{}) {
     disk_.init(img);
+    swap_.init(img.header().machine.swap >> vm::kPageShift);
     machine_.attach(replay_);
   }
 
@@ -156,6 +158,7 @@ class TraceReplay {
 
  private:
   Disk disk_;
+  SwapDevice swap_;
   PortPlatform platform_;
   vm::Kernel* kernel_;
   KernelMachine machine_;

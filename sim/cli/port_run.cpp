@@ -109,13 +109,14 @@ int compare_with_simulator(const Trace& trace, const RunReport& port_report, boo
 // How QEMU runs for one session: the command line's choices, the machine's
 // size, and with --gdb or --serial the serial log echoed on stderr.
 port::PortSessionOptions session_options_for(const port::PortTools& tools, const PortRunOptions& o,
-                                             unsigned cpus, uint64_t memory) {
+                                             unsigned cpus, uint64_t memory, uint64_t swap) {
   port::PortSessionOptions session_options;
   session_options.accel = o.accel;
   session_options.gdb = o.gdb;
   session_options.timeout_seconds = o.timeout;
   session_options.cpus = cpus;
   session_options.memory = memory;
+  session_options.swap = swap;
   if (o.gdb || o.serial) {
     session_options.on_line = [](const port::TimedLine& line) {
       std::fprintf(stderr, "serial %8.3f | %s\n", line.seconds, line.text.c_str());
@@ -135,7 +136,7 @@ int run_one(const port::PortTools& tools, const PortRunOptions& o, const std::st
   const Trace& trace = std::get<Trace>(loaded);
 
   port::PortSessionOptions session_options =
-      session_options_for(tools, o, trace.machine.cpus, trace.machine.memory);
+      session_options_for(tools, o, trace.machine.cpus, trace.machine.memory, trace.machine.swap);
   const port::PortSession s = port::run_in_port(tools, file, session_options);
   if (!s.outcome.failure.empty())
     return report_error(s.outcome.exit_code, file + ": " + s.outcome.failure);
@@ -167,7 +168,7 @@ int run_stress(const port::PortTools& tools, const PortRunOptions& o) {
                        " pages=" + std::to_string(o.pages);
   if (!o.stress_bug.empty()) append += " bug=" + o.stress_bug;
   // 64 MiB: the core's RAM in stress mode (stress_mode.cpp).
-  port::PortSessionOptions session_options = session_options_for(tools, o, o.cpus, 64 << 20);
+  port::PortSessionOptions session_options = session_options_for(tools, o, o.cpus, 64 << 20, 0);
   const port::PortSession s = port::run_stress_in_port(tools, append, session_options);
   if (!s.outcome.failure.empty())
     return report_error(s.outcome.exit_code, label + ": " + s.outcome.failure);
@@ -205,7 +206,7 @@ CLI::App* add_port_run(CLI::App& app, PortRunOptions* o) {
   run->add_option("traces", o->traces, "Trace files (vmsim-trace/1)");
   run->add_option("--stress", o->stress,
                   "Instead of traces: run a workload on every vCPU at once (SMP stress mode)")
-      ->check(CLI::IsMember({"munmap-vs-access", "fork-cow"}));
+      ->check(CLI::IsMember({"munmap-vs-access", "fork-cow", "pageout-vs-write"}));
   run->add_option("--cpus", o->cpus, "Stress mode: vCPUs (QEMU -smp)")
       ->check(CLI::Range(1, 16))
       ->default_str("2");

@@ -19,7 +19,7 @@ struct PortRunOptions {
   bool json = false;
   bool serial = false;  // echo the serial log to stderr as it arrives
   // SMP stress mode instead of traces: a built-in workload on `cpus` vCPUs.
-  std::string stress;  // munmap-vs-access | fork-cow; empty: replay traces
+  std::string stress;  // munmap-vs-access | fork-cow | pageout-vs-write; empty: replay traces
   uint32_t cpus = 2;
   uint64_t iterations = 100;
   uint64_t pages = 16;

@@ -299,6 +299,17 @@ TEST_F(PortRun, SmpAndMemoryFollowTheTrace) {
   EXPECT_EQ(qemu_arg("-m"), "641M");
 }
 
+TEST_F(PortRun, SwapAddsToGuestMemory) {
+  const fs::path swapped = write("swapped.json", R"({
+    "format": "vmsim-trace/1", "name": "swapped",
+    "machine": { "memory": "1MiB", "swap": "300MiB" },
+    "threads": [ { "name": "t", "process": "p", "ops": [ { "op": "pageout", "pages": 1 } ] } ]
+  })");
+  port_run("pass", {swapped.string()});
+  // The 256 MiB minimum, then the swap device's 300 MiB on top.
+  EXPECT_EQ(qemu_arg("-m"), "556M");
+}
+
 TEST_F(PortRun, GdbStopsQemuAndSaysHowToAttach) {
   const Result r = port_run("pass", {"--gdb", kDemo.string()});
   EXPECT_EQ(r.code, 0) << r.err;

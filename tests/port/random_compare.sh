@@ -1,8 +1,9 @@
 #!/bin/sh
 # Random traces on both machines, for CTest (label `qemu`):
-#   random_compare.sh VMSIM KERNEL TRACEGEN FIRST_SEED COUNT
+#   random_compare.sh VMSIM KERNEL TRACEGEN FIRST_SEED COUNT [pressure]
 # Writes COUNT random traces (seeds FIRST_SEED...; threads, CPUs and
-# features vary with the seed), replays them all in one `vmsim port run
+# features vary with the seed; with `pressure`, 600 ops on 2 threads in
+# 1 MiB of RAM with 16 MiB of swap and `pageout` ops, docs/pressure.md), replays them all in one `vmsim port run
 # --compare --json` (each must meet the simulator's digest and verdict) and
 # in `vmsim replay --json`, and fails unless every result line the port
 # prints is the simulator's, byte for byte (violations, stats, digest,
@@ -13,6 +14,7 @@ kernel=$2
 tracegen=$3
 first=$4
 count=$5
+mode=${6:-}
 
 . "$(dirname "$0")/qemu_env.sh"
 qemu_env_check "$kernel"
@@ -23,8 +25,13 @@ seed=$first
 last=$((first + count))
 while [ "$seed" -lt "$last" ]; do
   name=$(printf '%s/r%08d.json' "$dir" "$seed")
-  "$tracegen" random --seed "$seed" --ops $((40 + seed % 80)) --threads $((1 + seed % 4)) \
-    --cpus $((1 + seed % 2)) --features all -o "$name" || exit 1
+  if [ "$mode" = pressure ]; then
+    "$tracegen" random --seed "$seed" --ops 600 --threads 2 --memory 1MiB \
+      --features all,pressure -o "$name" || exit 1
+  else
+    "$tracegen" random --seed "$seed" --ops $((40 + seed % 80)) --threads $((1 + seed % 4)) \
+      --cpus $((1 + seed % 2)) --features all -o "$name" || exit 1
+  fi
   seed=$((seed + 1))
 done
 
