@@ -410,7 +410,7 @@ TEST_F(Cli, ReplayRefusesUnsupportedFeatures) {
 // --memory / --swap replay a trace under pressure: same outcome and digest.
 TEST_F(Cli, ReplayUnderPressureGivesTheSameDigest) {
   const std::string trace = (kTraces / "pressure/fork-file-overcommit.json").string();
-  const Result roomy = vmsim({"replay", "--json", "--memory", "64MiB", trace});
+  const Result roomy = vmsim({"replay", "--json", "--memory", "64MiB", "--swap", "0", trace});
   const Result tight =
       vmsim({"replay", "--json", "--memory", "1MiB", "--swap", "0x1000000", trace});
   ASSERT_EQ(roomy.code, 0) << roomy.err;
@@ -418,8 +418,8 @@ TEST_F(Cli, ReplayUnderPressureGivesTheSameDigest) {
   const Json a = Json::parse(lines_of(roomy.out)[0]);
   const Json b = Json::parse(lines_of(tight.out)[0]);
   EXPECT_EQ(a["digest"], b["digest"]);
-  EXPECT_EQ(a["stats"]["reclaimed"], 0);
-  EXPECT_GT(b["stats"]["reclaimed"].get<int64_t>(), 0);
+  EXPECT_EQ(a["stats"]["swap_outs"], 0);  // at 64 MiB only the trace's own pageout op runs
+  EXPECT_GT(b["stats"]["reclaimed"].get<int64_t>(), a["stats"]["reclaimed"].get<int64_t>());
   EXPECT_GT(b["stats"]["swap_outs"].get<int64_t>(), 0);
   EXPECT_GT(b["stats"]["page_ins"].get<int64_t>(), 0);
 }

@@ -158,7 +158,7 @@ TEST(Compile, EveryValidTraceRoundTrips) {
 // Features the simulator does not run yet still have a place in the image.
 TEST(Compile, UnsupportedFeaturesRoundTrip) {
   for (const char* name :
-       {"invalid/unsupported-pageout", "invalid/unsupported-cache", "races/resize-vs-fault"}) {
+       {"races/pageout-vs-write-dirty-bit", "invalid/unsupported-cache", "races/resize-vs-fault"}) {
     SCOPED_TRACE(name);
     expect_round_trip(load(std::string(VMSIM_TRACES_DIR) + "/" + name + ".json"));
   }
