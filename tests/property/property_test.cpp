@@ -79,12 +79,7 @@ INSTANTIATE_TEST_SUITE_P(Seeds, ObjectPropertyTest, ::testing::Range(0, kObjectS
 // memory limit), and its digest and outcome must equal the same trace's on
 // 64 MiB without swap: pressure is invisible.
 constexpr uint64_t kPressureSeedsPerShard = 125;
-#ifdef VMSIM_SANITIZE_BUILD
-// Under the sanitizers two shards (250 traces) keep the suite in its budget.
-constexpr int kPressureShards = 2;
-#else
-constexpr int kPressureShards = 8;
-#endif
+constexpr int kPressureShards = 8;  // also under the sanitizers: about 30 s a shard there
 
 class PressurePropertyTest : public ::testing::TestWithParam<int> {};
 
