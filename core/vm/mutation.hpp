@@ -18,6 +18,7 @@ enum class Mutation : u64 {
   kPageinNoRevalidate = u64{1} << 5,
   kPageoutDirtyRace = u64{1} << 6,
   kPageoutNoReserve = u64{1} << 7,
+  kSwapoutKeepsDiscarded = u64{1} << 8,
 };
 
 constexpr u64 mutation_bit(Mutation m) {
@@ -48,6 +49,8 @@ inline constexpr MutationInfo kMutations[] = {
      "pageout reads the dirty bits of a victim's PTEs, then clears the PTEs in a second step"},
     {Mutation::kPageoutNoReserve, "pageout-no-reserve",
      "pageout takes the memory it needs to free memory from the general pool, not the reserve"},
+    {Mutation::kSwapoutKeepsDiscarded, "swapout-keeps-discarded",
+     "a page removed (madvise dontneed, munmap) while pageout wrote it to swap keeps its slot"},
 };
 
 inline constexpr size_t kMutationCount = sizeof(kMutations) / sizeof(kMutations[0]);

@@ -136,7 +136,8 @@ void swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* e) REQU
   vm.platform.swap_write(e->slot, vm.pages.data(page));
   vm.platform.mutex_lock(object->lock);
   vm.stats.swap_outs.add(1);
-  if (page->discard) {  // unmapped or dropped meanwhile: the copy is of nothing
+  if (page->discard && !vm.mutated(Mutation::kSwapoutKeepsDiscarded)) {
+    // Removed meanwhile (madvise dontneed, munmap): the copy is of nothing.
     release_entry(vm, e);
     return;
   }
