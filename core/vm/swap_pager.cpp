@@ -20,6 +20,22 @@ void release_entry(Vm& vm, SwapEntry* e) {
   vm.swap_entries.destroy(e);
 }
 
+// Removes the entries of `map` for pages [start, end); `with_slots`: they
+// hold swap slots (VmObject::swap), else they are evicted marks.
+void drop_range(Vm& vm, SwapMap& map, u64 start, u64 end, bool with_slots) {
+  SwapEntry* e = map.lower_bound(start);
+  while (e != nullptr && e->index < end) {
+    SwapEntry* next = map.next(e);
+    map.remove(e);
+    if (with_slots) {
+      release_entry(vm, e);
+    } else {
+      vm.swap_entries.destroy(e);
+    }
+    e = next;
+  }
+}
+
 }  // namespace
 
 // --- the device's slots -----------------------------------------------------
@@ -146,24 +162,12 @@ void swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* e) REQU
 }
 
 void swap_pager_free_range(Vm& vm, VmObject* object, u64 start, u64 end) REQUIRES(object->lock) {
-  SwapEntry* e = object->swap.lower_bound(start);
-  while (e != nullptr && e->index < end) {
-    SwapEntry* next = object->swap.next(e);
-    object->swap.remove(e);
-    release_entry(vm, e);
-    e = next;
-  }
+  drop_range(vm, object->swap, start, end, true);
 }
 
 void swap_pager_forget_evicted(Vm& vm, VmObject* object, u64 start, u64 end)
     REQUIRES(object->lock) {
-  SwapEntry* e = object->evicted.lower_bound(start);
-  while (e != nullptr && e->index < end) {
-    SwapEntry* next = object->evicted.next(e);
-    object->evicted.remove(e);
-    vm.swap_entries.destroy(e);
-    e = next;
-  }
+  drop_range(vm, object->evicted, start, end, false);
 }
 
 void swap_pager_collapse(Vm& vm, VmObject* object, VmObject* backing)
