@@ -43,9 +43,10 @@ on and alone is the default; "all" names every feature):
   edges  (not in "all") edge values: file offsets at 2^63, lengths that wrap
          past 2^64, fixed mmaps and accesses at the top of user space and
          in the kernel half, brk next to a mapping (docs/linux.md)
-  pressure (not in "all") swap of 16 times --memory and working sets up to
-         4 times --memory: pageout and swap run all along (use a small
-         --memory, e.g. 1MiB; docs/pressure.md)
+  pressure (not in "all") swap of 16 times --memory, large mappings and
+         sweeps over them: working sets of 4-8 times --memory, so pageout
+         and swap run all along (use a small --memory, e.g. 1MiB;
+         docs/pressure.md)
   brk    accepted for clarity: brk and sbrk are anon's ops
 
 Numbers may be decimal or 0x hex; --memory also takes KiB/MiB/GiB.

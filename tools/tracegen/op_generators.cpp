@@ -13,6 +13,8 @@ namespace {
 
 constexpr uint64_t kSmallMapPages = 16;
 constexpr uint64_t kMaxTouchSteps = 256;
+constexpr uint64_t kSweepMinPages = 32;  // a mapping a sweep goes over
+constexpr uint64_t kSweepPercent = 12;   // of a pressure trace's ops
 constexpr uint64_t kMaxWillneedPages = 64;
 constexpr size_t kManyRegions = 96;  // above this, unmap whole regions more often
 
@@ -466,6 +468,32 @@ Json generate_touch(GenContext& ctx) {
   return op;
 }
 
+// Pressure (spec §8): a write over a large writable mapping, page after
+// page, until the budget runs out. Random touches reach a working set of
+// about memory's size; sweeps make it several times memory, so that pageout
+// and swap-in run all through a trace, not only near its end.
+Json generate_sweep(GenContext& ctx) {
+  Prng& rng = ctx.rng;
+  std::vector<Region> large;
+  for (const Region& region : ctx.process.shadow.regions())
+    if (region.writable() && region.size() >= kSweepMinPages * kPageSize) large.push_back(region);
+  if (large.empty()) return generate_mmap(ctx);
+  const Region& region = rng.pick(large);
+  const uint64_t pages = region.size() / kPageSize;
+  const uint64_t first = rng.chance(50) ? 0 : rng.below(pages / 2);
+  const uint64_t steps = std::min(pages - first, kMaxTouchSteps);
+  const uint64_t start = region.start + first * kPageSize;
+  uint64_t charged = 0;
+  while (charged < steps && ctx.budget.charge(ctx.process.index, start + charged * kPageSize))
+    ++charged;
+  if (charged == 0) return yield_op();
+  Json op = {{"op", "touch"}, {"addr", address_json(start)}};
+  op["len"] = size_json(rng, charged * kPageSize);
+  op["access"] = "w";
+  op["value"] = rng.below(256);
+  return op;
+}
+
 Json generate_yield(GenContext&) {
   return yield_op();
 }
@@ -598,6 +626,8 @@ Json generate_op(GenContext& ctx) {
   if (ctx.trace.features != kFeatureAnon) {
     if (std::optional<Json> op = generate_lifecycle_op(ctx)) return *op;
   }
+  if ((ctx.trace.features & kFeaturePressure) && ctx.rng.chance(kSweepPercent))
+    return generate_sweep(ctx);
   const size_t mapped = ctx.process.shadow.count();
   if ((mapped == 0 && ctx.rng.chance(70)) || (mapped < 3 && ctx.rng.chance(25))) {
     return generate_mmap(ctx);

@@ -45,6 +45,7 @@ Json generate_sbrk(GenContext& ctx);
 Json generate_read(GenContext& ctx);
 Json generate_write(GenContext& ctx);
 Json generate_touch(GenContext& ctx);
+Json generate_sweep(GenContext& ctx);
 Json generate_yield(GenContext& ctx);
 
 // files

@@ -27,11 +27,12 @@ inline constexpr uint32_t kAllFeatures =
 // mapping. For `vmsim linux --compare` (docs/linux.md) and the property tests.
 inline constexpr uint32_t kFeatureEdges = 1u << 6;
 // Not in "all" either: memory pressure. The machine gets swap (16 times its
-// memory) and the trace's charge budget is 24 times the usual (the usual is half of memory, and
-// conservative: real working sets reach 2-8 times memory), so pageout and swap run all along
-// (docs/pressure.md).
+// memory), the trace's charge budget is 20 times the usual (the usual is half
+// of memory, and never credits a page back), and sweeps write over large
+// mappings, so that working sets reach 4-8 times memory and pageout and swap
+// run all along (docs/pressure.md).
 inline constexpr uint32_t kFeaturePressure = 1u << 7;
-inline constexpr uint32_t kPressureOvercommit = 24;
+inline constexpr uint32_t kPressureOvercommit = 20;
 inline constexpr uint32_t kPressureSwapFactor = 16;
 
 // "anon,files,fork": the names of `features` in the order above (anon always
