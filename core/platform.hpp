@@ -101,8 +101,12 @@ class Platform {
   // (past what was written, or truncated away) read as zero.
   virtual void disk_read(u32 file, u64 page, u8* buf4096) = 0;
   virtual void disk_write(u32 file, u64 page, const u8* buf4096) = 0;
-  // Every byte at or past `size` of `file` becomes zero.
+  // Every byte at or past `size` of `file` becomes zero (the blocks past
+  // the end are freed).
   virtual void disk_truncate(u32 file, u64 size) = 0;
+  // The bytes from `size` to the end of the page holding it become zero;
+  // nothing past that page changes.
+  virtual void disk_zero_page_tail(u32 file, u64 size) = 0;
 
   // The swap device: `machine.swap` bytes, page-sized slots. The default
   // machine has none (the core never calls these without swap).

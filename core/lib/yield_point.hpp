@@ -22,6 +22,7 @@ enum class YieldPoint : u8 {
   kPageoutIo,           // pageout.io
   kPokeRetry,           // poke.retry
   kSwapAlloc,           // swap.alloc
+  kForkProtect,         // fork.protect
   kCount,
 };
 

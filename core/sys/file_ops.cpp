@@ -26,7 +26,9 @@ class ObjectLockDrop final : public PageInUnlock {
 
 // A file's size changes: bytes past the smaller of the two ends, inside its
 // page, become zero (in the page cache and on the disk) — data a mapping
-// wrote past the old end never becomes part of the file.
+// wrote past the old end never becomes part of the file. The disk holds
+// zero in every page wholly past the end (truncate frees those blocks last,
+// see Kernel::truncate), so a file that grows needs no more than that.
 // Both of the file's locks held (Vnode::size, (z)). `object` is f.object,
 // named as the caller locked it, so the analysis can check that lock.
 void set_size(Vm& vm, Vnode& f, VmObject* object, u64 size) REQUIRES(f.io_lock, object->lock) {
@@ -35,7 +37,9 @@ void set_size(Vm& vm, Vnode& f, VmObject* object, u64 size) REQUIRES(f.io_lock, 
   Page* last = vm_object_lookup(object, keep >> kPageShift);
   if (last != nullptr && (keep & kPageMask) != 0)
     mem_set(vm.pages.data(last) + (keep & kPageMask), 0, kPageSize - (keep & kPageMask));
-  vm.platform.disk_truncate(f.disk_id, keep);
+  vm.platform.disk_zero_page_tail(f.disk_id, keep);
+  if (size < f.size && vm.mutated(Mutation::kTruncateBeforeWriteback))
+    vm.platform.disk_truncate(f.disk_id, size);  // before pageout's writebacks there land
   f.size = size;
 }
 
@@ -178,6 +182,12 @@ Status Kernel::truncate(Vnode* f, u64 size) {
     }
     vm_object_page_remove(vm, f->object, first_gone, kVnodeObjectPages, batch);
     batch.flush();
+    // The blocks past the end go last: a page pageout was writing back there
+    // was busy and is done, and no new writeback can start (the pages are
+    // gone). Linux's truncate likewise waits for writeback before the file
+    // system frees blocks.
+    if (!vm.mutated(Mutation::kTruncateBeforeWriteback))
+      vm.platform.disk_truncate(f->disk_id, size);
   }
   vm.platform.yield(YieldPoint::kResizePagesRemoved);
   return Status::kOk;

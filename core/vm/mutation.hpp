@@ -19,6 +19,10 @@ enum class Mutation : u64 {
   kPageoutDirtyRace = u64{1} << 6,
   kPageoutNoReserve = u64{1} << 7,
   kSwapoutKeepsDiscarded = u64{1} << 8,
+  kSwapoutPublishesEarly = u64{1} << 9,
+  kForkProtectUnlocked = u64{1} << 10,
+  kTruncateBeforeWriteback = u64{1} << 11,
+  kPageoutIgnoresOwedShootdown = u64{1} << 12,
 };
 
 constexpr u64 mutation_bit(Mutation m) {
@@ -51,6 +55,14 @@ inline constexpr MutationInfo kMutations[] = {
      "pageout takes the memory it needs to free memory from the general pool, not the reserve"},
     {Mutation::kSwapoutKeepsDiscarded, "swapout-keeps-discarded",
      "a page removed (madvise dontneed, munmap) while pageout wrote it to swap keeps its slot"},
+    {Mutation::kSwapoutPublishesEarly, "swapout-publishes-early",
+     "pageout puts a page's swap slot in its place before the write to the slot is done"},
+    {Mutation::kForkProtectUnlocked, "fork-protect-unlocked",
+     "fork write-protects the parent's PTEs one by one without the pmap lock (read, then write)"},
+    {Mutation::kTruncateBeforeWriteback, "truncate-before-writeback",
+     "truncate frees a file's blocks past its new end before the writebacks there are done"},
+    {Mutation::kPageoutIgnoresOwedShootdown, "pageout-ignores-owed-shootdown",
+     "pageout frees a page whose last PTE another thread removed before that thread's shootdown"},
 };
 
 inline constexpr size_t kMutationCount = sizeof(kMutations) / sizeof(kMutations[0]);

@@ -65,6 +65,9 @@ struct Page {
   // TlbBatch of the thread that deferred it.
   ListNode queue_node;
   PvEntry* pv = nullptr;  // (p) kObject: the PTEs that map it (vm/rmap.hpp; Vm::pmap_lock)
+  // (p) kObject: the newest delayed-invalidation generation that removed a
+  // PTE of it (vm/delayed_invalidation.hpp); 0: none.
+  u64 invl_gen = 0;
   // kObject: written since its pager last had a copy. pwrite and poke set
   // it under the owner's lock (the kernel writes through no PTE); removing a
   // PTE with D set sets it under Vm::pmap_lock; only pageout clears it, with

@@ -24,32 +24,28 @@ bool pageable(Vm& vm, const VmObject* object) {
   return vm.swap.configured() && !vm.swap.full();
 }
 
-// Whether any PTE of `page` has D set, without clearing it: the first half
-// of the broken test-then-clear that the pageout-dirty-race mutation runs.
-bool any_dirty(Vm& vm, Page* page) {
-  MutexLocker lock(vm.platform, vm.pmap_lock);
-  for (PvEntry* e = page->pv; e != nullptr; e = e->next)
-    if (e->pmap->is_dirty(e->va)) return true;
-  return false;
-}
+struct Unmapped {
+  bool dirty = false;           // written through some mapping
+  bool shootdown_owed = false;  // another thread's TLB shootdown is still due
+};
 
 // Unmaps `page` everywhere and shoots down every TLB that may hold it.
-// Returns whether it was written through any mapping.
-bool unmap_everywhere(Vm& vm, Page* page) {
+Unmapped unmap_everywhere(Vm& vm, Page* page) {
   TlbBatch batch(vm.platform, vm.pages);
-  bool dirty = false;
+  Unmapped u;
   if (vm.mutated(Mutation::kPageoutDirtyRace)) {
     // Test, then clear: a CPU that writes in between sets D in a PTE that is
     // about to be cleared without being looked at again.
-    dirty = any_dirty(vm, page);
+    u.dirty = rmap_any_dirty(vm, page);
     vm.platform.yield(YieldPoint::kPageoutPteCleared);
-    rmap_unmap_all(vm, page, batch);
+    rmap_unmap_all(vm, page, batch, &u.shootdown_owed);
   } else {
-    dirty = rmap_unmap_all(vm, page, batch);
+    u.dirty = rmap_unmap_all(vm, page, batch, &u.shootdown_owed);
     vm.platform.yield(YieldPoint::kPageoutPteCleared);
   }
   batch.flush();
-  return dirty;
+  if (vm.mutated(Mutation::kPageoutIgnoresOwedShootdown)) u.shootdown_owed = false;
+  return u;
 }
 
 // Writes a dirty file page back (pageout.io, the object's lock let go of).
@@ -85,6 +81,29 @@ void release(Vm& vm, VmObject* object, Page* page) REQUIRES(object->lock) {
   vm.stats.reclaimed.add(1);
 }
 
+// --bug swapout-publishes-early: the slot takes the page's place in its
+// object before the bytes are on it, so a fault in the window (pageout.io)
+// reads the slot as it was. As built the page stays in the object, busy,
+// until the write is done: a fault waits for it.
+void swap_out_published_early(Vm& vm, VmObject* object, Page* page, SwapEntry* slot)
+    REQUIRES(object->lock) {
+  const u64 where = slot->slot;
+  slot->index = page->index;
+  if (!object->swap.insert(slot)) vm.platform.panic("pageout: index already on swap");
+  object->resident.remove(page);
+  vm.stats.resident_user_removed();
+  page_dequeue(vm, page);
+  page->object = nullptr;
+  vm.platform.mutex_unlock(object->lock);
+  vm.platform.yield(YieldPoint::kPageoutIo);
+  vm.platform.swap_write(where, vm.pages.data(page));
+  vm.platform.mutex_lock(object->lock);
+  vm.stats.swap_outs.add(1);
+  page_xunbusy(vm.platform, page);
+  vm.pages.free(page);
+  vm.stats.reclaimed.add(1);
+}
+
 // One victim, its object locked. True if its frame was freed.
 bool page_out(Vm& vm, VmObject* object, Page* page) REQUIRES(object->lock) {
   if (page_busied(page) || !pageable(vm, object)) return false;
@@ -103,7 +122,19 @@ bool page_out(Vm& vm, VmObject* object, Page* page) REQUIRES(object->lock) {
       return false;
     }
   }
-  if (unmap_everywhere(vm, page)) page->dirty = true;
+  const Unmapped u = unmap_everywhere(vm, page);
+  if (u.dirty) page->dirty = true;
+  if (u.shootdown_owed) {
+    // Some CPU may still translate to the frame (munmap between its PTE
+    // clear and its shootdown): the page stays, unmapped, for a later pass.
+    if (slot != nullptr) swap_pager_unreserve(vm, slot);
+    page_xunbusy(vm.platform, page);
+    return false;
+  }
+  if (slot != nullptr && vm.mutated(Mutation::kSwapoutPublishesEarly)) {
+    swap_out_published_early(vm, object, page, slot);
+    return true;
+  }
   if (slot != nullptr) {
     swap_pager_putpage(vm, object, page, slot);
   } else if (page->dirty && !page->discard) {

@@ -1,6 +1,7 @@
 #include "vm/rmap.hpp"
 
 #include "locker.hpp"
+#include "vm/delayed_invalidation.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm.hpp"
 
@@ -23,14 +24,17 @@ PvEntry* pv_take(Page* page, const Pmap* pmap, vaddr_t va) {
   return nullptr;
 }
 
-// One mapping of the frame at `pa` is gone (the PTE is already zero). A D
-// bit the CPU had set in it moves to the page: a file page written through
-// a mapping that is gone must still be written back before pageout drops it.
-void forget_mapping(Vm& vm, const Pmap* pmap, vaddr_t va, paddr_t pa, bool dirty) {
+// One mapping of the frame at `pa` is gone (the PTE is already zero), its
+// invalidation recorded in `batch`. A D bit the CPU had set in it moves to
+// the page: a file page written through a mapping that is gone must still
+// be written back before pageout drops it. Until `batch` flushes, the page
+// carries its generation: pageout leaves it alone.
+void forget_mapping(Vm& vm, const Pmap* pmap, vaddr_t va, paddr_t pa, bool dirty, TlbBatch& batch) {
   Page* page = vm.pages.page_of(pa);
   if (page == nullptr) return;
   if (managed(page)) {
     if (dirty) page->dirty = true;
+    page->invl_gen = vm.delayed_invalidations.owe(vm.platform, batch);
     PvEntry* e = pv_take(page, pmap, va);
     if (e == nullptr) {
       FixedString<160> f;
@@ -45,11 +49,12 @@ void forget_mapping(Vm& vm, const Pmap* pmap, vaddr_t va, paddr_t pa, bool dirty
 struct RemoveCtx {
   Vm& vm;
   const Pmap* pmap;
+  TlbBatch& batch;
 };
 
 void on_remove(void* ctx, vaddr_t va, paddr_t pa, bool dirty) {
   auto& c = *static_cast<RemoveCtx*>(ctx);
-  forget_mapping(c.vm, c.pmap, va, pa, dirty);
+  forget_mapping(c.vm, c.pmap, va, pa, dirty, c.batch);
 }
 
 struct UnmapAllCtx {
@@ -89,7 +94,7 @@ Status rmap_enter(Vm& vm, Pmap& pmap, vaddr_t va, Page* page, PteAttrs attrs, Tl
     vm.pv_entries.destroy(pv);
     return s;
   }
-  if (was_mapped) forget_mapping(vm, &pmap, va, old_pa, old_dirty);
+  if (was_mapped) forget_mapping(vm, &pmap, va, old_pa, old_dirty, batch);
   page_map_add(page);
   if (managed(page)) {
     pv->pmap = &pmap;
@@ -104,7 +109,7 @@ Status rmap_enter(Vm& vm, Pmap& pmap, vaddr_t va, Page* page, PteAttrs attrs, Tl
 
 void rmap_remove_range(Vm& vm, Pmap& pmap, vaddr_t start, vaddr_t end, TlbBatch& batch) {
   MutexLocker lock(vm.platform, vm.pmap_lock);
-  RemoveCtx ctx{vm, &pmap};
+  RemoveCtx ctx{vm, &pmap, batch};
   pmap.remove(start, end, batch, on_remove, &ctx);
 }
 
@@ -114,7 +119,7 @@ void rmap_protect_range(Vm& vm, Pmap& pmap, vaddr_t start, vaddr_t end, PteAttrs
   pmap.protect(start, end, attrs, batch);
 }
 
-bool rmap_unmap_all(Vm& vm, Page* page, TlbBatch& batch) {
+bool rmap_unmap_all(Vm& vm, Page* page, TlbBatch& batch, bool* shootdown_owed) {
   MutexLocker lock(vm.platform, vm.pmap_lock);
   UnmapAllCtx ctx{vm};
   while (PvEntry* e = page->pv) {
@@ -122,7 +127,15 @@ bool rmap_unmap_all(Vm& vm, Page* page, TlbBatch& batch) {
     e->pmap->remove(e->va, e->va + kPageSize, batch, on_unmap_all, &ctx);
     vm.pv_entries.destroy(e);
   }
+  *shootdown_owed = !vm.delayed_invalidations.settled(vm.platform, page->invl_gen);
   return ctx.dirty;
+}
+
+bool rmap_any_dirty(Vm& vm, Page* page) {
+  MutexLocker lock(vm.platform, vm.pmap_lock);
+  for (PvEntry* e = page->pv; e != nullptr; e = e->next)
+    if (e->pmap->is_dirty(e->va)) return true;
+  return false;
 }
 
 bool rmap_test_clear_referenced(Vm& vm, Page* page, TlbBatch& batch) {

@@ -56,9 +56,15 @@ void rmap_protect_range(Vm& vm, Pmap& pmap, vaddr_t start, vaddr_t end, PteAttrs
 // Clears every PTE that maps `page` (each exchanged to zero in one atomic
 // step, so a D bit a CPU sets meanwhile is never lost), records the
 // invalidations in `batch`, and returns whether any of them had D set.
-// Takes pmap_lock. The caller holds the page busy and its object's lock, so
-// no new mapping of it can appear.
-bool rmap_unmap_all(Vm& vm, Page* page, TlbBatch& batch);
+// `*shootdown_owed`: another thread removed a PTE of the page and has not
+// shot it down yet (vm/delayed_invalidation.hpp), so some CPU may still
+// translate to it. Takes pmap_lock. The caller holds the page busy and its
+// object's lock, so no new mapping of it can appear.
+bool rmap_unmap_all(Vm& vm, Page* page, TlbBatch& batch, bool* shootdown_owed);
+
+// Whether any PTE of `page` has D set, without clearing it: only for the
+// pageout-dirty-race mutation, which tests and clears in two steps.
+bool rmap_any_dirty(Vm& vm, Page* page);
 
 // Whether the CPU used `page` since the last call: the A bit of every PTE
 // mapping it is tested and cleared (recorded in `batch`). Takes pmap_lock.

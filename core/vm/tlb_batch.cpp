@@ -3,6 +3,7 @@
 // translate to it.
 #include "vm/tlb_batch.hpp"
 
+#include "vm/delayed_invalidation.hpp"
 #include "vm/page_allocator.hpp"
 
 namespace vm {
@@ -60,6 +61,7 @@ void TlbBatch::flush() {
   // The window between asking the CPUs and their acknowledging: a frame
   // freed before it ends could still be reached through a stale entry.
   if (sent) platform_.yield(YieldPoint::kTlbShootdown);
+  if (owing != nullptr) owing->paid(platform_, *this);
   // Only now can no CPU translate to these frames.
   while (Page* page = deferred_.pop_front()) pages_.free(page);
 }

@@ -11,6 +11,7 @@
 namespace vm {
 
 class PageAllocator;
+class DelayedInvalidations;
 
 // Locking: none. A batch is a stack object of the one operation that fills
 // and flushes it (FreeBSD's per-thread pmap delayed invalidation).
@@ -53,6 +54,13 @@ class TlbBatch {
 
   u64 pages_invalidated() const { return stat_pages_; }
   u64 full_flushes() const { return stat_full_; }
+
+  // Delayed invalidation (vm/delayed_invalidation.hpp): while this batch
+  // owes the shootdowns of PTEs of object pages it removed, its generation
+  // and its place among the owing batches (that registry's lock).
+  ListNode owing_node;
+  u64 owing_gen = 0;
+  DelayedInvalidations* owing = nullptr;
 
  private:
   Platform& platform_;

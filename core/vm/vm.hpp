@@ -6,6 +6,7 @@
 #include "lib/list.hpp"
 #include "lib/types.hpp"
 #include "platform.hpp"
+#include "vm/delayed_invalidation.hpp"
 #include "vm/mutation.hpp"
 #include "vm/page_allocator.hpp"
 #include "vm/rmap.hpp"
@@ -73,6 +74,9 @@ class Vm {
   // Guards every pv list and every PTE of an object page (vm/rmap.hpp).
   // Order: map lock → object locks → pmap_lock → leaf locks.
   Mutex pmap_lock{"pmap"};
+  // Batches that removed PTEs of object pages and have not shot them down
+  // yet; pageout asks it before freeing a page (vm/delayed_invalidation.hpp).
+  DelayedInvalidations delayed_invalidations;
   // Every resident object page, in CLOCK order (vm/pageout.hpp), and its
   // length; a leaf lock.
   List<Page, &Page::queue_node> page_queue;

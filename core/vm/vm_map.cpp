@@ -531,6 +531,19 @@ Status vm_sbrk(Vm& vm, AddressSpace& as, i64 incr, vaddr_t* old_break) {
 namespace vm {
 namespace {
 
+// --bug fork-protect-unlocked: each PTE is read, then written back read-only,
+// without the pmap lock, so pageout clearing it in between (the page leaving
+// memory) is undone: the parent maps a frame that was freed.
+void write_protect_unlocked(Vm& vm, Pmap& pmap, vaddr_t start, vaddr_t end, PteAttrs ro,
+                            TlbBatch& batch) {
+  for (vaddr_t va = start; va < end; va += kPageSize) {
+    paddr_t pa = 0;
+    if (!pmap.extract(va, &pa, nullptr)) continue;
+    vm.platform.yield(YieldPoint::kForkProtect);
+    (void)pmap.enter(va, page_trunc(pa), ro, batch);
+  }
+}
+
 // The child's copy of one private region. An object nothing was ever written
 // to needs no sharing: the child gets a fresh one. Otherwise both sides
 // shadow it, so each sees its own writes and both see the old pages.
@@ -565,11 +578,17 @@ Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch
   r.offset = 0;
   c.object = child_side;
   c.offset = 0;
-  // Pages the parent maps now belong to the shared backing object.
+  // Pages the parent maps now belong to the shared backing object. Pageout
+  // (no map lock) may be clearing the same PTEs: both go under the pmap lock.
   if (r.prot & kProtWrite) {
     PteAttrs ro = pte_attrs_for(r.prot);
     ro.writable = false;
-    rmap_protect_range(vm, parent.pmap, r.start, r.end, ro, batch);
+    if (vm.mutated(Mutation::kForkProtectUnlocked)) {
+      write_protect_unlocked(vm, parent.pmap, r.start, r.end, ro, batch);
+    } else {
+      vm.platform.yield(YieldPoint::kForkProtect);
+      rmap_protect_range(vm, parent.pmap, r.start, r.end, ro, batch);
+    }
   }
   ++parent.generation;
   return Status::kOk;

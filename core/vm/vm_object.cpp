@@ -193,6 +193,7 @@ void vm_object_insert(Vm& vm, VmObject* object, Page* page, u64 index) {
   page->map_count.store(0);
   page->busy.store(0);
   page->pv = nullptr;
+  page->invl_gen = 0;
   page->dirty = object->kind == VmObject::Kind::kAnonymous;
   page->discard = false;
   if (!object->resident.insert(page)) {

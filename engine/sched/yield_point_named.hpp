@@ -14,7 +14,7 @@ inline constexpr const char* kYieldPointNames[] = {
     "fault.pte_install", "resize.begin",        "resize.pages_removed",
     "cow.copy",          "collapse.begin",      "munmap.pte_cleared",
     "tlb.shootdown",     "pageout.pte_cleared", "pageout.io",
-    "poke.retry",        "swap.alloc",
+    "poke.retry",        "swap.alloc",          "fork.protect",
 };
 static_assert(sizeof(kYieldPointNames) / sizeof(kYieldPointNames[0]) ==
               static_cast<size_t>(YieldPoint::kCount));

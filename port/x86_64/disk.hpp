@@ -15,6 +15,8 @@ class Disk {
   void read(uint32_t file, uint64_t page, uint8_t* buf) const;
   void write(uint32_t file, uint64_t page, const uint8_t* buf);
   void truncate(uint32_t file, uint64_t size);
+  // Bytes from `size` to the end of its page become zero.
+  void zero_page_tail(uint32_t file, uint64_t size);
 
  private:
   struct Slot {

@@ -31,6 +31,9 @@ class PortPlatform final : public vm::Platform {
     disk_.write(file, page, buf);
   }
   void disk_truncate(vm::u32 file, vm::u64 size) override { disk_.truncate(file, size); }
+  void disk_zero_page_tail(vm::u32 file, vm::u64 size) override {
+    disk_.zero_page_tail(file, size);
+  }
   void swap_read(vm::u64 slot, vm::u8* buf4096) override;
   void swap_write(vm::u64 slot, const vm::u8* buf4096) override;
   vm::paddr_t kernel_root() override;

@@ -28,6 +28,7 @@ class StressPlatform final : public vm::Platform {
   void disk_read(vm::u32, vm::u64, vm::u8*) override { no_disk(); }
   void disk_write(vm::u32, vm::u64, const vm::u8*) override { no_disk(); }
   void disk_truncate(vm::u32, vm::u64) override { no_disk(); }
+  void disk_zero_page_tail(vm::u32, vm::u64) override { no_disk(); }
   // Swap only where a workload gave the machine some (set_swap).
   void swap_read(vm::u64 slot, vm::u8* buf4096) override;
   void swap_write(vm::u64 slot, const vm::u8* buf4096) override;

@@ -43,6 +43,14 @@ void SimDisk::truncate(uint32_t file, uint64_t size) {
   }
 }
 
+void SimDisk::zero_page_tail(uint32_t file, uint64_t size) {
+  if (size % 4096 == 0) return;
+  std::array<uint8_t, 4096> page;
+  read(file, size / 4096, page.data());
+  std::memset(page.data() + size % 4096, 0, 4096 - size % 4096);
+  write(file, size / 4096, page.data());
+}
+
 void SimDisk::swap_read(uint64_t slot, uint8_t* buf) const {
   auto it = swap_.find(slot);
   if (it == swap_.end()) {

@@ -20,6 +20,8 @@ class SimDisk {
   void read(uint32_t file, uint64_t page, uint8_t* buf) const;
   void write(uint32_t file, uint64_t page, const uint8_t* buf);
   void truncate(uint32_t file, uint64_t size);
+  // Bytes from `size` to the end of its page become zero.
+  void zero_page_tail(uint32_t file, uint64_t size);
   // The swap device: slots read as zero until written.
   void swap_read(uint64_t slot, uint8_t* buf) const;
   void swap_write(uint64_t slot, const uint8_t* buf);

@@ -60,6 +60,9 @@ class SimPlatform final : public vm::Platform {
     disk_.write(file, page, buf);
   }
   void disk_truncate(vm::u32 file, vm::u64 size) override { disk_.truncate(file, size); }
+  void disk_zero_page_tail(vm::u32 file, vm::u64 size) override {
+    disk_.zero_page_tail(file, size);
+  }
   void swap_read(vm::u64 slot, vm::u8* buf) override { disk_.swap_read(slot, buf); }
   void swap_write(vm::u64 slot, const vm::u8* buf) override { disk_.swap_write(slot, buf); }
   void log(const char* message) override;

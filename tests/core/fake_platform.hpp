@@ -135,6 +135,13 @@ class FakePlatform : private RamBuffer, public vm::Platform {
   void disk_write(vm::u32 file, vm::u64 page, const vm::u8* buf) override {
     std::memcpy(disk[{file, page}].data(), buf, 4096);
   }
+  void disk_zero_page_tail(vm::u32 file, vm::u64 size) override {
+    if (size % 4096 == 0) return;
+    vm::u8 page[4096];
+    disk_read(file, size / 4096, page);
+    std::memset(page + size % 4096, 0, 4096 - size % 4096);
+    disk_write(file, size / 4096, page);
+  }
   void disk_truncate(vm::u32 file, vm::u64 size) override {
     for (auto it = disk.begin(); it != disk.end();) {
       const vm::u64 start = it->first.second * 4096;

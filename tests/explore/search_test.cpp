@@ -190,7 +190,9 @@ TEST(Dpor, FindsTheLostUpdateWithFewerRunsAndTheSameOutcomes) {
     EXPECT_EQ(d.outcomes.size(), ref.outcomes.size()) << "bound " << bound;
     EXPECT_EQ(kinds_of(d), kinds_of(ref)) << "bound " << bound;
     EXPECT_LT(d.runs(), sleep.runs()) << "bound " << bound;
-    if (bound > 0) EXPECT_EQ(d.failures.at("read-mismatch").level, 1u);
+    if (bound > 0) {
+      EXPECT_EQ(d.failures.at("read-mismatch").level, 1u);
+    }
   }
 }
 
