@@ -623,6 +623,11 @@ std::optional<RunError> check_linux_supported(const Trace& trace) {
   }
   for (const ThreadSpec& t : trace.threads) {
     for (const Op& op : t.ops) {
+      if (op.expect_fault == FaultKind::kOom) {
+        return refuse(op.path,
+                      "expect_fault \"oom\" needs machine.memory as the host's limit, and "
+                      "vmsim linux runs the trace without one (docs/linux.md)");
+      }
       switch (op.kind) {
         case OpKind::kExec:
           return refuse(op.path,
