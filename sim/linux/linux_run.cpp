@@ -603,6 +603,11 @@ std::optional<RunError> check_linux_supported(const Trace& trace) {
                   "swap and the compressor are memory pressure, which vmsim linux "
                   "does not reproduce on the host");
   }
+  if (trace.expect.violation == "out-of-memory") {
+    return refuse("expect.violation",
+                  "running out of memory needs machine.memory as the host's limit, and vmsim "
+                  "linux runs the trace without one (docs/linux.md)");
+  }
   if (trace.schedule.policy == Policy::kRandom) {
     return refuse("schedule.policy",
                   "the random policy picks threads at the core's yield "
