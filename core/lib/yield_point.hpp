@@ -23,6 +23,7 @@ enum class YieldPoint : u8 {
   kPokeRetry,           // poke.retry
   kSwapAlloc,           // swap.alloc
   kForkProtect,         // fork.protect
+  kCompressStore,       // compress.store
   kCount,
 };
 

@@ -52,6 +52,7 @@ bool check_allocators(Kernel& k, AuditMessage& why) NO_THREAD_SAFETY_ANALYSIS {
   if (broken == nullptr) broken = k.vm.pv_entries.check();
   if (broken == nullptr) broken = k.vm.swap_entries.check();
   if (broken == nullptr) broken = k.vm.swap.check();
+  if (broken == nullptr) broken = k.vm.compressor.check();
   if (broken == nullptr) broken = k.process_slab.check();
   if (broken == nullptr) broken = k.vnode_slab.check();
   return broken == nullptr || fail(why, broken);

@@ -6,8 +6,8 @@
 
 namespace vm {
 
-Status Kernel::boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots) {
-  Status s = vm.boot(ram_bytes, reserved_frames, swap_slots);
+Status Kernel::boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots, u64 compressor_bytes) {
+  Status s = vm.boot(ram_bytes, reserved_frames, swap_slots, compressor_bytes);
   if (s != Status::kOk) return s;
   process_slab.init("process", vm.pages, vm.platform);
   vnode_slab.init("vnode", vm.pages, vm.platform);

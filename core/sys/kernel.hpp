@@ -34,7 +34,7 @@ class Kernel {
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;
 
-  Status boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots = 0);
+  Status boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots = 0, u64 compressor_bytes = 0);
 
   // A new process with an empty address space; nullptr when out of memory.
   // The name must be unique and at most kMaxName bytes.

@@ -23,6 +23,7 @@ enum class Mutation : u64 {
   kForkProtectUnlocked = u64{1} << 10,
   kTruncateBeforeWriteback = u64{1} << 11,
   kPageoutIgnoresOwedShootdown = u64{1} << 12,
+  kCompressBeforeUnmap = u64{1} << 13,
 };
 
 constexpr u64 mutation_bit(Mutation m) {
@@ -63,6 +64,9 @@ inline constexpr MutationInfo kMutations[] = {
      "truncate frees a file's blocks past its new end before the writebacks there are done"},
     {Mutation::kPageoutIgnoresOwedShootdown, "pageout-ignores-owed-shootdown",
      "pageout frees a page whose last PTE another thread removed before that thread's shootdown"},
+    {Mutation::kCompressBeforeUnmap, "compress-before-unmap",
+     "pageout compresses a page while it is still mapped, before its PTEs go and TLBs are shot "
+     "down"},
 };
 
 inline constexpr size_t kMutationCount = sizeof(kMutations) / sizeof(kMutations[0]);

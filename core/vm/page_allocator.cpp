@@ -21,15 +21,18 @@ namespace {
 
 }  // namespace
 
-void PageAllocator::init(Platform& platform, u64 ram_bytes, u64 reserved_frames) {
+void PageAllocator::init(Platform& platform, u64 ram_bytes, u64 reserved_frames, u64 carve_bytes) {
   platform_ = &platform;
   frames_ = ram_bytes >> kPageShift;
-  const u64 boot = page_round(frames_ * sizeof(Page)) >> kPageShift;
+  const u64 array = page_round(frames_ * sizeof(Page));
+  const u64 boot = (array + page_round(carve_bytes)) >> kPageShift;
   if ((reinterpret_cast<uintptr_t>(platform.phys(0)) & kPageMask) != 0)
     platform.panic("page_allocator: physical window not page-aligned");
-  if (boot >= frames_) platform.panic("page_allocator: RAM too small for the page array");
+  if (boot >= frames_)
+    platform.panic("page_allocator: RAM too small for the page array and the boot tables");
 
   pages_ = reinterpret_cast<Page*>(platform.phys(0));
+  carve_ = carve_bytes != 0 ? static_cast<u8*>(platform.phys(array)) : nullptr;
   for (u64 pfn = 0; pfn < frames_; ++pfn) new (&pages_[pfn]) Page();  // State::kBoot
   LeafLocker guard(platform, lock_);
   // Ascending, so that a fresh allocator hands out the lowest frames first.

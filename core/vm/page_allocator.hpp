@@ -22,7 +22,7 @@ enum class AllocClass : u8 {
 
 struct PageAllocatorStats {
   u64 total_frames = 0;  // frames of RAM
-  u64 boot_frames = 0;   // taken at boot for the page array
+  u64 boot_frames = 0;   // taken at boot for the page array and the carve
   u64 free_frames = 0;
   u64 in_use = 0;  // total - boot - free
   u64 peak_in_use = 0;
@@ -39,8 +39,10 @@ class PageAllocator {
   // Takes RAM [0, ram_bytes) (rounded down to whole frames). The platform's
   // physical window must be page-aligned, and RAM must hold the Page array
   // plus at least one frame; else panic. `reserved_frames` is clamped to
-  // what is free.
-  void init(Platform& platform, u64 ram_bytes, u64 reserved_frames);
+  // what is free. `carve_bytes` more are taken at boot after the page array
+  // (tables the core sizes at boot: the compressor's), at carve().
+  void init(Platform& platform, u64 ram_bytes, u64 reserved_frames, u64 carve_bytes = 0);
+  u8* carve() const { return carve_; }
 
   // A free frame, returned in State::kAllocated with its other fields reset;
   // the caller sets its role (state). Its contents are not cleared. nullptr
@@ -77,6 +79,7 @@ class PageAllocator {
  private:
   Platform* platform_ = nullptr;  // (c)
   Page* pages_ = nullptr;         // (c) Invariant: pages_[pfn] describes frame pfn.
+  u8* carve_ = nullptr;           // (c) the boot carve after the page array
   u64 frames_ = 0;                // (c)
   u64 reserved_ = 0;              // (c) frames kNormal must leave on the free list
   // (f) Invariant: exactly the kFree frames.

@@ -21,7 +21,7 @@ constexpr u64 kHighWater = 32;
 // Can `page` of `object` leave memory at all?
 bool pageable(Vm& vm, const VmObject* object) {
   if (object->kind == VmObject::Kind::kVnode) return true;
-  return vm.swap.configured() && !vm.swap.full();
+  return vm.compressor.configured() || (vm.swap.configured() && !vm.swap.full());
 }
 
 struct Unmapped {
@@ -59,9 +59,13 @@ void write_back(Vm& vm, VmObject* object, Page* page) REQUIRES(object->lock) {
 }
 
 // Remembers that the file's page `index` left memory (see VmObject::evicted).
+// Pageout's own metadata: from the reserve, and without it only the
+// page_ins count of a later read misses the page. An ordinary allocation
+// here would be refused on behalf of whatever call ran pageout, and the
+// engine would take that call's enomem for running out of memory.
 void note_evicted(Vm& vm, VmObject* object, u64 index) REQUIRES(object->lock) {
   if (object->evicted.find(index) != nullptr) return;
-  SwapEntry* e = vm.swap_entries.create();
+  SwapEntry* e = vm.swap_entries.create_in(AllocClass::kReserved);
   if (e == nullptr) return;
   e->index = index;
   object->evicted.insert(e);
@@ -104,6 +108,20 @@ void swap_out_published_early(Vm& vm, VmObject* object, Page* page, SwapEntry* s
   vm.stats.reclaimed.add(1);
 }
 
+// --bug compress-before-unmap: the page is compressed while it is still
+// mapped, so a store a CPU makes between the compression and the unmap is
+// lost with the frame. As built the compression comes after every PTE is
+// gone and every TLB shot down (swap_pager_putpage).
+bool compress_before_unmap(Vm& vm, VmObject* object, Page* page, SwapEntry* entry)
+    REQUIRES(object->lock) {
+  if (!vm.mutated(Mutation::kCompressBeforeUnmap) || !vm.compressor.configured()) return false;
+  entry->index = page->index;
+  vm.platform.mutex_unlock(object->lock);
+  const bool stored = swap_pager_compress(vm, page, entry);
+  vm.platform.mutex_lock(object->lock);
+  return stored;
+}
+
 // One victim, its object locked. True if its frame was freed.
 bool page_out(Vm& vm, VmObject* object, Page* page) REQUIRES(object->lock) {
   if (page_busied(page) || !pageable(vm, object)) return false;
@@ -122,6 +140,7 @@ bool page_out(Vm& vm, VmObject* object, Page* page) REQUIRES(object->lock) {
       return false;
     }
   }
+  const bool compressed_early = slot != nullptr && compress_before_unmap(vm, object, page, slot);
   const Unmapped u = unmap_everywhere(vm, page);
   if (u.dirty) page->dirty = true;
   if (u.shootdown_owed) {
@@ -131,12 +150,18 @@ bool page_out(Vm& vm, VmObject* object, Page* page) REQUIRES(object->lock) {
     page_xunbusy(vm.platform, page);
     return false;
   }
-  if (slot != nullptr && vm.mutated(Mutation::kSwapoutPublishesEarly)) {
+  if (slot != nullptr && slot->slot != kNoSwapSlot && !vm.compressor.configured() &&
+      vm.mutated(Mutation::kSwapoutPublishesEarly)) {
     swap_out_published_early(vm, object, page, slot);
     return true;
   }
-  if (slot != nullptr) {
-    swap_pager_putpage(vm, object, page, slot);
+  if (compressed_early) {
+    swap_pager_publish(vm, object, page, slot);
+  } else if (slot != nullptr) {
+    if (!swap_pager_putpage(vm, object, page, slot)) {
+      page_xunbusy(vm.platform, page);  // nowhere to put it: it stays, unmapped
+      return false;
+    }
   } else if (page->dirty && !page->discard) {
     write_back(vm, object, page);
   }

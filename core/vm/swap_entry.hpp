@@ -1,17 +1,24 @@
-// One page of an object that is on swap: which page, which slot
-// (vm/swap_pager.hpp). Objects keep them in a SwapMap by page index.
+// One page of an object that left memory for swap or the compressor: which
+// page, and where it is (vm/swap_pager.hpp). Objects keep them in a SwapMap
+// by page index.
 #pragma once
 
 #include "lib/avl_tree.hpp"
 #include "lib/types.hpp"
+#include "vm/compressor/compressed_store.hpp"
 
 namespace vm {
 
-// Page `index` of its object is in swap slot `slot`.
+inline constexpr u64 kNoSwapSlot = ~u64{0};
+
+// Page `index` of its object is in swap slot `slot`, or in the compressor
+// under `compressed`. Invariant: exactly one of the two once the page is
+// out (a reserved entry may hold a slot the compressor then made needless).
 struct SwapEntry {
   AvlNode node;
   u64 index = 0;
-  u64 slot = 0;
+  u64 slot = kNoSwapSlot;
+  CompressedHandle compressed;
 };
 
 struct SwapEntryKey {

@@ -16,8 +16,18 @@ SwapEntry* take_entry(VmObject* object, u64 index) REQUIRES(object->lock) {
 }
 
 void release_entry(Vm& vm, SwapEntry* e) {
-  vm.swap.free(e->slot);
+  if (e->compressed.valid()) vm.compressor.free(e->compressed);
+  if (e->slot != kNoSwapSlot) vm.swap.free(e->slot);
   vm.swap_entries.destroy(e);
+}
+
+// The page `e` names, from the compressor or the swap device, into `buf`.
+void read_entry(Vm& vm, const SwapEntry* e, u8* buf) {
+  if (e->compressed.valid()) {
+    vm.compressor.load(e->compressed, buf);
+  } else {
+    vm.platform.swap_read(e->slot, buf);
+  }
 }
 
 // Removes the entries of `map` for pages [start, end); `with_slots`: they
@@ -110,7 +120,7 @@ PagerResult swap_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
   if (own_lock) vm.platform.mutex_unlock(object->lock);
   unlock.drop();
   vm.platform.yield(YieldPoint::kFaultPagerIo);
-  vm.platform.swap_read(e->slot, vm.pages.data(page));
+  read_entry(vm, e, vm.pages.data(page));
   unlock.retake();
   if (own_lock) vm.platform.mutex_lock(object->lock);
   release_entry(vm, e);
@@ -133,8 +143,11 @@ SwapEntry* swap_pager_reserve(Vm& vm) {
       vm.mutated(Mutation::kPageoutNoReserve) ? AllocClass::kNormal : AllocClass::kReserved;
   SwapEntry* e = vm.swap_entries.create_in(cls);
   if (e == nullptr) return nullptr;
-  vm.platform.yield(YieldPoint::kSwapAlloc);
-  if (!vm.swap.alloc(&e->slot)) {
+  if (vm.swap.configured()) {
+    vm.platform.yield(YieldPoint::kSwapAlloc);
+    if (!vm.swap.alloc(&e->slot)) e->slot = kNoSwapSlot;
+  }
+  if (e->slot == kNoSwapSlot && !vm.compressor.configured()) {
     vm.swap_entries.destroy(e);
     return nullptr;
   }
@@ -145,20 +158,43 @@ void swap_pager_unreserve(Vm& vm, SwapEntry* entry) {
   release_entry(vm, entry);
 }
 
-void swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* e) REQUIRES(object->lock) {
+bool swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* e) REQUIRES(object->lock) {
   e->index = page->index;
   vm.platform.mutex_unlock(object->lock);
-  vm.platform.yield(YieldPoint::kPageoutIo);
-  vm.platform.swap_write(e->slot, vm.pages.data(page));
+  const bool stored =
+      !e->compressed.valid() && vm.compressor.configured() && swap_pager_compress(vm, page, e);
+  if (!stored && e->slot != kNoSwapSlot) {
+    vm.platform.yield(YieldPoint::kPageoutIo);
+    vm.platform.swap_write(e->slot, vm.pages.data(page));
+    vm.stats.swap_outs.add(1);
+  }
   vm.platform.mutex_lock(object->lock);
-  vm.stats.swap_outs.add(1);
+  if (!e->compressed.valid() && e->slot == kNoSwapSlot) {
+    release_entry(vm, e);  // incompressible or no room, and no swap: it stays
+    return false;
+  }
+  return swap_pager_publish(vm, object, page, e);
+}
+
+bool swap_pager_compress(Vm& vm, Page* page, SwapEntry* e) {
+  vm.platform.yield(YieldPoint::kCompressStore);
+  if (!vm.compressor.store(vm.pages.data(page), &e->compressed)) return false;
+  if (e->slot != kNoSwapSlot) {  // reserved in case; not needed now
+    vm.swap.free(e->slot);
+    e->slot = kNoSwapSlot;
+  }
+  return true;
+}
+
+bool swap_pager_publish(Vm& vm, VmObject* object, Page* page, SwapEntry* e) REQUIRES(object->lock) {
   if (page->discard && !vm.mutated(Mutation::kSwapoutKeepsDiscarded)) {
     // Removed meanwhile (madvise dontneed, munmap): the copy is of nothing.
     release_entry(vm, e);
-    return;
+    return true;
   }
   if (!object->swap.insert(e)) vm.platform.panic("swap_pager_putpage: index already on swap");
   page->dirty = false;
+  return true;
 }
 
 void swap_pager_free_range(Vm& vm, VmObject* object, u64 start, u64 end) REQUIRES(object->lock) {
@@ -196,7 +232,7 @@ u64 swap_pager_next(const VmObject* object, u64 from) REQUIRES(object->lock) {
 bool swap_pager_peek(Vm& vm, const VmObject* object, u64 index, u8* buf) REQUIRES(object->lock) {
   const SwapEntry* e = object->swap.find(index);
   if (e == nullptr) return false;
-  vm.platform.swap_read(e->slot, buf);
+  read_entry(vm, e, buf);
   return true;
 }
 

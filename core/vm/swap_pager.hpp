@@ -78,16 +78,27 @@ bool swap_pager_has(const VmObject* object, u64 index) REQUIRES(object->lock);
 PagerResult swap_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
                                PageInUnlock& unlock, bool own_lock) REQUIRES(object->lock);
 
-// A slot and its entry for the next swap_pager_putpage (swap.alloc), taken
-// before the victim is unmapped: a page that cannot be written out is left
-// mapped. nullptr when the device is full or no memory for the entry can be
-// had, even from the reserve.
+// An entry, and a slot if the device has one (swap.alloc), for the next
+// swap_pager_putpage, taken before the victim is unmapped: a page that
+// cannot be written out is left mapped. nullptr when there is neither a
+// slot nor a compressor, or no memory for the entry, even from the reserve.
 SwapEntry* swap_pager_reserve(Vm& vm);
 void swap_pager_unreserve(Vm& vm, SwapEntry* entry);
 
-// Writes `page` (busy exclusive, unmapped, of `object`, whose lock is held)
-// to `entry`'s slot; the lock is let go of for the write (pageout.io).
-void swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* entry)
+// Puts `page` (busy exclusive, unmapped, of `object`, whose lock is held)
+// where `entry` says: the compressor if it takes the page
+// (compress.store), else `entry`'s slot (pageout.io); the lock is let go of
+// meanwhile. False when neither took it (no slot was reserved and the page
+// did not compress or found no room): the entry is freed and the page
+// stays, unmapped.
+bool swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* entry)
+    REQUIRES(object->lock);
+// The two halves of putpage, for pageout's compress-before-unmap mutation:
+// compress the page into `entry` (true if the compressor kept it; a
+// reserved slot is then freed), and record `entry` in `object` (or drop it
+// if the page was removed meanwhile).
+bool swap_pager_compress(Vm& vm, Page* page, SwapEntry* entry);
+bool swap_pager_publish(Vm& vm, VmObject* object, Page* page, SwapEntry* entry)
     REQUIRES(object->lock);
 
 // Frees the slots of pages [start, end) of `object` (its lock held, or the

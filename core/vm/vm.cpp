@@ -9,9 +9,10 @@ namespace vm {
 // (Linux's min_free_kbytes is never zero either).
 constexpr u64 kMinReservedFrames = 4;
 
-Status Vm::boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots) {
+Status Vm::boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots, u64 compressor_bytes) {
   pages.init(platform, ram_bytes,
-             reserved_frames > kMinReservedFrames ? reserved_frames : kMinReservedFrames);
+             reserved_frames > kMinReservedFrames ? reserved_frames : kMinReservedFrames,
+             Compressor::table_bytes(compressor_bytes));
   zero_page = pages.alloc_zeroed();
   if (zero_page == nullptr) return Status::kNoMem;
   zero_page->state = Page::State::kZero;
@@ -21,6 +22,7 @@ Status Vm::boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots) {
   pv_entries.init("pv_entry", pages, platform);
   swap_entries.init("swap_entry", pages, platform);
   swap.init(*this, swap_slots);
+  compressor.init(*this, compressor_bytes, pages.carve());
   return Status::kOk;
 }
 

@@ -6,6 +6,7 @@
 #include "lib/list.hpp"
 #include "lib/types.hpp"
 #include "platform.hpp"
+#include "vm/compressor/compressor.hpp"
 #include "vm/delayed_invalidation.hpp"
 #include "vm/mutation.hpp"
 #include "vm/page_allocator.hpp"
@@ -60,8 +61,9 @@ class Vm {
   Vm& operator=(const Vm&) = delete;
 
   // Takes RAM [0, ram_bytes) and sets up the allocators; `swap_slots`
-  // pages of swap (0: none).
-  Status boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots = 0);
+  // pages of swap (0: none); a compressor of `compressor_bytes` of RAM at
+  // most (0: none; its tables are carved from RAM at boot).
+  Status boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots = 0, u64 compressor_bytes = 0);
 
   Platform& platform;
   PageAllocator pages;
@@ -71,6 +73,7 @@ class Vm {
   TypedSlab<PvEntry> pv_entries;      // the reverse map's entries (vm/rmap.hpp)
   TypedSlab<SwapEntry> swap_entries;  // which object pages are on swap
   SwapSpace swap;
+  Compressor compressor;  // vm/compressor/compressor.hpp
   // Guards every pv list and every PTE of an object page (vm/rmap.hpp).
   // Order: map lock → object locks → pmap_lock → leaf locks.
   Mutex pmap_lock{"pmap"};

@@ -12,7 +12,7 @@ using namespace image;
 bool Replay::boot() {
   const ImageHeader& h = trace_.header();
   if (kernel_.boot(h.machine.memory, h.machine.reserved >> vm::kPageShift,
-                   h.machine.swap >> vm::kPageShift) != vm::Status::kOk) {
+                   h.machine.swap >> vm::kPageShift, h.machine.compressor) != vm::Status::kOk) {
     add_violation("panic", "the core cannot boot in machine.memory", -1, -1);
     return false;
   }

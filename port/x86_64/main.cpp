@@ -43,8 +43,6 @@ const ImageReader& load_image(const MultibootInfo* mbi) {
 void check_supported(const ImageReader& img) {
   const ImageHeader& h = img.header();
   Line l;
-  if (h.machine.compressor != 0)
-    refuse_image("machine.compressor: the compressor is not supported by the port");
   for (uint64_t i = 0; i < img.count(kOps); ++i) {
     const ImageOpKind k = img.op(i).kind;
     if (k == ImageOpKind::kCachePut || k == ImageOpKind::kCacheGet) {

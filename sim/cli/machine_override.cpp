@@ -26,11 +26,15 @@ std::optional<std::string> apply_machine_override(const MachineOverride& o, Trac
     if (auto e = read_size("--memory", o.memory, kMiB, 4 * kGiB, &m.memory)) return e;
   if (!o.swap.empty())
     if (auto e = read_size("--swap", o.swap, 0, 64 * kGiB, &m.swap)) return e;
+  if (!o.compressor.empty())
+    if (auto e = read_size("--compressor", o.compressor, 0, 4 * kGiB, &m.compressor)) return e;
   if (m.reserved >= m.memory / 2)
     return "--memory: the trace reserves " + std::to_string(m.reserved) +
            " bytes (machine.reserved), which must stay below half of memory";
   if (m.compressor > m.memory)
-    return "--memory: the trace's machine.compressor is larger than " + std::to_string(m.memory);
+    return std::string(o.compressor.empty() ? "--memory" : "--compressor") +
+           ": machine.compressor (" + std::to_string(m.compressor) +
+           ") is larger than machine.memory (" + std::to_string(m.memory) + ")";
   trace.machine = m;
   return std::nullopt;
 }

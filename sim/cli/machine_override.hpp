@@ -1,7 +1,7 @@
-// `--memory SIZE` and `--swap SIZE`: replay a trace on a machine with other
-// RAM or swap than it declares, to check that pressure changes nothing a
-// trace observes (docs/pressure.md). Sizes are written as in traces (spec
-// §1): "1048576", "0x100000", "1MiB".
+// `--memory SIZE`, `--swap SIZE` and `--compressor SIZE`: replay a trace on
+// a machine with other RAM, swap or compressor than it declares, to check that pressure changes
+// nothing a trace observes (docs/pressure.md). Sizes are written as in traces (spec §1): "1048576",
+// "0x100000", "1MiB".
 #pragma once
 
 #include <cstdint>
@@ -15,6 +15,7 @@ namespace vmsim {
 struct MachineOverride {
   std::string memory;  // empty: the trace's own
   std::string swap;
+  std::string compressor;
 };
 
 // Applies `o` to `trace`; an error message (exit 2) naming the option and

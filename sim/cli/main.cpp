@@ -117,6 +117,8 @@ int run(int argc, char** argv) {
   replay->add_option("--memory", machine.memory,
                      "Replace machine.memory (e.g. 1MiB): replay the trace under pressure");
   replay->add_option("--swap", machine.swap, "Replace machine.swap (e.g. 16MiB)");
+  replay->add_option("--compressor", machine.compressor,
+                     "Replace machine.compressor (e.g. 256KiB; 0: none)");
 
   ExploreCommand explore_cmd;
   add_explore_command(app, explore_cmd);

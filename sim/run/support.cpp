@@ -40,8 +40,6 @@ RunError unsupported(const Trace& t, SourceLoc loc, const std::string& path,
 }  // namespace
 
 std::optional<RunError> check_supported(const Trace& trace) {
-  if (trace.machine.compressor != 0)
-    return unsupported(trace, {}, "machine.compressor", "the compressor");
   for (const ThreadSpec& t : trace.threads) {
     for (const Op& op : t.ops) {
       if (op_supported(op)) continue;

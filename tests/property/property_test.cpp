@@ -117,6 +117,7 @@ TEST_P(PressurePropertyTest, PressureChangesNothingTheTraceSees) {
     Trace roomy = pressed;
     roomy.machine.memory = 64 << 20;
     roomy.machine.swap = 0;
+    roomy.machine.compressor = 0;
     RunOptions options;
     options.audit = AuditMode::kEveryOp;
     auto a = run_trace(pressed, options);

@@ -321,7 +321,12 @@ std::string make_random_trace(const RandomTraceOptions& options) {
   trace["description"] = describe(options);
   trace["machine"] =
       Json{{"cpus", effective_cpus(options)}, {"memory", size_json(rng, options.memory)}};
-  if (pressure) trace["machine"]["swap"] = size_json(rng, options.memory * kPressureSwapFactor);
+  if (pressure) {
+    trace["machine"]["swap"] = size_json(rng, options.memory * kPressureSwapFactor);
+    // A compressor of a half to a sixteenth of memory: small ones fill up,
+    // and their victims go on to swap.
+    trace["machine"]["compressor"] = size_json(rng, options.memory >> rng.between(1, 4));
+  }
   if (!files.is_null()) trace["files"] = std::move(files);
   const std::optional<Json> schedule = fork ? make_fork_schedule(rng) : make_schedule(rng, threads);
   Json thread_list = Json::array();
