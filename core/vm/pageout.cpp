@@ -118,6 +118,7 @@ bool compress_before_unmap(Vm& vm, VmObject* object, Page* page, SwapEntry* entr
   entry->index = page->index;
   vm.platform.mutex_unlock(object->lock);
   const bool stored = swap_pager_compress(vm, page, entry);
+  vm.platform.yield(YieldPoint::kCompressStore);  // stored, and still mapped
   vm.platform.mutex_lock(object->lock);
   return stored;
 }

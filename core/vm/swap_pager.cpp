@@ -161,8 +161,11 @@ void swap_pager_unreserve(Vm& vm, SwapEntry* entry) {
 bool swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* e) REQUIRES(object->lock) {
   e->index = page->index;
   vm.platform.mutex_unlock(object->lock);
-  const bool stored =
-      !e->compressed.valid() && vm.compressor.configured() && swap_pager_compress(vm, page, e);
+  bool stored = false;
+  if (vm.compressor.configured()) {
+    vm.platform.yield(YieldPoint::kCompressStore);
+    stored = swap_pager_compress(vm, page, e);
+  }
   if (!stored && e->slot != kNoSwapSlot) {
     vm.platform.yield(YieldPoint::kPageoutIo);
     vm.platform.swap_write(e->slot, vm.pages.data(page));
@@ -177,7 +180,6 @@ bool swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* e) REQU
 }
 
 bool swap_pager_compress(Vm& vm, Page* page, SwapEntry* e) {
-  vm.platform.yield(YieldPoint::kCompressStore);
   if (!vm.compressor.store(vm.pages.data(page), &e->compressed)) return false;
   if (e->slot != kNoSwapSlot) {  // reserved in case; not needed now
     vm.swap.free(e->slot);
