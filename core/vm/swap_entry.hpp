@@ -4,10 +4,13 @@
 #pragma once
 
 #include "lib/avl_tree.hpp"
+#include "lib/list.hpp"
 #include "lib/types.hpp"
 #include "vm/compressor/compressed_store.hpp"
 
 namespace vm {
+
+class VmObject;
 
 inline constexpr u64 kNoSwapSlot = ~u64{0};
 
@@ -19,6 +22,10 @@ struct SwapEntry {
   u64 index = 0;
   u64 slot = kNoSwapSlot;
   CompressedHandle compressed;
+  // (compressor lock) While compressed and in its object's map: its place
+  // in the compressor's age order, and that object (vm/compressor/compressor.hpp).
+  ListNode age;
+  VmObject* owner = nullptr;
 };
 
 struct SwapEntryKey {

@@ -9,14 +9,41 @@
 namespace vm {
 namespace {
 
-SwapEntry* take_entry(VmObject* object, u64 index) REQUIRES(object->lock) {
+// Oldest compressed pages moved to swap at most to make room for one more.
+constexpr u32 kWritebackTries = 4;
+
+// Out of the object's map for a swap-in: the compressor's writeback must
+// not move it meanwhile.
+SwapEntry* take_entry(Vm& vm, VmObject* object, u64 index) REQUIRES(object->lock) {
   SwapEntry* e = object->swap.find(index);
-  if (e != nullptr) object->swap.remove(e);
+  if (e == nullptr) return nullptr;
+  object->swap.remove(e);
+  if (e->compressed.valid()) vm.compressor.untrack(e);
   return e;
 }
 
+// The compressor is full: its oldest page goes on to swap to make room for
+// a younger one (XNU swaps out old segments, zswap writes back from its
+// LRU). The owner's lock is held through the move; the caller holds no
+// object lock. False when there is no slot or no entry whose owner is free.
+bool writeback_oldest(Vm& vm) NO_THREAD_SAFETY_ANALYSIS {
+  u64 slot = 0;
+  if (!vm.swap.configured() || !vm.swap.alloc(&slot)) return false;
+  VmObject* owner = nullptr;
+  SwapEntry* e = vm.compressor.take_oldest(&owner);
+  if (e == nullptr) {
+    vm.swap.free(slot);
+    return false;
+  }
+  vm.compressor.move_to_swap(e, slot);
+  e->slot = slot;
+  vm.stats.swap_outs.add(1);
+  vm.platform.mutex_unlock(owner->lock);
+  return true;
+}
+
 void release_entry(Vm& vm, SwapEntry* e) {
-  if (e->compressed.valid()) vm.compressor.free(e->compressed);
+  if (e->compressed.valid()) vm.compressor.free(e);
   if (e->slot != kNoSwapSlot) vm.swap.free(e->slot);
   vm.swap_entries.destroy(e);
 }
@@ -24,7 +51,7 @@ void release_entry(Vm& vm, SwapEntry* e) {
 // The page `e` names, from the compressor or the swap device, into `buf`.
 void read_entry(Vm& vm, const SwapEntry* e, u8* buf) {
   if (e->compressed.valid()) {
-    vm.compressor.load(e->compressed, buf);
+    vm.compressor.load(e, buf);
   } else {
     vm.platform.swap_read(e->slot, buf);
   }
@@ -115,7 +142,7 @@ PagerResult swap_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
   if (page == nullptr) return PagerResult::kNoMem;
   // The busy page stands in for the slot while the read is in flight: the
   // entry leaves the tree now, the slot is freed once the bytes are in.
-  SwapEntry* e = take_entry(object, index);
+  SwapEntry* e = take_entry(vm, object, index);
   vm_object_insert_busy(vm, object, page, index);
   if (own_lock) vm.platform.mutex_unlock(object->lock);
   unlock.drop();
@@ -180,7 +207,12 @@ bool swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* e) REQU
 }
 
 bool swap_pager_compress(Vm& vm, Page* page, SwapEntry* e) {
-  if (!vm.compressor.store(vm.pages.data(page), &e->compressed)) return false;
+  CompressResult r = vm.compressor.store(vm.pages.data(page), e);
+  for (u32 moved = 0; r == CompressResult::kNoRoom && moved < kWritebackTries; ++moved) {
+    if (!writeback_oldest(vm)) break;
+    r = vm.compressor.store(vm.pages.data(page), e);
+  }
+  if (r != CompressResult::kStored) return false;
   if (e->slot != kNoSwapSlot) {  // reserved in case; not needed now
     vm.swap.free(e->slot);
     e->slot = kNoSwapSlot;
@@ -195,6 +227,7 @@ bool swap_pager_publish(Vm& vm, VmObject* object, Page* page, SwapEntry* e) REQU
     return true;
   }
   if (!object->swap.insert(e)) vm.platform.panic("swap_pager_putpage: index already on swap");
+  if (e->compressed.valid()) vm.compressor.track(e, object);
   page->dirty = false;
   return true;
 }
@@ -223,6 +256,7 @@ void swap_pager_collapse(Vm& vm, VmObject* object, VmObject* backing)
     }
     e->index -= window_start;
     if (!object->swap.insert(e)) vm.platform.panic("swap_pager_collapse: index taken");
+    if (e->compressed.valid()) vm.compressor.set_owner(e, object);
   }
 }
 

@@ -4,6 +4,7 @@
 #include "locker.hpp"
 #include "vm/compressor/single_value.hpp"
 #include "vm/vm.hpp"
+#include "vm/vm_object.hpp"
 
 namespace vm {
 namespace {
@@ -14,6 +15,8 @@ constexpr u64 kSlotsPerFrame = 16;
 // A page is kept only if it compresses to at most this: one that saves less
 // than an eighth is not worth the CPU (zswap keeps anything under a page).
 constexpr u32 kMaxStoredBytes = kPageSize - kPageSize / 8;
+// Entries take_oldest looks at before it gives up (their owners busy).
+constexpr u32 kOldestTries = 8;
 
 u64 slot_count(u64 budget_bytes) {
   const u64 n = CompressedStore::frames_for(budget_bytes) * kSlotsPerFrame;
@@ -45,24 +48,40 @@ void Compressor::init(Vm& vm, u64 budget_bytes, u8* tables) {
               static_cast<u32>(frames));
 }
 
-bool Compressor::store(const u8* page, CompressedHandle* out) {
+CompressResult Compressor::store(const u8* page, SwapEntry* entry) {
   LeafLocker guard(vm_->platform, lock_);
   const EncodeResult r = page_encode(page, out_, kMaxStoredBytes, scratch_);
-  StoreStatus s = StoreStatus::kNoRoom;
-  if (r.kind == EncodeKind::kSingleValue) {
-    s = store_.store_single_value(r.value, out);
-  } else if (r.kind == EncodeKind::kCompressed) {
-    s = store_.store(out_, r.length, out);
-  }
-  if (s != StoreStatus::kOk) return false;
+  if (r.kind == EncodeKind::kIncompressible) return CompressResult::kIncompressible;
+  const StoreStatus s = r.kind == EncodeKind::kSingleValue
+                            ? store_.store_single_value(r.value, &entry->compressed)
+                            : store_.store(out_, r.length, &entry->compressed);
+  if (s != StoreStatus::kOk) return CompressResult::kNoRoom;
   vm_->stats.compressed_stores.add(1);
   vm_->stats.compressor_bytes_peak.raise_to(store_.held_bytes());
-  return true;
+  return CompressResult::kStored;
 }
 
-void Compressor::load(CompressedHandle h, u8* page) {
+void Compressor::load(const SwapEntry* entry, u8* page) {
   LeafLocker guard(vm_->platform, lock_);
-  const StoredView v = store_.view(h);
+  decode(entry, page);
+}
+
+void Compressor::free(SwapEntry* entry) {
+  LeafLocker guard(vm_->platform, lock_);
+  forget(entry);
+}
+
+// The device write happens under lock_: out_ is the bounce buffer, and a
+// write to the swap device is a copy on both machines.
+void Compressor::move_to_swap(SwapEntry* entry, u64 slot) {
+  LeafLocker guard(vm_->platform, lock_);
+  decode(entry, out_);
+  vm_->platform.swap_write(slot, out_);
+  forget(entry);
+}
+
+void Compressor::decode(const SwapEntry* entry, u8* page) {
+  const StoredView v = store_.view(entry->compressed);
   if (v.single_value) {
     page_fill_value(page, v.value);
     return;
@@ -70,19 +89,60 @@ void Compressor::load(CompressedHandle h, u8* page) {
   const DecodeStatus s = page_decode(v.bytes, v.length, page);
   if (s != DecodeStatus::kOk) {
     FixedString<96> msg;
-    msg << "compressor: stored page " << h.id << " does not decode: " << decode_status_name(s);
+    msg << "compressor: stored page " << entry->compressed.id
+        << " does not decode: " << decode_status_name(s);
     vm_->platform.panic(msg.c_str());
   }
 }
 
-void Compressor::free(CompressedHandle h) {
+void Compressor::forget(SwapEntry* entry) {
+  if (entry->age.linked()) by_age_.remove(entry);
+  entry->owner = nullptr;
+  store_.free(entry->compressed);
+  entry->compressed = CompressedHandle{};
+}
+
+void Compressor::track(SwapEntry* entry, VmObject* owner) {
   LeafLocker guard(vm_->platform, lock_);
-  store_.free(h);
+  entry->owner = owner;
+  by_age_.push_back(entry);
+}
+
+void Compressor::untrack(SwapEntry* entry) {
+  LeafLocker guard(vm_->platform, lock_);
+  if (entry->age.linked()) by_age_.remove(entry);
+  entry->owner = nullptr;
+}
+
+void Compressor::set_owner(SwapEntry* entry, VmObject* owner) {
+  LeafLocker guard(vm_->platform, lock_);
+  entry->owner = owner;
+}
+
+// A trylock never waits, so it may be taken under this leaf lock; holding
+// lock_ keeps the entry, hence its owner, alive until then (an object frees
+// its entries under its own lock and this one).
+SwapEntry* Compressor::take_oldest(VmObject** owner) NO_THREAD_SAFETY_ANALYSIS {
+  LeafLocker guard(vm_->platform, lock_);
+  u32 tried = 0;
+  for (SwapEntry* e = by_age_.front(); e != nullptr && tried < kOldestTries;
+       e = by_age_.next(e), ++tried) {
+    if (!vm_->platform.mutex_trylock(e->owner->lock)) continue;
+    by_age_.remove(e);
+    *owner = e->owner;
+    e->owner = nullptr;
+    return e;
+  }
+  return nullptr;
 }
 
 const char* Compressor::check() {
   if (budget_ == 0) return nullptr;
   LeafLocker guard(vm_->platform, lock_);
+  if (by_age_.check() != nullptr) return "compressor: the age list is broken";
+  for (const SwapEntry* e = by_age_.front(); e != nullptr; e = by_age_.next(e))
+    if (!e->compressed.valid() || e->owner == nullptr)
+      return "compressor: an entry in the age list holds no page or has no owner";
   return store_.check();
 }
 

@@ -6,12 +6,14 @@
 // frames from the page allocator's reserved pool (the compressor is part of
 // pageout); its slot array and frame table are carved at boot.
 //
-// When the store is full, new victims go to swap (Linux's zswap rejects a
-// store the same way); moving the oldest compressed pages on to swap, as
-// XNU does with whole segments, is not built yet (docs/pressure.md).
+// When the store is full, its oldest pages go on to swap to make room (XNU
+// swaps out its oldest segments, zswap writes back from its LRU): the
+// compressor keeps the entries it holds in age order, each with the object
+// whose map holds it (vm/swap_pager.cpp: writeback).
 //
-// Locking: lock_ is a leaf lock; it guards the store, the codec's scratch
-// and the output buffer (one compression at a time).
+// Locking: lock_ is a leaf lock; it guards the store, the codec's scratch,
+// the output buffer (one compression at a time), the age list and every
+// tracked entry's `age` and `owner`.
 #pragma once
 
 #include "lib/mutex.hpp"
@@ -19,10 +21,18 @@
 #include "lib/types.hpp"
 #include "vm/compressor/compressed_store.hpp"
 #include "vm/compressor/page_codec.hpp"
+#include "vm/swap_entry.hpp"
 
 namespace vm {
 
 class Vm;
+class VmObject;
+
+enum class CompressResult : u8 {
+  kStored,
+  kIncompressible,  // saves less than an eighth of a page
+  kNoRoom,          // the budget's bytes or the slots are used up
+};
 
 class Compressor final : public FrameSource {
  public:
@@ -35,13 +45,26 @@ class Compressor final : public FrameSource {
   void init(Vm& vm, u64 budget_bytes, u8* tables);
   bool configured() const { return budget_ != 0; }
 
-  // Compresses the page at `page` and keeps it under *out; false, and
-  // nothing kept, when the page does not compress (it saves less than an
-  // eighth) or the store has no room.
-  bool store(const u8* page, CompressedHandle* out);
-  // Rebuilds the page `h` names into `page` (the handle stays valid).
-  void load(CompressedHandle h, u8* page);
-  void free(CompressedHandle h);
+  // Compresses the page at `page` and keeps it under entry->compressed;
+  // nothing is kept unless kStored.
+  CompressResult store(const u8* page, SwapEntry* entry);
+  // Rebuilds `entry`'s page into `page` (it stays stored).
+  void load(const SwapEntry* entry, u8* page);
+  // Forgets `entry`'s page (and its place in the age order).
+  void free(SwapEntry* entry);
+  // Writes `entry`'s page to swap slot `slot` and forgets it here.
+  void move_to_swap(SwapEntry* entry, u64 slot);
+
+  // Age order. `entry` (stored) was put in `owner`'s map: it is the
+  // youngest. untrack: taken out of the map again (swap-in). set_owner:
+  // moved to another object's map (collapse). Under the map's object lock.
+  void track(SwapEntry* entry, VmObject* owner);
+  void untrack(SwapEntry* entry);
+  void set_owner(SwapEntry* entry, VmObject* owner);
+  // The oldest tracked entry whose owner's lock could be had (trylock: the
+  // caller holds no object lock), out of the age order, its owner returned
+  // locked; nullptr when there is none.
+  SwapEntry* take_oldest(VmObject** owner);
 
   // Audit: the store's own check.
   const char* check();
@@ -51,12 +74,16 @@ class Compressor final : public FrameSource {
   void free_frame(u8* frame) override;
 
  private:
+  void decode(const SwapEntry* entry, u8* page) REQUIRES(lock_);
+  void forget(SwapEntry* entry) REQUIRES(lock_);
+
   Vm* vm_ = nullptr;
   u64 budget_ = 0;  // (c)
   Mutex lock_{"compressor"};
   CompressedStore store_ GUARDED_BY(lock_);
   PageCodecScratch scratch_ GUARDED_BY(lock_);
   u8 out_[kPageSize] GUARDED_BY(lock_);
+  List<SwapEntry, &SwapEntry::age> by_age_ GUARDED_BY(lock_);  // oldest first
 };
 
 }  // namespace vm
