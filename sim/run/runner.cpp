@@ -126,7 +126,8 @@ class SimRun {
       std::vector<std::string> names;
       for (const ThreadSpec& t : trace.threads) names.push_back(t.name);
       timeline_ = std::make_unique<Timeline>(trace.machine.cpus, std::move(names));
-      timeline_recorder_ = std::make_unique<TimelineRecorder>(trace, *timeline_, platform_);
+      timeline_recorder_ =
+          std::make_unique<TimelineRecorder>(trace, *timeline_, platform_, kernel_->vm);
       sink_.set_timeline(timeline_.get());
     }
   }

@@ -116,6 +116,21 @@ void Timeline::shootdown(uint32_t from_cpu, uint64_t cpus, std::optional<uint64_
   events_.push_back(std::move(e));
 }
 
+void Timeline::memory(const MemorySample& s) {
+  if (last_memory_ == s) return;
+  last_memory_ = s;
+  Json e;
+  e["name"] = "memory";
+  e["ph"] = "C";
+  e["ts"] = tick_++;
+  e["pid"] = cpu_count_ + 1;  // the "Memory" process, after the CPUs
+  e["args"] = Json{{"free frames", s.free_frames},
+                   {"resident user pages", s.resident_user_pages},
+                   {"swap slots", s.swap_slots},
+                   {"compressor bytes", s.compressor_bytes}};
+  events_.push_back(std::move(e));
+}
+
 void Timeline::violation(const std::string& kind, const std::string& message,
                          std::optional<size_t> thread, long op) {
   std::optional<uint32_t> cpu;
@@ -154,6 +169,10 @@ std::string Timeline::json() const {
   for (uint32_t cpu = 0; cpu < cpu_count_; ++cpu) {
     meta("process_name", cpu + 1, 0, Json{{"name", "CPU " + std::to_string(cpu)}});
     meta("process_sort_index", cpu + 1, 0, Json{{"sort_index", cpu}});
+  }
+  if (last_memory_) {
+    meta("process_name", cpu_count_ + 1, 0, Json{{"name", "Memory"}});
+    meta("process_sort_index", cpu_count_ + 1, 0, Json{{"sort_index", cpu_count_}});
   }
   for (const Track& t : used_) {
     meta("thread_name", t.cpu + 1, t.tid, Json{{"name", track_name(t)}});

@@ -53,6 +53,17 @@ class Timeline {
   // `from_cpu` asks the CPUs in `cpus` (bit i = CPU i) to invalidate `va`,
   // or their whole TLB when va is nullopt.
   void shootdown(uint32_t from_cpu, uint64_t cpus, std::optional<uint64_t> va);
+  // Memory as it is after an op (docs/timeline.md): four counter tracks of
+  // a "Memory" process below the CPUs. A sample equal to the last writes
+  // nothing.
+  struct MemorySample {
+    uint64_t free_frames = 0;
+    uint64_t resident_user_pages = 0;
+    uint64_t swap_slots = 0;
+    uint64_t compressor_bytes = 0;
+    bool operator==(const MemorySample&) const = default;
+  };
+  void memory(const MemorySample& sample);
   // A violation of the run; `thread` and `op` when it is about one op.
   void violation(const std::string& kind, const std::string& message, std::optional<size_t> thread,
                  long op);
@@ -90,9 +101,10 @@ class Timeline {
   // Invariant: a track's open slices, innermost last; every B event pushed
   // here, every E event popped.
   std::map<Track, std::vector<OpenSlice>> open_;
-  std::set<Track> used_;               // tracks with any event: they get names
-  std::optional<Track> running_;       // the running segment, if one is open
-  std::map<size_t, uint32_t> cpu_of_;  // thread -> CPU it last appeared on
+  std::set<Track> used_;                     // tracks with any event: they get names
+  std::optional<Track> running_;             // the running segment, if one is open
+  std::map<size_t, uint32_t> cpu_of_;        // thread -> CPU it last appeared on
+  std::optional<MemorySample> last_memory_;  // the last sample written
 };
 
 }  // namespace vmsim

@@ -33,6 +33,12 @@ void TimelineRecorder::op_begin(size_t thread, size_t op, uint64_t) {
 void TimelineRecorder::op_end(size_t thread, size_t op, const replay::Outcome& o) {
   timeline_.op_end(cpu(thread), thread, op,
                    o.signal != vm::Signal::kNone ? signal_name(o.signal) : status_name(o.status));
+  Timeline::MemorySample m;
+  m.free_frames = vm_.pages.stats().free_frames;
+  m.resident_user_pages = vm_.stats.resident_user.load();
+  m.swap_slots = vm_.swap.in_use();
+  m.compressor_bytes = vm_.compressor.held_bytes();
+  timeline_.memory(m);
 }
 
 void TimelineRecorder::fault_begin(size_t thread, vm::AddressSpace&, uint64_t addr, bool write) {

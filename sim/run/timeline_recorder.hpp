@@ -9,13 +9,14 @@
 #include "run/sim_platform.hpp"
 #include "run/timeline.hpp"
 #include "trace/trace.hpp"
+#include "vm/vm.hpp"
 
 namespace vmsim {
 
 class TimelineRecorder final : public replay::Observer, public PlatformWatcher {
  public:
-  TimelineRecorder(const Trace& trace, Timeline& timeline, SimPlatform& platform)
-      : trace_(trace), timeline_(timeline), platform_(platform) {}
+  TimelineRecorder(const Trace& trace, Timeline& timeline, SimPlatform& platform, vm::Vm& vm)
+      : trace_(trace), timeline_(timeline), platform_(platform), vm_(vm) {}
 
   // replay::Observer
   void segment_begin(size_t thread) override { timeline_.switch_to(cpu(thread), thread); }
@@ -35,6 +36,7 @@ class TimelineRecorder final : public replay::Observer, public PlatformWatcher {
   const Trace& trace_;
   Timeline& timeline_;
   SimPlatform& platform_;
+  vm::Vm& vm_;  // read after each op for the memory counters
 };
 
 }  // namespace vmsim

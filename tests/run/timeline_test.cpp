@@ -190,3 +190,37 @@ TEST(Timeline, PrintsTheSample) {  // the excerpt in docs/timeline.md comes from
 
 }  // namespace
 }  // namespace vmsim
+
+namespace vmsim {
+namespace {
+
+TEST(Timeline, MemoryCountersOnlyWhenTheyChange) {
+  Timeline tl(2, {"t1"});
+  tl.switch_to(0, 0);
+  Timeline::MemorySample m;
+  m.free_frames = 200;
+  m.resident_user_pages = 10;
+  tl.memory(m);
+  tl.memory(m);  // unchanged: nothing written
+  m.swap_slots = 3;
+  m.compressor_bytes = 4096;
+  tl.memory(m);
+  const json doc = json::parse(tl.json());
+  int counters = 0;
+  for (const json& e : doc["traceEvents"]) {
+    if (e["ph"] != "C") continue;
+    ++counters;
+    EXPECT_EQ(e["pid"], 3);  // after CPUs 0 and 1
+    EXPECT_EQ(e["name"], "memory");
+  }
+  EXPECT_EQ(counters, 2);
+  EXPECT_EQ(MetaName(doc["traceEvents"], "process_name", 3, -1), "Memory");
+  json last;
+  for (const json& e : doc["traceEvents"])
+    if (e["ph"] == "C") last = e;
+  EXPECT_EQ(last["args"]["swap slots"], 3);
+  EXPECT_EQ(last["args"]["compressor bytes"], 4096);
+}
+
+}  // namespace
+}  // namespace vmsim

@@ -136,6 +136,12 @@ SwapEntry* Compressor::take_oldest(VmObject** owner) NO_THREAD_SAFETY_ANALYSIS {
   return nullptr;
 }
 
+u64 Compressor::held_bytes() {
+  if (budget_ == 0) return 0;
+  LeafLocker guard(vm_->platform, lock_);
+  return store_.held_bytes();
+}
+
 const char* Compressor::check() {
   if (budget_ == 0) return nullptr;
   LeafLocker guard(vm_->platform, lock_);

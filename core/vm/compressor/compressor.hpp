@@ -66,6 +66,9 @@ class Compressor final : public FrameSource {
   // locked; nullptr when there is none.
   SwapEntry* take_oldest(VmObject** owner);
 
+  // Bytes of frames the store holds now.
+  u64 held_bytes();
+
   // Audit: the store's own check.
   const char* check();
 
