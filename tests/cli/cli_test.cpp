@@ -424,10 +424,42 @@ TEST_F(Cli, ReplayUnderPressureGivesTheSameDigest) {
   EXPECT_GT(b["stats"]["page_ins"].get<int64_t>(), 0);
 }
 
+// --compressor puts a compressor in front of swap: the same digest again,
+// and pages were stored compressed.
+TEST_F(Cli, ReplayWithACompressorGivesTheSameDigest) {
+  const std::string trace = (kTraces / "pressure/fork-file-overcommit.json").string();
+  const Result roomy = vmsim({"replay", "--json", "--memory", "64MiB", "--swap", "0", trace});
+  const Result tight = vmsim(
+      {"replay", "--json", "--memory", "1MiB", "--swap", "16MiB", "--compressor", "256KiB", trace});
+  ASSERT_EQ(roomy.code, 0) << roomy.err;
+  ASSERT_EQ(tight.code, 0) << tight.err;
+  const Json a = Json::parse(lines_of(roomy.out)[0]);
+  const Json b = Json::parse(lines_of(tight.out)[0]);
+  EXPECT_EQ(a["digest"], b["digest"]);
+  EXPECT_GT(b["stats"]["compressed_stores"].get<int64_t>(), 0);
+  EXPECT_GT(b["stats"]["compressor_bytes_peak"].get<int64_t>(), 0);
+  EXPECT_EQ(a["stats"]["compressed_stores"], 0);
+}
+
+TEST_F(Cli, ReplayRefusesACompressorLargerThanMemory) {
+  const std::string trace = (kTraces / "examples/demo.json").string();
+  const Result r = vmsim({"replay", "--memory", "1MiB", "--compressor", "2MiB", trace});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(contains(r.err,
+                       "--compressor: machine.compressor (2097152) is larger than "
+                       "machine.memory (1048576)"))
+      << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
 TEST_F(Cli, ReplayRefusesBadMachineSizes) {
   const std::string trace = (kTraces / "examples/demo.json").string();
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--memory", "12"}, {"--memory", "8GiB"}, {"--swap", "1KiB"}, {"--memory", "1MB"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--memory", "12"},
+                                                                {"--memory", "8GiB"},
+                                                                {"--swap", "1KiB"},
+                                                                {"--memory", "1MB"},
+                                                                {"--compressor", "3"},
+                                                                {"--compressor", "64GiB"}}) {
     std::vector<std::string> cmd = {"replay"};
     cmd.insert(cmd.end(), args.begin(), args.end());
     cmd.push_back(trace);
