@@ -21,7 +21,7 @@ constexpr u64 kHighWater = 32;
 // Can `page` of `object` leave memory at all?
 bool pageable(Vm& vm, const VmObject* object) {
   if (object->kind == VmObject::Kind::kVnode) return true;
-  return vm.compressor.configured() || (vm.swap.configured() && !vm.swap.full());
+  return (vm.swap.configured() && !vm.swap.full()) || vm.compressor.has_room();
 }
 
 struct Unmapped {

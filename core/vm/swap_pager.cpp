@@ -174,7 +174,7 @@ SwapEntry* swap_pager_reserve(Vm& vm) {
     vm.platform.yield(YieldPoint::kSwapAlloc);
     if (!vm.swap.alloc(&e->slot)) e->slot = kNoSwapSlot;
   }
-  if (e->slot == kNoSwapSlot && !vm.compressor.configured()) {
+  if (e->slot == kNoSwapSlot && !vm.compressor.has_room()) {
     vm.swap_entries.destroy(e);
     return nullptr;
   }

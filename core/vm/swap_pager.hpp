@@ -81,7 +81,8 @@ PagerResult swap_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
 // An entry, and a slot if the device has one (swap.alloc), for the next
 // swap_pager_putpage, taken before the victim is unmapped: a page that
 // cannot be written out is left mapped. nullptr when there is neither a
-// slot nor a compressor, or no memory for the entry, even from the reserve.
+// slot nor room in the compressor, or no memory for the entry, even from
+// the reserve.
 SwapEntry* swap_pager_reserve(Vm& vm);
 void swap_pager_unreserve(Vm& vm, SwapEntry* entry);
 

@@ -123,6 +123,10 @@ class CompressedStore {
   const CompressedStoreStats& stats() const { return stats_; }
   u64 budget_bytes() const { return budget_; }
   u64 held_bytes() const { return stats_.frames * kPageSize; }
+  // Slots no page uses now.
+  u32 free_slots() const {
+    return slot_count_ - static_cast<u32>(stats_.packed_pages + stats_.single_value_pages);
+  }
 
   // Audit: every held frame lists its pages in offset order, without
   // overlap, below its top; unheld entries are empty; every slot is free,

@@ -15,6 +15,9 @@ constexpr u64 kSlotsPerFrame = 16;
 // A page is kept only if it compresses to at most this: one that saves less
 // than an eighth is not worth the CPU (zswap keeps anything under a page).
 constexpr u32 kMaxStoredBytes = kPageSize - kPageSize / 8;
+// Free bytes in the held frames that still count as room (a page of one
+// byte and zeros compresses to about this).
+constexpr u64 kRoomBytes = 16;
 // Entries take_oldest looks at before it gives up (their owners busy).
 constexpr u32 kOldestTries = 8;
 
@@ -140,6 +143,14 @@ u64 Compressor::held_bytes() {
   if (budget_ == 0) return 0;
   LeafLocker guard(vm_->platform, lock_);
   return store_.held_bytes();
+}
+
+bool Compressor::has_room() {
+  if (budget_ == 0) return false;
+  LeafLocker guard(vm_->platform, lock_);
+  if (store_.free_slots() == 0) return false;
+  const CompressedStoreStats& s = store_.stats();
+  return store_.held_bytes() < budget_ || s.frames * kPageSize - s.live_bytes >= kRoomBytes;
 }
 
 const char* Compressor::check() {

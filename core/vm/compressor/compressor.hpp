@@ -68,6 +68,11 @@ class Compressor final : public FrameSource {
 
   // Bytes of frames the store holds now.
   u64 held_bytes();
+  // Whether a store could succeed without moving pages out first: a free
+  // slot, and a frame of the budget still to take or a few free bytes in
+  // the held ones. Pageout leaves anonymous pages mapped when neither the
+  // compressor nor swap can take them.
+  bool has_room();
 
   // Audit: the store's own check.
   const char* check();
