@@ -27,10 +27,10 @@ inline constexpr uint32_t kAllFeatures =
 // mapping. For `vmsim linux --compare` (docs/linux.md) and the property tests.
 inline constexpr uint32_t kFeatureEdges = 1u << 6;
 // Not in "all" either: memory pressure. The machine gets swap (16 times its
-// memory) and a compressor (a half to a sixteenth of memory), the trace's charge budget is 20 times the usual (the usual is half
-// of memory, and never credits a page back), and sweeps write over large
-// mappings, so that working sets reach 4-8 times memory and pageout and swap
-// run all along (docs/pressure.md).
+// memory) and a compressor (a half to a sixteenth of memory), the trace's charge budget is 20 times
+// the usual (the usual is half of memory, and never credits a page back), and sweeps write over
+// large mappings, so that working sets reach 4-8 times memory and pageout and swap run all along
+// (docs/pressure.md).
 inline constexpr uint32_t kFeaturePressure = 1u << 7;
 inline constexpr uint32_t kPressureOvercommit = 20;
 inline constexpr uint32_t kPressureSwapFactor = 16;
