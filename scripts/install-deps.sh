@@ -15,7 +15,7 @@ need_root() {
 }
 
 BOOKWORM_PKGS=(build-essential cmake ninja-build pkg-config nlohmann-json3-dev libcli11-dev
-  libgtest-dev libgmock-dev googletest libbenchmark-dev liblz4-dev libzstd-dev clang clang-format python3
+  libgtest-dev libgmock-dev googletest libbenchmark-dev liblz4-dev libzstd-dev zlib1g-dev clang clang-format python3
   qemu-system-x86 qemu-system-data parallel)
 
 missing=()

@@ -109,7 +109,7 @@ Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
   // Pages past the end: none is resident (vnode.hpp's invariant).
   for (u64 index = first; index <= last; ++index) {
     if (index < f->pages()) continue;
-    Page* page = vm.pages.alloc_zeroed();
+    Page* page = vm.alloc_user_page_zeroed();
     if (page == nullptr) {
       TlbBatch batch(vm.platform, vm.pages);
       vm_object_page_remove(vm, object, f->pages(), index, batch);

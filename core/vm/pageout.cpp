@@ -222,7 +222,13 @@ u64 vm_pageout(Vm& vm, u64 target) NO_THREAD_SAFETY_ANALYSIS {
   return freed;
 }
 
+// At the resident limit only what takes the user pages back under it, one
+// page for the one being allocated: a memory cgroup whose limit is reached
+// reclaims from its own pages, and reclaiming a batch there would leave it
+// running below its limit.
 bool vm_reclaim(Vm& vm) {
+  if (vm.at_resident_limit())
+    return vm_pageout(vm, vm.stats.resident_user.load() + 1 - vm.resident_limit) != 0;
   return vm_pageout(vm, kReclaimBatch) != 0;
 }
 

@@ -138,7 +138,7 @@ PagerResult swap_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
                                PageInUnlock& unlock, bool own_lock) NO_THREAD_SAFETY_ANALYSIS {
   vm.platform.assert_held(object->lock);
   *out = nullptr;
-  Page* page = vm.pages.alloc();
+  Page* page = vm.alloc_user_page();
   if (page == nullptr) return PagerResult::kNoMem;
   // The busy page stands in for the slot while the read is in flight: the
   // entry leaves the tree now, the slot is freed once the bytes are in.

@@ -26,4 +26,12 @@ Status Vm::boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots, u64 compress
   return Status::kOk;
 }
 
+Page* Vm::alloc_user_page() {
+  return at_resident_limit() ? nullptr : pages.alloc();
+}
+
+Page* Vm::alloc_user_page_zeroed() {
+  return at_resident_limit() ? nullptr : pages.alloc_zeroed();
+}
+
 }  // namespace vm

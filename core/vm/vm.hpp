@@ -48,7 +48,7 @@ struct VmStats {
   Atomic<u64> swap_slots_peak;    // most swap slots in use at once
   Atomic<u64> compressor_bytes_peak;  // most bytes the compressor held at once
 
-  void resident_user_added() { resident_user_peak.raise_to(resident_user.add(1) + 1); }
+  void resident_user_added() { resident_user_peak.raise_to(resident_user.add(1)); }
   void resident_user_removed() { resident_user.sub(1); }
 };
 
@@ -94,6 +94,17 @@ class Vm {
   // different CPUs at once in the port's SMP stress mode. A leaf lock.
   Mutex all_objects_lock{"all_objects"};
   VmStats stats;
+  // A memory-cgroup limit: the most frames user pages may hold at once
+  // (`vmsim lackey --resident-limit`); 0 for none. Reaching it makes the
+  // next user page wait for pageout (vm_reclaim) even with frames free.
+  u64 resident_limit = 0;  // (c)
+  // A frame for a user page (an object's): refused, like a frame shortage,
+  // when resident_limit is reached.
+  Page* alloc_user_page();
+  Page* alloc_user_page_zeroed();
+  bool at_resident_limit() const {
+    return resident_limit != 0 && stats.resident_user.load() >= resident_limit;
+  }
   // Mutation bits (vm/mutation.hpp) the simulator set for a `--bug` run;
   // 0 in every normal run. The port's build defines VM_WITHOUT_MUTATIONS:
   // mutation switches exist in simulator builds only, and the compiler drops

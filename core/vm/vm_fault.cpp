@@ -244,7 +244,7 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
     }
     return Step::kDone;
   }
-  Page* copy = fs.vm.pages.alloc();
+  Page* copy = fs.vm.alloc_user_page();
   if (copy == nullptr) {
     *result = FaultResult::kNoMem;
     return Step::kDone;

@@ -638,7 +638,7 @@ Status vm_map_anonymous_at(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Pro
   if (s != Status::kOk || fill == nullptr) return s;
   MutexLocker object_lock(vm.platform, r->object->lock);
   for (u64 i = 0; i < r->pages(); ++i) {
-    Page* page = vm.pages.alloc();
+    Page* page = vm.alloc_user_page();
     if (page == nullptr) return Status::kNoMem;
     mem_set(vm.pages.data(page), *fill, kPageSize);
     vm_object_insert(vm, r->object, page, i);

@@ -17,7 +17,7 @@ PagerResult vnode_pager_getpage(Vm& vm, VmObject* object, u64 index, Page** out,
   vm.platform.assert_held(object->lock);
   Vnode& vn = *object->vnode;
   if (index >= vn.pages()) return PagerResult::kPastEof;
-  Page* page = vm.pages.alloc();
+  Page* page = vm.alloc_user_page();
   if (page == nullptr) return PagerResult::kNoMem;
   // Others who meet the page while the read is in flight see it busy.
   vm_object_insert_busy(vm, object, page, index);

@@ -3,10 +3,6 @@
 #include "trace/value_syntax.hpp"
 
 namespace vmsim {
-namespace {
-
-constexpr uint64_t kMiB = 1024 * 1024;
-constexpr uint64_t kGiB = 1024 * kMiB;
 
 std::optional<std::string> read_size(const char* option, const std::string& text, uint64_t min,
                                      uint64_t max, uint64_t* out) {
@@ -18,16 +14,14 @@ std::optional<std::string> read_size(const char* option, const std::string& text
   return std::nullopt;
 }
 
-}  // namespace
-
 std::optional<std::string> apply_machine_override(const MachineOverride& o, Trace& trace) {
   MachineSpec m = trace.machine;
   if (!o.memory.empty())
-    if (auto e = read_size("--memory", o.memory, kMiB, 4 * kGiB, &m.memory)) return e;
+    if (auto e = read_size("--memory", o.memory, kMiB, kMaxMemory, &m.memory)) return e;
   if (!o.swap.empty())
-    if (auto e = read_size("--swap", o.swap, 0, 64 * kGiB, &m.swap)) return e;
+    if (auto e = read_size("--swap", o.swap, 0, kMaxSwap, &m.swap)) return e;
   if (!o.compressor.empty())
-    if (auto e = read_size("--compressor", o.compressor, 0, 4 * kGiB, &m.compressor)) return e;
+    if (auto e = read_size("--compressor", o.compressor, 0, kMaxMemory, &m.compressor)) return e;
   if (m.reserved >= m.memory / 2)
     return "--memory: the trace reserves " + std::to_string(m.reserved) +
            " bytes (machine.reserved), which must stay below half of memory";

@@ -12,6 +12,17 @@
 
 namespace vmsim {
 
+inline constexpr uint64_t kMiB = 1024 * 1024;
+inline constexpr uint64_t kGiB = 1024 * kMiB;
+// The limits of each size (the loader's for traces).
+inline constexpr uint64_t kMaxMemory = 4 * kGiB;
+inline constexpr uint64_t kMaxSwap = 64 * kGiB;
+
+// `text` as a size in [min, max], a page multiple, into `out`; else an error
+// message naming `option` and what was expected (exit 2).
+std::optional<std::string> read_size(const char* option, const std::string& text, uint64_t min,
+                                     uint64_t max, uint64_t* out);
+
 struct MachineOverride {
   std::string memory;  // empty: the trace's own
   std::string swap;

@@ -11,6 +11,7 @@
 #include "cli/bug_option.hpp"
 #include "cli/compile_cmd.hpp"
 #include "cli/explore_cmd.hpp"
+#include "cli/lackey_cmd.hpp"
 #include "cli/linux_cmd.hpp"
 #include "cli/machine_override.hpp"
 #include "cli/minimize_cmd.hpp"
@@ -150,6 +151,8 @@ int run(int argc, char** argv) {
   CLI::App* port_run = add_port_run(app, &port_run_options);
   LinuxCmdOptions linux_options;
   CLI::App* linux_cmd = add_linux(app, &linux_options);
+  LackeyCmdOptions lackey_options;
+  CLI::App* lackey_cmd = add_lackey(app, &lackey_options);
 
   try {
     app.parse(argc, argv);
@@ -161,8 +164,8 @@ int run(int argc, char** argv) {
   const auto mutations = parse_bugs(bug_names);
   if (const auto* e = std::get_if<UnknownBug>(&mutations)) return report_error(2, e->message);
   if (!bug_names.empty() && !replay->parsed() && !explore_cmd.sub->parsed() &&
-      !minimize_cmd.sub->parsed())
-    return report_error(2, "--bug applies to replay, explore and minimize only");
+      !minimize_cmd.sub->parsed() && !lackey_cmd->parsed())
+    return report_error(2, "--bug applies to replay, explore, minimize and lackey only");
   if (replay->parsed())
     return cmd_replay(files, json, audit, timeline, machine, std::get<uint64_t>(mutations));
   if (explore_cmd.sub->parsed())
@@ -175,6 +178,7 @@ int run(int argc, char** argv) {
   if (compile->parsed()) return cmd_compile(compile_in, compile_out);
   if (port_run->parsed()) return cmd_port_run(port_run_options);
   if (linux_cmd->parsed()) return cmd_linux(linux_options);
+  if (lackey_cmd->parsed()) return cmd_lackey(lackey_options, std::get<uint64_t>(mutations));
   return 2;
 }
 

@@ -57,12 +57,12 @@ std::string hex(uint64_t v) {
 // The registers of a UserContext, in one order for both directions of the
 // batch transfer. RIP goes last: it is read back but written by
 // uc_emu_start itself.
-std::array<int, 6> kContextRegs = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX,
-                                   UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RIP};
-constexpr int kGprCount = 5;
+std::array<int, 8> kContextRegs = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI,
+                                   UC_X86_REG_RDI, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_RIP};
+constexpr int kGprCount = 7;
 
-std::array<void*, 6> context_slots(UserContext& ctx) {
-  return {&ctx.rax, &ctx.rcx, &ctx.rdx, &ctx.rsi, &ctx.rdi, &ctx.rip};
+std::array<void*, 8> context_slots(UserContext& ctx) {
+  return {&ctx.rax, &ctx.rcx, &ctx.rdx, &ctx.rsi, &ctx.rdi, &ctx.r8, &ctx.r9, &ctx.rip};
 }
 
 bool in_user_stubs(uint64_t rip) {

@@ -41,6 +41,9 @@ void build_leaves(uint8_t* fw, uint64_t fw_pa, bool stub_pkey) {
   map_window_page(fw, fw_pa, kGdtVa, kGdtPage, kPteWrite | kPteNoExec);
   map_window_page(fw, fw_pa, kKernelCodeVa, kKernelCodePage, 0);
   map_window_page(fw, fw_pa, kKernelStackVa, kKernelStackPage, kPteWrite | kPteNoExec);
+  for (uint64_t i = 0; i < kBatchPages; ++i)
+    map_window_page(fw, fw_pa, kBatchVa + i * kPageSize, Page(kBatchPage + i),
+                    kPteUser | kPteNoExec);
 }
 
 // Flat 64-bit descriptors, accessed bit preset (Intel SDM vol. 3, 3.4.5):

@@ -32,14 +32,15 @@ enum Page : uint64_t {
   kKernelCodePage,   // ring-0 stubs (stubs.S, kernel page)
   kKernelStackPage,  // ring-0 stack (the iretq frame)
   kUserStubPage,     // user stubs (stubs.S, user page)
-  kPageCount
+  kBatchPage,        // first of kBatchPages: the batch stub's descriptors
+  kPageCount = kBatchPage + 8
 };
 inline constexpr uint64_t kFirmwareBytes = 64 * 1024;
 static_assert(kPageCount * kPageSize <= kFirmwareBytes);
 
 // Guest virtual layout: one 2 MiB window at Linux's vsyscall address,
-// reached by PML4[511] → PDPT[511] → PD[507] → PT[0..3]. Only the stub
-// page carries the User bit; the rest is supervisor-only.
+// reached by PML4[511] → PDPT[511] → PD[507] → PT[0..11]. Only the stub
+// page and the batch pages carry the User bit; the rest is supervisor-only.
 inline constexpr uint64_t kWindowVa = 0xffffffffff600000ull;
 inline constexpr uint64_t kUserStubVa = kWindowVa;  // PT[0]: user, read+exec
 inline constexpr uint64_t kUserStubBytes = kPageSize;
@@ -47,6 +48,11 @@ inline constexpr uint64_t kGdtVa = kWindowVa + 1 * kPageSize;          // PT[1]
 inline constexpr uint64_t kKernelCodeVa = kWindowVa + 2 * kPageSize;   // PT[2]
 inline constexpr uint64_t kKernelStackVa = kWindowVa + 3 * kPageSize;  // PT[3]
 inline constexpr uint64_t kKernelStackTop = kKernelStackVa + kPageSize;
+// PT[4..11]: the batch descriptors (Machine::batch), user read-only, never
+// executed; the host fills them between runs.
+inline constexpr uint64_t kBatchPages = kPageCount - kBatchPage;
+inline constexpr uint64_t kBatchVa = kWindowVa + 4 * kPageSize;
+inline constexpr uint64_t kBatchBytes = kBatchPages * kPageSize;
 
 // GDT selectors. User data comes before user code (the SYSRET order, as in
 // Linux); the low two bits of a user selector are its RPL, 3.

@@ -76,18 +76,22 @@ uint64_t store_stub(uint32_t size) {
   throw std::invalid_argument("machine: store size must be 1, 2, 4 or 8");
 }
 
-// The reserved range: the user-accessible stub pages of the kernel half.
-constexpr uint64_t kReservedFirst = fw::kUserStubVa;
-constexpr uint64_t kReservedLast = fw::kUserStubVa + fw::kUserStubBytes - 1;
-
-// Bytes [addr, addr + len - 1] meet the reserved page; an end past 2^64
+// Bytes [addr, addr + len - 1] meet [first, last]; an end past 2^64
 // wraps, which no real access does, so it counts as reaching the top.
-bool overlaps_reserved(uint64_t addr, uint64_t len) {
+bool overlaps(uint64_t addr, uint64_t len, uint64_t first, uint64_t last) {
   if (len == 0) return false;
-  const uint64_t last = addr + (len - 1);
-  if (last < addr) return addr <= kReservedLast;
-  return addr <= kReservedLast && last >= kReservedFirst;
+  const uint64_t end = addr + (len - 1);
+  if (end < addr) return addr <= last;
+  return addr <= last && end >= first;
 }
+
+// The reserved ranges: the user-accessible pages of the kernel half, the
+// stub page and the batch descriptors.
+bool overlaps_reserved(uint64_t addr, uint64_t len) {
+  return overlaps(addr, len, fw::kUserStubVa, fw::kUserStubVa + fw::kUserStubBytes - 1) ||
+         overlaps(addr, len, fw::kBatchVa, fw::kBatchVa + fw::kBatchBytes - 1);
+}
+static_assert(Machine::kBatchCapacity * sizeof(BatchAccess) == fw::kBatchBytes);
 
 }  // namespace
 
@@ -243,6 +247,20 @@ UserContext Machine::prepare(const UserAccess& a) const {
       ctx.rdx = a.value;
       break;
   }
+  return ctx;
+}
+
+BatchAccess* Machine::batch() {
+  return reinterpret_cast<BatchAccess*>(impl_->buffer.base() + impl_->firmware_pa() +
+                                        fw::kBatchPage * fw::kPageSize);
+}
+
+UserContext Machine::prepare_batch(size_t count) const {
+  if (count > kBatchCapacity) throw std::invalid_argument("machine: batch over its capacity");
+  UserContext ctx;
+  ctx.rip = stubs::user_va(vmsim_ustub_batch);
+  ctx.r8 = fw::kBatchVa;
+  ctx.r9 = count;
   return ctx;
 }
 

@@ -34,7 +34,21 @@ struct UserAccess {
 struct UserContext {
   uint64_t rip = 0;
   uint64_t rax = 0, rcx = 0, rdx = 0, rsi = 0, rdi = 0;
+  uint64_t r8 = 0, r9 = 0;  // a batch: the next descriptor, how many are left
 };
+
+// One access of a batch (Machine::batch), as the batch stub reads it from
+// guest memory: 16 bytes, within one page.
+struct BatchAccess {
+  static constexpr uint8_t kLoad = 1;   // reads [addr] (one byte: what the MMU sees)
+  static constexpr uint8_t kStore = 2;  // writes `value` to [addr, addr + len)
+  uint64_t addr = 0;
+  uint32_t len = 1;
+  uint8_t what = kLoad;  // kLoad, kStore or both (a load, then a store)
+  uint8_t value = 0;
+  uint16_t unused = 0;
+};
+static_assert(sizeof(BatchAccess) == 16);
 
 enum class StopKind : uint8_t {
   kDone,               // the access completed; a load's value is in `value`
@@ -99,6 +113,16 @@ class Machine {
   // Sets up `ctx` to perform `access` from its start. Throws
   // std::invalid_argument for a load/store size other than 1, 2, 4, 8.
   UserContext prepare(const UserAccess& access) const;
+
+  // Many accesses in one run: the caller fills batch()[0..count) and runs
+  // the context prepare_batch(count) returns; a fault stops it on the
+  // access that faulted, and run() resumes it there. The descriptors live
+  // in guest memory the stub reads at CPL 3 (reserved, like the stubs), one
+  // area for the whole machine: one batch in flight at a time.
+  BatchAccess* batch();
+  static constexpr size_t kBatchCapacity = 2048;
+  // Throws std::invalid_argument for a count over kBatchCapacity.
+  UserContext prepare_batch(size_t count) const;
 
   // Runs `ctx` on `cpu` with CR3 = `root` until the access completes or
   // faults. After a kPageFault the context is positioned to retry the

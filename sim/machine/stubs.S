@@ -7,7 +7,8 @@
 //
 // Register convention of the user stubs (set by Machine::prepare):
 //   rdi = address, rdx = value to store, rsi = stride, rcx = count,
-//   rax = loaded value (zero-extended).
+//   rax = loaded value (zero-extended); the batch stub walks descriptors
+//   at r8, r9 of them (Machine::prepare_batch).
 // Every stub ends by jumping to vmsim_ustub_done, an INT3: the interrupt
 // hook sees vector 3 and stops the engine (engine.cpp says why this, and
 // not Unicorn's `until` address, ends a run).
@@ -53,6 +54,29 @@ vmsim_ustub_touch_load:
         jnz 1b
         jmp vmsim_ustub_done
 
+// r9 descriptors from r8 (machine.hpp, BatchAccess: address at +0, length
+// at +8, what at +12: bit 0 load, bit 1 store; store byte at +13), each
+// within one page. A load reads the first byte, which is all the MMU sees
+// of it; a store writes every byte. A fault leaves r8/r9 on the access
+// and rip on its instruction (REP STOSB keeps its own progress in
+// rdi/rcx), so resuming re-executes it.
+        .globl vmsim_ustub_batch
+vmsim_ustub_batch:
+        test r9, r9
+        jz vmsim_ustub_done
+vmsim_ustub_batch_access:
+        mov rdi, qword ptr [r8]
+        test byte ptr [r8 + 12], 1
+        jz 1f
+        movzx eax, byte ptr [rdi]
+1:      test byte ptr [r8 + 12], 2
+        jnz vmsim_ustub_batch_store
+vmsim_ustub_batch_next:
+        add r8, 16
+        dec r9
+        jnz vmsim_ustub_batch_access
+        jmp vmsim_ustub_done
+
 // Everything from here to vmsim_ustub_store_end writes memory: a #PF with
 // rip in this range is a write fault (the hook cannot see the error code).
         .globl vmsim_ustub_store_begin
@@ -87,6 +111,13 @@ vmsim_ustub_touch_store:
         dec rcx
         jnz 1b
         jmp vmsim_ustub_done
+
+// The batch's store: the descriptor's byte over its whole length.
+vmsim_ustub_batch_store:
+        mov ecx, dword ptr [r8 + 8]
+        movzx eax, byte ptr [r8 + 13]
+        rep stosb
+        jmp vmsim_ustub_batch_next
 
         .globl vmsim_ustub_store_end
 vmsim_ustub_store_end:

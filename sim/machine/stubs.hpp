@@ -14,6 +14,7 @@ extern const uint8_t vmsim_ustub_load16[];
 extern const uint8_t vmsim_ustub_load32[];
 extern const uint8_t vmsim_ustub_load64[];
 extern const uint8_t vmsim_ustub_touch_load[];
+extern const uint8_t vmsim_ustub_batch[];
 extern const uint8_t vmsim_ustub_store_begin[];
 extern const uint8_t vmsim_ustub_store8[];
 extern const uint8_t vmsim_ustub_store16[];

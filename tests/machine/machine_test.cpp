@@ -450,5 +450,56 @@ TEST_F(MachineTest, CountsEmulatorEntries) {
   EXPECT_EQ(m.emulator_entries(), after_first + 2);
 }
 
+// --- batches (Machine::batch, the lackey replay's way to the CPU) ----------
+
+TEST_F(MachineTest, BatchRunsEveryAccessAndResumesAfterEachFault) {
+  const uint64_t a = t.frame(), b = t.frame();
+  t.map(root, 0x400000, a);
+  BatchAccess* batch = m.batch();
+  batch[0] = BatchAccess{0x400010, 8, BatchAccess::kStore, 0x5a, 0};
+  batch[1] = BatchAccess{0x401ff0, 16, BatchAccess::kLoad | BatchAccess::kStore, 0x33, 0};
+  batch[2] = BatchAccess{0x400008, 1, BatchAccess::kLoad, 0, 0};
+  UserContext ctx = m.prepare_batch(3);
+  Stop s = m.run(0, root, ctx);
+  ASSERT_EQ(s.kind, StopKind::kPageFault);
+  EXPECT_EQ(s.fault_addr, 0x401ff0u);
+  EXPECT_FALSE(s.fault_write) << "the modify's load comes first";
+  EXPECT_EQ(ctx.r9, 2u) << "stopped in the second access";
+  t.map(root, 0x401000, b);
+  s = m.run(0, root, ctx);
+  ASSERT_EQ(s.kind, StopKind::kDone);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(t.host(a)[0x10 + i], 0x5a);
+  EXPECT_EQ(t.host(a)[0x18], 0);
+  for (int i = 0; i < 16; ++i) EXPECT_EQ(t.host(b)[0xff0 + i], 0x33);
+  EXPECT_NE(t.pte(root, 0x401000) & kD, 0u) << "the CPU set D through the batch";
+}
+
+TEST_F(MachineTest, BatchStoreFaultIsAWriteAndResumesMidway) {
+  const uint64_t a = t.frame();
+  t.map(root, 0x400000, a, kP | kU);
+  BatchAccess* batch = m.batch();
+  batch[0] = BatchAccess{0x400100, 300, BatchAccess::kStore, 0x77, 0};
+  UserContext ctx = m.prepare_batch(1);
+  Stop s = m.run(0, root, ctx);
+  ASSERT_EQ(s.kind, StopKind::kPageFault);
+  EXPECT_TRUE(s.fault_write);
+  t.pte(root, 0x400000) |= kW;
+  m.invalidate_page(0, 0x400000);
+  ASSERT_EQ(m.run(0, root, ctx).kind, StopKind::kDone);
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(t.host(a)[0x100 + i], 0x77) << i;
+  EXPECT_EQ(t.host(a)[0x100 + 300], 0);
+}
+
+TEST_F(MachineTest, BatchPagesAreReservedAndReadOnlyToUsers) {
+  const uint64_t va = 0xffffffffff604000ull;  // fw::kBatchVa
+  EXPECT_TRUE(m.reserved_range(va, 1));
+  EXPECT_TRUE(m.reserved_range(va + 8 * kPage - 1, 1));
+  EXPECT_FALSE(m.reserved_range(va + 8 * kPage, 1));
+  EXPECT_EQ(store(va, 1).kind, StopKind::kPageFault) << "users cannot write descriptors";
+  EXPECT_THROW(m.prepare_batch(Machine::kBatchCapacity + 1), std::invalid_argument);
+  UserContext empty = m.prepare_batch(0);
+  EXPECT_EQ(m.run(0, root, empty).kind, StopKind::kDone);
+}
+
 }  // namespace
 }  // namespace vmsim
