@@ -8,6 +8,7 @@
 
 #include "cli/machine_override.hpp"
 #include "lackey/lackey_run.hpp"
+#include "run/report.hpp"
 
 namespace vmsim {
 namespace {
@@ -69,13 +70,7 @@ std::string report_text(const LackeyReport& r, const LackeyOptions& o) {
     s += "  core/LRU " + ratio(p.core_misses, p.lru_misses) + ", core/OPT " +
          ratio(p.core_misses, p.opt_misses) + "\n";
   }
-  s += "  ";
-  bool first = true;
-  for (const auto& [name, value] : r.stats) {
-    if (!first) s += ", ";
-    s += name + " " + std::to_string(value);
-    first = false;
-  }
+  s += "  " + stats_text(r.stats);
   s += "\n  digest " + (r.digest.empty() ? std::string("(none)") : r.digest) + "\n";
   return s;
 }

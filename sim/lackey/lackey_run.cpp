@@ -257,7 +257,7 @@ void LackeyRun::finish() {
   uint64_t values[replay::kRunStatCount];
   replay::run_stat_values(vm, c, values);
   for (size_t i = 0; i < replay::kRunStatCount; ++i)
-    report_.stats.emplace_back(replay::kRunStatNames[i], values[i]);
+    report_.stats.emplace_back(replay::kRunStatNames[i], static_cast<int64_t>(values[i]));
   vm::AuditMessage why;
   if (report_.violation_kind.empty() && !vm::audit(*kernel_, why))
     violation("invariant", why.c_str());

@@ -45,7 +45,7 @@ struct LackeyReport {
   // (out-of-memory) or the core broke an invariant (invariant, panic).
   std::string violation_kind;
   std::string violation;
-  std::vector<std::pair<std::string, uint64_t>> stats;  // spec §8 and the replay's
+  std::vector<std::pair<std::string, int64_t>> stats;  // spec §8 and the replay's
   std::string digest;                                   // spec §7, process "lackey"
   bool has_replacement = false;
   ReplacementReport replacement;

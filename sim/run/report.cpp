@@ -40,6 +40,15 @@ std::string report_json(const RunReport& r) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+std::string stats_text(const std::vector<std::pair<std::string, int64_t>>& stats) {
+  std::string s;
+  for (const auto& [name, value] : stats) {
+    if (!s.empty()) s += ", ";
+    s += name + " " + std::to_string(value);
+  }
+  return s;
+}
+
 std::string report_text(const RunReport& r) {
   std::string s;
   s += r.pass() ? "pass" : "VIOLATION";
@@ -49,13 +58,7 @@ std::string report_text(const RunReport& r) {
     if (!v.thread.empty()) s += "  [thread " + v.thread + ", op " + std::to_string(v.op) + "]";
     s += "\n";
   }
-  s += "  ";
-  bool first = true;
-  for (const auto& [name, value] : r.stats) {
-    if (!first) s += ", ";
-    s += name + " " + std::to_string(value);
-    first = false;
-  }
+  s += "  " + stats_text(r.stats);
   s += "\n  digest " + r.digest.value_or("(none: the core panicked)") + "\n";
   for (const std::string& u : r.unmet) s += "  UNMET: " + u + "\n";
   if (r.has_expect && r.unmet.empty()) s += "  expectations met\n";

@@ -10,5 +10,7 @@ namespace vmsim {
 
 std::string report_json(const RunReport& r);
 std::string report_text(const RunReport& r);
+// The stats of a run as the text summary prints them: "name value, ...".
+std::string stats_text(const std::vector<std::pair<std::string, int64_t>>& stats);
 
 }  // namespace vmsim
