@@ -78,6 +78,9 @@ struct Page {
   // (o) kObject: removed from its object while busy (vm_object_page_remove
   // skips busy pages): whoever holds it busy must drop it rather than keep it.
   bool discard = false;
+  // (q) kObject: GCLOCK credit, the references pageout's hand has seen and
+  // not yet taken back (vm_pageout's max_credit; 0 under plain CLOCK).
+  u8 credit = 0;
   SlabPage* slab = nullptr;  // (s) kSlab: slab bookkeeping for this frame
 };
 // 112 bytes on x86-64 (fields ordered to leave no padding worth a field):

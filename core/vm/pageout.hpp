@@ -5,7 +5,8 @@
 // Victims come from one queue of every object page, scanned as a CLOCK
 // (second chance): a page whose PTEs have the accessed bit set — set by the
 // CPU, emulated or real — has the bits cleared and goes to the back; one
-// with none set is taken. The choice is documented and measured in
+// with none set is taken. A resident limit's reclaim scans it as a GCLOCK
+// (pages keep a few references as credit). The choice is documented and measured in
 // docs/pressure.md (FreeBSD splits this queue into active and inactive;
 // Linux keeps two LRU lists with refault distances).
 //
@@ -35,8 +36,11 @@ void page_dequeue(Vm& vm, Page* page);
 // only under the queue's lock, which is what pageout reads it under.
 void page_set_object(Vm& vm, Page* page, VmObject* object);
 
-// Frees up to `target` frames; returns how many it freed.
-u64 vm_pageout(Vm& vm, u64 target);
+// Frees up to `target` frames; returns how many it freed. With
+// `max_credit` > 0 the hand is a GCLOCK: a referenced page earns a credit
+// (up to max_credit), an unreferenced one spends one, and only a page with
+// none left and no reference is taken; 0 is plain CLOCK.
+u64 vm_pageout(Vm& vm, u64 target, u8 max_credit = 0);
 
 // An allocation failed: reclaims a batch. False when nothing could be freed
 // (out of memory). Called with no object or pmap lock held.

@@ -196,6 +196,7 @@ void vm_object_insert(Vm& vm, VmObject* object, Page* page, u64 index) {
   page->invl_gen = 0;
   page->dirty = object->kind == VmObject::Kind::kAnonymous;
   page->discard = false;
+  page->credit = 0;
   if (!object->resident.insert(page)) {
     FixedString<160> f;
     f << "vm_object_insert: object " << static_cast<const void*>(object)
