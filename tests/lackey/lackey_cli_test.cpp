@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -204,6 +205,48 @@ TEST_F(LackeyCli, OutOfMemoryIsAViolation) {
   EXPECT_EQ(j["violations"][0]["kind"], "out-of-memory");
   EXPECT_TRUE(contains(j["violations"][0]["message"].get<std::string>(), "at line ")) << j;
   EXPECT_TRUE(j["replacement"].is_null());
+}
+
+// Random logs: pressure of every kind gives the digest of the run without
+// it, and with stores only (every page a frame, none the zero page) the
+// core can miss no less than OPT, which no less than LRU can.
+TEST_F(LackeyCli, RandomLogsUnderPressure) {
+  std::mt19937_64 rng(2026);
+  for (int round = 0; round < 6; ++round) {
+    const bool stores_only = round % 2 == 0;
+    std::string log = "==7== random log " + std::to_string(round) + "\n";
+    const int pages = 16 + static_cast<int>(rng() % 48);
+    for (int i = 0; i < 3000; ++i) {
+      // Skewed towards low pages, over three 2 MiB chunks.
+      const uint64_t page = std::min(rng() % pages, rng() % pages);
+      const uint64_t chunk = 0x10000000 + (page % 3) * 0x200000;
+      const uint64_t addr = chunk + (page / 3) * 4096 + rng() % 4096;
+      const int size = 1 << (rng() % 5);
+      const char kind = stores_only ? 'S' : "LSM"[rng() % 3];
+      char line[64];
+      std::snprintf(line, sizeof line, " %c %llx,%d\n", kind, static_cast<unsigned long long>(addr),
+                    size);
+      log += line;
+      if (rng() % 8 == 0) log += "I  04016c50,3\n";
+    }
+    const std::string path = write("random.log", log);
+    const Json free_run = json({path});
+    const uint64_t distinct = free_run["replacement"]["distinct_pages"];
+    for (const uint64_t limit : {distinct / 10 + 1, distinct / 3, distinct * 4 / 5}) {
+      for (const bool compressor : {false, true}) {
+        std::vector<std::string> args = {path, "--resident-limit", std::to_string(limit)};
+        if (compressor) args.insert(args.end(), {"--compressor", "16KiB", "--swap", "1MiB"});
+        const Json j = json(args);
+        ASSERT_EQ(j["digest"], free_run["digest"]) << "round " << round << " limit " << limit;
+        const Json& r = j["replacement"];
+        EXPECT_LE(j["stats"]["resident_user_peak"].get<uint64_t>(), limit);
+        EXPECT_GE(r["lru_misses"].get<uint64_t>(), r["opt_misses"].get<uint64_t>());
+        if (stores_only)
+          EXPECT_GE(r["core_misses"].get<uint64_t>(), r["opt_misses"].get<uint64_t>())
+              << "round " << round << " limit " << limit;
+      }
+    }
+  }
 }
 
 }  // namespace
