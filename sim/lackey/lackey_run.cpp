@@ -58,6 +58,7 @@ class LackeyRun {
   void finish();
   bool input_error(const LackeyAccess& a, const std::string& what);
   void violation(const char* kind, const std::string& message);
+  void oom_kill(const std::string& message);
 
   LackeyLog& log_;
   const LackeyOptions options_;
@@ -66,7 +67,8 @@ class LackeyRun {
   SimDisk disk_;
   SimPlatform platform_;
   std::unique_ptr<vm::Kernel> kernel_;
-  vm::Process* process_ = nullptr;
+  vm::Process* process_ = nullptr;  // nullptr once killed
+  bool booted_ = false;
   std::jmp_buf panic_jmp_;
 
   std::unordered_set<uint64_t> chunks_;  // mapped, by start
@@ -98,6 +100,7 @@ bool LackeyRun::boot() {
   // map's active set, so pageout's shootdowns reach its TLB.
   process_->as->pmap.active_cpus().add(0);
   platform_.set_current(0, 0);
+  booted_ = true;
   return true;
 }
 
@@ -109,6 +112,14 @@ bool LackeyRun::input_error(const LackeyAccess& a, const std::string& what) {
 void LackeyRun::violation(const char* kind, const std::string& message) {
   report_.violation_kind = kind;
   report_.violation = message;
+}
+
+// Spec §8: the process is killed where it needed the page, as if it ran
+// exit there; its memory is released, and the final state has no process.
+void LackeyRun::oom_kill(const std::string& message) {
+  violation("out-of-memory", message + ": it is killed there");
+  vm::sys_oom_kill(*kernel_, *process_);
+  process_ = nullptr;
 }
 
 // The first access to a 2 MiB-aligned chunk maps it (what the user address
@@ -124,8 +135,8 @@ bool LackeyRun::map_chunk(uint64_t chunk, const LackeyAccess& a) {
   vm::vaddr_t start = 0;
   const vm::Status s = vm::sys_mmap(*kernel_, *process_, args, &start);
   if (s == vm::Status::kNoMem) {
-    violation("out-of-memory", "the program ran out of memory mapping " + hex(args.addr) +
-                                   " at line " + std::to_string(a.line));
+    oom_kill("the program ran out of memory mapping " + hex(args.addr) + " at line " +
+             std::to_string(a.line));
     return false;
   }
   if (s != vm::Status::kOk) {
@@ -206,9 +217,8 @@ bool LackeyRun::run_batch() {
     const vm::FaultResult r = vm::vm_fault(
         vm, as, stop.fault_addr, stop.fault_write ? vm::Access::kWrite : vm::Access::kRead);
     if (r == vm::FaultResult::kNoMem) {
-      violation("out-of-memory", "the program ran out of memory at line " +
-                                     std::to_string(batch_lines_[at]) + " (" +
-                                     hex(stop.fault_addr) + "): it is killed there");
+      oom_kill("the program ran out of memory at line " + std::to_string(batch_lines_[at]) + " (" +
+               hex(stop.fault_addr) + ")");
       return false;
     }
     if (r != vm::FaultResult::kResolved) {
@@ -223,6 +233,7 @@ bool LackeyRun::run_batch() {
 }
 
 void LackeyRun::note_peaks() {
+  if (process_ == nullptr) return;
   const uint64_t tables = process_->as->pmap.table_pages();
   if (tables > page_table_pages_peak_) page_table_pages_peak_ = tables;
 }
@@ -291,7 +302,7 @@ std::variant<LackeyReport, LackeyError> LackeyRun::run(const LackeyProgressFn& p
     replay(progress);
   }
   if (error_) return *error_;
-  if (process_ != nullptr && report_.violation_kind != "panic") {
+  if (booted_ && report_.violation_kind != "panic") {
     if (setjmp(panic_jmp_) != 0) {
       violation("panic", platform_.panic_message());
     } else {

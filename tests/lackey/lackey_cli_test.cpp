@@ -205,6 +205,10 @@ TEST_F(LackeyCli, OutOfMemoryIsAViolation) {
   EXPECT_EQ(j["violations"][0]["kind"], "out-of-memory");
   EXPECT_TRUE(contains(j["violations"][0]["message"].get<std::string>(), "at line ")) << j;
   EXPECT_TRUE(j["replacement"].is_null());
+  EXPECT_EQ(j["stats"]["oom_kills"], 1);
+  // Killed as if it ran exit: its memory is gone, the state is empty
+  // (the sha256 of the header line alone).
+  EXPECT_EQ(j["digest"], "0aeac78495ab45babb91fa88594dbf3c167d83ab33a21e8732a3281b43cd6d92");
 }
 
 // Random logs: pressure of every kind gives the digest of the run without
