@@ -1,19 +1,10 @@
 #include "disk.hpp"
 
 #include "console.hpp"
+#include "image/file_content.hpp"
 #include "memory.hpp"
 
 namespace port {
-namespace {
-
-uint64_t mix(uint64_t x) {  // spec §2
-  uint64_t z = x + 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 void Disk::init(const image::ImageReader& image) {
   file_count_ = static_cast<uint32_t>(image.count(image::kFiles));
@@ -25,8 +16,8 @@ void Disk::init(const image::ImageReader& image) {
 
 uint8_t Disk::generated_byte(const File& f, uint64_t offset) const {
   if (offset >= f.generated) return 0;
-  if (!f.spec->seeded) return static_cast<uint8_t>(f.spec->fill);
-  return static_cast<uint8_t>(mix(f.spec->seed + offset / 8) >> (8 * (offset % 8)));
+  return image::file_content_byte(f.spec->seeded != 0, f.spec->seed,
+                                  static_cast<uint8_t>(f.spec->fill), offset);
 }
 
 const Disk::Slot* Disk::find(uint64_t k) const {

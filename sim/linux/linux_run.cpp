@@ -191,8 +191,7 @@ void LinuxRun::setup() {
         chunk.resize(std::min<uint64_t>(1 << 20, spec.size - off));
         for (uint64_t i = 0; i < chunk.size(); ++i) {
           const uint64_t pos = off + i;
-          chunk[i] =
-              spec.seeded ? uint8_t(trace_mix(spec.seed + pos / 8) >> (8 * (pos % 8))) : spec.fill;
+          chunk[i] = initial_byte(spec, pos);
         }
         if (pwrite(f.fd, chunk.data(), chunk.size(), static_cast<off_t>(off)) !=
             static_cast<ssize_t>(chunk.size()))

@@ -152,8 +152,7 @@ uint64_t Model::eof_pages(const File& f) {
 }
 
 uint8_t Model::initial_byte(const File& f, uint64_t pos) {
-  if (!f.seeded) return f.fill;
-  return static_cast<uint8_t>(trace_mix(f.seed + pos / 8) >> (8 * (pos % 8)));
+  return image::file_content_byte(f.seeded, f.seed, f.fill, pos);
 }
 
 uint8_t Model::file_byte(const File& f, uint64_t k, uint64_t off) {

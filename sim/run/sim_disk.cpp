@@ -10,9 +10,7 @@ SimDisk::SimDisk(const std::vector<FileSpec>& files) {
 }
 
 uint8_t SimDisk::generated_byte(const Disk& d, uint64_t offset) const {
-  if (offset >= d.generated) return 0;
-  if (!d.spec->seeded) return d.spec->fill;
-  return static_cast<uint8_t>(trace_mix(d.spec->seed + offset / 8) >> (8 * (offset % 8)));
+  return offset >= d.generated ? 0 : initial_byte(*d.spec, offset);
 }
 
 void SimDisk::read(uint32_t file, uint64_t page, uint8_t* buf) const {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "image/file_content.hpp"
+
 namespace vmsim {
 
 // Where a JSON value stood in its file (1-based; 0 when unknown).
@@ -160,12 +162,9 @@ struct Trace {
   Expectations expect;
 };
 
-// The mix function of spec §2 (file content from a seed).
-inline uint64_t trace_mix(uint64_t x) {
-  uint64_t z = x + 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
+// Byte `offset` of the file's initial content (spec §2).
+inline uint8_t initial_byte(const FileSpec& f, uint64_t offset) {
+  return image::file_content_byte(f.seeded, f.seed, f.fill, offset);
 }
 
 }  // namespace vmsim

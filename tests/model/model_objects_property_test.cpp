@@ -59,7 +59,7 @@ class PageWorld {
     f.size = spec.size;
     f.bytes.assign(Round(spec.size), 0);
     for (uint64_t i = 0; i < spec.size; ++i) {
-      f.bytes[i] = spec.seeded ? uint8_t(trace_mix(spec.seed + i / 8) >> (8 * (i % 8))) : spec.fill;
+      f.bytes[i] = initial_byte(spec, i);
     }
     files_[spec.name] = std::move(f);
   }

@@ -30,7 +30,7 @@ constexpr uint8_t kRw = kR | kW;
 constexpr uint8_t kRx = kR | kX;
 constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
 
-// Spec §2, written out again here rather than calling trace_mix, so that a
+// Spec §2, written out again here rather than calling image::content_mix, so that a
 // mistake in either shows.
 uint64_t SpecMix(uint64_t x) {
   uint64_t z = x + 0x9e3779b97f4a7c15ull;

@@ -1,0 +1,24 @@
+// The content a trace's file starts with (spec §2): every byte `fill`, or
+// bytes generated from `seed` by the spec's mix function. One definition
+// for every reader: both machines' disks, the model, `vmsim linux`.
+#pragma once
+
+#include <stdint.h>
+
+namespace image {
+
+// The mix function of spec §2 (SplitMix64's finalizer).
+inline uint64_t content_mix(uint64_t x) {
+  uint64_t z = x + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// Byte `offset` of a file of that content, before anything is written.
+inline uint8_t file_content_byte(bool seeded, uint64_t seed, uint8_t fill, uint64_t offset) {
+  if (!seeded) return fill;
+  return static_cast<uint8_t>(content_mix(seed + offset / 8) >> (8 * (offset % 8)));
+}
+
+}  // namespace image
