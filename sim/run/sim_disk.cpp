@@ -1,52 +1,28 @@
 #include "run/sim_disk.hpp"
 
-#include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace vmsim {
 
 SimDisk::SimDisk(const std::vector<FileSpec>& files) {
-  for (const FileSpec& f : files) disks_.push_back(Disk{&f, f.size, {}});
+  std::vector<disk::DiskFile> specs;
+  for (const FileSpec& f : files) specs.push_back(disk::DiskFile{f.size, f.seed, f.seeded, f.fill});
+  files_.init(specs.data(), static_cast<uint32_t>(specs.size()), *this);
 }
 
-uint8_t SimDisk::generated_byte(const Disk& d, uint64_t offset) const {
-  return offset >= d.generated ? 0 : initial_byte(*d.spec, offset);
+void SimDisk::Free::operator()(void* p) const {
+  std::free(p);
 }
 
-void SimDisk::read(uint32_t file, uint64_t page, uint8_t* buf) const {
-  const Disk& d = disks_.at(file);
-  auto it = d.written.find(page);
-  if (it != d.written.end()) {
-    std::memcpy(buf, it->second.data(), 4096);
-    return;
-  }
-  for (uint64_t i = 0; i < 4096; ++i) buf[i] = generated_byte(d, page * 4096 + i);
-}
-
-void SimDisk::write(uint32_t file, uint64_t page, const uint8_t* buf) {
-  std::memcpy(disks_.at(file).written[page].data(), buf, 4096);
-}
-
-void SimDisk::truncate(uint32_t file, uint64_t size) {
-  Disk& d = disks_.at(file);
-  d.generated = std::min(d.generated, size);
-  for (auto it = d.written.lower_bound(size / 4096); it != d.written.end();) {
-    const uint64_t start = it->first * 4096;
-    if (start >= size) {
-      it = d.written.erase(it);
-      continue;
-    }
-    std::memset(it->second.data() + (size - start), 0, 4096 - (size - start));
-    ++it;
-  }
-}
-
-void SimDisk::zero_page_tail(uint32_t file, uint64_t size) {
-  if (size % 4096 == 0) return;
-  std::array<uint8_t, 4096> page;
-  read(file, size / 4096, page.data());
-  std::memset(page.data() + size % 4096, 0, 4096 - size % 4096);
-  write(file, size / 4096, page.data());
+void* SimDisk::allocate(size_t bytes, size_t align) {
+  const size_t rounded = (bytes + align - 1) / align * align;
+  void* p = std::aligned_alloc(align, rounded == 0 ? align : rounded);
+  if (p == nullptr) throw std::bad_alloc();
+  std::memset(p, 0, rounded);
+  memory_.emplace_back(p);
+  return p;
 }
 
 void SimDisk::swap_read(uint64_t slot, uint8_t* buf) const {

@@ -1,42 +1,44 @@
-// The simulator's disk: the trace's files (spec §2 content) plus every page
-// written since, page by page. Nothing here knows about the VM: the core's
-// vnode pager reads and writes it through the platform.
+// The simulator's disk: the trace's files on the engine's FileDisk
+// (engine/disk, the port's too), its memory from the host heap, and a swap
+// device whose slots read zero until written. Nothing here knows about the
+// VM: the core's pagers read and write it through the platform.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <vector>
 
+#include "disk/file_disk.hpp"
 #include "trace/trace.hpp"
 
 namespace vmsim {
 
-class SimDisk {
+class SimDisk final : private disk::DiskMemory {
  public:
   // File ids are positions in `files`.
   explicit SimDisk(const std::vector<FileSpec>& files);
+  SimDisk(const SimDisk&) = delete;
+  SimDisk& operator=(const SimDisk&) = delete;
 
-  void read(uint32_t file, uint64_t page, uint8_t* buf) const;
-  void write(uint32_t file, uint64_t page, const uint8_t* buf);
-  void truncate(uint32_t file, uint64_t size);
+  void read(uint32_t file, uint64_t page, uint8_t* buf) const { files_.read(file, page, buf); }
+  void write(uint32_t file, uint64_t page, const uint8_t* buf) { files_.write(file, page, buf); }
+  void truncate(uint32_t file, uint64_t size) { files_.truncate(file, size); }
   // Bytes from `size` to the end of its page become zero.
-  void zero_page_tail(uint32_t file, uint64_t size);
+  void zero_page_tail(uint32_t file, uint64_t size) { files_.zero_page_tail(file, size); }
   // The swap device: slots read as zero until written.
   void swap_read(uint64_t slot, uint8_t* buf) const;
   void swap_write(uint64_t slot, const uint8_t* buf);
 
  private:
-  struct Disk {
-    const FileSpec* spec;
-    // Bytes below `generated` come from the spec's content unless a page was
-    // written; bytes at or past it were truncated away (zero).
-    uint64_t generated;
-    std::map<uint64_t, std::array<uint8_t, 4096>> written;
+  struct Free {
+    void operator()(void* p) const;
   };
-  uint8_t generated_byte(const Disk& d, uint64_t offset) const;
+  void* allocate(size_t bytes, size_t align) override;
 
-  std::vector<Disk> disks_;
+  std::vector<std::unique_ptr<void, Free>> memory_;  // what files_ was given
+  disk::FileDisk files_;
   std::map<uint64_t, std::array<uint8_t, 4096>> swap_;
 };
 
