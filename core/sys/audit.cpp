@@ -173,7 +173,7 @@ bool check_counts(Kernel& k, AuditMessage& why, u64 regions,
                   u64 table_pages) NO_THREAD_SAFETY_ANALYSIS {
   u64 table_frames = 0;
   u64 object_frames = 0;
-  for (u64 pfn = 0; pfn < k.vm.pages.frame_count(); ++pfn) {
+  for (u64 pfn = 0; pfn < k.vm.pages.described_frames(); ++pfn) {
     Page* pg = k.vm.pages.page_at(pfn);
     if (pg->state == Page::State::kPageTable) ++table_frames;
     if (pg->state == Page::State::kObject) ++object_frames;
@@ -236,7 +236,8 @@ bool check_counts(Kernel& k, AuditMessage& why, u64 regions,
 bool audit(Kernel& k, AuditMessage& why) NO_THREAD_SAFETY_ANALYSIS {
   if (!check_allocators(k, why) || !check_process_order(k, why) || !check_objects(k, why))
     return false;
-  for (u64 pfn = 0; pfn < k.vm.pages.frame_count(); ++pfn) k.vm.pages.page_at(pfn)->audit_mark = 0;
+  for (u64 pfn = 0; pfn < k.vm.pages.described_frames(); ++pfn)
+    k.vm.pages.page_at(pfn)->audit_mark = 0;
   u64 regions = 0;
   u64 table_pages = 0;
   for (Process* p = k.processes.front(); p != nullptr; p = k.processes.next(p))

@@ -33,13 +33,11 @@ void PageAllocator::init(Platform& platform, u64 ram_bytes, u64 reserved_frames,
 
   pages_ = reinterpret_cast<Page*>(platform.phys(0));
   carve_ = carve_bytes != 0 ? static_cast<u8*>(platform.phys(array)) : nullptr;
-  for (u64 pfn = 0; pfn < frames_; ++pfn) new (&pages_[pfn]) Page();  // State::kBoot
+  for (u64 pfn = 0; pfn < boot; ++pfn) new (&pages_[pfn]) Page();  // State::kBoot
   LeafLocker guard(platform, lock_);
-  // Ascending, so that a fresh allocator hands out the lowest frames first.
-  for (u64 pfn = boot; pfn < frames_; ++pfn) {
-    pages_[pfn].state = Page::State::kFree;
-    free_list_.push_back(&pages_[pfn]);
-  }
+  // The other descriptors are built at their frame's first allocation: a
+  // run that uses a few frames of a large RAM touches a few descriptors.
+  fresh_.store(boot);
 
   stats_ = PageAllocatorStats{};
   stats_.total_frames = frames_;
@@ -61,7 +59,13 @@ Page* PageAllocator::alloc(AllocClass cls) {
     }
     return nullptr;
   }
+  // The freed frames first (LIFO), then the never-used ones, ascending: the
+  // order of one list that started ascending and took frees at its front.
   Page* page = free_list_.pop_front();
+  if (page == nullptr) {
+    page = new (&pages_[fresh_.load()]) Page();
+    fresh_.add(1);
+  }
   page->state = Page::State::kAllocated;
   --stats_.free_frames;
   ++stats_.in_use;
@@ -77,7 +81,7 @@ Page* PageAllocator::alloc_zeroed(AllocClass cls) {
 }
 
 void PageAllocator::free(Page* page) {
-  if (page < pages_ || page >= pages_ + frames_)
+  if (page < pages_ || page >= pages_ + fresh_.load())
     platform_->panic("page_allocator: free of a pointer that is not a frame descriptor");
   const paddr_t pa = phys(page);
   if (page->state == Page::State::kFree) panic_frame(*platform_, "double free of frame", pa);
@@ -105,7 +109,7 @@ paddr_t PageAllocator::phys(const Page* page) const {
 
 Page* PageAllocator::page_of(paddr_t pa) const {
   const u64 pfn = pa >> kPageShift;
-  return pfn < frames_ ? pages_ + pfn : nullptr;
+  return pfn < fresh_.load() ? pages_ + pfn : nullptr;
 }
 
 Page* PageAllocator::page_containing(const void* p) const {
@@ -122,9 +126,11 @@ u8* PageAllocator::data(const Page* page) const {
 // Not analysed: an audit, run while no thread runs core code.
 const char* PageAllocator::check() const NO_THREAD_SAFETY_ANALYSIS {
   if (const char* err = free_list_.check()) return err;
+  const u64 fresh = fresh_.load();
+  if (fresh < stats_.boot_frames || fresh > frames_) return "page_allocator.fresh";
   u64 free_count = 0;
   u64 boot_count = 0;
-  for (u64 pfn = 0; pfn < frames_; ++pfn) {
+  for (u64 pfn = 0; pfn < fresh; ++pfn) {
     const Page& p = pages_[pfn];
     if ((p.state == Page::State::kBoot) != (pfn < stats_.boot_frames)) return "page_allocator.boot";
     if (p.state == Page::State::kBoot) ++boot_count;
@@ -140,6 +146,7 @@ const char* PageAllocator::check() const NO_THREAD_SAFETY_ANALYSIS {
     if (p->state != Page::State::kFree) return "page_allocator.free_list_state";
   }
   if (free_count != free_list_.size()) return "page_allocator.free_count";
+  free_count += frames_ - fresh;  // never handed out
   if (stats_.free_frames != free_count) return "page_allocator.stats_free";
   if (stats_.total_frames != frames_ || stats_.boot_frames != boot_count ||
       stats_.in_use != frames_ - boot_count - free_count)

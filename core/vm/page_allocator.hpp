@@ -58,12 +58,17 @@ class PageAllocator {
   void free(Page* page);
 
   paddr_t phys(const Page* page) const;  // physical address of a frame
-  Page* page_of(paddr_t pa) const;       // descriptor of a RAM frame, nullptr outside RAM
+  // Descriptor of a RAM frame, nullptr outside RAM or past the frames ever
+  // handed out (no PTE, slab or table can name one of those).
+  Page* page_of(paddr_t pa) const;
   // Descriptor of the frame a host/kernel pointer into RAM points into,
   // nullptr outside RAM (the inverse of data(), for pointers into frames).
   Page* page_containing(const void* p) const;
   u8* data(const Page* page) const;  // host/kernel view of the frame's bytes
   u64 frame_count() const { return frames_; }
+  // Frames whose descriptor is built: [0, described_frames()). The rest
+  // were never handed out (free); only their frame numbers are valid.
+  u64 described_frames() const { return fresh_.load(); }
   Page* page_at(u64 pfn) const { return pages_ + pfn; }
   u64 reserved_frames() const { return reserved_; }
   Platform& platform() const { return *platform_; }
@@ -71,9 +76,9 @@ class PageAllocator {
   const PageAllocatorStats& stats() const { return stats_; }
 
   // Audit: frames [0, boot_frames) are kBoot and no other; the free list is
-  // well linked and holds exactly the kFree frames; the stats agree with
-  // the counts. Returns nullptr or the name of the first broken invariant.
-  // O(frames).
+  // well linked and holds exactly the kFree frames below the frontier; the
+  // stats agree with the counts. Returns nullptr or the name of the first
+  // broken invariant. O(described frames).
   const char* check() const;
 
  private:
@@ -82,8 +87,12 @@ class PageAllocator {
   u8* carve_ = nullptr;           // (c) the boot carve after the page array
   u64 frames_ = 0;                // (c)
   u64 reserved_ = 0;              // (c) frames kNormal must leave on the free list
-  // (f) Invariant: exactly the kFree frames.
+  // (f) Invariant: the kFree frames are exactly those on free_list_ and
+  // those at or past fresh_, whose descriptors are not built yet.
   List<Page, &Page::queue_node> free_list_ GUARDED_BY(lock_);
+  // (f) Written under lock_, read without it (page_of): it only grows, and
+  // a frame is named only after its allocation set it past the frame.
+  Atomic<u64> fresh_;
   PageAllocatorStats stats_ GUARDED_BY(lock_);  // (f)
   // Guards the free list and the stats against CPUs faulting in different
   // address spaces at once (the SMP stress mode); a leaf lock.

@@ -96,7 +96,7 @@ void Replay::check_leaks() {
   kernel_.destroy_all();
   vm::Vm& vm = kernel_.vm;
   u64 held = 0;
-  for (u64 pfn = 0; pfn < vm.pages.frame_count(); ++pfn) {
+  for (u64 pfn = 0; pfn < vm.pages.described_frames(); ++pfn) {
     const vm::Page::State s = vm.pages.page_at(pfn)->state;
     if (s == vm::Page::State::kObject || s == vm::Page::State::kPageTable) ++held;
   }

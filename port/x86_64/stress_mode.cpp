@@ -75,7 +75,7 @@ void leak_check(StressRun& run) {
   vm::Kernel& k = run.kernel;
   k.destroy_all();
   uint64_t held = 0;
-  for (uint64_t pfn = 0; pfn < k.vm.pages.frame_count(); ++pfn) {
+  for (uint64_t pfn = 0; pfn < k.vm.pages.described_frames(); ++pfn) {
     const vm::Page::State s = k.vm.pages.page_at(pfn)->state;
     if (s == vm::Page::State::kObject || s == vm::Page::State::kPageTable) ++held;
   }

@@ -32,9 +32,13 @@ TEST_F(PageAllocatorTest, BootCarve) {
   EXPECT_EQ(s.in_use, 0u);
   EXPECT_EQ(pages.frame_count(), kFrames);
   EXPECT_EQ(pages.reserved_frames(), 8u);
-  for (vm::u64 pfn = 0; pfn < kFrames; ++pfn)
-    EXPECT_EQ(pages.page_at(pfn)->state,
-              pfn < kBootFrames ? Page::State::kBoot : Page::State::kFree);
+  // Only the boot frames' descriptors are built; the others wait for
+  // their first allocation (the fake RAM is 0xcc there, untouched).
+  EXPECT_EQ(pages.described_frames(), kBootFrames);
+  for (vm::u64 pfn = 0; pfn < kBootFrames; ++pfn)
+    EXPECT_EQ(pages.page_at(pfn)->state, Page::State::kBoot);
+  EXPECT_EQ(static_cast<vm::u8>(pages.page_at(kBootFrames)->state), 0xcc);
+  EXPECT_EQ(pages.page_of(kBootFrames * 4096), nullptr) << "never handed out";
   // The Page array lives in the boot frames.
   EXPECT_EQ(reinterpret_cast<vm::u8*>(pages.page_at(0)), platform.ram());
   EXPECT_EQ(pages.check(), nullptr);
@@ -161,7 +165,26 @@ TEST_F(PageAllocatorTest, DoubleFreePanics) {
 
 TEST_F(PageAllocatorTest, FreeNeverAllocatedFramePanics) {
   pages.init(platform, kRam, 0);
-  EXPECT_PANIC(pages.free(pages.page_at(kFrames - 1)), "double free");
+  EXPECT_PANIC(pages.free(pages.page_at(kFrames - 1)), "not a frame descriptor");
+  Page* p = pages.alloc();
+  pages.free(p);
+  EXPECT_PANIC(pages.free(p), "double free");
+}
+
+// Frames come out in one order whether their descriptors were built at
+// boot or at their first allocation: the most recently freed first, then
+// the never-used ones, ascending.
+TEST_F(PageAllocatorTest, FreedFramesComeBeforeFreshOnes) {
+  pages.init(platform, kRam, 0);
+  Page* a = pages.alloc();
+  Page* b = pages.alloc();
+  EXPECT_EQ(pages.phys(b), pages.phys(a) + 4096);
+  pages.free(a);
+  EXPECT_EQ(pages.alloc(), a);
+  Page* c = pages.alloc();
+  EXPECT_EQ(pages.phys(c), pages.phys(b) + 4096);
+  EXPECT_EQ(pages.described_frames(), kBootFrames + 3);
+  EXPECT_EQ(pages.check(), nullptr);
 }
 
 TEST_F(PageAllocatorTest, FreeOfBootFramePanics) {
@@ -190,7 +213,9 @@ TEST_F(PageAllocatorTest, CheckFindsBrokenState) {
   EXPECT_STREQ(pages.check(), "page_allocator.boot");
   p->state = Page::State::kObject;
   EXPECT_EQ(pages.check(), nullptr);
-  pages.page_at(kFrames - 1)->state = Page::State::kObject;  // a listed frame not kFree
+  Page* q = pages.alloc();
+  pages.free(q);
+  q->state = Page::State::kObject;  // a listed frame not kFree
   EXPECT_STREQ(pages.check(), "page_allocator.free_list_state");
 }
 
