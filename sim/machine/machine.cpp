@@ -25,6 +25,11 @@ class HostBuffer {
     base_ = static_cast<uint8_t*>(p);
   }
   ~HostBuffer() { munmap(base_, bytes_); }
+  // The first `bytes` read zero again, their host pages given back.
+  void zero(uint64_t bytes) {
+    if (madvise(base_, bytes, MADV_DONTNEED) != 0)
+      throw std::runtime_error("machine: cannot clear physical memory");
+  }
   HostBuffer(const HostBuffer&) = delete;
   HostBuffer& operator=(const HostBuffer&) = delete;
 
@@ -267,6 +272,14 @@ UserContext Machine::prepare_batch(size_t count) const {
 Stop Machine::run(uint32_t cpu, uint64_t root, UserContext& ctx) {
   impl_->check_root(root);
   return impl_->engine(cpu).run(root, ctx);
+}
+
+void Machine::reset() {
+  impl_->buffer.zero(impl_->ram_bytes);
+  fw::build(impl_->buffer.base() + impl_->firmware_pa(), impl_->firmware_pa(),
+            impl_->options.execute_only_stubs);
+  for (auto& e : impl_->engines)
+    if (e) e->invalidate_all();
 }
 
 void Machine::invalidate_page(uint32_t cpu, uint64_t va) {

@@ -134,6 +134,12 @@ class Machine {
   // exception other than #PF/#GP, a stop without any trap).
   Stop run(uint32_t cpu, uint64_t root, UserContext& ctx);
 
+  // Back to the state of a new machine, keeping its engines (creating one
+  // is most of a short run's cost): RAM reads zero again (its host pages
+  // are given back), the firmware is rebuilt, every TLB is flushed. The
+  // explorer's runs reuse machines this way (MachinePool).
+  void reset();
+
   // TLB maintenance on one CPU's engine. invalidate_page is exact (INVLPG
   // run at CPL 0); invalidate_all drops every translation. Both are no-ops
   // on a CPU that has not run yet (it caches nothing).

@@ -15,6 +15,7 @@
 #include "run/error_text.hpp"
 #include "run/explorer_steering.hpp"
 #include "run/history_recorder.hpp"
+#include "run/machine_pool.hpp"
 #include "run/sim_machine.hpp"
 #include "run/sim_platform.hpp"
 #include "run/timeline_recorder.hpp"
@@ -106,7 +107,8 @@ class SimRun {
       : trace_(trace),
         options_(options),
         image_bytes_(compile_trace(trace)),
-        machine_(trace.machine.memory, trace.machine.cpus),
+        lease_(trace.machine.memory, trace.machine.cpus),
+        machine_(*lease_),
         disk_(trace.files),
         platform_(machine_, disk_),
         kernel_(std::make_unique<vm::Kernel>(platform_)),
@@ -141,7 +143,8 @@ class SimRun {
   const RunOptions options_;
   std::vector<uint8_t> image_bytes_;
   image::ImageReader image_;
-  Machine machine_;
+  MachineLease lease_;  // before all that uses the machine: it goes back last
+  Machine& machine_;
   SimDisk disk_;
   SimPlatform platform_;
   std::unique_ptr<vm::Kernel> kernel_;

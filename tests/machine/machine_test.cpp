@@ -501,5 +501,35 @@ TEST_F(MachineTest, BatchPagesAreReservedAndReadOnlyToUsers) {
   EXPECT_EQ(m.run(0, root, empty).kind, StopKind::kDone);
 }
 
+// A machine reused by the next run (MachinePool) must look new: RAM zero,
+// no translation of the previous run left in any TLB, even when the next
+// run's tables sit in the same frames.
+TEST(MachineResetTest, ResetLooksLikeANewMachine) {
+  Machine m(16 << 20, 1);
+  uint64_t root = 0;
+  {
+    Tables t(m);
+    root = t.root();
+    const uint64_t frame = t.frame();
+    t.host(frame)[0] = 0x11;
+    t.map(root, 0x400000, frame);
+    UserContext ctx = m.prepare({UserAccessKind::kLoad, 0x400000, 1});
+    ASSERT_EQ(m.run(0, root, ctx).value, 0x11u);
+  }
+  m.reset();
+  for (uint64_t pa = 0; pa < (2u << 20); pa += 4096) ASSERT_EQ(m.phys_base()[pa], 0) << pa;
+  Tables t(m);  // the same frames again: the same root, a new mapping
+  ASSERT_EQ(t.root(), root);
+  t.frame();  // the old data frame, now unused
+  const uint64_t other = t.frame();
+  t.host(other)[0] = 0x22;
+  t.map(root, 0x400000, other);
+  UserContext ctx = m.prepare({UserAccessKind::kLoad, 0x400000, 1});
+  const Stop s = m.run(0, root, ctx);
+  ASSERT_EQ(s.kind, StopKind::kDone);
+  EXPECT_EQ(s.value, 0x22u) << "a translation of the previous run survived the reset";
+  EXPECT_EQ(m.engines_created(), 1u) << "the engine was kept";
+}
+
 }  // namespace
 }  // namespace vmsim
