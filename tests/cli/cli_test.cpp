@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <unistd.h>
+#include "scratch_dir.hpp"
 #include "spawn_captured.hpp"
 
 #include <algorithm>
@@ -78,19 +79,6 @@ std::vector<fs::path> traces_under(const fs::path& dir) {
 
 class Cli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "vmsim-cli-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr) << "mkdtemp " << tmpl;
-    scratch_ = tmpl;
-  }
-  void TearDown() override {
-    // Kept when the test failed, for a look at the traces it wrote.
-    if (HasFailure())
-      std::fprintf(stderr, "scratch files kept in %s\n", scratch_.c_str());
-    else
-      fs::remove_all(scratch_);
-  }
-
   // Runs `bin args...` with stdin from /dev/null; stdout and stderr go to
   // files of the scratch directory (no pipe can fill up and block).
   Result run(const std::string& bin, const std::vector<std::string>& args) {
@@ -149,7 +137,9 @@ class Cli : public ::testing::Test {
     ASSERT_TRUE(first.contains("schedule"));
     ASSERT_TRUE(first["schedule"].is_array());
     EXPECT_EQ(first["result"], violation ? "violation" : "pass");
-    if (violation) EXPECT_EQ(first["expect"]["met"], true);
+    if (violation) {
+      EXPECT_EQ(first["expect"]["met"], true);
+    }
     copy["schedule"] = first["schedule"];
     const fs::path pasted = write(trace.stem().string() + ".pasted.json", copy.dump(2) + "\n");
     Json second = replay_json(pasted, code);
@@ -160,7 +150,8 @@ class Cli : public ::testing::Test {
     EXPECT_EQ(second["stats"], first["stats"]);
   }
 
-  fs::path scratch_;
+  vmsim::test_support::ScratchDir scratch_dir_{"vmsim-cli"};
+  const fs::path& scratch_ = scratch_dir_.path();
 };
 
 // --- small traces -----------------------------------------------------------

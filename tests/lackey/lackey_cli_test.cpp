@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "scratch_dir.hpp"
 #include "spawn_captured.hpp"
 
 extern char** environ;
@@ -35,13 +36,6 @@ bool contains(const std::string& s, const std::string& needle) {
 
 class LackeyCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "vmsim-lackey-cli-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    scratch_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(scratch_); }
-
   Result run(const std::string& bin, const std::vector<std::string>& args) {
     const vmsim::test_support::Captured c =
         vmsim::test_support::spawn_captured(bin, args, scratch_, environ);
@@ -70,7 +64,8 @@ class LackeyCli : public ::testing::Test {
     return p.string();
   }
 
-  fs::path scratch_;
+  vmsim::test_support::ScratchDir scratch_dir_{"vmsim-lackey-cli"};
+  const fs::path& scratch_ = scratch_dir_.path();
 };
 
 TEST_F(LackeyCli, RealLogPassesWithTheReplacementObject) {
@@ -245,9 +240,10 @@ TEST_F(LackeyCli, RandomLogsUnderPressure) {
         const Json& r = j["replacement"];
         EXPECT_LE(j["stats"]["resident_user_peak"].get<uint64_t>(), limit);
         EXPECT_GE(r["lru_misses"].get<uint64_t>(), r["opt_misses"].get<uint64_t>());
-        if (stores_only)
+        if (stores_only) {
           EXPECT_GE(r["core_misses"].get<uint64_t>(), r["opt_misses"].get<uint64_t>())
               << "round " << round << " limit " << limit;
+        }
       }
     }
   }

@@ -2,6 +2,8 @@
 // line number of everything it refuses; gzip, truncated gzip, long logs.
 #include "lackey/lackey_log.hpp"
 
+#include "scratch_dir.hpp"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -18,13 +20,6 @@ namespace fs = std::filesystem;
 
 class LackeyLogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "vmsim-lackey-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& name, const std::string& text) {
     const fs::path p = dir_ / name;
     std::ofstream(p, std::ios::binary) << text;
@@ -55,7 +50,8 @@ class LackeyLogTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  vmsim::test_support::ScratchDir scratch_dir_{"vmsim-lackey"};
+  const fs::path& dir_ = scratch_dir_.path();
 };
 
 const char kValid[] =

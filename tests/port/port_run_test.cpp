@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <unistd.h>
+#include "scratch_dir.hpp"
 #include "spawn_captured.hpp"
 
 #include <algorithm>
@@ -62,9 +63,6 @@ std::vector<std::string> lines_of(const std::string& text) {
 class PortRun : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "vmsim-port-run-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    scratch_ = tmpl;
     kernel_ = scratch_ / "kernel.elf";
     bios_ = scratch_ / "qboot.rom";
     std::ofstream(kernel_) << "not really a kernel";
@@ -80,13 +78,6 @@ class PortRun : public ::testing::Test {
             {"VMSIM_KERNEL", ""},
             {"VMSIM_QEMU", ""}};
   }
-  void TearDown() override {
-    if (HasFailure())
-      std::fprintf(stderr, "scratch files kept in %s\n", scratch_.c_str());
-    else
-      fs::remove_all(scratch_);
-  }
-
   fs::path write(const std::string& name, const std::string& text) {
     const fs::path p = scratch_ / name;
     std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
@@ -131,7 +122,9 @@ class PortRun : public ::testing::Test {
     return *(it + 1);
   }
 
-  fs::path scratch_, kernel_, bios_;
+  vmsim::test_support::ScratchDir scratch_dir_{"vmsim-port-run"};
+  const fs::path& scratch_ = scratch_dir_.path();
+  fs::path kernel_, bios_;
   std::string demo_result_;
   std::map<std::string, std::string> env_;
 };
