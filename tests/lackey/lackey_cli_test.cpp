@@ -25,10 +25,7 @@ using Json = nlohmann::ordered_json;
 const std::string kVmsim = VMSIM_BIN;
 const fs::path kTrueLog = fs::path(VMSIM_TRACES_DIR) / "lackey" / "true.log.gz";
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
+using Result = vmsim::test_support::Captured;
 
 bool contains(const std::string& s, const std::string& needle) {
   return s.find(needle) != std::string::npos;
@@ -37,10 +34,9 @@ bool contains(const std::string& s, const std::string& needle) {
 class LackeyCli : public ::testing::Test {
  protected:
   Result run(const std::string& bin, const std::vector<std::string>& args) {
-    const vmsim::test_support::Captured c =
-        vmsim::test_support::spawn_captured(bin, args, scratch_, environ);
-    if (!c.failure.empty()) ADD_FAILURE() << c.failure;
-    return Result{c.code, c.out, c.err};
+    Result r = vmsim::test_support::spawn_captured(bin, args, scratch_, environ);
+    if (!r.failure.empty()) ADD_FAILURE() << r.failure;
+    return r;
   }
   Result vmsim(std::vector<std::string> args) {
     args.insert(args.begin(), "lackey");
