@@ -46,7 +46,7 @@ struct LackeyReport {
   std::string violation_kind;
   std::string violation;
   std::vector<std::pair<std::string, int64_t>> stats;  // spec §8 and the replay's
-  std::string digest;                                   // spec §7, process "lackey"
+  std::string digest;                                  // spec §7, process "lackey"
   bool has_replacement = false;
   ReplacementReport replacement;
 
