@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define VMSIM_ASAN_FIBERS 1
 #endif
@@ -45,6 +46,12 @@ Fiber::Fiber(std::function<void()> body) : body_(std::move(body)) {
   // catches an overflow.
   stack_ = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (stack_ == MAP_FAILED) throw std::runtime_error("cannot allocate a fiber stack");
+#ifdef VMSIM_ASAN_FIBERS
+  // The shadow of this range may still hold the redzones of an earlier
+  // fiber's frames at the same address (frames a longjmp inside Unicorn
+  // left without returning): a new stack starts clean.
+  __asan_unpoison_memory_region(stack_, kStackSize);
+#endif
   mprotect(stack_, 4096, PROT_NONE);
   // The first switch to the fiber "returns" into vmsim_fiber_start with
   // `this` in r12: a frame as vmsim_fiber_switch leaves it (control words,
