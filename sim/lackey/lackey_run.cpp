@@ -242,7 +242,10 @@ bool LackeyRun::replay(const LackeyProgressFn& progress) {
   LackeyAccess a;
   uint64_t next_progress = kProgressEvery;
   while (log_.next(&a)) {
-    if (!access(a)) return false;
+    if (!access(a)) {
+      report_.lines = log_.lines();  // where it stopped
+      return false;
+    }
     if (progress && report_.accesses >= next_progress) {
       next_progress += kProgressEvery;
       progress(LackeyProgress{log_.consumed(), log_.file_size(), report_.accesses});

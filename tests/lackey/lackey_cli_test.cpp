@@ -197,6 +197,8 @@ TEST_F(LackeyCli, OutOfMemoryIsAViolation) {
   EXPECT_TRUE(contains(j["violations"][0]["message"].get<std::string>(), "at line ")) << j;
   EXPECT_TRUE(j["replacement"].is_null());
   EXPECT_EQ(j["stats"]["oom_kills"], 1);
+  EXPECT_GT(j["lines"].get<uint64_t>(), 0u) << "the lines read up to the kill";
+  EXPECT_LT(j["lines"].get<uint64_t>(), 171369u);
   // Killed as if it ran exit: its memory is gone, the state is empty
   // (the sha256 of the header line alone).
   EXPECT_EQ(j["digest"], "0aeac78495ab45babb91fa88594dbf3c167d83ab33a21e8732a3281b43cd6d92");
