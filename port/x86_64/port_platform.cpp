@@ -11,7 +11,7 @@
 namespace port {
 
 PortPlatform::PortPlatform(Disk& disk, SwapDevice& swap, unsigned machine_cpus)
-    : Platform(phys_to_virt<vm::u8>(0)), disk_(disk), swap_(swap), machine_cpus_(machine_cpus) {}
+    : FileDiskPlatform(phys_to_virt<vm::u8>(0), disk), swap_(swap), machine_cpus_(machine_cpus) {}
 
 unsigned PortPlatform::physical_cpu(unsigned logical) {
   return logical % cpus_online();

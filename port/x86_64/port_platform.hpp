@@ -1,19 +1,21 @@
 // The core's platform seam on bare metal: the physical window is the direct
-// map, TLB invalidation is INVLPG here and IPIs elsewhere, the disk is
-// generated in memory, swap is kept in boot memory (swap_device.hpp). One trace thread runs at a
-// time (the deterministic replay): a held lock or a sleep blocks the running thread and a yield
-// point stops it, both through the replay engine (replay::CoreThreads), so the scheduler picks who
-// runs.
+// map, TLB invalidation is INVLPG here and IPIs elsewhere, the files are
+// the engine's FileDisk (disk/file_disk_platform.hpp) and swap is kept in
+// boot memory (swap_device.hpp). One trace thread runs at a time (the
+// deterministic replay): a held lock or a sleep blocks the running thread
+// and a yield point stops it, both through the replay engine
+// (replay::CoreThreads), so the scheduler picks who runs.
 #pragma once
 
 #include "disk.hpp"
+#include "disk/file_disk_platform.hpp"
 #include "platform.hpp"
 #include "replay/core_threads.hpp"
 #include "swap_device.hpp"
 
 namespace port {
 
-class PortPlatform final : public vm::Platform {
+class PortPlatform final : public disk::FileDiskPlatform {
  public:
   PortPlatform(Disk& disk, SwapDevice& swap, unsigned machine_cpus);
 
@@ -26,14 +28,6 @@ class PortPlatform final : public vm::Platform {
   bool mutex_trylock(vm::Mutex& m) override;
   void wait_for(const void* channel, const char* what) override;
   void wake(const void* channel) override;
-  void disk_read(vm::u32 file, vm::u64 page, vm::u8* buf) override { disk_.read(file, page, buf); }
-  void disk_write(vm::u32 file, vm::u64 page, const vm::u8* buf) override {
-    disk_.write(file, page, buf);
-  }
-  void disk_truncate(vm::u32 file, vm::u64 size) override { disk_.truncate(file, size); }
-  void disk_zero_page_tail(vm::u32 file, vm::u64 size) override {
-    disk_.zero_page_tail(file, size);
-  }
   void swap_read(vm::u64 slot, vm::u8* buf4096) override;
   void swap_write(vm::u64 slot, const vm::u8* buf4096) override;
   vm::paddr_t kernel_root() override;
@@ -58,7 +52,6 @@ class PortPlatform final : public vm::Platform {
   // Panics (a core panic) unless `slot` is one of machine.swap's.
   void check_slot(vm::u64 slot, const char* what);
 
-  Disk& disk_;
   SwapDevice& swap_;
   unsigned machine_cpus_;
   replay::CoreThreads* threads_ = nullptr;

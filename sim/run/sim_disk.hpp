@@ -22,11 +22,7 @@ class SimDisk final : private disk::DiskMemory {
   SimDisk(const SimDisk&) = delete;
   SimDisk& operator=(const SimDisk&) = delete;
 
-  void read(uint32_t file, uint64_t page, uint8_t* buf) const { files_.read(file, page, buf); }
-  void write(uint32_t file, uint64_t page, const uint8_t* buf) { files_.write(file, page, buf); }
-  void truncate(uint32_t file, uint64_t size) { files_.truncate(file, size); }
-  // Bytes from `size` to the end of its page become zero.
-  void zero_page_tail(uint32_t file, uint64_t size) { files_.zero_page_tail(file, size); }
+  disk::FileDisk& files() { return files_; }
   // The swap device: slots read as zero until written.
   void swap_read(uint64_t slot, uint8_t* buf) const;
   void swap_write(uint64_t slot, const uint8_t* buf);

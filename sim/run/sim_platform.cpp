@@ -12,7 +12,7 @@ constexpr uint32_t kMaxOwner = 1u << 20;  // far above any trace's thread count
 }  // namespace
 
 SimPlatform::SimPlatform(Machine& machine, SimDisk& disk)
-    : Platform(machine.phys_base()), machine_(machine), disk_(disk) {}
+    : FileDiskPlatform(machine.phys_base(), disk.files()), machine_(machine), disk_(disk) {}
 
 void SimPlatform::tlb_invalidate_page(vm::CpuSet cpus, vm::paddr_t root, vm::vaddr_t va) {
   for (PlatformWatcher* w : watchers_) w->invalidated(cpus, root, va);

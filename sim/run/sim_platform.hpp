@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "disk/file_disk_platform.hpp"
 #include "machine/machine.hpp"
 #include "platform.hpp"
 #include "replay/core_threads.hpp"
@@ -40,7 +41,7 @@ class PlatformWatcher {
   virtual void waking(const void* channel) { (void)channel; }
 };
 
-class SimPlatform final : public vm::Platform {
+class SimPlatform final : public disk::FileDiskPlatform {
  public:
   SimPlatform(Machine& machine, SimDisk& disk);
 
@@ -55,14 +56,6 @@ class SimPlatform final : public vm::Platform {
   void wake(const void* channel) override;
   void frame_freed(vm::paddr_t pa) override;
   vm::paddr_t kernel_root() override;
-  void disk_read(vm::u32 file, vm::u64 page, vm::u8* buf) override { disk_.read(file, page, buf); }
-  void disk_write(vm::u32 file, vm::u64 page, const vm::u8* buf) override {
-    disk_.write(file, page, buf);
-  }
-  void disk_truncate(vm::u32 file, vm::u64 size) override { disk_.truncate(file, size); }
-  void disk_zero_page_tail(vm::u32 file, vm::u64 size) override {
-    disk_.zero_page_tail(file, size);
-  }
   void swap_read(vm::u64 slot, vm::u8* buf) override { disk_.swap_read(slot, buf); }
   void swap_write(vm::u64 slot, const vm::u8* buf) override { disk_.swap_write(slot, buf); }
   void log(const char* message) override;
