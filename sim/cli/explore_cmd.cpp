@@ -11,6 +11,7 @@
 #include <optional>
 #include <variant>
 
+#include "cli/report_error.hpp"
 #include "cli/version.hpp"
 #include "explore/report_json.hpp"
 #include "explore/search.hpp"
@@ -25,11 +26,6 @@ namespace {
 
 using explore::ExploreReport;
 using Json = nlohmann::ordered_json;
-
-int fail(int code, const std::string& message) {
-  std::fprintf(stderr, "vmsim: %s\n", message.c_str());
-  return code;
-}
 
 // "I/N" with I < N, or nullopt.
 std::optional<explore::Shard> parse_shard(const std::string& text) {
@@ -109,12 +105,12 @@ Json search_identity(const std::string& trace_file, const ExploreCommand& cmd, u
 // Prints the verdict, writes failure traces; returns the exit code.
 int finish(const ExploreReport& r, const std::string& trace_file, const ExploreCommand& cmd,
            bool shard_report, const Json& identity = Json()) {
-  if (r.error_code != 0) return fail(r.error_code, r.error);
+  if (r.error_code != 0) return report_error(r.error_code, r.error);
   std::vector<std::string> written;
   if (!shard_report && !r.failures.empty()) {
     explore::WriteError error;
     written = explore::write_failure_traces(trace_file, r, cmd.out, &error);
-    if (error.exit_code != 0) return fail(error.exit_code, error.message);
+    if (error.exit_code != 0) return report_error(error.exit_code, error.message);
   }
   if (cmd.json || shard_report) {
     Json j = explore::report_to_json(r, written, shard_report);
@@ -134,37 +130,38 @@ int merge_command(const ExploreCommand& cmd) {
   std::vector<std::string> shard_file;  // by shard index: the report that holds it
   for (const std::string& file : cmd.merge) {
     std::ifstream in(file, std::ios::binary);
-    if (!in) return fail(2, file + ": cannot open");
+    if (!in) return report_error(2, file + ": cannot open");
     Json j = Json::parse(in, nullptr, false);
     std::string error;
     std::optional<ExploreReport> r =
         j.is_discarded() ? std::nullopt : explore::report_from_json(j, &error);
-    if (!r) return fail(2, file + ": " + (error.empty() ? "not JSON" : error));
+    if (!r) return report_error(2, file + ": " + (error.empty() ? "not JSON" : error));
     if (!j.contains("search") || !j["search"].is_object())
-      return fail(2, file + ": not a shard report (vmsim explore --shard I/N writes one)");
+      return report_error(2, file + ": not a shard report (vmsim explore --shard I/N writes one)");
     if (identity.is_null()) {
       identity = j["search"];
       shard_file.assign(r->shard.count, "");
     }
     for (const auto& [key, value] : identity.items())
       if (j["search"].value(key, Json()) != value)
-        return fail(2, file + ": search." + key + " is " + j["search"].value(key, Json()).dump() +
-                           ", but " + cmd.merge.front() + " has " + value.dump() +
-                           ": shard reports of different searches cannot be merged");
+        return report_error(2, file + ": search." + key + " is " +
+                                   j["search"].value(key, Json()).dump() + ", but " +
+                                   cmd.merge.front() + " has " + value.dump() +
+                                   ": shard reports of different searches cannot be merged");
     if (r->shard.count != shard_file.size() || r->shard.index >= shard_file.size())
-      return fail(2, file + ": shard " + std::to_string(r->shard.index) + "/" +
-                         std::to_string(r->shard.count) + " does not fit the others");
+      return report_error(2, file + ": shard " + std::to_string(r->shard.index) + "/" +
+                                 std::to_string(r->shard.count) + " does not fit the others");
     if (!shard_file[r->shard.index].empty())
-      return fail(2, file + ": shard " + std::to_string(r->shard.index) + " again (also in " +
-                         shard_file[r->shard.index] + ")");
+      return report_error(2, file + ": shard " + std::to_string(r->shard.index) +
+                                 " again (also in " + shard_file[r->shard.index] + ")");
     shard_file[r->shard.index] = file;
     if (trace_file.empty()) trace_file = j.value("trace", std::string());
     parts.push_back(std::move(*r));
   }
   for (size_t i = 0; i < shard_file.size(); ++i)
     if (shard_file[i].empty())
-      return fail(2, "explore --merge: shard " + std::to_string(i) + "/" +
-                         std::to_string(shard_file.size()) + " is missing");
+      return report_error(2, "explore --merge: shard " + std::to_string(i) + "/" +
+                                 std::to_string(shard_file.size()) + " is missing");
   ExploreReport merged = explore::merge_reports(parts);
   return finish(merged, trace_file, cmd, false);
 }
@@ -204,17 +201,18 @@ void add_explore_command(CLI::App& app, ExploreCommand& cmd) {
 
 int run_explore_command(const ExploreCommand& cmd, uint64_t mutations) {
   if (!cmd.merge.empty()) return merge_command(cmd);
-  if (cmd.trace.empty()) return fail(2, "explore: a trace file or --merge is required");
+  if (cmd.trace.empty()) return report_error(2, "explore: a trace file or --merge is required");
   explore::Shard shard;
   if (!cmd.shard.empty()) {
     std::optional<explore::Shard> s = parse_shard(cmd.shard);
-    if (!s) return fail(2, "explore: --shard wants I/N with I < N, got " + cmd.shard);
+    if (!s) return report_error(2, "explore: --shard wants I/N with I < N, got " + cmd.shard);
     shard = *s;
   }
   auto loaded = load_trace_file(cmd.trace);
-  if (auto* e = std::get_if<LoadError>(&loaded)) return fail(2, e->message);
+  if (auto* e = std::get_if<LoadError>(&loaded)) return report_error(2, e->message);
   const Trace& trace = std::get<Trace>(loaded);
-  if (std::optional<RunError> e = check_supported(trace)) return fail(e->exit_code, e->message);
+  if (std::optional<RunError> e = check_supported(trace))
+    return report_error(e->exit_code, e->message);
 
   RunOptions run_options;
   run_options.mutations = mutations;

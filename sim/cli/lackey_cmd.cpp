@@ -7,16 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/machine_override.hpp"
+#include "cli/report_error.hpp"
 #include "lackey/lackey_run.hpp"
 #include "run/report.hpp"
 
 namespace vmsim {
 namespace {
-
-int report_error(int code, const std::string& message) {
-  std::fprintf(stderr, "vmsim: %s\n", message.c_str());
-  return code;
-}
 
 std::string report_json(const LackeyReport& r) {
   nlohmann::ordered_json j;

@@ -16,6 +16,7 @@
 #include "cli/machine_override.hpp"
 #include "cli/minimize_cmd.hpp"
 #include "cli/port_run.hpp"
+#include "cli/report_error.hpp"
 #include "cli/version.hpp"
 #include "run/report.hpp"
 #include "run/runner.hpp"
@@ -28,12 +29,6 @@ namespace {
 // (internal error 3 > unusable input 2 > violation 1 > pass 0).
 int worse(int a, int b) {
   return a > b ? a : b;
-}
-
-// Prints why a command could not go on with one trace; returns its exit code.
-int report_error(int code, const std::string& message) {
-  std::fprintf(stderr, "vmsim: %s\n", message.c_str());
-  return code;
 }
 
 // The trace in `file`, or nullopt after reporting why it cannot be loaded.
