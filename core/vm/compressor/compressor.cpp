@@ -98,9 +98,13 @@ void Compressor::decode(const SwapEntry* entry, u8* page) {
   }
 }
 
-void Compressor::forget(SwapEntry* entry) {
+void Compressor::unlink(SwapEntry* entry) {
   if (entry->age.linked()) by_age_.remove(entry);
   entry->owner = nullptr;
+}
+
+void Compressor::forget(SwapEntry* entry) {
+  unlink(entry);
   store_.free(entry->compressed);
   entry->compressed = CompressedHandle{};
 }
@@ -113,8 +117,7 @@ void Compressor::track(SwapEntry* entry, VmObject* owner) {
 
 void Compressor::untrack(SwapEntry* entry) {
   LeafLocker guard(vm_->platform, lock_);
-  if (entry->age.linked()) by_age_.remove(entry);
-  entry->owner = nullptr;
+  unlink(entry);
 }
 
 void Compressor::set_owner(SwapEntry* entry, VmObject* owner) {

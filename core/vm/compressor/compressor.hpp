@@ -84,6 +84,8 @@ class Compressor final : public FrameSource {
  private:
   void decode(const SwapEntry* entry, u8* page) REQUIRES(lock_);
   void forget(SwapEntry* entry) REQUIRES(lock_);
+  // Out of the age order, no owner (the page stays stored).
+  void unlink(SwapEntry* entry) REQUIRES(lock_);
 
   Vm* vm_ = nullptr;
   u64 budget_ = 0;  // (c)
