@@ -115,9 +115,10 @@ CLI::App* add_lackey(CLI::App& app, LackeyCmdOptions* o) {
       "lackey", "Replay a valgrind lackey log (--tool=lackey --trace-mem=yes) as one process");
   sub->add_option("log", o->log, "The log: a file, or - for standard input; plain or gzip")
       ->required();
-  sub->add_option("--memory", o->memory, "RAM of the machine")->default_str("256MiB");
-  sub->add_option("--swap", o->swap, "Swap")->default_str("1GiB");
-  sub->add_option("--compressor", o->compressor, "Compressor (0: none)")->default_str("0");
+  // The defaults shown are LackeyOptions' (lackey_run.hpp).
+  sub->add_option("--memory", o->machine.memory, "RAM of the machine")->default_str("256MiB");
+  sub->add_option("--swap", o->machine.swap, "Swap")->default_str("1GiB");
+  sub->add_option("--compressor", o->machine.compressor, "Compressor (0: none)")->default_str("0");
   sub->add_option("--resident-limit", o->resident_limit,
                   "Most resident pages the process may have (a memory-cgroup limit)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
@@ -131,10 +132,8 @@ int cmd_lackey(const LackeyCmdOptions& o, uint64_t mutations) {
   LackeyOptions options;
   options.mutations = mutations;
   options.resident_limit = o.resident_limit;
-  if (auto e = read_size("--memory", o.memory, kMiB, kMaxMemory, &options.memory))
-    return report_error(2, *e);
-  if (auto e = read_size("--swap", o.swap, 0, kMaxSwap, &options.swap)) return report_error(2, *e);
-  if (auto e = read_size("--compressor", o.compressor, 0, kMaxMemory, &options.compressor))
+  if (auto e =
+          read_machine_override(o.machine, &options.memory, &options.swap, &options.compressor))
     return report_error(2, *e);
   if (options.compressor > options.memory / 2)
     return report_error(2, "--compressor: " + std::to_string(options.compressor) +

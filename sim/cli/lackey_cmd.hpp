@@ -6,13 +6,13 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "cli/machine_override.hpp"
+
 namespace vmsim {
 
 struct LackeyCmdOptions {
   std::string log;
-  std::string memory = "256MiB";
-  std::string swap = "1GiB";
-  std::string compressor = "0";
+  MachineOverride machine;  // empty: LackeyOptions' defaults
   uint64_t resident_limit = 0;
   bool json = false;
   bool progress = false;  // also when standard error is not a terminal

@@ -14,14 +14,20 @@ std::optional<std::string> read_size(const char* option, const std::string& text
   return std::nullopt;
 }
 
+std::optional<std::string> read_machine_override(const MachineOverride& o, uint64_t* memory,
+                                                 uint64_t* swap, uint64_t* compressor) {
+  if (!o.memory.empty())
+    if (auto e = read_size("--memory", o.memory, kMiB, kMaxMemory, memory)) return e;
+  if (!o.swap.empty())
+    if (auto e = read_size("--swap", o.swap, 0, kMaxSwap, swap)) return e;
+  if (!o.compressor.empty())
+    if (auto e = read_size("--compressor", o.compressor, 0, kMaxMemory, compressor)) return e;
+  return std::nullopt;
+}
+
 std::optional<std::string> apply_machine_override(const MachineOverride& o, Trace& trace) {
   MachineSpec m = trace.machine;
-  if (!o.memory.empty())
-    if (auto e = read_size("--memory", o.memory, kMiB, kMaxMemory, &m.memory)) return e;
-  if (!o.swap.empty())
-    if (auto e = read_size("--swap", o.swap, 0, kMaxSwap, &m.swap)) return e;
-  if (!o.compressor.empty())
-    if (auto e = read_size("--compressor", o.compressor, 0, kMaxMemory, &m.compressor)) return e;
+  if (auto e = read_machine_override(o, &m.memory, &m.swap, &m.compressor)) return e;
   if (m.reserved >= m.memory / 2)
     return "--memory: the trace reserves " + std::to_string(m.reserved) +
            " bytes (machine.reserved), which must stay below half of memory";

@@ -29,6 +29,11 @@ struct MachineOverride {
   std::string compressor;
 };
 
+// The sizes `o` gives, each into its place (an empty one leaves it as it
+// is); an error message (exit 2) for a malformed or out-of-range size.
+std::optional<std::string> read_machine_override(const MachineOverride& o, uint64_t* memory,
+                                                 uint64_t* swap, uint64_t* compressor);
+
 // Applies `o` to `trace`; an error message (exit 2) naming the option and
 // what was expected when a size is malformed or out of range.
 std::optional<std::string> apply_machine_override(const MachineOverride& o, Trace& trace);
