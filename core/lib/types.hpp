@@ -50,7 +50,8 @@ enum class Share : u8 { kPrivate, kShared };
 enum class Access : u8 { kRead, kWrite, kExec };
 
 // What a system call returns (spec §3 `result`).
-enum class Status : u8 { kOk, kNoMem, kInval, kFault };
+// kHit and kMiss are cache_get's results (spec §3), never errors.
+enum class Status : u8 { kOk, kNoMem, kInval, kFault, kHit, kMiss };
 
 // How a user access ends when it cannot complete (spec §3 `expect_fault`).
 // kOom is no hardware signal: the op needed memory nothing could free, and
@@ -68,6 +69,10 @@ constexpr const char* status_name(Status s) {
       return "einval";
     case Status::kFault:
       return "efault";
+    case Status::kHit:
+      return "hit";
+    case Status::kMiss:
+      return "miss";
   }
   return "?";
 }

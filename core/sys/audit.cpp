@@ -12,7 +12,9 @@
 //     naming it; every object's ref_count equals the regions mapping it plus
 //     the objects shadowing it, and its shadow_count those objects;
 //  6. frame states add up: page-table frames = table pages of all pmaps;
-//     the region count agrees with the stats.
+//     the region count agrees with the stats;
+//  7. the block cache: every block in its owner's tree and the LRU list,
+//     its frames in state kCache and in order, the counts exact.
 //
 // Locking: the audit runs only while no thread runs core code (between ops,
 // every other thread stopped at a yield point or done), so it reads every
@@ -169,14 +171,35 @@ bool check_address_space(Kernel& k, Process& p, AuditMessage& why, u64* regions,
   return c.ok;
 }
 
+// The block cache: its own structure, every cached block in its owner's
+// tree and every tree's block cached, and exactly its frames in state kCache.
+bool check_block_cache(Kernel& k, AuditMessage& why, u64 cache_frames_seen)
+    NO_THREAD_SAFETY_ANALYSIS {
+  u64 cache_frames = 0;
+  const char* broken = k.vm.block_cache.check(&cache_frames);
+  u64 owned = 0;
+  for (Process* p = k.processes.front(); p != nullptr; p = k.processes.next(p))
+    owned += p->cache.blocks.size();
+  if (broken == nullptr && owned != k.vm.block_cache.stats().blocks)
+    broken = "the processes' block trees hold another number of blocks than the cache";
+  if (broken == nullptr && cache_frames != cache_frames_seen)
+    broken = "frames in state cache that no cached block holds";
+  if (broken == nullptr) return true;
+  why.clear();
+  why << "block cache: " << broken;
+  return false;
+}
+
 bool check_counts(Kernel& k, AuditMessage& why, u64 regions,
                   u64 table_pages) NO_THREAD_SAFETY_ANALYSIS {
   u64 table_frames = 0;
   u64 object_frames = 0;
+  u64 cache_frames = 0;
   for (u64 pfn = 0; pfn < k.vm.pages.described_frames(); ++pfn) {
     Page* pg = k.vm.pages.page_at(pfn);
     if (pg->state == Page::State::kPageTable) ++table_frames;
     if (pg->state == Page::State::kObject) ++object_frames;
+    if (pg->state == Page::State::kCache) ++cache_frames;
     const bool mappable = pg->state == Page::State::kObject || pg->state == Page::State::kZero;
     if (mappable && pg->map_count.load() != pg->audit_mark) {
       why.clear();
@@ -228,7 +251,7 @@ bool check_counts(Kernel& k, AuditMessage& why, u64 regions,
     why << regions << " regions in the maps, but the count says " << k.vm.stats.regions.load();
     return false;
   }
-  return true;
+  return check_block_cache(k, why, cache_frames);
 }
 
 }  // namespace

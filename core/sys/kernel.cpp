@@ -49,6 +49,7 @@ Process* Kernel::process_after(const char* name) {
 
 void Kernel::destroy_process(Process* p) {
   processes.remove(p);
+  vm.block_cache.drop_owner(p->cache);
   vm_map_destroy(vm, p->as);
   process_slab.destroy(p);
 }

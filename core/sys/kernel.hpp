@@ -5,6 +5,7 @@
 #include "lib/list.hpp"
 #include "lib/types.hpp"
 #include "platform.hpp"
+#include "vm/block_cache.hpp"
 #include "vm/slab.hpp"
 #include "vm/vm.hpp"
 #include "vm/vm_map.hpp"
@@ -25,6 +26,8 @@ struct Process {
 
   char name[kMaxName + 1] = {};  // (c)
   AddressSpace* as = nullptr;    // (k) exec swaps it
+  // Its block-cache blocks (the cache's lock): they outlive exec, not exit.
+  BlockCacheOwner cache;
   ListNode link;                 // (k) in Kernel::processes
 };
 

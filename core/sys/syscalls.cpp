@@ -98,6 +98,16 @@ Status sys_truncate(Kernel& k, const char* file, u64 size) {
   });
 }
 
+// Both undo themselves on kNoMem (a region split or a new object refused),
+// so they are retried after reclaim.
+Status sys_cache_put(Kernel& k, Process& p, u64 id, vaddr_t addr, u64 len) {
+  return with_memory(k, true, [&] { return vm_cache_put(k.vm, *p.as, p.cache, id, addr, len); });
+}
+
+Status sys_cache_get(Kernel& k, Process& p, u64 id, vaddr_t addr) {
+  return with_memory(k, true, [&] { return vm_cache_get(k.vm, *p.as, p.cache, id, addr); });
+}
+
 Status sys_pageout(Kernel& k, u64 pages, u64* freed_out) {
   *freed_out = vm_pageout(k.vm, pages);
   return Status::kOk;

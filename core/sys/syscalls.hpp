@@ -44,6 +44,10 @@ Status sys_oom_kill(Kernel& k, Process& p);
 Status sys_poke(Kernel& k, const char* target, vaddr_t addr, u32 size, u64 value);
 Status sys_pwrite(Kernel& k, const char* file, u64 offset, u8 value, u64 len);
 Status sys_truncate(Kernel& k, const char* file, u64 size);
+// The block cache (spec §3 cache_put / cache_get; vm_cache_put in vm/vm_map.hpp).
+// A get returns kHit or kMiss, or why the block could not go to `addr`.
+Status sys_cache_put(Kernel& k, Process& p, u64 id, vaddr_t addr, u64 len);
+Status sys_cache_get(Kernel& k, Process& p, u64 id, vaddr_t addr);
 // The `pageout` op: reclaim up to `pages` frames now; `*freed_out` says how
 // many were freed (fewer when nothing more can leave memory).
 Status sys_pageout(Kernel& k, u64 pages, u64* freed_out);

@@ -40,6 +40,7 @@ struct Page {
     kZero,       // the shared zero page: mapped read-only for reads of untouched
                  // anonymous memory; never written, never freed
     kKernel,     // kernel bookkeeping outside the slabs (the swap map's vmem tags)
+    kCache,      // a page of a block-cache block (vm/block_cache.hpp): `index` in it
   };
   // `busy` with this bit: held exclusively; without it, the number of
   // shared holders (see the busy functions below).
@@ -61,7 +62,8 @@ struct Page {
   VmObject* object = nullptr;  // (o) kObject: owner; changes under Vm::page_queue_lock too
   u64 index = 0;               // (o) kObject: page index in the owner
   AvlNode object_node;         // (o) kObject: in the owner's resident tree, by index
-  // (f) kFree: the free list; (s) kSlab: the cache's page list; (q) kObject:
+  // (f) kFree: the free list; (s) kSlab: the cache's page list; kCache: its
+  // block's frame list (the block's owner, vm/block_cache.hpp); (q) kObject:
   // the pageout queue (Vm::page_queue_lock); between unhook and free, the
   // TlbBatch of the thread that deferred it.
   ListNode queue_node;

@@ -227,7 +227,12 @@ void page_set_object(Vm& vm, Page* page, VmObject* object) {
 // next_victim, which hands it back through a pointer the analysis cannot
 // name.
 u64 vm_pageout(Vm& vm, u64 target, u8 max_credit) NO_THREAD_SAFETY_ANALYSIS {
-  u64 freed = 0;
+  vm.stats.pageout_passes.add(1);
+  // The block cache goes first: its blocks are copies a process can do
+  // without (spec §8). A resident limit counts user pages only, which
+  // forgetting blocks would not bring down.
+  u64 freed = max_credit == 0 ? vm.block_cache.forget(target) : 0;
+  vm.stats.reclaimed.add(freed);
   // Enough passes over the queue to spend every credit and clear every
   // accessed bit: plain CLOCK needs two.
   u64 budget = (u64{max_credit} + 2) * vm.page_queue_length + 1;

@@ -21,6 +21,7 @@ Status Vm::boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots, u64 compress
   spaces.init("address_space", pages, platform);
   pv_entries.init("pv_entry", pages, platform);
   swap_entries.init("swap_entry", pages, platform);
+  block_cache.init(pages, platform);
   swap.init(*this, swap_slots);
   compressor.init(*this, compressor_bytes, pages.carve());
   return Status::kOk;

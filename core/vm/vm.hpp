@@ -6,6 +6,7 @@
 #include "lib/list.hpp"
 #include "lib/types.hpp"
 #include "platform.hpp"
+#include "vm/block_cache.hpp"
 #include "vm/compressor/compressor.hpp"
 #include "vm/delayed_invalidation.hpp"
 #include "vm/mutation.hpp"
@@ -44,7 +45,10 @@ struct VmStats {
   Atomic<u64> compressed_stores;  // pages stored in the compressor
   Atomic<u64> writebacks;         // dirty file pages written to their file (pageout or sync)
   Atomic<u64> reclaimed;          // frames freed by pageout
-  Atomic<u64> cache_forgotten;    // block-cache blocks forgotten under pressure
+  // Times pageout ran (an allocation found no frame, the margin ran low, the
+  // `pageout` op): under pressure the block cache may forget, so the oracle
+  // accepts a cache_get's miss only once this is non-zero. Not reported.
+  Atomic<u64> pageout_passes;
   Atomic<u64> swap_slots_peak;    // most swap slots in use at once
   Atomic<u64> compressor_bytes_peak;  // most bytes the compressor held at once
 
@@ -74,6 +78,7 @@ class Vm {
   TypedSlab<SwapEntry> swap_entries;  // which object pages are on swap
   SwapSpace swap;
   Compressor compressor;  // vm/compressor/compressor.hpp
+  BlockCache block_cache;  // vm/block_cache.hpp; locks itself
   // Guards every pv list and every PTE of an object page (vm/rmap.hpp).
   // Order: map lock → object locks → pmap_lock → leaf locks.
   Mutex pmap_lock{"pmap"};

@@ -2,6 +2,7 @@
 // gathers its invalidations in a TlbBatch and frees frames only after the
 // batch is flushed (unhook → flush → free).
 #include "vm/vm_map.hpp"
+#include "vm/vm_map_internal.hpp"
 
 #include "lib/mem.hpp"
 #include "locker.hpp"
@@ -14,10 +15,9 @@
 #include "vm/vnode.hpp"
 
 namespace vm {
-namespace {
 
 // True if [addr, addr+len) is a valid user range without overflow.
-bool user_range(vaddr_t addr, u64 len) {
+static bool user_range(vaddr_t addr, u64 len) {
   return addr <= kUserTop && len <= kUserTop - addr;
 }
 
@@ -33,7 +33,7 @@ bool range_end(vaddr_t addr, u64 len, vaddr_t* end) {
   return true;
 }
 
-void note_region_added(Vm& vm, AddressSpace& as) REQUIRES(as.lock) {
+static void note_region_added(Vm& vm, AddressSpace& as) REQUIRES(as.lock) {
   ++as.generation;
   vm.stats.regions_peak.raise_to(vm.stats.regions.add(1));
 }
@@ -44,7 +44,7 @@ void unmap_pages(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch&
 }
 
 // Splits the region containing `at` (strictly inside it) into two.
-Status clip(Vm& vm, AddressSpace& as, Region* r, vaddr_t at) REQUIRES(as.lock) {
+static Status clip(Vm& vm, AddressSpace& as, Region* r, vaddr_t at) REQUIRES(as.lock) {
   Region* tail = vm.regions.create();
   if (tail == nullptr) return Status::kNoMem;
   tail->start = at;
@@ -73,6 +73,8 @@ Status clip_range(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end) REQUIRES
   if (r != nullptr && r->end > end) return clip(vm, as, r, end);
   return Status::kOk;
 }
+
+namespace {
 
 void remove_region(Vm& vm, AddressSpace& as, Region* r, TlbBatch& batch) REQUIRES(as.lock) {
   VmObject* object = r->object;

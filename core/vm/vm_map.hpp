@@ -13,6 +13,7 @@ namespace vm {
 
 class Vm;
 class VmObject;
+struct BlockCacheOwner;
 struct Vnode;
 class TlbBatch;
 
@@ -140,6 +141,19 @@ enum class TruncatePhase : u8 { kUnmap, kDiscard };
 // then calls again), else nullptr.
 Page* vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone,
                            TruncatePhase phase, TlbBatch& batch) REQUIRES(as.lock);
+
+// The block cache's calls (spec §3; vm/block_cache.hpp, vm_map_cache.cpp).
+// Both need [addr, addr + length) to be private anonymous memory with `w`:
+// kFault for a hole or a page without `w`, kInval for a shared or file
+// mapping, an unaligned `addr` or a zero `len`. A put yields the range's
+// bytes under `id` (an older block of that id is replaced) and leaves the
+// range reading zero; it keeps no block when memory is short. A get of a
+// block the owner holds moves it into the range (kHit); kMiss leaves the
+// range as it was; any other result leaves the block in the cache.
+Status vm_cache_put(Vm& vm, AddressSpace& as, BlockCacheOwner& owner, u64 id, vaddr_t addr,
+                    u64 len) EXCLUDES(as.lock);
+Status vm_cache_get(Vm& vm, AddressSpace& as, BlockCacheOwner& owner, u64 id, vaddr_t addr)
+    EXCLUDES(as.lock);
 
 // Fills the empty `child` with a copy of `parent`: shared regions share their
 // objects; private regions become copy-on-write, both sides shadowing the

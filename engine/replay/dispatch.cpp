@@ -151,6 +151,13 @@ Outcome Replay::dispatch(ThreadState& t, const ImageOp& op, u64 addr) {
     case ImageOpKind::kPoke:
       out.status = vm::sys_poke(k, process_name(op.process), addr, op.size, op.value);
       break;
+    case ImageOpKind::kCachePut:
+      out.status = vm::sys_cache_put(k, *t.process, op.id, addr, op.len);
+      break;
+    case ImageOpKind::kCacheGet:
+      out.status = vm::sys_cache_get(k, *t.process, op.id, addr);
+      out.pressure = k.vm.stats.pageout_passes.load() != 0;
+      break;
     case ImageOpKind::kPageout: {
       vm::u64 freed = 0;
       out.status = vm::sys_pageout(k, op.pages, &freed);

@@ -20,6 +20,8 @@ vm::Status expected_status(ImageResult r) {
   return r == ImageResult::kEnomem   ? vm::Status::kNoMem
          : r == ImageResult::kEinval ? vm::Status::kInval
          : r == ImageResult::kEfault ? vm::Status::kFault
+         : r == ImageResult::kHit    ? vm::Status::kHit
+         : r == ImageResult::kMiss   ? vm::Status::kMiss
                                      : vm::Status::kOk;
 }
 
@@ -103,6 +105,9 @@ void describe_op(const ImageOp& op, const char* label, Text& out) {
       return;
     case ImageOpKind::kBrk:
       out << "brk(" << addr.c_str() << ")";
+      return;
+    case ImageOpKind::kCacheGet:
+      out << "cache_get of block " << op.id << " into " << addr.c_str();
       return;
     case ImageOpKind::kFork:
     case ImageOpKind::kExec:

@@ -18,6 +18,9 @@ struct Outcome {
   u64 value = 0;  // read: the value; mmap: start; brk: new break; sbrk: old break
   bool has_value = false;
   u64 fault_addr = 0;  // the access that signalled (kOom: the fault that found no frame)
+  // cache_get: pageout had run by the op's end, so the block cache may have
+  // forgotten the block (the oracle's license for a miss; spec §3, §8).
+  bool pressure = false;
 };
 
 using Text = vm::FixedString<512>;

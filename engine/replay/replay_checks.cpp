@@ -98,7 +98,9 @@ void Replay::check_leaks() {
   u64 held = 0;
   for (u64 pfn = 0; pfn < vm.pages.described_frames(); ++pfn) {
     const vm::Page::State s = vm.pages.page_at(pfn)->state;
-    if (s == vm::Page::State::kObject || s == vm::Page::State::kPageTable) ++held;
+    if (s == vm::Page::State::kObject || s == vm::Page::State::kPageTable ||
+        s == vm::Page::State::kCache)
+      ++held;
   }
   const u64 objects = vm.objects.stats().in_use + vm.regions.stats().in_use +
                       vm.spaces.stats().in_use + kernel_.process_slab.stats().in_use +

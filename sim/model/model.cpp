@@ -539,6 +539,7 @@ ModelOutcome Model::truncate(const std::string& name, uint64_t size) {
 ModelOutcome Model::fork(const std::string& parent, const std::string& child) {
   require(!has_process(child), "fork to an existing process");
   Process copy = process(parent);  // shares every object, for now
+  copy.cache.clear();              // blocks are the parent's
   // Private objects get a copy each (split pieces of one mapping keep
   // sharing their one copy); shared objects stay shared.
   std::map<const MemObject*, std::shared_ptr<MemObject>> copies;
@@ -629,6 +630,73 @@ bool Model::access(Process& p, uint64_t addr, uint32_t size, bool write, uint64_
     for (uint32_t i = 0; i < size; ++i) *value |= uint64_t{load_byte(*m, k, offset + i)} << (8 * i);
   }
   return true;
+}
+
+vm::Status Model::check_block_range(const Process& p, uint64_t addr, uint64_t end) {
+  uint64_t cur = addr;
+  while (cur < end) {
+    uint64_t start = 0;
+    const Mapping* m = find_mapping(p, cur, &start);
+    if (m == nullptr) return vm::Status::kFault;
+    if (m->shared || !m->file.empty()) return vm::Status::kInval;
+    if (!(m->prot & kW)) return vm::Status::kFault;
+    cur = m->end;
+  }
+  return vm::Status::kOk;
+}
+
+ModelOutcome Model::cache_put(const std::string& proc, uint64_t id, uint64_t addr, uint64_t len) {
+  Process& p = process(proc);
+  uint64_t end = 0;
+  if (!aligned(addr) || len == 0 || !wrap_free_end(addr, len, &end))
+    return status(vm::Status::kInval);
+  if (vm::Status s = check_block_range(p, addr, end); s != vm::Status::kOk) return status(s);
+  Block block;
+  block.pages = (end - addr) / kPage;
+  for (uint64_t va = addr; va < end; va += kPage) {
+    uint64_t start = 0;
+    const Mapping& m = *find_mapping(p, va, &start);
+    const uint64_t k = m.obj_page + (va - start) / kPage;
+    if (m.obj->next_content(k) != k) continue;  // neither stored nor filled: zero
+    const Page bytes = load_page(m, k);
+    if (std::any_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b != 0; }))
+      block.data.emplace((va - addr) / kPage, bytes);
+  }
+  // The range reads zero afterwards, as after madvise dontneed.
+  for (uint64_t va = addr; va < end; va += kPage) {
+    uint64_t start = 0;
+    const Mapping& m = *find_mapping(p, va, &start);
+    const uint64_t k = m.obj_page + (va - start) / kPage;
+    m.obj->drop(k, k + 1);
+  }
+  p.cache[id] = std::move(block);
+  return status(vm::Status::kOk);
+}
+
+ModelOutcome Model::cache_get(const std::string& proc, uint64_t id, uint64_t addr,
+                              bool forgotten) {
+  Process& p = process(proc);
+  auto found = p.cache.find(id);
+  if (found == p.cache.end()) return status(vm::Status::kMiss);
+  if (forgotten) {
+    p.cache.erase(found);
+    return status(vm::Status::kMiss);
+  }
+  const Block& block = found->second;
+  uint64_t end = 0;
+  if (!aligned(addr) || !wrap_free_end(addr, block.pages * kPage, &end))
+    return status(vm::Status::kInval);
+  if (vm::Status s = check_block_range(p, addr, end); s != vm::Status::kOk) return status(s);
+  for (uint64_t va = addr; va < end; va += kPage) {
+    uint64_t start = 0;
+    const Mapping& m = *find_mapping(p, va, &start);
+    const uint64_t k = m.obj_page + (va - start) / kPage;
+    m.obj->drop(k, k + 1);
+    auto data = block.data.find((va - addr) / kPage);
+    if (data != block.data.end()) m.obj->pages[k] = data->second;
+  }
+  p.cache.erase(found);
+  return status(vm::Status::kHit);
 }
 
 ModelOutcome Model::read(const std::string& proc, uint64_t addr, uint32_t size) {

@@ -152,6 +152,13 @@ class Model {
   ModelOutcome write(const std::string& proc, uint64_t addr, uint32_t size, uint64_t value);
   ModelOutcome touch(const std::string& proc, uint64_t addr, uint64_t len, uint64_t stride,
                      bool write, uint8_t value);
+  // The block cache (spec §3). The model forgets nothing by itself: a get
+  // of a block it holds is a hit, unless `forgotten` says the core's
+  // pageout let go of it under pressure (the caller decides when that may
+  // be), which makes it a miss that drops the block.
+  ModelOutcome cache_put(const std::string& proc, uint64_t id, uint64_t addr, uint64_t len);
+  ModelOutcome cache_get(const std::string& proc, uint64_t id, uint64_t addr, bool forgotten);
+
   // A write through the kernel into `target_proc` (ptrace, /proc/PID/mem).
   ModelOutcome poke(const std::string& target_proc, uint64_t addr, uint32_t size, uint64_t value);
 
@@ -205,10 +212,17 @@ class Model {
     std::string file;       // empty: anonymous
   };
 
+  // A block-cache block: its length and its pages that are not all zero.
+  struct Block {
+    uint64_t pages = 0;
+    std::map<uint64_t, Page> data;  // page index in the block -> bytes
+  };
+
   struct Process {
     uint64_t brk = kInitialBreak;
     uint64_t start_brk = kInitialBreak;  // the initial break: kInitialBreak, or bss end after exec
     std::map<uint64_t, Mapping> mappings;  // start -> mapping; non-overlapping
+    std::map<uint64_t, Block> cache;       // id -> block; kept across exec, not given to a child
   };
 
   Process& process(const std::string& name);
@@ -229,6 +243,8 @@ class Model {
   // The mapping containing `addr`, or nullptr; `start` receives its start.
   static const Mapping* find_mapping(const Process& p, uint64_t addr, uint64_t* start);
   static ModelOutcome set_break(Process& p, uint64_t new_brk);
+  // Whether [addr, end) is private anonymous memory with `w` (cache_put/get).
+  static vm::Status check_block_range(const Process& p, uint64_t addr, uint64_t end);
 
   // Content. `k` is a page index in the mapping's object (= file page).
   static uint64_t eof_pages(const File& f);  // pages holding bytes below EOF

@@ -96,6 +96,16 @@ std::array<uint64_t, 2> Model::fingerprint() const {
       h.str(m.file);
       object(m.obj.get());
     }
+    h.u64(p.cache.size());
+    for (const auto& [id, block] : p.cache) {
+      h.u64(id);
+      h.u64(block.pages);
+      h.u64(block.data.size());
+      for (const auto& [k, page] : block.data) {
+        h.u64(k);
+        h.bytes(page.data(), page.size());
+      }
+    }
   }
   return h.finish();
 }

@@ -77,6 +77,10 @@ void ExplorerSteering::op_begin(size_t thread, size_t op_index, uint64_t) {
     case image::ImageOpKind::kPoke:
     case image::ImageOpKind::kTruncate:
     case image::ImageOpKind::kPwrite:
+    // The block cache is one LRU for every process: a put may make pageout
+    // forget another process's block.
+    case image::ImageOpKind::kCachePut:
+    case image::ImageOpKind::kCacheGet:
       footprint_.write(kResourceGlobal);
       break;
     case image::ImageOpKind::kMmap:

@@ -213,6 +213,15 @@ OpOutcome HistoryRecorder::model_op(Model& model, const HistoryOp& h) const {
               ? model.exec_fails_out_of_memory(proc)
               : model.exec(proc, op.text, op.data, op.bss, op.stack);
       break;
+    case OpKind::kCachePut:
+      m = model.cache_put(proc, op.id, h.addr, op.len);
+      break;
+    case OpKind::kCacheGet:
+      // The model keeps every block; a miss of one it holds is the core's
+      // pageout forgetting it, which only pressure explains (spec §3, §8).
+      m = model.cache_get(proc, op.id, h.addr,
+                          h.core.status == vm::Status::kMiss && h.core.pressure);
+      break;
     case OpKind::kPoke:
       if (model.has_process(op.process)) {
         m = model.poke(op.process, h.addr, op.size, op.value);

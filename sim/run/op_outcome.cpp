@@ -29,6 +29,10 @@ vm::Status expected_status(ExpectedResult r) {
       return vm::Status::kInval;
     case ExpectedResult::kEfault:
       return vm::Status::kFault;
+    case ExpectedResult::kHit:
+      return vm::Status::kHit;
+    case ExpectedResult::kMiss:
+      return vm::Status::kMiss;
     default:
       return vm::Status::kOk;
   }
@@ -154,6 +158,8 @@ std::string describe_op(const Op& op) {
       return "sbrk(" + std::to_string(op.incr) + ")";
     case OpKind::kBrk:
       return "brk(" + addr + ")";
+    case OpKind::kCacheGet:
+      return "cache_get of block " + std::to_string(op.id) + " into " + addr;
     case OpKind::kFork:
     case OpKind::kExec:
     case OpKind::kExit:

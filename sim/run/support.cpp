@@ -26,6 +26,8 @@ bool op_supported(const Op& op) {
     case OpKind::kExec:
     case OpKind::kPoke:
     case OpKind::kPageout:
+    case OpKind::kCachePut:
+    case OpKind::kCacheGet:
       return true;
     default:
       return false;

@@ -617,7 +617,10 @@ class Loader {
       Field result = member(f, "result");
       bool cache = op.result == ExpectedResult::kHit || op.result == ExpectedResult::kMiss;
       if (op.kind == OpKind::kCacheGet) {
-        check(cache, result, R"("hit" or "miss")", "the results of cache_get");
+        // A get whose block cannot go to `addr` fails like any call.
+        check(cache || op.result == ExpectedResult::kEinval ||
+                  op.result == ExpectedResult::kEfault,
+              result, R"("hit", "miss", "einval" or "efault")", "the results of cache_get");
       } else {
         check(!cache, result, R"("ok", "enomem", "einval" or "efault")",
               "\"hit\" and \"miss\" are for cache_get");

@@ -372,7 +372,6 @@ TEST_F(Cli, CheckRefusesEachInvalidTraceForItsReason) {
       {"undefined-label.json", "threads[0].ops[1].addr: undefined label \"nowhere\""},
       {"unknown-key.json", "machine.cpu: unknown key \"cpu\""},
       {"unknown-op.json", "threads[0].ops[0].op: expected an op name"},
-      {"unsupported-cache.json", "threads[0].ops[1]: op \"cache_put\" is not supported yet"},
       {"wrong-format.json", "format: expected \"vmsim-trace/1\""},
   };
   for (const auto& [file, reason] : reasons) {
@@ -388,14 +387,6 @@ TEST_F(Cli, CheckRefusesEachInvalidTraceForItsReason) {
     const Result r = vmsim({"check", p.string()});
     EXPECT_EQ(r.code, 2) << p << "\n" << r.out;
   }
-}
-
-TEST_F(Cli, ReplayRefusesUnsupportedFeatures) {
-  const Result r =
-      vmsim({"replay", "--json", (kTraces / "invalid/unsupported-cache.json").string()});
-  EXPECT_EQ(r.code, 2);
-  EXPECT_TRUE(contains(r.err, "op \"cache_put\" is not supported yet")) << r.err;
-  EXPECT_EQ(r.out, "");
 }
 
 // --memory / --swap replay a trace under pressure: same outcome and digest.

@@ -155,10 +155,11 @@ TEST(Compile, EveryValidTraceRoundTrips) {
   EXPECT_GT(seen, 10);
 }
 
-// Features the simulator does not run yet still have a place in the image.
-TEST(Compile, UnsupportedFeaturesRoundTrip) {
+// Schedules with yield points, and the block cache's ops, have their place
+// in the image.
+TEST(Compile, SchedulesAndCacheOpsRoundTrip) {
   for (const char* name :
-       {"races/pageout-vs-write-dirty-bit", "invalid/unsupported-cache", "races/resize-vs-fault"}) {
+       {"races/pageout-vs-write-dirty-bit", "cache/put-get-rules", "races/resize-vs-fault"}) {
     SCOPED_TRACE(name);
     expect_round_trip(load(std::string(VMSIM_TRACES_DIR) + "/" + name + ".json"));
   }

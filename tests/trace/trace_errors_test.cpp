@@ -524,7 +524,8 @@ TEST(TraceErrors, Results) {
       R"(t.json:4:76: threads[0].ops[0].result: expected "ok", "enomem", "einval" or )"
       R"("efault", got "hit" ("hit" and "miss" are for cache_get))");
   EXPECT_EQ(op_error(R"({"op": "cache_get", "id": 1, "addr": 65536, "result": "ok"})"),
-            R"(t.json:4:59: threads[0].ops[0].result: expected "hit" or "miss", got "ok" (the )"
+            R"(t.json:4:59: threads[0].ops[0].result: expected "hit", "miss", "einval" or )"
+            R"("efault", got "ok" (the )"
             R"(results of cache_get))");
   EXPECT_EQ(op_error(R"({"op": "read", "addr": 65536, "expect_fault": "segv", "result": "ok"})"),
             R"(t.json:4:69: threads[0].ops[0].result: "result" cannot be combined with )"
