@@ -24,6 +24,7 @@ enum class Mutation : u64 {
   kTruncateBeforeWriteback = u64{1} << 11,
   kPageoutIgnoresOwedShootdown = u64{1} << 12,
   kCompressBeforeUnmap = u64{1} << 13,
+  kCachePutCopiesMapped = u64{1} << 14,
 };
 
 constexpr u64 mutation_bit(Mutation m) {
@@ -66,6 +67,9 @@ inline constexpr MutationInfo kMutations[] = {
      "pageout frees a page whose last PTE another thread removed before that thread's shootdown"},
     {Mutation::kCompressBeforeUnmap, "compress-before-unmap",
      "pageout compresses a page while it is still mapped, before its PTEs go and TLBs are shot "
+     "down"},
+    {Mutation::kCachePutCopiesMapped, "cache-put-copies-mapped",
+     "cache_put copies the range while its PTEs still map it, before they go and TLBs are shot "
      "down"},
 };
 

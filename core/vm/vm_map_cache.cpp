@@ -23,7 +23,6 @@
 #include "vm/swap_pager.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm.hpp"
-#include "vm/vm_fault.hpp"
 #include "vm/vm_map_internal.hpp"
 #include "vm/vm_object.hpp"
 
@@ -85,10 +84,9 @@ VmObject* prepare_replacement(Vm& vm, AddressSpace& as, vaddr_t addr, vaddr_t en
 
 // How taking one page's bytes went.
 enum class Taken : u8 {
-  kDone,        // copied into the block, or all zero (no frame)
-  kBusy,        // a page of the chain is busy: wait for it, then start over
-  kBelow,       // on swap in a backing object: fault it in, then start over
-  kNoFrame,     // no frame for the copy: reclaim, then try the page again
+  kDone,     // copied into the block, or all zero (no frame)
+  kBusy,     // a page of the chain is busy: wait for it, then start over
+  kNoFrame,  // no frame for the copy: reclaim, then try the page again
 };
 
 bool all_zero(const u8* bytes) {
@@ -107,30 +105,43 @@ Taken keep_copy(Vm& vm, CacheBlock* block, u64 index, const u8* bytes) {
   return Taken::kDone;
 }
 
+// Where a chain walk found page `index` of object `o`: resident, on swap or
+// in the compressor, or in neither (look further down).
+enum class Found : u8 { kCopied, kBusy, kNoFrame, kAbsent };
+
+Found copy_from(Vm& vm, VmObject* o, u64 index, CacheBlock* block, u64 block_index, Page** wait)
+    REQUIRES(o->lock) {
+  if (Page* page = o->resident.find(index)) {
+    if (page_busied(page)) {
+      *wait = page;
+      return Found::kBusy;
+    }
+    return keep_copy(vm, block, block_index, vm.pages.data(page)) == Taken::kDone
+               ? Found::kCopied
+               : Found::kNoFrame;
+  }
+  u8 scratch[kPageSize];
+  if (!swap_pager_peek(vm, o, index, scratch)) return Found::kAbsent;
+  return keep_copy(vm, block, block_index, scratch) == Taken::kDone ? Found::kCopied
+                                                                    : Found::kNoFrame;
+}
+
 // The bytes region `r` shows at page `index` of its object, into the
-// block's page `block_index`. The region's own object is read under its
-// lock; a backing object's page under a shared busy hold, as a
-// copy-on-write fault reads it (pageout may want it meanwhile).
+// block's page `block_index`. Each object of the chain is read under its
+// own lock, taken top down as the fault takes them (vm_object_get_page):
+// pageout, a fault of a fork relative or a page-in may be changing a
+// backing object's page meanwhile. Not analysed: the locks follow the chain.
 Taken take_page(Vm& vm, const Region& r, u64 index, CacheBlock* block, u64 block_index,
                 Page** wait) NO_THREAD_SAFETY_ANALYSIS {
   VmObject* first = r.object;
   MutexLocker lock(vm.platform, first->lock);
-  u8 scratch[kPageSize];
   for (VmObject* o = first; o != nullptr; index += o->backing_offset, o = o->backing) {
-    if (Page* page = o->resident.find(index)) {
-      if (o == first ? page_busied(page) : !page_try_sbusy(page)) {
-        *wait = page;
-        return Taken::kBusy;
-      }
-      const Taken t = keep_copy(vm, block, block_index, vm.pages.data(page));
-      if (o != first) page_sunbusy(vm.platform, page);
-      return t;
-    }
-    if (o->swap.find(index) != nullptr) {
-      if (o != first) return Taken::kBelow;
-      if (!swap_pager_peek(vm, o, index, scratch)) return Taken::kBelow;
-      return keep_copy(vm, block, block_index, scratch);
-    }
+    if (o != first) vm.platform.mutex_lock(o->lock);
+    const Found found = copy_from(vm, o, index, block, block_index, wait);
+    if (o != first) vm.platform.mutex_unlock(o->lock);
+    if (found == Found::kCopied) return Taken::kDone;
+    if (found == Found::kBusy) return Taken::kBusy;
+    if (found == Found::kNoFrame) return Taken::kNoFrame;
   }
   return Taken::kDone;  // nothing on the chain: zero
 }
@@ -138,14 +149,14 @@ Taken take_page(Vm& vm, const Region& r, u64 index, CacheBlock* block, u64 block
 // What filling the block ended with.
 enum class Filled : u8 {
   kDone,
-  kRetry,        // the map lock was let go of: the put starts over
-  kRetryNoCopy,  // the same, and memory ran out: the next attempt keeps no block
-  kForgotten,    // memory ran out for the copy: the put keeps no block
+  kRetry,      // the map lock was let go of to wait for a busy page: start over
+  kForgotten,  // memory ran out for the copy: the put keeps no block
 };
 
 // Copies what [addr, end) shows into `block`, its PTEs gone and shot down.
-// The map lock is let go of only to wait for a busy page or to fault a page
-// in from a backing object's swap (not analysed for that reason).
+// The map lock is let go of only to wait for a busy page (not analysed for
+// that reason); the wait cannot be had under it, since a fault holding a
+// page busy needs the map lock to finish.
 Filled fill_block(Vm& vm, AddressSpace& as, vaddr_t addr, vaddr_t end,
                   CacheBlock* block) NO_THREAD_SAFETY_ANALYSIS {
   for (vaddr_t va = addr; va < end;) {
@@ -154,44 +165,40 @@ Filled fill_block(Vm& vm, AddressSpace& as, vaddr_t addr, vaddr_t end,
     const Taken t = take_page(vm, *r, r->index_of(va), block, (va - addr) >> kPageShift, &wait);
     if (t == Taken::kDone) {
       va += kPageSize;
-      continue;
-    }
-    if (t == Taken::kNoFrame) {
+    } else if (t == Taken::kNoFrame) {
       // The map lock may be held across pageout; the page is tried again.
       if (!vm_reclaim(vm)) return Filled::kForgotten;
-      continue;
-    }
-    vm.platform.mutex_unlock(as.lock);
-    bool no_memory = false;
-    if (t == Taken::kBusy) {
-      vm.platform.wait_for(wait, "a busy page of a cache_put");
     } else {
-      no_memory = vm_fault_forced(vm, as, va, Access::kRead) == FaultResult::kNoMem;
+      vm.platform.mutex_unlock(as.lock);
+      vm.platform.wait_for(wait, "a busy page of a cache_put");
+      vm.platform.mutex_lock(as.lock);
+      return Filled::kRetry;
     }
-    vm.platform.mutex_lock(as.lock);
-    return no_memory ? Filled::kRetryNoCopy : Filled::kRetry;
   }
   return Filled::kDone;
 }
 
-// One attempt at a put, under the map lock. `*copy` says whether the block
-// is to be kept; an attempt that must start over says so in `*retry`.
+// One attempt at a put, under the map lock; `*retry` when it must start over.
 Status put_locked(Vm& vm, AddressSpace& as, BlockCacheOwner& owner, u64 id, vaddr_t addr,
-                  vaddr_t end, bool* copy, bool* retry) REQUIRES(as.lock) {
+                  vaddr_t end, bool* retry) REQUIRES(as.lock) {
   *retry = false;
   if (Status s = check_block_range(as, addr, end); s != Status::kOk) return s;
   VmObject* fresh = prepare_replacement(vm, as, addr, end);
   if (fresh == nullptr) return Status::kNoMem;
   TlbBatch batch(vm.platform, vm.pages);
-  unmap_pages(vm, as, addr, end, batch);
-  batch.flush();  // no CPU may write the range while it is copied
-  CacheBlock* block = *copy ? vm.block_cache.create(id, (end - addr) >> kPageShift) : nullptr;
+  // No CPU may write the range while it is copied: a store through a TLB
+  // entry after the copy would be lost with the old page (the mutation).
+  if (!vm.mutated(Mutation::kCachePutCopiesMapped)) {
+    unmap_pages(vm, as, addr, end, batch);
+    batch.flush();
+  }
+  CacheBlock* block = vm.block_cache.create(id, (end - addr) >> kPageShift);
   const Filled filled =
       block == nullptr ? Filled::kForgotten : fill_block(vm, as, addr, end, block);
-  if (filled == Filled::kRetry || filled == Filled::kRetryNoCopy) {
+  if (filled == Filled::kDone) vm.platform.yield(YieldPoint::kCachePutCopied);
+  if (filled == Filled::kRetry) {
     vm.block_cache.destroy(block);
     vm_object_deallocate(vm, fresh, batch);
-    *copy = filled == Filled::kRetry;
     *retry = true;
     return Status::kOk;
   }
@@ -244,10 +251,9 @@ Status vm_cache_put(Vm& vm, AddressSpace& as, BlockCacheOwner& owner, u64 id, va
   vaddr_t end = 0;
   if (Status s = block_range(addr, len, &end); s != Status::kOk) return s;
   MutexLocker lock(vm.platform, as.lock);
-  bool copy = true;
   for (;;) {
     bool retry = false;
-    const Status s = put_locked(vm, as, owner, id, addr, end, &copy, &retry);
+    const Status s = put_locked(vm, as, owner, id, addr, end, &retry);
     if (!retry) return s;
   }
 }

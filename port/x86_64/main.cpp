@@ -43,14 +43,6 @@ const ImageReader& load_image(const MultibootInfo* mbi) {
 void check_supported(const ImageReader& img) {
   const ImageHeader& h = img.header();
   Line l;
-  for (uint64_t i = 0; i < img.count(kOps); ++i) {
-    const ImageOpKind k = img.op(i).kind;
-    if (k == ImageOpKind::kCachePut || k == ImageOpKind::kCacheGet) {
-      l << "line " << img.op(i).line << ": op \"" << kImageOpNames[size_t(k)]
-        << "\" is not supported by the port";
-      refuse_image(l.c_str());
-    }
-  }
   if (h.machine.memory > core_ram_limit()) {
     l << "machine.memory " << h.machine.memory << " exceeds the " << core_ram_limit()
       << " bytes below the kernel";

@@ -149,6 +149,48 @@ TEST(EdgePropertyTest, EdgeValuesAgreeWithTheModel) {
   replay_shard(300001, tracegen::kAllFeatures | tracegen::kFeatureEdges);
 }
 
+// The block cache (spec §3): puts and gets among every other op, against
+// the model; 250 traces with plenty of memory, where every block that was
+// put must come back (the model accepts no miss before pageout has run).
+class CachePropertyTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(CachePropertyTest, CacheOpsAgreeWithTheModel) {
+  replay_shard(700001 + static_cast<uint64_t>(GetParam()) * kSeedsPerShard,
+               tracegen::kAllFeatures | tracegen::kFeatureCache);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, CachePropertyTest, ::testing::Range(0, 2));
+
+// The block cache under pressure: 1 MiB, swap, working sets past memory.
+// Pageout forgets blocks, so gets may miss; every hit must still bring the
+// bytes that were put, and everything else must agree with the model.
+TEST(CachePressurePropertyTest, ForgottenBlocksMissAndHitsKeepTheirBytes) {
+  int64_t forgotten = 0;
+  int64_t hits = 0;
+  for (uint64_t seed = 800001; seed < 800001 + 80; ++seed) {
+    tracegen::RandomTraceOptions o = options_for(seed);
+    o.ops = 300 + (seed * 7919) % 401;
+    o.memory = 1 << 20;
+    o.features = tracegen::kAllFeatures | tracegen::kFeaturePressure | tracegen::kFeatureCache;
+    auto loaded = load_trace_text(tracegen::make_random_trace(o), "seed-" + std::to_string(seed));
+    ASSERT_TRUE(std::holds_alternative<Trace>(loaded)) << std::get<LoadError>(loaded).message;
+    RunOptions options;
+    options.audit = AuditMode::kEveryOp;
+    auto result = run_trace(std::get<Trace>(loaded), options);
+    ASSERT_TRUE(std::holds_alternative<RunReport>(result)) << std::get<RunError>(result).message;
+    const RunReport& r = std::get<RunReport>(result);
+    ASSERT_TRUE(r.pass() && r.digest.has_value())
+        << report_text(r) << "(reproduce: tracegen random --seed " << seed << " --ops " << o.ops
+        << " --threads " << o.threads << " --cpus " << o.cpus
+        << " --memory 1MiB --features all,pressure,cache | vmsim replay /dev/stdin)";
+    forgotten += stat_named(r, "cache_forgotten");
+    hits += stat_named(r, "cache_hits");
+  }
+  // Both paths ran: blocks were forgotten, and others came back.
+  EXPECT_GT(forgotten, 0);
+  EXPECT_GT(hits, 0);
+}
+
 // Threads preempted at every yield point: random traces with 2–4 threads
 // under the random policy (a thread switch may happen at any yield point,
 // inside faults, copies, truncates and shootdowns), three schedule seeds
@@ -163,7 +205,8 @@ TEST_P(ConcurrentPropertyTest, PreemptedThreadsStayLinearizable) {
     o.threads = static_cast<uint32_t>(seed % 3 + 2);
     o.cpus = static_cast<uint32_t>(seed % 2 + 1);
     o.ops = 30 + seed % 50;
-    o.features = tracegen::kAllFeatures;
+    // Every other seed puts and gets blocks too.
+    o.features = tracegen::kAllFeatures | (seed % 2 == 0 ? tracegen::kFeatureCache : 0);
     const std::string text = tracegen::make_random_trace(o);
     auto loaded = load_trace_text(text, "seed-" + std::to_string(seed));
     ASSERT_TRUE(std::holds_alternative<Trace>(loaded)) << std::get<LoadError>(loaded).message;
@@ -178,8 +221,8 @@ TEST_P(ConcurrentPropertyTest, PreemptedThreadsStayLinearizable) {
       const RunReport& r = std::get<RunReport>(result);
       ASSERT_TRUE(r.pass() && r.digest.has_value())
           << report_text(r) << "(reproduce: tracegen random --seed " << seed << " --ops " << o.ops
-          << " --threads " << o.threads << " --cpus " << o.cpus << " --features all"
-          << ", then add \"schedule\": {\"policy\": \"random\", \"seed\": " << schedule_seed
+          << " --threads " << o.threads << " --cpus " << o.cpus << " --features "
+          << tracegen::features_text(o.features) << ", then add \"schedule\": {\"policy\": \"random\", \"seed\": " << schedule_seed
           << "} and vmsim replay it)";
     }
   }

@@ -47,6 +47,9 @@ on and alone is the default; "all" names every feature):
          sweeps over them: working sets of 4-8 times --memory, so pageout
          and swap run all along (use a small --memory, e.g. 1MiB;
          docs/pressure.md)
+  cache  (not in "all") cache_put of a few pages of private writable
+         memory and cache_get of ids the process may hold, some where
+         the call must fail or miss (docs/kernel-memory.md)
   brk    accepted for clarity: brk and sbrk are anon's ops
 
 Numbers may be decimal or 0x hex; --memory also takes KiB/MiB/GiB.
@@ -123,7 +126,7 @@ int run_random(const RandomArgs& args) {
   if (!features) {
     return usage_error(
         "--features: expected a comma-separated list of anon, brk, files, fork, exec, "
-        "exit, poke, edges, pressure or all, got '" +
+        "exit, poke, edges, pressure, cache or all, got '" +
         args.features + "'");
   }
   options.features = *features;

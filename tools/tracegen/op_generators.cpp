@@ -628,6 +628,8 @@ Json generate_op(GenContext& ctx) {
   }
   if ((ctx.trace.features & kFeaturePressure) && ctx.rng.chance(kSweepPercent))
     return generate_sweep(ctx);
+  if ((ctx.trace.features & kFeatureCache) && ctx.rng.chance(kCachePercent))
+    return generate_cache_op(ctx);
   const size_t mapped = ctx.process.shadow.count();
   if ((mapped == 0 && ctx.rng.chance(70)) || (mapped < 3 && ctx.rng.chance(25))) {
     return generate_mmap(ctx);

@@ -36,6 +36,9 @@ Json generate_op(GenContext& ctx);
 // of a process's only thread; nullopt otherwise.
 std::optional<Json> generate_lifecycle_op(GenContext& ctx);
 
+// --features cache: a cache_put or a cache_get (cache_ops.cpp).
+Json generate_cache_op(GenContext& ctx);
+
 Json generate_mmap(GenContext& ctx);
 Json generate_munmap(GenContext& ctx);
 Json generate_mprotect(GenContext& ctx);

@@ -33,7 +33,7 @@ struct FeatureName {
 constexpr FeatureName kFeatureNames[] = {
     {"anon", kFeatureAnon},   {"files", kFeatureFiles},       {"fork", kFeatureFork},
     {"exec", kFeatureExec},   {"exit", kFeatureExit},         {"poke", kFeaturePoke},
-    {"edges", kFeatureEdges}, {"pressure", kFeaturePressure},
+    {"edges", kFeatureEdges}, {"pressure", kFeaturePressure}, {"cache", kFeatureCache},
 };
 
 // Threads spread over processes (each process has at least one thread; names
@@ -282,7 +282,7 @@ std::optional<std::string> check_options(const RandomTraceOptions& options) {
       options.memory % kPageSize != 0) {
     return "--memory must be a multiple of 4096 between 1MiB and 4GiB";
   }
-  if ((options.features & ~(kAllFeatures | kFeatureEdges | kFeaturePressure)) != 0)
+  if ((options.features & ~(kAllFeatures | kFeatureEdges | kFeaturePressure | kFeatureCache)) != 0)
     return "--features: unknown feature bits";
   return std::nullopt;
 }
