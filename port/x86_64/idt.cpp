@@ -4,6 +4,7 @@
 #include "console.hpp"
 #include "cpu.hpp"
 #include "gdt.hpp"
+#include "kernel_va.hpp"
 #include "percpu.hpp"
 #include "smp.hpp"
 
@@ -38,6 +39,14 @@ void set_gate(unsigned vec, uint64_t handler, unsigned dpl, unsigned ist) {
 
 [[noreturn]] void kernel_trap(const TrapFrame* f) {
   Line l;
+  // A push into the guard page faults, and the #PF's own frame faults
+  // again: the double fault, on its IST stack, is how an overflow arrives.
+  if ((f->vector == 8 || f->vector == 14) && kernel_stack_guard(read_cr2())) {
+    l << "kernel stack overflow: CPU " << percpu()->index << " ran into the guard page at "
+      << vm::Hex{read_cr2() & ~uint64_t{4095}} << " below a kernel stack (exception "
+      << f->vector << ", rip " << vm::Hex{f->rip} << ")";
+    kpanic(l.c_str());
+  }
   l << "CPU " << percpu()->index << ": exception " << f->vector << " in the kernel at rip "
     << vm::Hex{f->rip} << ", error " << vm::Hex{f->error} << ", cr2 " << vm::Hex{read_cr2()};
   kpanic(l.c_str());

@@ -6,6 +6,7 @@
 #include "cpu.hpp"
 #include "idt.hpp"
 #include "image/trace_image_reader.hpp"
+#include "kernel_va.hpp"
 #include "memory.hpp"
 #include "multiboot.hpp"
 #include "percpu.hpp"
@@ -69,6 +70,7 @@ extern "C" [[noreturn]] void kmain(uint32_t magic, uint32_t mbi_phys) {
   if (magic != kMultibootBootMagic) kpanic("not started by a multiboot loader");
   const auto* mbi = phys_to_virt<const MultibootInfo>(mbi_phys);
   memory_init(mbi);
+  kernel_va_init();
   idt_init();
   cpu_init_bsp();
   if (StressConfig stress; stress_requested(mbi, &stress)) exit_qemu(run_stress(stress));

@@ -40,7 +40,14 @@ void memory_init(const MultibootInfo* mbi) {
     note(mbi->mods_addr + mbi->mods_count * sizeof(MultibootModule));
     for (uint32_t i = 0; i < mbi->mods_count; ++i) note(mods[i].mod_end);
   }
+  if ((mbi->flags & (1 << 2)) && mbi->cmdline != 0) {  // the command line (stress mode)
+    const char* c = phys_to_virt<const char>(mbi->cmdline);
+    uint64_t n = 0;
+    while (c[n] != 0) ++n;
+    note(mbi->cmdline + n + 1);
+  }
   if ((mbi->flags & (1 << 6)) == 0) kpanic("the loader gave no memory map");
+  note(mbi->mmap_addr + mbi->mmap_length);
   const uint8_t* p = phys_to_virt<const uint8_t>(mbi->mmap_addr);
   const uint8_t* end = p + mbi->mmap_length;
   for (; p < end; p += reinterpret_cast<const MultibootMmapEntry*>(p)->size + 4) {

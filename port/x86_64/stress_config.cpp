@@ -68,8 +68,13 @@ bool stress_requested(const MultibootInfo* mbi, StressConfig* out) {
       } else if (equals(s, v, e, "pageout-vs-write")) {
         out->workload = StressWorkload::kPageoutVsWrite;
         out->name = "pageout-vs-write";
+      } else if (equals(s, v, e, "stack-overflow")) {
+        out->workload = StressWorkload::kStackOverflow;
+        out->name = "stack-overflow";
       } else {
-        refuse_image("stress: unknown workload (munmap-vs-access, fork-cow, pageout-vs-write)");
+        refuse_image(
+            "stress: unknown workload (munmap-vs-access, fork-cow, pageout-vs-write, "
+            "stack-overflow)");
       }
     } else if (has_prefix(s, b, e, "iterations=", &v)) {
       out->iterations = number(s, v, e, kMaxIterations, "iterations");

@@ -9,7 +9,10 @@
 
 namespace port {
 
-enum class StressWorkload : uint8_t { kMunmapVsAccess, kForkCow, kPageoutVsWrite };
+// kStackOverflow is no workload but the guard pages' proof (kernel_va.hpp):
+// a kernel thread recurses until it meets the guard below its stack, and the
+// run must end in a panic that says so.
+enum class StressWorkload : uint8_t { kMunmapVsAccess, kForkCow, kPageoutVsWrite, kStackOverflow };
 
 struct StressConfig {
   StressWorkload workload = StressWorkload::kMunmapVsAccess;

@@ -1,5 +1,7 @@
 #include "stress_mode.hpp"
 
+#include "kernel_va.hpp"
+
 #include <new>
 
 #include "apic.hpp"
@@ -144,6 +146,7 @@ void print_json(const StressRun& run, const char* digest) {
 }  // namespace
 
 ExitCode run_stress(const StressConfig& config) {
+  if (config.workload == StressWorkload::kStackOverflow) overflow_kernel_stack();
   check_core_ram(kStressRam);
   const unsigned cpus = smp_start(kMaxPhysCpus);
   auto* platform = new (boot_alloc(sizeof(StressPlatform), 64)) StressPlatform();

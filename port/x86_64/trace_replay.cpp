@@ -2,8 +2,10 @@
 
 #include <new>
 
+#include "console.hpp"
 #include "cpu.hpp"
 #include "disk.hpp"
+#include "kernel_va.hpp"
 #include "kthread.hpp"
 #include "memory.hpp"
 #include "percpu.hpp"
@@ -73,8 +75,8 @@ class KernelMachine final : public replay::Machine {
 void KernelMachine::resume(size_t thread) {
   Thread& t = threads_[thread];
   if (!t.context.started) {
-    auto* stack = static_cast<uint8_t*>(boot_alloc(kThreadStack, 16));
-    kthread_init(&t.context, stack, kThreadStack, &KernelMachine::entry, &t);
+    kthread_init(&t.context, kernel_stack_alloc(kThreadStack), kThreadStack,
+                 &KernelMachine::entry, &t);
   }
   run_on(PortPlatform::physical_cpu(t.cpu), &KernelMachine::resume_on_cpu, &t);
 }
@@ -187,6 +189,12 @@ ExitCode TraceReplay::run() {
     pc->panic_jmp = nullptr;
   }
   platform_.set_threads(nullptr);
+  // The kernel's own address space (every thread's stack came from it).
+  if (const char* broken = kernel_va_check()) {
+    Line l;
+    l << "kernel_va: " << broken;
+    kpanic(l.c_str());
+  }
   replay_.conclude();
   result_.print(replay_);
   return replay_.pass() && replay_.expectations_met() ? ExitCode::kPass : ExitCode::kViolation;
