@@ -50,7 +50,7 @@ enum class Share : u8 { kPrivate, kShared };
 enum class Access : u8 { kRead, kWrite, kExec };
 
 // What a system call returns (spec §3 `result`).
-enum class Status : u8 { kOk, kNoMem, kInval, kFault };
+enum class Status : u8 { kOk, kNoMem, kInval, kFault, kPerm };
 
 // How a user access ends when it cannot complete (spec §3 `expect_fault`).
 // kOom is no hardware signal: the op needed memory nothing could free, and
@@ -68,6 +68,8 @@ constexpr const char* status_name(Status s) {
       return "einval";
     case Status::kFault:
       return "efault";
+    case Status::kPerm:
+      return "eperm";
   }
   return "?";
 }

@@ -20,6 +20,7 @@ vm::Status expected_status(ImageResult r) {
   return r == ImageResult::kEnomem   ? vm::Status::kNoMem
          : r == ImageResult::kEinval ? vm::Status::kInval
          : r == ImageResult::kEfault ? vm::Status::kFault
+         : r == ImageResult::kEperm  ? vm::Status::kPerm
                                      : vm::Status::kOk;
 }
 

@@ -29,6 +29,8 @@ vm::Status expected_status(ExpectedResult r) {
       return vm::Status::kInval;
     case ExpectedResult::kEfault:
       return vm::Status::kFault;
+    case ExpectedResult::kEperm:
+      return vm::Status::kPerm;
     default:
       return vm::Status::kOk;
   }
