@@ -511,8 +511,8 @@ TEST(TraceErrors, KeysThatNeedOtherKeys) {
       R"(t.json:4:75: threads[0].ops[0].fixed: "fixed": true needs "addr")");
   EXPECT_EQ(
       op_error(R"({"op": "mmap", "len": 4096, "prot": "r", "share": "private", "offset": 0})"),
-      R"(t.json:4:76: threads[0].ops[0].offset: "offset" needs "file" (anonymous memory has )"
-      R"(no offset))");
+      R"(t.json:4:76: threads[0].ops[0].offset: "offset" needs "file" or "device" (anonymous )"
+      R"(memory has no offset))");
   EXPECT_EQ(op_error(R"({"op": "touch", "addr": 65536, "len": 4096, "access": "r", "value": 1})"),
             R"(t.json:4:73: threads[0].ops[0].value: "value" needs "access": "w" (reads store )"
             R"(nothing))");
@@ -521,8 +521,8 @@ TEST(TraceErrors, KeysThatNeedOtherKeys) {
 TEST(TraceErrors, Results) {
   EXPECT_EQ(
       op_error(R"({"op": "mmap", "len": 4096, "prot": "r", "share": "private", "result": "hit"})"),
-      R"(t.json:4:76: threads[0].ops[0].result: expected "ok", "enomem", "einval" or )"
-      R"("efault", got "hit" ("hit" and "miss" are for cache_get))");
+      R"(t.json:4:76: threads[0].ops[0].result: expected "ok", "enomem", "einval", )"
+      R"("efault" or "eperm", got "hit" ("hit" and "miss" are for cache_get))");
   EXPECT_EQ(op_error(R"({"op": "cache_get", "id": 1, "addr": 65536, "result": "ok"})"),
             R"(t.json:4:59: threads[0].ops[0].result: expected "hit" or "miss", got "ok" (the )"
             R"(results of cache_get))");
@@ -534,7 +534,7 @@ TEST(TraceErrors, Results) {
       R"(t.json:4:51: threads[0].ops[0].expect_fault: expected one of "segv", "bus", "oom", got "kill")");
   EXPECT_EQ(op_error(R"({"op": "yield", "result": "fine"})"),
             R"(t.json:4:31: threads[0].ops[0].result: expected one of "ok", "enomem", "einval", )"
-            R"("efault", "hit", "miss", got "fine")");
+            R"("efault", "eperm", "hit", "miss", got "fine")");
 }
 
 // ---- Schedule ---------------------------------------------------------------

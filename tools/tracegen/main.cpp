@@ -47,6 +47,9 @@ on and alone is the default; "all" names every feature):
          sweeps over them: working sets of 4-8 times --memory, so pageout
          and swap run all along (use a small --memory, e.g. 1MiB;
          docs/pressure.md)
+  device (not in "all") one or two devices (spec §10); privileged and
+         unprivileged processes (forks inherit); device mmaps in range,
+         past the end (einval) or unprivileged (eperm)
   brk    accepted for clarity: brk and sbrk are anon's ops
 
 Numbers may be decimal or 0x hex; --memory also takes KiB/MiB/GiB.
@@ -123,7 +126,7 @@ int run_random(const RandomArgs& args) {
   if (!features) {
     return usage_error(
         "--features: expected a comma-separated list of anon, brk, files, fork, exec, "
-        "exit, poke, edges, pressure or all, got '" +
+        "exit, poke, edges, pressure, device or all, got '" +
         args.features + "'");
   }
   options.features = *features;
