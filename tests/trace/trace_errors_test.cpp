@@ -236,7 +236,7 @@ TEST(TraceErrors, TraceName) {
 TEST(TraceErrors, MachineKeysAndTypes) {
   EXPECT_EQ(member_error(R"("machine": {"cpu": 2})"),
             R"(t.json:3:14: machine.cpu: unknown key "cpu" in "machine" (allowed: cpus, memory, )"
-            R"(swap, reserved, compressor))");
+            R"(swap, reserved, compressor, devices))");
   EXPECT_EQ(member_error(R"("machine": [])"),
             "t.json:3:13: machine: expected an object, got an empty array");
   EXPECT_EQ(member_error(R"("machine": {"cpus": "4"})"),
@@ -325,7 +325,7 @@ TEST(TraceErrors, Threads) {
             R"(t.json:1:54: threads[0]: missing key "process" (required in a thread))");
   EXPECT_EQ(threads(R"({"name": "a", "process": "p", "ops": [], "cpus": 1})"),
             R"(t.json:1:95: threads[0].cpus: unknown key "cpus" in a thread (allowed: name, )"
-            R"(process, cpu, ops))");
+            R"(process, cpu, privileged, ops))");
   EXPECT_EQ(threads(R"({"name": "a", "process": "p", "ops": {}})"),
             "t.json:1:91: threads[0].ops: expected an array of ops, got an empty object");
   EXPECT_EQ(threads("7"), "t.json:1:54: threads[0]: expected a thread (an object), got 7");
@@ -334,9 +334,10 @@ TEST(TraceErrors, Threads) {
 // ---- Ops --------------------------------------------------------------------
 
 TEST(TraceErrors, UnknownKeysInOps) {
-  EXPECT_EQ(op_error(R"({"op": "mmap", "lenn": 4096, "prot": "rw", "share": "private"})"),
-            R"(t.json:4:20: threads[0].ops[0].lenn: unknown key "lenn" for op "mmap" (allowed: )"
-            R"(addr, len, prot, share, fixed, file, offset, populate, as, expect_fault, result))");
+  EXPECT_EQ(
+      op_error(R"({"op": "mmap", "lenn": 4096, "prot": "rw", "share": "private"})"),
+      R"(t.json:4:20: threads[0].ops[0].lenn: unknown key "lenn" for op "mmap" (allowed: )"
+      R"(addr, len, prot, share, fixed, file, device, offset, populate, as, expect_fault, result))");
   EXPECT_EQ(op_error(R"({"op": "exit", "addr": 0})"),
             R"(t.json:4:20: threads[0].ops[0].addr: unknown key "addr" for op "exit" (allowed: )"
             R"(expect_fault, result))");
