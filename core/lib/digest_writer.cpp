@@ -14,10 +14,14 @@ bool str_equal(const char* a, const char* b) {
   return *a == *b;
 }
 
-// Both anonymous, or the same file with `b` continuing `a` offset by offset.
+// Both anonymous, or the same file or device with `b` continuing `a` offset
+// by offset.
 bool same_backing(const DigestMapping& a, const DigestMapping& b) {
-  if (a.file == nullptr || b.file == nullptr) return a.file == nullptr && b.file == nullptr;
-  return str_equal(a.file, b.file) && a.file_offset + (a.end - a.start) == b.file_offset;
+  const char* an = a.file != nullptr ? a.file : a.device;
+  const char* bn = b.file != nullptr ? b.file : b.device;
+  if (an == nullptr || bn == nullptr) return an == nullptr && bn == nullptr;
+  if ((a.file != nullptr) != (b.file != nullptr)) return false;
+  return str_equal(an, bn) && a.file_offset + (a.end - a.start) == b.file_offset;
 }
 
 }  // namespace
@@ -119,13 +123,13 @@ void DigestWriter::flush_run() {
                        '\0'};
   put(prot);
   put(run_.share == Share::kShared ? "shared " : "private ");
-  if (run_.file == nullptr) {
-    put("anon");
-  } else {
-    put("file:");
-    put(run_.file);
+  if (run_.file != nullptr || run_.device != nullptr) {
+    put(run_.file != nullptr ? "file:" : "device:");
+    put(run_.file != nullptr ? run_.file : run_.device);
     put(":");
     put_hex16(run_.file_offset);
+  } else {
+    put("anon");
   }
   put("\n");
 }
@@ -145,34 +149,55 @@ void DigestWriter::page(vaddr_t va, const u8* bytes4096) {
   put_page(bytes4096);
 }
 
-void DigestWriter::file(const char* name, u64 size) {
+void DigestWriter::begin_sized(Phase phase, const char* tag, const char* name, u64 size) {
   close_mappings();
-  if (phase_ != Phase::kStart && phase_ != Phase::kPages && phase_ != Phase::kFiles) return fail();
-  if (phase_ != Phase::kFiles) {
-    have_name_ = false;  // file names form their own ascending sequence
-    phase_ = Phase::kFiles;
+  // Files may follow processes; devices may follow either.
+  const bool from_ok = phase_ == Phase::kStart || phase_ == Phase::kPages || phase_ == phase ||
+                       (phase == Phase::kDevices && phase_ == Phase::kFiles);
+  if (!from_ok) return fail();
+  if (phase_ != phase) {
+    have_name_ = false;  // file and device names form their own ascending sequences
+    phase_ = phase;
   }
   if (!name_ascends(name)) fail();
   have_file_ = true;
   file_size_ = size;
   next_offset_ = 0;
-  put("file ");
+  put(tag);
+  put(" ");
   put(name);
   put(" ");
   put_hex16(size);
   put("\n");
 }
 
-void DigestWriter::file_page(u64 offset, const u8* bytes4096) {
-  if (phase_ != Phase::kFiles || !have_file_ || !page_aligned(offset) || offset < next_offset_ ||
+void DigestWriter::sized_page(Phase phase, const char* tag, u64 offset, const u8* bytes4096) {
+  if (phase_ != phase || !have_file_ || !page_aligned(offset) || offset < next_offset_ ||
       offset >= file_size_)
     return fail();
   next_offset_ = offset + kPageSize;
   if (mem_is_zero(bytes4096, kPageSize)) return;
-  put("fpage ");
+  put(tag);
+  put(" ");
   put_hex16(offset);
   put("\n");
   put_page(bytes4096);
+}
+
+void DigestWriter::file(const char* name, u64 size) {
+  begin_sized(Phase::kFiles, "file", name, size);
+}
+
+void DigestWriter::file_page(u64 offset, const u8* bytes4096) {
+  sized_page(Phase::kFiles, "fpage", offset, bytes4096);
+}
+
+void DigestWriter::device(const char* name, u64 size) {
+  begin_sized(Phase::kDevices, "device", name, size);
+}
+
+void DigestWriter::device_page(u64 offset, const u8* bytes4096) {
+  sized_page(Phase::kDevices, "dpage", offset, bytes4096);
 }
 
 void DigestWriter::finish(char out_hex[65]) {

@@ -4,16 +4,15 @@
 //
 // Callers announce processes in ascending name order, then for each process
 // its mapped page ranges in ascending address order (`mapping`), then its
-// non-zero pages (`page`), then the files. The writer merges adjacent mappings
-// into maximal runs itself, so no caller needs to know how the other stores
-// its regions.
+// non-zero pages (`page`), then the files, then the devices (spec §10). The writer merges adjacent
+// mappings into maximal runs itself, so no caller needs to know how the other stores its regions.
 //
 // Order is checked, not trusted: a call out of order (a process or file name
 // not strictly ascending, a mapping that is empty, unaligned, or starts below
 // the previous one's end, a page before end_mappings() or not ascending, a
 // file page not ascending or past the file's size, a file_page() with no
-// file, a call after finish()) is a caller bug. lib/ has no panic, so the
-// writer records it and finish() then produces the string
+// file, the same for devices, a file after a device, a call after finish()) is a caller bug. lib/
+// has no panic, so the writer records it and finish() then produces the string
 // "invalid-digest-order" instead of a hash; tests and the audit compare
 // against real digests and catch it. `ok()` tells the same earlier.
 //
@@ -33,8 +32,9 @@ struct DigestMapping {
   vaddr_t end;  // exclusive, page-aligned
   Prot prot;
   Share share;
-  const char* file;  // nullptr for anonymous memory
-  u64 file_offset;   // offset of `start` in the file
+  const char* file;              // nullptr for anonymous memory (and devices)
+  u64 file_offset;               // offset of `start` in the file or device
+  const char* device = nullptr;  // a device mapping (spec §10): BACKING device:NAME:offset
 };
 
 class DigestWriter {
@@ -55,6 +55,9 @@ class DigestWriter {
   // A page of the current file, ascending, offset < size; the bytes past
   // the end of the file must be zero. Skipped if all zero.
   void file_page(u64 offset, const u8* bytes4096);
+  // The devices, ascending by name, after every file; their pages as files'.
+  void device(const char* name, u64 size);
+  void device_page(u64 offset, const u8* bytes4096);
 
   // Finishes the stream; writes 64 lowercase hex digits and a NUL, or
   // kInvalidOrder and a NUL.
@@ -64,7 +67,7 @@ class DigestWriter {
   bool ok() const { return !invalid_; }
 
  private:
-  enum class Phase : u8 { kStart, kMappings, kPages, kFiles, kFinished };
+  enum class Phase : u8 { kStart, kMappings, kPages, kFiles, kDevices, kFinished };
   // Bytes of the previous process/file name kept for the ascending check
   // (longer names are compared on this prefix only).
   static constexpr size_t kNameKeep = 64;
@@ -74,6 +77,9 @@ class DigestWriter {
   void put_hex16(u64 v);
   void put_page(const u8* bytes4096);
   void close_mappings();
+  // A file or device header, and the checks its pages share.
+  void begin_sized(Phase phase, const char* tag, const char* name, u64 size);
+  void sized_page(Phase phase, const char* tag, u64 offset, const u8* bytes4096);
   // Checks `name` > the previous name of this kind, then remembers it.
   bool name_ascends(const char* name);
   void fail() { invalid_ = true; }

@@ -51,7 +51,7 @@ enum class Access : u8 { kRead, kWrite, kExec };
 
 // What a system call returns (spec §3 `result`).
 // kHit and kMiss are cache_get's results (spec §3), never errors.
-enum class Status : u8 { kOk, kNoMem, kInval, kFault, kHit, kMiss };
+enum class Status : u8 { kOk, kNoMem, kInval, kFault, kPerm, kHit, kMiss };
 
 // How a user access ends when it cannot complete (spec §3 `expect_fault`).
 // kOom is no hardware signal: the op needed memory nothing could free, and
@@ -69,6 +69,8 @@ constexpr const char* status_name(Status s) {
       return "einval";
     case Status::kFault:
       return "efault";
+    case Status::kPerm:
+      return "eperm";
     case Status::kHit:
       return "hit";
     case Status::kMiss:

@@ -7,10 +7,13 @@
 //     well formed; every PTE lies in a region that permits what it grants and
 //     names the page that region shows at that address (found along its
 //     shadow chain), or the zero page read-only where no object on the chain
-//     has one; a writable PTE names a page of the region's own object;
+//     has one; a writable PTE names a page of the region's own object; a
+//     PTE of a device region names exactly that device frame, which no Page
+//     describes (vm/device.hpp);
 //  5. every object page's (and the zero page's) map_count equals the PTEs
 //     naming it; every object's ref_count equals the regions mapping it plus
-//     the objects shadowing it, and its shadow_count those objects;
+//     the objects shadowing it (plus one for a file's or device's own), and
+//     its shadow_count those objects; a device object has no page of its own;
 //  6. frame states add up: page-table frames = table pages of all pmaps;
 //     the region count agrees with the stats;
 //  7. the block cache: every block in its owner's tree and the LRU list,
@@ -57,6 +60,7 @@ bool check_allocators(Kernel& k, AuditMessage& why) NO_THREAD_SAFETY_ANALYSIS {
   if (broken == nullptr) broken = k.vm.compressor.check();
   if (broken == nullptr) broken = k.process_slab.check();
   if (broken == nullptr) broken = k.vnode_slab.check();
+  if (broken == nullptr) broken = k.device_slab.check();
   return broken == nullptr || fail(why, broken);
 }
 
@@ -79,6 +83,20 @@ bool check_objects(Kernel& k, AuditMessage& why) NO_THREAD_SAFETY_ANALYSIS {
   }
   // A file holds a reference on its vnode object; shadows on their backing.
   for (Vnode* f = k.files.front(); f != nullptr; f = k.files.next(f)) ++f->object->audit_refs;
+  for (Device* d = k.devices.front(); d != nullptr; d = k.devices.next(d)) {
+    ++d->object->audit_refs;
+    const bool ok = d->object->kind == VmObject::Kind::kDevice && d->object->device == d &&
+                    d->object->size_pages == d->size_pages && d->object->resident.empty() &&
+                    d->object->swap.empty() && d->object->backing == nullptr &&
+                    d->object->shadow_count.load() == 0 && k.vm.pages.device_frame(d->pa) &&
+                    k.vm.pages.device_frame(d->page_pa(d->size_pages - 1)) &&
+                    k.vm.pages.page_of(d->pa) == nullptr;
+    if (!ok) {
+      why.clear();
+      why << "device " << d->name << " is not a registered, pageless, unshadowed range";
+      return false;
+    }
+  }
   for (VmObject* o = k.vm.all_objects.front(); o != nullptr; o = k.vm.all_objects.next(o)) {
     if (o->backing != nullptr) {
       ++o->backing->audit_refs;
@@ -136,11 +154,18 @@ void check_pte(void* ctx, vaddr_t va, paddr_t pa, PteAttrs attrs) NO_THREAD_SAFE
   const Region* r = vm_map_lookup(*c.as, va);
   Page* pg = c.kernel->vm.pages.page_of(pa);
   const char* broken = nullptr;
+  const Device* device =
+      r != nullptr && r->object->kind == VmObject::Kind::kDevice ? r->object->device : nullptr;
   if (r == nullptr) {
     broken = "PTE outside every region";
   } else if (!attrs.user || r->prot == kProtNone || (attrs.writable && !(r->prot & kProtWrite)) ||
              (attrs.executable && !(r->prot & kProtExec))) {
     broken = "PTE grants more than its region";
+  } else if (device != nullptr) {
+    if (pg != nullptr || page_trunc(pa) != device->page_pa(r->index_of(va)))
+      broken = "PTE of a device region names a frame other than the device's page there";
+  } else if (pg == nullptr && c.kernel->vm.pages.device_frame(pa)) {
+    broken = "PTE outside a device region names a device frame";
   } else {
     VmObject* owner = nullptr;
     Page* shown = vm_object_lookup_chain(r->object, r->index_of(va), &owner);
@@ -157,7 +182,7 @@ void check_pte(void* ctx, vaddr_t va, paddr_t pa, PteAttrs attrs) NO_THREAD_SAFE
     c.ok = false;
     return;
   }
-  ++pg->audit_mark;
+  if (pg != nullptr) ++pg->audit_mark;
 }
 
 bool check_address_space(Kernel& k, Process& p, AuditMessage& why, u64* regions,

@@ -11,10 +11,11 @@ Status Kernel::boot(u64 ram_bytes, u64 reserved_frames, u64 swap_slots, u64 comp
   if (s != Status::kOk) return s;
   process_slab.init("process", vm.pages, vm.platform);
   vnode_slab.init("vnode", vm.pages, vm.platform);
+  device_slab.init("device", vm.pages, vm.platform);
   return Status::kOk;
 }
 
-Process* Kernel::create_process(const char* name) {
+Process* Kernel::create_process(const char* name, bool privileged) {
   const size_t len = str_length(name);
   if (len > Process::kMaxName || find_process(name) != nullptr) return nullptr;
   Process* p = process_slab.create();
@@ -25,6 +26,7 @@ Process* Kernel::create_process(const char* name) {
     return nullptr;
   }
   mem_copy(p->name, name, len + 1);
+  p->privileged = privileged;
   Process* after = processes.front();
   while (after != nullptr && str_compare(after->name, name) < 0) after = processes.next(after);
   if (after == nullptr) {
@@ -63,6 +65,13 @@ void Kernel::destroy_all() {
     batch.flush();
     vnode_slab.destroy(f);
   }
+  while (Device* d = devices.front()) {
+    devices.remove(d);
+    TlbBatch batch(vm.platform, vm.pages);
+    vm_object_deallocate(vm, d->object, batch);
+    batch.flush();
+    device_slab.destroy(d);
+  }
 }
 
 }  // namespace vm
@@ -70,7 +79,7 @@ void Kernel::destroy_all() {
 namespace vm {
 
 Status Kernel::fork_process(Process* parent, const char* child_name, Process** child_out) {
-  Process* child = create_process(child_name);
+  Process* child = create_process(child_name, parent->privileged);
   if (child == nullptr) return Status::kNoMem;
   if (vm_map_fork(vm, *parent->as, *child->as) != Status::kOk) {
     destroy_process(child);

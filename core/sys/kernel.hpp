@@ -6,6 +6,7 @@
 #include "lib/types.hpp"
 #include "platform.hpp"
 #include "vm/block_cache.hpp"
+#include "vm/device.hpp"
 #include "vm/slab.hpp"
 #include "vm/vm.hpp"
 #include "vm/vm_map.hpp"
@@ -25,10 +26,13 @@ struct Process {
   static constexpr size_t kMaxName = 64;  // the trace format's name limit
 
   char name[kMaxName + 1] = {};  // (c)
-  AddressSpace* as = nullptr;    // (k) exec swaps it
+  // (c) May map devices (spec §10; Linux's CAP_SYS_RAWIO for /dev/mem). Set
+  // at creation; a forked child inherits it.
+  bool privileged = false;
+  AddressSpace* as = nullptr;  // (k) exec swaps it
   // Its block-cache blocks (the cache's lock): they outlive exec, not exit.
   BlockCacheOwner cache;
-  ListNode link;                 // (k) in Kernel::processes
+  ListNode link;  // (k) in Kernel::processes
 };
 
 class Kernel {
@@ -41,7 +45,7 @@ class Kernel {
 
   // A new process with an empty address space; nullptr when out of memory.
   // The name must be unique and at most kMaxName bytes.
-  Process* create_process(const char* name);
+  Process* create_process(const char* name, bool privileged = false);
   Process* find_process(const char* name);
   // The first process whose name sorts after `name` (nullptr: the first
   // one). Walking with it survives processes ending while the walker sleeps.
@@ -65,9 +69,17 @@ class Kernel {
   // `poke`): private mappings are written whatever their protection, into a
   // private copy; shared ones only when writable. kFault when refused.
   Status poke(Process* p, vaddr_t addr, u32 size, u64 value);
-  // Destroys every process, then every file (the end of a run, before the
-  // leak check).
+  // Destroys every process, then every file and device (the end of a run,
+  // before the leak check).
   void destroy_all();
+
+  // Devices (spec §10, vm/device.hpp), created at boot before any process
+  // maps one: `size_pages` frames at physical `pa`, which the machine placed
+  // outside RAM and filled. nullptr when the name is taken or too long, the
+  // range is not page-aligned, overlaps RAM or another device (or more than
+  // PageAllocator::kMaxDeviceRanges are asked for), or no memory is left.
+  Device* create_device(const char* name, paddr_t pa, u64 size_pages);
+  Device* find_device(const char* name);
 
   // Files. `disk_id` names the file on the platform's disk; names are unique.
   Vnode* create_file(const char* name, u64 size, u32 disk_id);
@@ -87,6 +99,10 @@ class Kernel {
   TypedSlab<Vnode> vnode_slab;  // locks itself
   // (k) Invariant: every file, ascending by name (bytewise).
   List<Vnode, &Vnode::link> files;
+  TypedSlab<Device> device_slab;  // locks itself
+  // (k) Invariant: every device, ascending by name (bytewise); their frames
+  // are registered device ranges of the page allocator.
+  List<Device, &Device::link> devices;
 };
 
 }  // namespace vm

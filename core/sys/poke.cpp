@@ -27,11 +27,12 @@ enum class Intent : u8 { kRead, kWrite };
 
 // The region poke may write at `addr`, or nullptr with the refusal in *s
 // (spec §3: unmapped, a shared mapping without `w`, a file page wholly past
-// EOF). Under the map lock.
+// EOF; and a device mapping: Linux's /proc/PID/mem and ptrace refuse VM_IO |
+// VM_PFNMAP ranges, docs/semantics.md). Under the map lock.
 const Region* poke_region(AddressSpace& as, vaddr_t addr, Status* s) REQUIRES(as.lock) {
   *s = Status::kFault;
   const Region* r = vm_map_lookup(as, addr);
-  if (r == nullptr) return nullptr;
+  if (r == nullptr || r->object->kind == VmObject::Kind::kDevice) return nullptr;
   const vaddr_t va = page_trunc(addr);
   if (r->file != nullptr && r->file_page_of(va) >= r->file->pages()) return nullptr;
   if (r->share == Share::kShared && !(r->prot & kProtWrite)) return nullptr;

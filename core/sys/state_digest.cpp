@@ -2,6 +2,7 @@
 
 #include "lib/digest_writer.hpp"
 #include "lib/mem.hpp"
+#include "vm/device.hpp"
 #include "vm/swap_pager.hpp"
 #include "vm/vm_object.hpp"
 #include "vm/vnode.hpp"
@@ -70,17 +71,33 @@ void digest_file_pages(Kernel& k, const Region& r, DigestWriter& w) NO_THREAD_SA
   }
 }
 
+// A device mapping's pages are the device's frames, read where they are.
+void digest_device_pages(Kernel& k, const Region& r, DigestWriter& w) NO_THREAD_SAFETY_ANALYSIS {
+  const Device& d = *r.object->device;
+  for (vaddr_t va = r.start; va < r.end; va += kPageSize)
+    w.page(va, k.vm.platform.phys(d.page_pa(r.index_of(va))));
+}
+
+const Device* region_device(const Region& r) NO_THREAD_SAFETY_ANALYSIS {
+  return r.object->kind == VmObject::Kind::kDevice ? r.object->device : nullptr;
+}
+
 void digest_process(Kernel& k, Process& p, DigestWriter& w) NO_THREAD_SAFETY_ANALYSIS {
   AddressSpace& as = *p.as;
   w.begin_process(p.name);
   for (Region* r = as.regions.first(); r != nullptr; r = as.regions.next(r)) {
     const char* file = r->file != nullptr ? r->file->name : nullptr;
-    w.mapping(DigestMapping{r->start, r->end, r->prot, r->share, file, r->file_page << kPageShift});
+    const Device* d = region_device(*r);
+    const u64 offset = d != nullptr ? r->offset : r->file_page;
+    w.mapping(DigestMapping{r->start, r->end, r->prot, r->share, file, offset << kPageShift,
+                            d != nullptr ? d->name : nullptr});
   }
   w.end_mappings();
   // Pages no object on the chain holds are zero, and zero pages are not listed.
   for (Region* r = as.regions.first(); r != nullptr; r = as.regions.next(r)) {
-    if (r->file != nullptr) {
+    if (region_device(*r) != nullptr) {
+      digest_device_pages(k, *r, w);
+    } else if (r->file != nullptr) {
       digest_file_pages(k, *r, w);
     } else {
       digest_anonymous_pages(k, *r, w);
@@ -103,6 +120,13 @@ void digest_file(Kernel& k, Vnode& f, DigestWriter& w) NO_THREAD_SAFETY_ANALYSIS
   }
 }
 
+// A device's bytes, where they are (spec §10).
+void digest_device(Kernel& k, const Device& d, DigestWriter& w) NO_THREAD_SAFETY_ANALYSIS {
+  w.device(d.name, d.size_pages << kPageShift);
+  for (u64 index = 0; index < d.size_pages; ++index)
+    w.device_page(index << kPageShift, k.vm.platform.phys(d.page_pa(index)));
+}
+
 }  // namespace
 
 void state_digest(Kernel& kernel, char out_hex[65]) NO_THREAD_SAFETY_ANALYSIS {
@@ -111,6 +135,8 @@ void state_digest(Kernel& kernel, char out_hex[65]) NO_THREAD_SAFETY_ANALYSIS {
     digest_process(kernel, *p, w);
   for (Vnode* f = kernel.files.front(); f != nullptr; f = kernel.files.next(f))
     digest_file(kernel, *f, w);
+  for (Device* d = kernel.devices.front(); d != nullptr; d = kernel.devices.next(d))
+    digest_device(kernel, *d, w);
   w.finish(out_hex);
 }
 

@@ -21,6 +21,7 @@ Status with_memory(Kernel& k, bool retry, Call call) {
 }  // namespace
 
 Status sys_mmap(Kernel& k, Process& p, const MmapArgs& args, vaddr_t* start_out) {
+  if (args.device != nullptr && !p.privileged) return Status::kPerm;
   return with_memory(k, false, [&] {
     MmapRequest req;
     req.has_addr = args.has_addr;
@@ -33,6 +34,10 @@ Status sys_mmap(Kernel& k, Process& p, const MmapArgs& args, vaddr_t* start_out)
     if (args.file != nullptr) {
       req.file = k.find_file(args.file);
       if (req.file == nullptr) return Status::kFault;
+      req.offset = args.offset;
+    } else if (args.device != nullptr) {
+      req.device = k.find_device(args.device);
+      if (req.device == nullptr) return Status::kFault;
       req.offset = args.offset;
     }
     return vm_mmap(k.vm, *p.as, req, start_out);

@@ -20,10 +20,13 @@ struct MmapArgs {
   bool shared = false;
   bool fixed = false;
   bool populate = false;
-  const char* file = nullptr;  // nullptr: anonymous
-  u64 offset = 0;              // in the file
+  const char* file = nullptr;    // nullptr: anonymous (or a device)
+  const char* device = nullptr;  // a device mapping (spec §10); never with `file`
+  u64 offset = 0;                // in the file or device
 };
 
+// A device mapping by a process that is not privileged is kPerm before
+// anything else is looked at (Linux: opening /dev/mem needs CAP_SYS_RAWIO).
 Status sys_mmap(Kernel& k, Process& p, const MmapArgs& args, vaddr_t* start_out);
 Status sys_munmap(Kernel& k, Process& p, vaddr_t addr, u64 len);
 Status sys_mprotect(Kernel& k, Process& p, vaddr_t addr, u64 len, Prot prot);

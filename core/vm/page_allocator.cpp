@@ -112,6 +112,23 @@ Page* PageAllocator::page_of(paddr_t pa) const {
   return pfn < fresh_.load() ? pages_ + pfn : nullptr;
 }
 
+bool PageAllocator::register_device_range(paddr_t pa, u64 bytes) {
+  if (bytes == 0 || !page_aligned(pa) || !page_aligned(bytes) || pa + bytes < pa) return false;
+  if (pa < (frames_ << kPageShift) || device_range_count_ == kMaxDeviceRanges) return false;
+  for (u32 i = 0; i < device_range_count_; ++i) {
+    const PhysRange& r = device_ranges_[i];
+    if (pa < r.end && r.start < pa + bytes) return false;
+  }
+  device_ranges_[device_range_count_++] = PhysRange{pa, pa + bytes};
+  return true;
+}
+
+bool PageAllocator::device_frame(paddr_t pa) const {
+  for (u32 i = 0; i < device_range_count_; ++i)
+    if (pa >= device_ranges_[i].start && pa < device_ranges_[i].end) return true;
+  return false;
+}
+
 Page* PageAllocator::page_containing(const void* p) const {
   const uintptr_t base = reinterpret_cast<uintptr_t>(platform_->phys(0));
   const uintptr_t addr = reinterpret_cast<uintptr_t>(p);

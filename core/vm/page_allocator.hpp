@@ -65,6 +65,16 @@ class PageAllocator {
   // nullptr outside RAM (the inverse of data(), for pointers into frames).
   Page* page_containing(const void* p) const;
   u8* data(const Page* page) const;  // host/kernel view of the frame's bytes
+
+  // Device frames (vm/device.hpp): physical ranges outside RAM that page
+  // tables may name, though no Page describes them and nothing here ever
+  // hands them out (FreeBSD's vm_phys_fictitious_reg_range). Registered at
+  // boot; false (nothing registered) when the range is empty, unaligned,
+  // wraps, overlaps RAM or a registered range, or the table is full.
+  static constexpr u32 kMaxDeviceRanges = 16;
+  bool register_device_range(paddr_t pa, u64 bytes);
+  // Whether the frame at `pa` lies in a registered device range.
+  bool device_frame(paddr_t pa) const;
   u64 frame_count() const { return frames_; }
   // Frames whose descriptor is built: [0, described_frames()). The rest
   // were never handed out (free); only their frame numbers are valid.
@@ -87,6 +97,13 @@ class PageAllocator {
   u8* carve_ = nullptr;           // (c) the boot carve after the page array
   u64 frames_ = 0;                // (c)
   u64 reserved_ = 0;              // (c) frames kNormal must leave on the free list
+  struct PhysRange {
+    paddr_t start = 0;
+    paddr_t end = 0;  // exclusive
+  };
+  // (c) Invariant: page-aligned, non-empty, disjoint from RAM and each other.
+  PhysRange device_ranges_[kMaxDeviceRanges];
+  u32 device_range_count_ = 0;  // (c)
   // (f) Invariant: the kFree frames are exactly those on free_list_ and
   // those at or past fresh_, whose descriptors are not built yet.
   List<Page, &Page::queue_node> free_list_ GUARDED_BY(lock_);

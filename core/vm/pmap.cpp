@@ -269,8 +269,8 @@ struct Pmap::Walk {
     if (!pte::present(e)) return fail("non-zero leaf entry not present", va);
     if ((e & pte::kPageSize) != 0) return fail("leaf entry with PS set", va);
     if ((e & ~kLeafBits) != 0) return fail("leaf entry with bits the pmap never sets", va);
-    if (p.pages_->page_of(pte::addr(e)) == nullptr)
-      return fail("leaf names a frame outside RAM", va);
+    if (p.pages_->page_of(pte::addr(e)) == nullptr && !p.pages_->device_frame(pte::addr(e)))
+      return fail("leaf names a frame outside RAM and every device", va);
     return nullptr;
   }
 
@@ -357,7 +357,7 @@ void Pmap::destroy() {
 
 Status Pmap::enter(vaddr_t va, paddr_t pa, PteAttrs attrs, TlbBatch& batch) {
   if (root_ == 0 || !page_aligned(va) || !pte::in_lower_half(va) || !page_aligned(pa) ||
-      !pte::valid_frame(pa) || pages_->page_of(pa) == nullptr)
+      !pte::valid_frame(pa) || (pages_->page_of(pa) == nullptr && !pages_->device_frame(pa)))
     return Status::kInval;
   paddr_t pt = 0;
   const Status s = Walk::make_path(*this, va, &pt);

@@ -66,7 +66,7 @@ class Pmap {
   paddr_t root() const { return root_; }
 
   // Maps the page `va` → frame `pa`: both page-aligned, `va` in the lower
-  // half, `pa` in RAM (else kInval). Allocates the missing tables of the path
+  // half, `pa` in RAM or a device range (else kInval). Allocates the missing tables of the path
   // all at once before linking any, so kNoMem leaves the tree as it was.
   // If `va` was mapped, the old entry is replaced; the change is recorded if
   // the translation differs. Replacing a frame by itself keeps its A/D bits;

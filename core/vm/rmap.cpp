@@ -107,6 +107,20 @@ Status rmap_enter(Vm& vm, Pmap& pmap, vaddr_t va, Page* page, PteAttrs attrs, Tl
   return Status::kOk;
 }
 
+Status rmap_enter_unmanaged(Vm& vm, Pmap& pmap, vaddr_t va, paddr_t pa, PteAttrs attrs,
+                            TlbBatch& batch) {
+  MutexLocker lock(vm.platform, vm.pmap_lock);
+  if (vm.pages.page_of(pa) != nullptr) vm.platform.panic("rmap_enter_unmanaged of a RAM frame");
+  paddr_t old_pa = 0;
+  const bool was_mapped = pmap.extract(va, &old_pa, nullptr);
+  old_pa = page_trunc(old_pa);
+  const bool old_dirty = was_mapped && old_pa != pa && pmap.is_dirty(va);
+  const Status s = pmap.enter(va, pa, attrs, batch);
+  if (s == Status::kOk && was_mapped && old_pa != pa)
+    forget_mapping(vm, &pmap, va, old_pa, old_dirty, batch);
+  return s;
+}
+
 void rmap_remove_range(Vm& vm, Pmap& pmap, vaddr_t start, vaddr_t end, TlbBatch& batch) {
   MutexLocker lock(vm.platform, vm.pmap_lock);
   RemoveCtx ctx{vm, &pmap, batch};

@@ -45,6 +45,13 @@ void rmap_unprepare(Vm& vm, PvEntry* pv);
 Status rmap_enter(Vm& vm, Pmap& pmap, vaddr_t va, Page* page, PteAttrs attrs, TlbBatch& batch,
                   PvEntry* pv);
 
+// Maps `va` → the frame at `pa`, which is no RAM frame (a device's page,
+// vm/device.hpp): an unmanaged PTE, with no pv entry and no map_count, as
+// Linux's VM_PFNMAP. Replaces what `va` mapped before like rmap_enter. Takes
+// pmap_lock. kNoMem when a page table could not be allocated.
+Status rmap_enter_unmanaged(Vm& vm, Pmap& pmap, vaddr_t va, paddr_t pa, PteAttrs attrs,
+                            TlbBatch& batch);
+
 // Clears every PTE in [start, end) of `pmap` and their reverse-map entries.
 // Takes pmap_lock.
 void rmap_remove_range(Vm& vm, Pmap& pmap, vaddr_t start, vaddr_t end, TlbBatch& batch);

@@ -6,6 +6,7 @@
 
 #include "lib/mem.hpp"
 #include "lib/mutex.hpp"
+#include "vm/device.hpp"
 #include "vm/pageout.hpp"
 #include "vm/rmap.hpp"
 #include "vm/tlb_batch.hpp"
@@ -30,6 +31,7 @@ struct FaultState {
   Prot prot = kProtNone;             // the region's protection
   Share share = Share::kPrivate;     // and sharing
   VmObject* first_object = nullptr;  // the region's object: where copies go
+  const Device* device = nullptr;    // the region maps a device (first_object is its object)
   u64 first_pindex = 0;              // page index of va in first_object
   Page* page = nullptr;              // what the region shows at va (nullptr: zero)
   VmObject* owner = nullptr;         // the object holding `page`
@@ -95,6 +97,7 @@ FaultResult fault_lookup(FaultState& fs) {
   fs.share = r->share;
   fs.first_object = r->object;
   fs.first_pindex = r->index_of(fs.va);
+  if (r->object->kind == VmObject::Kind::kDevice) fs.device = r->object->device;
   return FaultResult::kResolved;
 }
 
@@ -275,6 +278,26 @@ FaultResult fault_install(FaultState& fs) {
   return FaultResult::kResolved;
 }
 
+// A device page (vm/device.hpp): its frame is fixed, so there is nothing to
+// look up, page in or copy (device mappings are shared, never private); the
+// frame goes straight into the page table with every right the region
+// grants, as an unmanaged PTE. Under the map lock alone: a device object
+// never changes. The kernel does not fault device memory in on a process's
+// behalf (Linux's VM_IO: get_user_pages refuses it), so a forced fault is
+// refused.
+FaultResult fault_device(FaultState& fs) {
+  fs.vm.platform.assert_held(fs.as.lock);
+  if (fs.force) return FaultResult::kSegv;
+  fs.vm.platform.yield(YieldPoint::kFaultPteInstall);
+  if (fs.prot == kProtNone) return FaultResult::kSegv;
+  TlbBatch batch(fs.vm.platform, fs.vm.pages);
+  const paddr_t pa = fs.device->page_pa(fs.first_pindex);
+  if (rmap_enter_unmanaged(fs.vm, fs.as.pmap, fs.va, pa, pte_attrs_for(fs.prot), batch) !=
+      Status::kOk)
+    return FaultResult::kNoMem;
+  return FaultResult::kResolved;
+}
+
 }  // namespace
 
 bool vm_access_allowed(Prot prot, Access access) {
@@ -308,6 +331,10 @@ Step fault_attempt(FaultState& fs, FaultResult* r) NO_THREAD_SAFETY_ANALYSIS {
   fs.map_locked = true;
   *r = fault_lookup(fs);
   if (*r != FaultResult::kResolved) return Step::kDone;
+  if (fs.device != nullptr) {
+    *r = fault_device(fs);
+    return Step::kDone;
+  }
   vm.platform.mutex_lock(fs.first_object->lock);
   fs.object_locked = true;
   {

@@ -7,6 +7,7 @@
 #include "lib/mem.hpp"
 #include "locker.hpp"
 
+#include "vm/device.hpp"
 #include "vm/rmap.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm.hpp"
@@ -198,6 +199,28 @@ Status map_file(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Sha
   return insert_region(vm, as, proto, out);
 }
 
+// A region over a device's object: shared, at the device page `first_page`.
+// Its pages are the device's frames; the region holds a reference on the
+// object like any other, so fork shares it and munmap frees nothing.
+Status map_device(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Device* device,
+                  u64 first_page, Region** out) REQUIRES(as.lock) {
+  vm_object_reference(device->object);
+  Region proto;
+  proto.object = device->object;
+  proto.start = start;
+  proto.end = start + len;
+  proto.prot = prot;
+  proto.share = Share::kShared;
+  proto.offset = first_page;
+  return insert_region(vm, as, proto, out);
+}
+
+// Whether [offset, offset + len) lies within the device (both page multiples).
+bool within_device(const Device& d, u64 offset, u64 len) {
+  const u64 first = offset >> kPageShift;
+  return first <= d.size_pages && (len >> kPageShift) <= d.size_pages - first;
+}
+
 // MAP_POPULATE: fault every page of [start, end) in now, best effort, as
 // Linux does. Pages are faulted for the widest access the mapping allows.
 // Unlike Linux, under the map lock taken for the mapping: to every other
@@ -246,6 +269,8 @@ Status map_locked(Vm& vm, AddressSpace& as, const MmapRequest& req, u64 len, vad
     }
   }
   if (req.file != nullptr && req.offset > kFileMapEndMax - len) return Status::kInval;
+  // As the file's check: einval before a fixed mmap unmaps anything.
+  if (req.device != nullptr && !within_device(*req.device, req.offset, len)) return Status::kInval;
 
   TlbBatch batch(vm.platform, vm.pages);
   if (req.fixed) {
@@ -254,9 +279,11 @@ Status map_locked(Vm& vm, AddressSpace& as, const MmapRequest& req, u64 len, vad
     Status s = delete_range(vm, as, start, start + len, batch);
     if (s != Status::kOk) return s;
   }
-  Status s = req.file != nullptr
-                 ? map_file(vm, as, start, len, req.prot, req.share, req.file,
-                            req.offset >> kPageShift, region_out)
+  Status s = req.file != nullptr ? map_file(vm, as, start, len, req.prot, req.share, req.file,
+                                            req.offset >> kPageShift, region_out)
+             : req.device != nullptr
+                 ? map_device(vm, as, start, len, req.prot, req.device, req.offset >> kPageShift,
+                              region_out)
                  : map_anonymous(vm, as, start, len, req.prot, req.share, region_out);
   if (s == Status::kOk) *start_out = start;
   return s;
@@ -336,7 +363,9 @@ Status map_and_populate(Vm& vm, AddressSpace& as, const MmapRequest& req, u64 le
 
 Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_out) {
   // Linux checks the offset's alignment before anything else, even the length.
-  if (req.file != nullptr && !page_aligned(req.offset)) return Status::kInval;
+  const bool has_offset = req.file != nullptr || req.device != nullptr;
+  if (has_offset && !page_aligned(req.offset)) return Status::kInval;
+  if (req.device != nullptr && req.share != Share::kShared) return Status::kInval;
   if (req.len == 0) return Status::kInval;
   if (req.len > kUserTop) return Status::kNoMem;
   const u64 len = page_round(req.len);

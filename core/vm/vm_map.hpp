@@ -15,6 +15,7 @@ class Vm;
 class VmObject;
 struct BlockCacheOwner;
 struct Vnode;
+struct Device;
 class TlbBatch;
 
 // Fixed layout of every address space (spec §3).
@@ -114,13 +115,17 @@ struct MmapRequest {
   Share share = Share::kPrivate;
   bool fixed = false;
   bool populate = false;
-  Vnode* file = nullptr;  // a file mapping of `file` from byte `offset`
+  Vnode* file = nullptr;     // a file mapping of `file` from byte `offset`
+  Device* device = nullptr;  // or a device mapping (shared only) of `device` from `offset`
   u64 offset = 0;
 };
 
 // The system calls, with the semantics of spec §3 and docs/semantics.md.
 // vm_mmap with `populate` returns kNoMem, the mapping made, when a page
-// found no frame (the caller's process is then killed: spec §8).
+// found no frame (the caller's process is then killed: spec §8). A device
+// mapping (spec §10) must be shared (kInval otherwise, as drivers' mmap
+// refuse MAP_PRIVATE) and lie within the device (kInval otherwise, /dev/mem's
+// valid_mmap_phys_addr_range); the caller checked the privilege.
 Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_out)
     EXCLUDES(as.lock);
 Status vm_munmap(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len) EXCLUDES(as.lock);

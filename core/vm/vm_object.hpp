@@ -41,6 +41,8 @@ class VmObject {
   enum class Kind : u8 {
     kAnonymous,  // pages start zero-filled
     kVnode,      // a file's page cache; pages come from the disk (`vnode`)
+    kDevice,     // a device's fixed frames (vm/device.hpp): never resident, never
+                 // shadowed, mapped shared only; the fault maps `device` directly
   };
 
   VmObject(Kind kind, u64 size_pages) : kind(kind), size_pages(size_pages) {}
@@ -62,7 +64,8 @@ class VmObject {
   bool one_mapping = false;
   // (c) Pages [0, size_pages) exist; resident ones are in `resident`.
   u64 size_pages;
-  struct Vnode* vnode = nullptr;  // (c) kVnode: the file
+  struct Vnode* vnode = nullptr;    // (c) kVnode: the file
+  struct Device* device = nullptr;  // (c) kDevice: the device
   // (o, h) The object this one shadows, and which of its pages this one's
   // page 0 is. Changed under this object's lock (collapse); read down a
   // chain under the lock of the object the walk started at.

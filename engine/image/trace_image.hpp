@@ -14,13 +14,15 @@
 //                       points into it
 //     kProcesses        ImageProcess: each distinct process name, in order of
 //                       first appearance (thread's `process`, fork `child`,
-//                       poke `process`)
+//                       poke `process`), and whether its creating thread
+//                       makes it privileged
 //     kLabels           ImageLabel: each distinct `as` / `@label` name
 //     kFiles            ImageFile, in trace order (index = disk id)
 //     kThreads          ImageThread, in trace order
 //     kOps              ImageOp: all threads' ops, thread by thread
 //     kSteps            ImageStep: schedule steps
 //     kExpectStats      ImageStat: expect.stats, in name order
+//     kDevices          ImageDevice: machine.devices, in trace order
 //
 // A reference to another table is its index; kNone (0xffffffff) means absent.
 // The header's checksum (FNV-1a, 32 bits) covers every byte after the header,
@@ -51,6 +53,7 @@ enum SectionId : uint32_t {
   kOps,
   kSteps,
   kExpectStats,
+  kDevices,
   kSectionCount,
 };
 
@@ -97,6 +100,8 @@ struct ImageHeader {
 
 struct ImageProcess {
   StrRef name;
+  uint32_t privileged = 0;  // 1: its first thread says so (spec §10); forks inherit instead
+  uint32_t pad = 0;
 };
 
 struct ImageLabel {
@@ -109,6 +114,18 @@ struct ImageFile {
   uint64_t seed = 0;    // content when seeded (spec §2 mix)
   uint32_t seeded = 0;  // 1: seed content; 0: every byte is `fill`
   uint32_t fill = 0;    // 0..255
+};
+
+// A device (spec §10): as ImageFile, plus where the trace puts it in
+// physical address space (the loader's guarantees: page multiples, outside
+// RAM, disjoint).
+struct ImageDevice {
+  StrRef name;
+  uint64_t phys = 0;
+  uint64_t size = 0;
+  uint64_t seed = 0;
+  uint32_t seeded = 0;
+  uint32_t fill = 0;
 };
 
 struct ImageThread {
@@ -152,7 +169,7 @@ static_assert(sizeof(kImageOpNames) / sizeof(kImageOpNames[0]) == size_t(ImageOp
 
 enum class ImageFault : uint8_t { kNone, kSegv, kBus, kOom };
 // Same values as vmsim::ExpectedResult.
-enum class ImageResult : uint8_t { kOk, kEnomem, kEinval, kEfault, kHit, kMiss };
+enum class ImageResult : uint8_t { kOk, kEnomem, kEinval, kEfault, kHit, kMiss, kEperm };
 
 enum OpFlags : uint16_t {
   kResultGiven = 1 << 0,  // `result` written (else kOk, and cache_get accepts hit or miss)
@@ -186,7 +203,7 @@ struct ImageOp {
   uint32_t file = kNone;     // mmap (kNone: anonymous), truncate, pwrite: ImageFile index
   uint32_t process = kNone;  // poke target: ImageProcess index
   uint32_t child = kNone;    // fork: ImageProcess index
-  uint32_t pad2 = 0;
+  uint32_t device = kNone;   // mmap of a device: ImageDevice index
   uint64_t text = 0, data = 0, bss = 0, stack = 0;  // exec
   uint64_t id = 0;                                  // cache_put / cache_get
   uint64_t pages = 0;                               // pageout
@@ -216,6 +233,8 @@ static_assert(sizeof(ImageExpect) == 80);
 static_assert(sizeof(ImageHeader) == 24 + 16 * kSectionCount + 8 + 40 + 16 + 80);
 static_assert(sizeof(ImageHeader) % 8 == 0);
 static_assert(sizeof(ImageFile) == 32);
+static_assert(sizeof(ImageDevice) == 40);
+static_assert(sizeof(ImageProcess) == 16);
 static_assert(sizeof(ImageThread) == 24);
 static_assert(sizeof(ImageOp) == 144);
 static_assert(sizeof(ImageStep) == 32);

@@ -26,6 +26,7 @@ class ImageReader {
   const ImageProcess& process(uint64_t i) const { return table<ImageProcess>(kProcesses)[i]; }
   const ImageLabel& label(uint64_t i) const { return table<ImageLabel>(kLabels)[i]; }
   const ImageFile& file(uint64_t i) const { return table<ImageFile>(kFiles)[i]; }
+  const ImageDevice& device(uint64_t i) const { return table<ImageDevice>(kDevices)[i]; }
   const ImageThread& thread(uint64_t i) const { return table<ImageThread>(kThreads)[i]; }
   const ImageOp& op(uint64_t i) const { return table<ImageOp>(kOps)[i]; }
   const ImageOp& thread_op(uint64_t t, uint64_t k) const { return op(thread(t).first_op + k); }
@@ -42,6 +43,7 @@ class ImageReader {
       sizeof(ImageOp),
       sizeof(ImageStep),
       sizeof(ImageStat),
+      sizeof(ImageDevice),
   };
 
   template <typename T>
@@ -81,11 +83,20 @@ class ImageReader {
     if (h.expect.result > ExpectResult::kViolation) return "bad expect.result";
     if (h.expect.violation.len != 0 && !str_ok(h.expect.violation)) return "bad expect.violation";
     for (uint64_t i = 0; i < count(kProcesses); ++i)
-      if (!str_ok(process(i).name)) return "bad process name";
+      if (!str_ok(process(i).name) || process(i).privileged > 1) return "bad process record";
     for (uint64_t i = 0; i < count(kLabels); ++i)
       if (!str_ok(label(i).name)) return "bad label name";
     for (uint64_t i = 0; i < count(kFiles); ++i)
       if (!str_ok(file(i).name) || file(i).fill > 255) return "bad file record";
+    for (uint64_t i = 0; i < count(kDevices); ++i) {
+      const ImageDevice& d = device(i);
+      if (!str_ok(d.name) || d.fill > 255 || d.size == 0 || (d.phys | d.size) % 4096 != 0 ||
+          d.phys < h.machine.memory || d.phys + d.size < d.phys)
+        return "bad device record";
+      for (uint64_t j = 0; j < i; ++j)
+        if (d.phys < device(j).phys + device(j).size && device(j).phys < d.phys + d.size)
+          return "overlapping devices";
+    }
     if (count(kThreads) == 0) return "no threads";
     for (uint64_t i = 0; i < count(kThreads); ++i) {
       const ImageThread& t = thread(i);
@@ -97,13 +108,16 @@ class ImageReader {
     for (uint64_t i = 0; i < count(kOps); ++i) {
       const ImageOp& o = op(i);
       if (o.kind >= ImageOpKind::kCount || o.expect_fault > ImageFault::kOom ||
-          o.result > ImageResult::kMiss)
+          o.result > ImageResult::kEperm)
         return "bad op kind, fault or result";
       if (o.size != 1 && o.size != 2 && o.size != 4 && o.size != 8) return "bad access size";
       if (o.stride == 0) return "zero touch stride";
       if (!ref_ok(o.addr_label, kLabels) || !ref_ok(o.as_label, kLabels) ||
-          !ref_ok(o.file, kFiles) || !ref_ok(o.process, kProcesses) || !ref_ok(o.child, kProcesses))
+          !ref_ok(o.file, kFiles) || !ref_ok(o.process, kProcesses) ||
+          !ref_ok(o.child, kProcesses) || !ref_ok(o.device, kDevices))
         return "op reference out of range";
+      if (o.device != kNone && (o.kind != ImageOpKind::kMmap || o.file != kNone))
+        return "device reference on an op that is no device mmap";
       const bool needs_file = o.kind == ImageOpKind::kTruncate || o.kind == ImageOpKind::kPwrite;
       if ((needs_file && o.file == kNone) || (o.kind == ImageOpKind::kFork && o.child == kNone) ||
           (o.kind == ImageOpKind::kPoke && o.process == kNone))

@@ -82,6 +82,9 @@ Outcome Replay::dispatch(ThreadState& t, const ImageOp& op, u64 addr) {
       if (op.file != kNone) {
         args.file = file_name(op.file);
         args.offset = op.offset;
+      } else if (op.device != kNone) {
+        args.device = trace_.str(trace_.device(op.device).name);
+        args.offset = op.offset;
       }
       out.status = vm::sys_mmap(k, *t.process, args, &out.value);
       out.has_value = true;

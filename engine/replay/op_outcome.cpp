@@ -22,6 +22,7 @@ vm::Status expected_status(ImageResult r) {
          : r == ImageResult::kEfault ? vm::Status::kFault
          : r == ImageResult::kHit    ? vm::Status::kHit
          : r == ImageResult::kMiss   ? vm::Status::kMiss
+         : r == ImageResult::kEperm  ? vm::Status::kPerm
                                      : vm::Status::kOk;
 }
 

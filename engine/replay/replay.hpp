@@ -132,6 +132,8 @@ class Replay final : public CoreThreads, private ThreadProgress, private StepSin
   // StepSink
   void taken(const LoggedStep& step) override { results_.step_taken(step); }
 
+  bool boot_devices();  // replay_checks.cpp
+
   // The loop (replay.cpp).
   size_t collect_enabled();
   bool waits_for_label(const ThreadState& t) const;

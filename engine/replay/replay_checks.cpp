@@ -1,5 +1,6 @@
 // The run's start and end: boot, the audit, the state digest, the leak
 // check, the statistics and the trace's expectations.
+#include "image/file_content.hpp"
 #include "lib/mem.hpp"
 #include "replay/replay.hpp"
 #include "sys/audit.hpp"
@@ -25,6 +26,7 @@ bool Replay::boot() {
       return false;
     }
   }
+  if (!boot_devices()) return false;
   for (size_t i = 0; i < thread_count_; ++i) {
     ThreadState& t = threads_[i];
     bool forked = false;  // a fork creates its process: the thread waits for it
@@ -37,13 +39,34 @@ bool Replay::boot() {
     const char* name = process_name(t.spec->process);
     t.process = kernel_.find_process(name);
     if (t.process != nullptr) continue;
-    t.process = kernel_.create_process(name);
+    t.process = kernel_.create_process(name, trace_.process(t.spec->process).privileged != 0);
     if (t.process == nullptr) {
       Text m;
       m << "no memory to create process \"" << name << "\"";
       add_violation("panic", m.c_str(), -1, -1);
       return false;
     }
+  }
+  return true;
+}
+
+// The devices (spec §10), filled like files at boot (image/file_content.hpp),
+// where the machine put them.
+bool Replay::boot_devices() {
+  for (u64 i = 0; i < trace_.count(kDevices); ++i) {
+    const ImageDevice& d = trace_.device(i);
+    const char* name = trace_.str(d.name);
+    const u64 pa = machine_.device_phys(static_cast<u32>(i));
+    if (kernel_.create_device(name, pa, d.size >> vm::kPageShift) == nullptr) {
+      Text m;
+      m << "cannot create device \"" << name << "\" at physical " << vm::Hex{pa};
+      add_violation("panic", m.c_str(), -1, -1);
+      return false;
+    }
+    vm::u8* bytes = kernel_.vm.platform.phys(pa);
+    for (u64 off = 0; off < d.size; ++off)
+      bytes[off] =
+          image::file_content_byte(d.seeded != 0, d.seed, static_cast<vm::u8>(d.fill), off);
   }
   return true;
 }
@@ -104,8 +127,8 @@ void Replay::check_leaks() {
   }
   const u64 objects = vm.objects.stats().in_use + vm.regions.stats().in_use +
                       vm.spaces.stats().in_use + kernel_.process_slab.stats().in_use +
-                      kernel_.vnode_slab.stats().in_use + vm.pv_entries.stats().in_use +
-                      vm.swap_entries.stats().in_use;
+                      kernel_.vnode_slab.stats().in_use + kernel_.device_slab.stats().in_use +
+                      vm.pv_entries.stats().in_use + vm.swap_entries.stats().in_use;
   const u64 slots = vm.swap.in_use();
   if (held == 0 && objects == 0 && slots == 0) return;
   Text m;

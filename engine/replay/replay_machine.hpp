@@ -64,6 +64,12 @@ class Machine {
   // Zeroed memory for the engine's tables, kept until the run is over.
   virtual void* allocate(size_t bytes) = 0;
 
+  // Where the bytes of the trace's device `device` (an ImageDevice index)
+  // are in physical memory: page-aligned frames outside the core's RAM that
+  // the platform's physical window reaches and the CPUs can map (spec §10;
+  // the simulator: the device's `phys`; the port: frames it set aside).
+  virtual u64 device_phys(u32 device) = 0;
+
   // TLB invalidations the platform sent (the run's statistics).
   virtual u64 tlb_page_invalidations() const = 0;
   virtual u64 tlb_full_flushes() const = 0;

@@ -49,10 +49,19 @@ void check_supported(const ImageReader& img) {
       << " bytes below the kernel";
     refuse_image(l.c_str());
   }
-  // Swap lives in boot memory (swap_device.hpp): all of it, or the run does
-  // not start. The host sizes the guest's RAM for it (guest_memory_mib).
+  // Swap and the devices' frames live in boot memory (swap_device.hpp,
+  // trace_replay.cpp): all of them, or the run does not start. The host
+  // sizes the guest's RAM for them (guest_memory_mib).
+  uint64_t devices = 0;
+  for (uint64_t i = 0; i < img.count(kDevices); ++i) devices += img.device(i).size;
   const uint64_t room = boot_alloc_room();
-  const uint64_t swap_room = room > kHeapKeptFromSwap ? room - kHeapKeptFromSwap : 0;
+  if (devices > room || room - devices < kHeapKeptFromSwap) {
+    l << "machine.devices (" << devices << " bytes) exceed the " << room
+      << " bytes the port can set aside (the guest's RAM above the kernel, less "
+      << kHeapKeptFromSwap << " kept for its heap)";
+    refuse_image(l.c_str());
+  }
+  const uint64_t swap_room = room - devices - kHeapKeptFromSwap;
   if (SwapDevice::footprint(h.machine.swap >> vm::kPageShift) > swap_room) {
     l << "machine.swap " << h.machine.swap << " exceeds the " << swap_room
       << " bytes the port can hold for swap (the guest's RAM above the kernel, less "

@@ -27,7 +27,18 @@ constexpr size_t kThreadStack = 48 * 1024;
 class KernelMachine final : public replay::Machine {
  public:
   KernelMachine(const image::ImageReader& img, PortPlatform& platform)
-      : platform_(platform), threads_(boot_alloc_array<Thread>(img.count(image::kThreads))) {}
+      : platform_(platform),
+        threads_(boot_alloc_array<Thread>(img.count(image::kThreads))),
+        device_pa_(boot_alloc_array<vm::u64>(img.count(image::kDevices) + 1)) {
+    // A device's bytes are frames set aside here, above the kernel and so
+    // outside the core's RAM [0, machine.memory): the trace's `phys` names
+    // the device but is no address on this machine (docs/port.md). The
+    // engine fills them at boot; nothing else ever allocates or frees them.
+    for (vm::u64 i = 0; i < img.count(image::kDevices); ++i) {
+      void* frames = boot_reserve(img.device(i).size, vm::kPageSize);
+      device_pa_[i] = reinterpret_cast<uintptr_t>(frames) - kDirectMap;
+    }
+  }
 
   void attach(replay::Replay& replay) {
     for (size_t i = 0; i < replay.thread_count(); ++i) {
@@ -46,6 +57,7 @@ class KernelMachine final : public replay::Machine {
   }
   replay::AccessStop run_access(size_t thread, unsigned cpu, vm::AddressSpace& as) override;
   void* allocate(size_t bytes) override { return boot_alloc(bytes, 64); }
+  vm::u64 device_phys(vm::u32 device) override { return device_pa_[device]; }
   vm::u64 tlb_page_invalidations() const override { return platform_.tlb_page_invalidations(); }
   vm::u64 tlb_full_flushes() const override { return platform_.tlb_full_flushes(); }
   void first_op() override {
@@ -70,6 +82,7 @@ class KernelMachine final : public replay::Machine {
 
   PortPlatform& platform_;
   Thread* threads_;
+  vm::u64* device_pa_;  // [device]: the physical address of its frames
 };
 
 void KernelMachine::resume(size_t thread) {

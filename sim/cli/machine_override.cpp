@@ -35,6 +35,12 @@ std::optional<std::string> apply_machine_override(const MachineOverride& o, Trac
     return std::string(o.compressor.empty() ? "--memory" : "--compressor") +
            ": machine.compressor (" + std::to_string(m.compressor) +
            ") is larger than machine.memory (" + std::to_string(m.memory) + ")";
+  // Devices lie outside RAM (spec §10): a larger memory must not reach one.
+  for (const DeviceSpec& d : m.devices) {
+    if (d.phys < m.memory)
+      return "--memory: device \"" + d.name + "\" (machine.devices) starts at physical " +
+             std::to_string(d.phys) + ", inside " + std::to_string(m.memory) + " bytes of RAM";
+  }
   trace.machine = m;
   return std::nullopt;
 }

@@ -106,10 +106,18 @@ int compare_with_simulator(const Trace& trace, const RunReport& port_report, boo
   return code;
 }
 
+// The frames the port sets aside for the trace's devices (spec §10).
+uint64_t device_bytes(const MachineSpec& m) {
+  uint64_t total = 0;
+  for (const DeviceSpec& d : m.devices) total += d.size;
+  return total;
+}
+
 // How QEMU runs for one session: the command line's choices, the machine's
 // size, and with --gdb or --serial the serial log echoed on stderr.
 port::PortSessionOptions session_options_for(const port::PortTools& tools, const PortRunOptions& o,
-                                             unsigned cpus, uint64_t memory, uint64_t swap) {
+                                             unsigned cpus, uint64_t memory, uint64_t swap,
+                                             uint64_t devices = 0) {
   port::PortSessionOptions session_options;
   session_options.accel = o.accel;
   session_options.gdb = o.gdb;
@@ -117,6 +125,7 @@ port::PortSessionOptions session_options_for(const port::PortTools& tools, const
   session_options.cpus = cpus;
   session_options.memory = memory;
   session_options.swap = swap;
+  session_options.devices = devices;
   if (o.gdb || o.serial) {
     session_options.on_line = [](const port::TimedLine& line) {
       std::fprintf(stderr, "serial %8.3f | %s\n", line.seconds, line.text.c_str());
@@ -136,7 +145,8 @@ int run_one(const port::PortTools& tools, const PortRunOptions& o, const std::st
   const Trace& trace = std::get<Trace>(loaded);
 
   port::PortSessionOptions session_options =
-      session_options_for(tools, o, trace.machine.cpus, trace.machine.memory, trace.machine.swap);
+      session_options_for(tools, o, trace.machine.cpus, trace.machine.memory, trace.machine.swap,
+                          device_bytes(trace.machine));
   const port::PortSession s = port::run_in_port(tools, file, session_options);
   if (!s.outcome.failure.empty())
     return report_error(s.outcome.exit_code, file + ": " + s.outcome.failure);

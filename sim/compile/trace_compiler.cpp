@@ -40,6 +40,12 @@ class Builder {
   }
   uint32_t process(const std::string& name) { return index_in(processes_, name); }
   uint32_t label(const std::string& name) { return index_in(labels_, name); }
+  uint32_t device(const std::string& name) const {
+    const std::vector<DeviceSpec>& devices = trace_.machine.devices;
+    for (size_t i = 0; i < devices.size(); ++i)
+      if (devices[i].name == name) return static_cast<uint32_t>(i);
+    return kNone;
+  }
   uint32_t file(const std::string& name) const {
     for (size_t i = 0; i < trace_.files.size(); ++i)
       if (trace_.files[i].name == name) return static_cast<uint32_t>(i);
@@ -77,6 +83,7 @@ ImageOp Builder::op(const Op& o) {
   r.stride = o.stride;
   r.incr = o.incr;
   if (!o.file.empty()) r.file = file(o.file);
+  if (!o.device.empty()) r.device = device(o.device);
   if (o.kind == OpKind::kPoke) r.process = process(o.process);
   if (o.kind == OpKind::kFork) r.child = process(o.child);
   r.text = o.text;
@@ -141,6 +148,17 @@ std::vector<uint8_t> Builder::build() {
     r.fill = f.fill;
     files.push_back(r);
   }
+  std::vector<ImageDevice> devices;
+  for (const DeviceSpec& d : trace_.machine.devices) {
+    ImageDevice r;
+    r.name = str(d.name);
+    r.phys = d.phys;
+    r.size = d.size;
+    r.seeded = d.seeded ? 1 : 0;
+    r.seed = d.seed;
+    r.fill = d.fill;
+    devices.push_back(r);
+  }
   std::vector<ImageStep> steps;
   for (const ScheduleStep& s : trace_.schedule.steps) {
     ImageStep r;
@@ -156,6 +174,10 @@ std::vector<uint8_t> Builder::build() {
   for (const auto& [name, value] : e.stats) stats.push_back(ImageStat{str(name), value});
   std::vector<ImageProcess> procs;
   for (const std::string& p : processes_) procs.push_back(ImageProcess{str(p)});
+  // The first thread naming a process decides (the loader refuses the flag
+  // anywhere else).
+  for (const ThreadSpec& t : trace_.threads)
+    if (t.privileged) procs[process(t.process)].privileged = 1;
   std::vector<ImageLabel> labels;
   for (const std::string& l : labels_) labels.push_back(ImageLabel{str(l)});
 
@@ -173,6 +195,7 @@ std::vector<uint8_t> Builder::build() {
   section(kOps, ops);
   section(kSteps, steps);
   section(kExpectStats, stats);
+  section(kDevices, devices);
   while (out.size() % 8 != 0) out.push_back(0);
   h.image_size = out.size();
   h.checksum = fnv1a(out.data() + sizeof(ImageHeader), out.size() - sizeof(ImageHeader));

@@ -602,6 +602,11 @@ std::optional<RunError> check_linux_supported(const Trace& trace) {
                   "swap and the compressor are memory pressure, which vmsim linux "
                   "does not reproduce on the host");
   }
+  if (!trace.machine.devices.empty()) {
+    return refuse(trace.machine.devices.front().path,
+                  "device mappings (machine.devices, spec §10) map physical memory that is "
+                  "not RAM, which vmsim linux cannot do on the host (it would need /dev/mem)");
+  }
   if (trace.expect.violation == "out-of-memory") {
     return refuse("expect.violation",
                   "running out of memory needs machine.memory as the host's limit, and vmsim "

@@ -97,7 +97,10 @@ void Engine::open(const EngineConfig& config) {
   if (config.tcg_buffer_bytes != 0) {
     check(uc_ctl_set_tcg_buffer_size(uc, config.tcg_buffer_bytes), "set TCG buffer size");
   }
-  check(uc_mem_map_ptr(uc, 0, config.phys_bytes, UC_PROT_ALL, config.phys), "map physical memory");
+  for (const EngineConfig::Range& r : config.ranges) {
+    check(uc_mem_map_ptr(uc, r.pa, r.bytes, UC_PROT_ALL, config.phys + r.pa),
+          "map physical memory");
+  }
   check(uc_hook_add(uc, &hook_, UC_HOOK_INTR, reinterpret_cast<void*>(&Engine::on_interrupt), this,
                     1, 0),
         "add interrupt hook");

@@ -7,14 +7,21 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "machine/machine.hpp"
 
 namespace vmsim {
 
 struct EngineConfig {
-  uint8_t* phys = nullptr;   // host view of guest physical address 0
-  uint64_t phys_bytes = 0;   // RAM + firmware, page multiple
+  struct Range {
+    uint64_t pa = 0;
+    uint64_t bytes = 0;  // page multiple
+  };
+  uint8_t* phys = nullptr;  // host view of guest physical address 0
+  // What the guest has at which physical addresses (RAM, the firmware, the
+  // trace's devices), all at phys + pa; nothing in between.
+  std::vector<Range> ranges;
   uint64_t kernel_root = 0;  // physical address of the PML4 template
   bool pku = false;          // make the stub page execute-only for CPL 3
   uint32_t tcg_buffer_bytes = 0;

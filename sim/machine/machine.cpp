@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -98,19 +99,57 @@ bool overlaps_reserved(uint64_t addr, uint64_t len) {
 }
 static_assert(Machine::kBatchCapacity * sizeof(BatchAccess) == fw::kBatchBytes);
 
+// The devices, checked: page-aligned, non-empty, past RAM, disjoint.
+std::vector<DeviceRange> checked_devices(uint64_t ram_bytes, std::vector<DeviceRange> devices) {
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const DeviceRange& d = devices[i];
+    if (d.bytes == 0 || d.phys % fw::kPageSize != 0 || d.bytes % fw::kPageSize != 0 ||
+        d.phys < ram_bytes || d.phys + d.bytes < d.phys)
+      throw std::invalid_argument("machine: a device range is empty, unaligned or overlaps RAM");
+    for (size_t j = 0; j < i; ++j) {
+      if (d.phys < devices[j].phys + devices[j].bytes && devices[j].phys < d.phys + d.bytes)
+        throw std::invalid_argument("machine: device ranges overlap");
+    }
+  }
+  return devices;
+}
+
+// The firmware goes right after RAM, or past the devices in its way.
+uint64_t place_firmware(uint64_t ram_bytes, const std::vector<DeviceRange>& devices) {
+  uint64_t at = ram_bytes;
+  for (bool moved = true; moved;) {
+    moved = false;
+    for (const DeviceRange& d : devices) {
+      if (at < d.phys + d.bytes && d.phys < at + fw::kFirmwareBytes) {
+        at = d.phys + d.bytes;
+        moved = true;
+      }
+    }
+  }
+  return at;
+}
+
+uint64_t buffer_bytes(uint64_t firmware_pa, const std::vector<DeviceRange>& devices) {
+  uint64_t end = firmware_pa + fw::kFirmwareBytes;
+  for (const DeviceRange& d : devices) end = std::max(end, d.phys + d.bytes);
+  return end;
+}
+
 }  // namespace
 
 struct Machine::Impl {
   Impl(uint64_t ram, uint32_t n, MachineOptions opts)
       : ram_bytes(checked_ram_bytes(ram)),
         cpus(checked_cpus(n)),
-        options(opts),
-        buffer(ram_bytes + fw::kFirmwareBytes),
+        options(std::move(opts)),
+        devices(checked_devices(ram_bytes, options.devices)),
+        fw_pa(place_firmware(ram_bytes, devices)),
+        buffer(buffer_bytes(fw_pa, devices)),
         engines(cpus) {
     fw::build(buffer.base() + firmware_pa(), firmware_pa(), options.execute_only_stubs);
   }
 
-  uint64_t firmware_pa() const { return ram_bytes; }  // page aligned: RAM is
+  uint64_t firmware_pa() const { return fw_pa; }  // page aligned: RAM and devices are
   uint64_t kernel_root() const { return firmware_pa() + fw::kPml4Page * fw::kPageSize; }
 
   Engine& engine(uint32_t cpu);
@@ -121,6 +160,8 @@ struct Machine::Impl {
   const uint64_t ram_bytes;
   const uint32_t cpus;
   MachineOptions options;  // execute_only_stubs drops to false if PKU fails
+  const std::vector<DeviceRange> devices;
+  const uint64_t fw_pa;
   HostBuffer buffer;
   // One engine per CPU, created on first use; nullptr until then.
   std::vector<std::unique_ptr<Engine>> engines;
@@ -147,7 +188,9 @@ Engine* Machine::Impl::created(uint32_t cpu) {
 std::unique_ptr<Engine> Machine::Impl::create_engine() {
   EngineConfig config;
   config.phys = buffer.base();
-  config.phys_bytes = buffer.bytes();
+  config.ranges.push_back({0, ram_bytes});
+  config.ranges.push_back({firmware_pa(), fw::kFirmwareBytes});
+  for (const DeviceRange& d : devices) config.ranges.push_back({d.phys, d.bytes});
   config.kernel_root = kernel_root();
   config.pku = options.execute_only_stubs;
   config.tcg_buffer_bytes = options.tcg_buffer_bytes;
@@ -193,6 +236,9 @@ uint64_t Machine::ram_bytes() const {
 }
 uint64_t Machine::phys_bytes() const {
   return impl_->buffer.bytes();
+}
+const std::vector<DeviceRange>& Machine::devices() const {
+  return impl_->devices;
 }
 uint32_t Machine::cpus() const {
   return impl_->cpus;

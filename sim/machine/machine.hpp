@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace vmsim {
 
@@ -63,8 +64,19 @@ struct Stop {
   uint64_t value = 0;
 };
 
+// Physical address space that is not RAM: a trace's device (spec §10).
+struct DeviceRange {
+  uint64_t phys = 0;   // page aligned, at or above the RAM's end
+  uint64_t bytes = 0;  // page multiple, > 0
+  bool operator==(const DeviceRange&) const = default;
+};
+
 // How a Machine is built. The defaults are what the simulator uses.
 struct MachineOptions {
+  // Device ranges: host memory at phys_base() + phys, mapped in every
+  // engine at `phys`, disjoint from RAM and each other. The firmware area
+  // moves up past any of them that would overlap it.
+  std::vector<DeviceRange> devices;
   // Give the stub page protection key 1 and deny CPL-3 data access to
   // that key (CR4.PKE, PKRU.AD; needs a CPU model with PKU): the stubs stay
   // executable, a user load or store to them faults. Falls back to plain
@@ -88,10 +100,11 @@ class Machine {
   Machine& operator=(const Machine&) = delete;
 
   // Host view of physical memory. Physical address pa is at phys_base() + pa
-  // for RAM and for the simulator's own firmware area after it.
+  // for RAM, the devices and the simulator's own firmware area after RAM.
   uint8_t* phys_base();
   uint64_t ram_bytes() const;
-  uint64_t phys_bytes() const;  // RAM + firmware: the whole host buffer
+  uint64_t phys_bytes() const;  // the whole host buffer (holes included)
+  const std::vector<DeviceRange>& devices() const;
   uint32_t cpus() const;
 
   // PML4 (physical address) whose kernel half (entries 256..511) every

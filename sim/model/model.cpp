@@ -65,7 +65,8 @@ ModelOutcome ok_value(uint64_t value) {
 
 Model::Model() = default;
 
-Model::Model(const Model& other) : processes_(other.processes_), files_(other.files_) {
+Model::Model(const Model& other)
+    : processes_(other.processes_), files_(other.files_), devices_(other.devices_) {
   // Member-wise copying shared the objects with `other`; give this model
   // its own, one copy per object, so that what was shared stays shared.
   std::map<const MemObject*, std::shared_ptr<MemObject>> copies;
@@ -75,6 +76,7 @@ Model::Model(const Model& other) : processes_(other.processes_), files_(other.fi
     obj = copy;
   };
   for (auto& [name, f] : files_) own(f.cache);
+  for (auto& [name, d] : devices_) own(d.bytes);
   for (auto& [name, p] : processes_) {
     for (auto& [start, m] : p.mappings) own(m.obj);
   }
@@ -85,8 +87,20 @@ Model& Model::operator=(const Model& other) {
   return *this;
 }
 
-void Model::create_process(const std::string& name) {
-  require(processes_.emplace(name, Process{}).second, "create_process of an existing process");
+void Model::create_process(const std::string& name, bool privileged) {
+  Process p;
+  p.privileged = privileged;
+  require(processes_.emplace(name, std::move(p)).second, "create_process of an existing process");
+}
+
+void Model::create_device(const DeviceSpec& spec) {
+  Device d;
+  d.size = spec.size;
+  d.seeded = spec.seeded;
+  d.fill = spec.fill;
+  d.seed = spec.seed;
+  d.bytes = std::make_shared<MemObject>();
+  require(devices_.emplace(spec.name, std::move(d)).second, "create_device of an existing device");
 }
 
 void Model::create_file(const FileSpec& spec) {
@@ -170,7 +184,17 @@ Model::Page Model::file_page(const File& f, uint64_t k) {
   return page;
 }
 
+Model::Page Model::device_page(const Device& d, uint64_t k) {
+  auto it = d.bytes->pages.find(k);
+  if (it != d.bytes->pages.end()) return it->second;
+  Page page;
+  for (uint64_t off = 0; off < kPage; ++off)
+    page[off] = image::file_content_byte(d.seeded, d.seed, d.fill, k * kPage + off);
+  return page;
+}
+
 Model::Page Model::base_page(const Mapping& m, uint64_t k) const {
+  if (!m.device.empty()) return device_page(devices_.at(m.device), k);
   if (!m.file.empty()) return file_page(file(m.file), k);
   Page page;
   page.fill(m.obj->is_filled(k) ? m.obj->fill : 0);
@@ -180,6 +204,10 @@ Model::Page Model::base_page(const Mapping& m, uint64_t k) const {
 uint8_t Model::load_byte(const Mapping& m, uint64_t k, uint64_t off) const {
   auto it = m.obj->pages.find(k);
   if (it != m.obj->pages.end()) return it->second[off];
+  if (!m.device.empty()) {
+    const Device& d = devices_.at(m.device);
+    return image::file_content_byte(d.seeded, d.seed, d.fill, k * kPage + off);
+  }
   if (!m.file.empty()) return file_byte(file(m.file), k, off);
   return m.obj->is_filled(k) ? m.obj->fill : 0;
 }
@@ -201,6 +229,10 @@ bool Model::past_eof(const Mapping& m, uint64_t k) const {
 }
 
 uint64_t Model::next_content(const Mapping& m, uint64_t k) const {
+  if (!m.device.empty()) {
+    const Device& d = devices_.at(m.device);
+    if (d.seeded || d.fill != 0) return k;  // every page may hold boot content
+  }
   uint64_t next = m.obj->next_content(k);
   if (!m.file.empty()) {
     const File& f = file(m.file);
@@ -322,14 +354,15 @@ ModelOutcome Model::mmap_file(const std::string& proc, std::optional<uint64_t> a
 }
 
 ModelOutcome Model::do_mmap(Process& p, std::optional<uint64_t> addr, uint64_t len, uint8_t prot,
-                            bool shared, bool fixed, const std::string* file_name,
-                            uint64_t offset) {
+                            bool shared, bool fixed, const std::string* file_name, uint64_t offset,
+                            const Device* device) {
   require((prot & ~(kR | kW | kX)) == 0, "mmap prot is r/w/x bits");
   const File* f = file_name != nullptr ? &file(*file_name) : nullptr;  // before any change
   // Linux's order: the offset's alignment first (the system call's entry),
   // the length (do_mmap), the place (get_unmapped_area: a fixed range past
-  // the top before its alignment), then the offset's range (file_mmap_ok).
-  if (f != nullptr && !aligned(offset)) return status(vm::Status::kInval);
+  // the top before its alignment), then the offset's range (file_mmap_ok,
+  // or the device's end).
+  if ((f != nullptr || device != nullptr) && !aligned(offset)) return status(vm::Status::kInval);
   if (len == 0) return status(vm::Status::kInval);
   // kUserTop is page-aligned, so this also rejects lengths whose rounding
   // would overflow.
@@ -355,6 +388,8 @@ ModelOutcome Model::do_mmap(Process& p, std::optional<uint64_t> addr, uint64_t l
     start = *chosen;
   }
   if (f != nullptr && offset > kMaxFileMapEnd - rlen) return status(vm::Status::kInval);
+  if (device != nullptr && (offset > device->size || rlen > device->size - offset))
+    return status(vm::Status::kInval);
   if (fixed) unmap_range(p, start, start + rlen);  // fixed replaces whatever was there
   Mapping& m = map_anon(p, start, start + rlen, prot, shared);
   if (f != nullptr) {
@@ -365,6 +400,21 @@ ModelOutcome Model::do_mmap(Process& p, std::optional<uint64_t> addr, uint64_t l
     if (shared) m.obj = f->cache;
   }
   return ok_value(start);
+}
+
+ModelOutcome Model::mmap_device(const std::string& proc, std::optional<uint64_t> addr, uint64_t len,
+                                uint8_t prot, bool fixed, const std::string& device_name,
+                                uint64_t offset) {
+  Process& p = process(proc);
+  const Device& d = devices_.at(device_name);
+  if (!p.privileged) return status(vm::Status::kPerm);  // /dev/mem's open, before all else
+  ModelOutcome out = do_mmap(p, addr, len, prot, /*shared=*/true, fixed, nullptr, offset, &d);
+  if (out.status != vm::Status::kOk) return out;
+  Mapping& m = p.mappings.at(out.value);
+  m.device = device_name;
+  m.obj = d.bytes;
+  m.obj_page = offset / kPage;
+  return out;
 }
 
 ModelOutcome Model::munmap(const std::string& proc, uint64_t addr, uint64_t len) {
@@ -541,7 +591,8 @@ ModelOutcome Model::fork(const std::string& parent, const std::string& child) {
   Process copy = process(parent);  // shares every object, for now
   copy.cache.clear();              // blocks are the parent's
   // Private objects get a copy each (split pieces of one mapping keep
-  // sharing their one copy); shared objects stay shared.
+  // sharing their one copy); shared objects (devices too) stay shared; the
+  // privilege is inherited with the rest.
   std::map<const MemObject*, std::shared_ptr<MemObject>> copies;
   for (auto& [start, m] : copy.mappings) {
     if (m.shared) continue;
@@ -742,7 +793,9 @@ ModelOutcome Model::poke(const std::string& target_proc, uint64_t addr, uint32_t
   Process& p = process(target_proc);
   uint64_t m_start = 0;
   const Mapping* m = addr < kUserTop ? find_mapping(p, addr, &m_start) : nullptr;
-  if (m == nullptr) return status(vm::Status::kFault);
+  // The kernel does not write device memory for a tracer (Linux refuses
+  // VM_IO | VM_PFNMAP in /proc/PID/mem and ptrace).
+  if (m == nullptr || !m->device.empty()) return status(vm::Status::kFault);
   // The kernel writes a private mapping whatever its protection (into the
   // process's own copy), a shared one only if it is writable.
   if (m->shared && (m->prot & kW) == 0) return status(vm::Status::kFault);
@@ -763,10 +816,11 @@ std::string Model::digest() const {
     for (const auto& [start, m] : p.mappings) {
       // Reported as stored; the writer merges adjacent equal mappings into runs.
       const bool is_file = !m.file.empty();
-      w.mapping(vm::DigestMapping{start, m.end, static_cast<vm::Prot>(m.prot),
-                                  m.shared ? vm::Share::kShared : vm::Share::kPrivate,
-                                  is_file ? m.file.c_str() : nullptr,
-                                  is_file ? m.obj_page * kPage : 0});
+      const bool is_device = !m.device.empty();
+      w.mapping(vm::DigestMapping{
+          start, m.end, static_cast<vm::Prot>(m.prot),
+          m.shared ? vm::Share::kShared : vm::Share::kPrivate, is_file ? m.file.c_str() : nullptr,
+          is_file || is_device ? m.obj_page * kPage : 0, is_device ? m.device.c_str() : nullptr});
     }
     w.end_mappings();
     for (const auto& [start, m] : p.mappings) {
@@ -794,6 +848,17 @@ std::string Model::digest() const {
         std::fill(bytes.begin() + (f.size - k * kPage), bytes.end(), 0);
       }
       w.file_page(k * kPage, bytes.data());  // skips zero pages
+    }
+  }
+  for (const auto& [name, d] : devices_) {
+    w.device(name.c_str(), d.size);
+    for (uint64_t k = 0; k < d.size / kPage; ++k) {
+      if (!(d.seeded || d.fill != 0)) {
+        auto it = d.bytes->pages.lower_bound(k);  // skip to the next written page
+        if (it == d.bytes->pages.end()) break;
+        k = it->first;
+      }
+      w.device_page(k * kPage, device_page(d, k).data());  // skips zero pages
     }
   }
   char hex[65];

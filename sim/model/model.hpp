@@ -8,7 +8,8 @@
 // Representation, and why:
 //
 //   Model ── processes: std::map<name, Process>   (bytewise name order = digest order)
-//         └─ files: std::map<name, File>          (same, for the file part of the digest)
+//         ├─ files: std::map<name, File>          (same, for the file part of the digest)
+//         └─ devices: std::map<name, Device>      (same, for the device part; spec §10)
 //   Process ── brk, start_brk, mappings: std::map<start, Mapping>   (non-overlapping, page-aligned)
 //   Mapping ── [start, end), prot, shared, obj (shared_ptr<MemObject>), obj_page, file (name or "")
 //   MemObject ── pages: std::map<page index, 4096 bytes>   (stored pages), fill ranges
@@ -43,6 +44,10 @@
 //    bytes;
 //  - a shared file mapping's object *is* the file's cache: writes change the
 //    file (below EOF) and show through every mapping of the file;
+//  - a device mapping's object *is* the device's bytes (stored pages over
+//    its boot content, filled like a file): device mappings are always
+//    shared, so writes show through every mapping and in the digest's
+//    device part; nothing (munmap, madvise dontneed, exit) drops them;
 //  - a private mapping (anonymous or file) has an object of its own that no
 //    other mapping range overlaps (pieces of a split mapping cover disjoint
 //    page ranges of it), so its pages can be dropped (munmap, madvise
@@ -106,13 +111,16 @@ class Model {
   Model& operator=(Model&&) = default;
 
   // An empty address space with its break at kInitialBreak. Creating a
-  // process that exists is a programming error (asserted).
-  void create_process(const std::string& name);
+  // process that exists is a programming error (asserted). A privileged
+  // process may map devices (spec §10); its forked children inherit it.
+  void create_process(const std::string& name, bool privileged = false);
   bool has_process(const std::string& name) const;
 
   // A file of the trace's `files`, before any op. Creating a file that
   // exists is a programming error (asserted).
   void create_file(const FileSpec& f);
+  // A device of machine.devices, before any op (asserted new).
+  void create_device(const DeviceSpec& d);
 
   // Every op below takes the name of an existing process (a programming
   // error otherwise: std::out_of_range), and of an existing file where it
@@ -122,6 +130,12 @@ class Model {
   ModelOutcome mmap_file(const std::string& proc, std::optional<uint64_t> addr, uint64_t len,
                          uint8_t prot, bool shared, bool fixed, bool populate,
                          const std::string& file, uint64_t offset);
+  // A device mapping (spec §10; `shared` always, the loader's rule):
+  // eperm for a process that is not privileged, before anything else; then
+  // as a file mapping; einval when [offset, offset + len) passes the
+  // device's end (before a fixed mapping replaces anything).
+  ModelOutcome mmap_device(const std::string& proc, std::optional<uint64_t> addr, uint64_t len,
+                           uint8_t prot, bool fixed, const std::string& device, uint64_t offset);
   ModelOutcome munmap(const std::string& proc, uint64_t addr, uint64_t len);
   ModelOutcome mprotect(const std::string& proc, uint64_t addr, uint64_t len, uint8_t prot);
   ModelOutcome madvise(const std::string& proc, uint64_t addr, uint64_t len, Advice advice);
@@ -210,6 +224,15 @@ class Model {
     std::shared_ptr<MemObject> obj;
     uint64_t obj_page = 0;  // object (and file) page shown at the mapping's start
     std::string file;       // empty: anonymous
+    std::string device;     // a device mapping (then obj is the device's, shared)
+  };
+
+  struct Device {
+    uint64_t size = 0;
+    bool seeded = false;  // boot content, as a file's
+    uint8_t fill = 0;
+    uint64_t seed = 0;
+    std::shared_ptr<MemObject> bytes;  // pages written since boot
   };
 
   // A block-cache block: its length and its pages that are not all zero.
@@ -219,6 +242,7 @@ class Model {
   };
 
   struct Process {
+    bool privileged = false;
     uint64_t brk = kInitialBreak;
     uint64_t start_brk = kInitialBreak;  // the initial break: kInitialBreak, or bss end after exec
     std::map<uint64_t, Mapping> mappings;  // start -> mapping; non-overlapping
@@ -228,8 +252,10 @@ class Model {
   Process& process(const std::string& name);
   const File& file(const std::string& name) const { return files_.at(name); }
 
+  // `device`, when given, checks its range once the place is found.
   ModelOutcome do_mmap(Process& p, std::optional<uint64_t> addr, uint64_t len, uint8_t prot,
-                       bool shared, bool fixed, const std::string* file, uint64_t offset);
+                       bool shared, bool fixed, const std::string* file, uint64_t offset,
+                       const Device* device = nullptr);
 
   // Range helpers; all ranges are page-aligned and half-open.
   static bool range_free(const Process& p, uint64_t start, uint64_t end);
@@ -250,7 +276,8 @@ class Model {
   static uint64_t eof_pages(const File& f);  // pages holding bytes below EOF
   static uint8_t initial_byte(const File& f, uint64_t pos);
   static uint8_t file_byte(const File& f, uint64_t k, uint64_t off);
-  static Page file_page(const File& f, uint64_t k);  // incl. bytes past EOF in the last page
+  static Page file_page(const File& f, uint64_t k);      // incl. bytes past EOF in the last page
+  static Page device_page(const Device& d, uint64_t k);  // what the device holds now
   // Page k of the mapping's object when the object does not store it.
   Page base_page(const Mapping& m, uint64_t k) const;
   uint8_t load_byte(const Mapping& m, uint64_t k, uint64_t off) const;
@@ -273,6 +300,7 @@ class Model {
 
   std::map<std::string, Process> processes_;
   std::map<std::string, File> files_;
+  std::map<std::string, Device> devices_;
 };
 
 }  // namespace vmsim

@@ -2,7 +2,7 @@
 // model state, truncated to 128 bits.
 //
 // Objects are named by the order in which the walk first meets them (files by
-// name, then processes by name and mappings by start), never by address, so a
+// name, devices by name, then processes by name and mappings by start), never by address, so a
 // copy of a model, whose objects live elsewhere but are shared the same way,
 // serializes to the same bytes. An object's content is written where it is
 // first met; later references write only its number.
@@ -81,9 +81,19 @@ std::array<uint64_t, 2> Model::fingerprint() const {
     h.u64(f.seed);
     object(f.cache.get());
   }
+  h.u64(devices_.size());
+  for (const auto& [name, d] : devices_) {
+    h.str(name);
+    h.u64(d.size);
+    h.u64(d.seeded);
+    h.u64(d.fill);
+    h.u64(d.seed);
+    object(d.bytes.get());
+  }
   h.u64(processes_.size());
   for (const auto& [name, p] : processes_) {
     h.str(name);
+    h.u64(p.privileged);
     h.u64(p.brk);
     h.u64(p.start_brk);
     h.u64(p.mappings.size());
@@ -94,6 +104,7 @@ std::array<uint64_t, 2> Model::fingerprint() const {
       h.u64(m.shared);
       h.u64(m.obj_page);
       h.str(m.file);
+      h.str(m.device);
       object(m.obj.get());
     }
     h.u64(p.cache.size());

@@ -50,7 +50,7 @@ void boot(const PortTools& tools, const std::string& image, const std::string& a
   setup.image = image;
   setup.append = append;
   setup.cpus = options.cpus;
-  setup.memory_mib = guest_memory_mib(options.memory, options.swap, image_bytes);
+  setup.memory_mib = guest_memory_mib(options.memory, options.swap + options.devices, image_bytes);
   setup.accel = options.accel;
   setup.gdb = options.gdb;
   const std::vector<std::string> argv = qemu_argv(setup);

@@ -28,13 +28,14 @@ std::vector<std::string> qemu_argv(const QemuSetup& s) {
   return a;
 }
 
-uint64_t guest_memory_mib(uint64_t trace_memory, uint64_t trace_swap, uint64_t image_bytes) {
+uint64_t guest_memory_mib(uint64_t trace_memory, uint64_t above_kernel, uint64_t image_bytes) {
   constexpr uint64_t kMiB = 1 << 20;
   constexpr uint64_t kKernelRoom = 128;  // MiB for the kernel, its heap and page tables
   const uint64_t needed = (trace_memory + image_bytes + kMiB - 1) / kMiB + kKernelRoom;
-  // The swap device comes on top: it lives above the kernel, which sits at
-  // 160 MiB whatever machine.memory is (port/x86_64/memory.hpp).
-  return std::max<uint64_t>(needed, 256) + (trace_swap + kMiB - 1) / kMiB;
+  // The swap device and the devices come on top: they live above the
+  // kernel, which sits at 160 MiB whatever machine.memory is
+  // (port/x86_64/memory.hpp).
+  return std::max<uint64_t>(needed, 256) + (above_kernel + kMiB - 1) / kMiB;
 }
 
 std::string shell_line(const std::vector<std::string>& argv) {

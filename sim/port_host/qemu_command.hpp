@@ -23,9 +23,10 @@ struct QemuSetup {
 std::vector<std::string> qemu_argv(const QemuSetup& setup);
 
 // Guest RAM for a trace: its machine.memory and its image, plus room for the
-// kernel itself (code, page tables, heap), at least 256 MiB; then its
-// machine.swap (the kernel keeps the swap device in RAM).
-uint64_t guest_memory_mib(uint64_t trace_memory, uint64_t trace_swap, uint64_t image_bytes);
+// kernel itself (code, page tables, heap), at least 256 MiB; then
+// `above_kernel`: its machine.swap and its devices' frames (the kernel keeps
+// both in RAM above itself).
+uint64_t guest_memory_mib(uint64_t trace_memory, uint64_t above_kernel, uint64_t image_bytes);
 
 // One line a shell accepts, for messages ("how to run this by hand").
 std::string shell_line(const std::vector<std::string>& argv);

@@ -5,18 +5,20 @@
 
 namespace vmsim {
 
-// The model starts as the core does: the trace's files, and the processes
-// of threads that no fork creates.
+// The model starts as the core does: the trace's files and devices, and the
+// processes of threads that no fork creates (privileged as their first
+// thread says).
 HistoryRecorder::HistoryRecorder(const Trace& trace, replay::Replay& replay)
     : trace_(trace), replay_(replay), in_flight_(trace.threads.size()) {
   for (const FileSpec& f : trace.files) initial_.create_file(f);
+  for (const DeviceSpec& d : trace.machine.devices) initial_.create_device(d);
   std::set<std::string> forked;
   for (const ThreadSpec& th : trace.threads)
     for (const Op& op : th.ops)
       if (op.kind == OpKind::kFork) forked.insert(op.child);
   for (const ThreadSpec& th : trace.threads)
     if (forked.count(th.process) == 0 && !initial_.has_process(th.process))
-      initial_.create_process(th.process);
+      initial_.create_process(th.process, th.privileged);
 }
 
 void HistoryRecorder::op_begin(size_t thread, size_t op, uint64_t addr) {
@@ -163,7 +165,9 @@ OpOutcome HistoryRecorder::model_op(Model& model, const HistoryOp& h) const {
     case OpKind::kMmap: {
       const std::optional<uint64_t> addr =
           op.has_addr ? std::optional<uint64_t>(h.addr) : std::nullopt;
-      m = op.file.empty()
+      m = !op.device.empty()
+              ? model.mmap_device(proc, addr, op.len, op.prot, op.fixed, op.device, op.offset)
+          : op.file.empty()
               ? model.mmap(proc, addr, op.len, op.prot, op.shared, op.fixed, op.populate)
               : model.mmap_file(proc, addr, op.len, op.prot, op.shared, op.fixed, op.populate,
                                 op.file, op.offset);

@@ -17,16 +17,20 @@ std::vector<std::unique_ptr<Machine>>& idle() {
 
 }  // namespace
 
-MachineLease::MachineLease(uint64_t ram_bytes, uint32_t cpus) {
+MachineLease::MachineLease(uint64_t ram_bytes, uint32_t cpus,
+                           const std::vector<DeviceRange>& devices) {
   auto& pool = idle();
   for (auto it = pool.begin(); it != pool.end(); ++it) {
-    if ((*it)->ram_bytes() != ram_bytes || (*it)->cpus() != cpus) continue;
+    if ((*it)->ram_bytes() != ram_bytes || (*it)->cpus() != cpus || (*it)->devices() != devices)
+      continue;
     machine_ = std::move(*it);
     pool.erase(it);
     machine_->reset();
     return;
   }
-  machine_ = std::make_unique<Machine>(ram_bytes, cpus);
+  MachineOptions options;
+  options.devices = devices;
+  machine_ = std::make_unique<Machine>(ram_bytes, cpus, options);
 }
 
 MachineLease::~MachineLease() {

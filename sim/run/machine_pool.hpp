@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "machine/machine.hpp"
 
@@ -14,8 +15,9 @@ namespace vmsim {
 
 class MachineLease {
  public:
-  MachineLease(uint64_t ram_bytes, uint32_t cpus);  // a pooled machine, reset, or a new one
-  ~MachineLease();                                  // back to the pool
+  // A pooled machine of that shape, reset, or a new one.
+  MachineLease(uint64_t ram_bytes, uint32_t cpus, const std::vector<DeviceRange>& devices = {});
+  ~MachineLease();  // back to the pool
   MachineLease(const MachineLease&) = delete;
   MachineLease& operator=(const MachineLease&) = delete;
 

@@ -33,6 +33,8 @@ vm::Status expected_status(ExpectedResult r) {
       return vm::Status::kHit;
     case ExpectedResult::kMiss:
       return vm::Status::kMiss;
+    case ExpectedResult::kEperm:
+      return vm::Status::kPerm;
     default:
       return vm::Status::kOk;
   }

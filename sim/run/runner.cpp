@@ -101,13 +101,21 @@ class ReportSink final : public replay::ResultSink {
   std::optional<RunError> error_;
 };
 
+// The trace's devices as physical ranges of the emulated machine: each at
+// its `phys` (spec §10).
+std::vector<DeviceRange> device_ranges(const MachineSpec& m) {
+  std::vector<DeviceRange> out;
+  for (const DeviceSpec& d : m.devices) out.push_back(DeviceRange{d.phys, d.size});
+  return out;
+}
+
 class SimRun {
  public:
   SimRun(const Trace& trace, const RunOptions& options)
       : trace_(trace),
         options_(options),
         image_bytes_(compile_trace(trace)),
-        lease_(trace.machine.memory, trace.machine.cpus),
+        lease_(trace.machine.memory, trace.machine.cpus, device_ranges(trace.machine)),
         machine_(*lease_),
         disk_(trace.files),
         platform_(machine_, disk_),

@@ -32,6 +32,8 @@ class SimMachine final : public replay::Machine {
   void begin_access(size_t thread, const replay::UserAccess& access) override;
   replay::AccessStop run_access(size_t thread, unsigned cpu, vm::AddressSpace& as) override;
   void* allocate(size_t bytes) override;
+  // The simulator maps each device at its `phys` (vmsim::Machine's devices).
+  uint64_t device_phys(uint32_t device) override { return replay_->trace().device(device).phys; }
   uint64_t tlb_page_invalidations() const override { return platform_.tlb_page_invalidations(); }
   uint64_t tlb_full_flushes() const override { return platform_.tlb_full_flushes(); }
 

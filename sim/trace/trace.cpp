@@ -60,6 +60,8 @@ const char* expected_result_name(ExpectedResult r) {
       return "hit";
     case ExpectedResult::kMiss:
       return "miss";
+    case ExpectedResult::kEperm:
+      return "eperm";
   }
   return "?";
 }

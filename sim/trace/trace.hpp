@@ -49,7 +49,7 @@ enum class OpKind {
 };
 const char* op_kind_name(OpKind k);  // the spec's spelling: "mmap", "cache_put", ...
 
-enum class ExpectedResult { kOk, kEnomem, kEinval, kEfault, kHit, kMiss };
+enum class ExpectedResult { kOk, kEnomem, kEinval, kEfault, kHit, kMiss, kEperm };
 const char* expected_result_name(ExpectedResult r);  // "ok", "enomem", ...
 
 enum class FaultKind { kSegv, kBus, kOom };
@@ -78,7 +78,8 @@ struct Op {
   bool fixed = false;
   bool populate = false;
   std::string file;     // mmap (empty: anonymous), truncate, pwrite
-  uint64_t offset = 0;  // mmap file offset, pwrite offset
+  std::string device;   // mmap of a device (spec §10; never with `file`; then `shared`)
+  uint64_t offset = 0;  // mmap file or device offset, pwrite offset
   std::string as;       // mmap label to bind (empty: none)
   Advice advice = Advice::kDontneed;
 
@@ -104,8 +105,30 @@ struct ThreadSpec {
   std::string name;
   std::string process;
   uint32_t cpu = 0;  // < machine.cpus
+  // Given true only on the first thread naming a process no fork creates:
+  // the process is privileged (spec §10); a forked child inherits it.
+  bool privileged = false;
   std::vector<Op> ops;
   std::string path;  // "threads[2]"
+};
+
+// A device (spec §10): physical address space that is not RAM, filled like
+// a file at boot. The loader guarantees: `phys` and `size` page multiples,
+// size > 0, the range below kMaxDeviceEnd, disjoint from RAM [0, memory) and
+// from every other device; names unique; at most kMaxDevices, together at
+// most kMaxDeviceBytes.
+struct DeviceSpec {
+  static constexpr size_t kMaxDevices = 16;
+  static constexpr uint64_t kMaxDeviceEnd = uint64_t{64} << 30;
+  static constexpr uint64_t kMaxDeviceBytes = uint64_t{256} << 20;
+
+  std::string name;
+  uint64_t phys = 0;
+  uint64_t size = 0;
+  bool seeded = false;  // content as FileSpec's
+  uint8_t fill = 0;
+  uint64_t seed = 0;
+  std::string path;
 };
 
 struct MachineSpec {
@@ -114,6 +137,7 @@ struct MachineSpec {
   uint64_t swap = 0;
   uint64_t reserved = 0;  // frames kept for the pageout path (bytes)
   uint64_t compressor = 0;
+  std::vector<DeviceSpec> devices;  // in trace order
 };
 
 struct FileSpec {
@@ -165,6 +189,10 @@ struct Trace {
 // Byte `offset` of the file's initial content (spec §2).
 inline uint8_t initial_byte(const FileSpec& f, uint64_t offset) {
   return image::file_content_byte(f.seeded, f.seed, f.fill, offset);
+}
+// Byte `offset` of the device at boot: filled like a file (spec §10).
+inline uint8_t initial_byte(const DeviceSpec& d, uint64_t offset) {
+  return image::file_content_byte(d.seeded, d.seed, d.fill, offset);
 }
 
 }  // namespace vmsim

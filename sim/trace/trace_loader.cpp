@@ -10,6 +10,7 @@
 #include <new>
 #include <optional>
 #include <set>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -200,6 +201,10 @@ const NumberKind kValue{
     "a value", R"(a value (a non-negative integer, or a hex string such as "0xff"))", decode_hex};
 const NumberKind kUint{"an integer", R"(a non-negative integer, or a hex string such as "0x2a")",
                        decode_hex};
+const NumberKind kPhysAddress{
+    "an address",
+    R"(a physical address (a non-negative integer, or a hex string such as "0xfd000000"))",
+    decode_hex};
 const NumberKind kAddress{
     "an address",
     R"(an address (a non-negative integer, a hex string such as "0x7f0000001000", )"
@@ -287,7 +292,7 @@ const std::vector<OpShape>& op_shapes() {
   // Keys as the spec lists them; every op also takes expect_fault and result.
   static const std::vector<Row> rows = {
       {OpKind::kMmap,
-       {"addr", "len", "prot", "share", "fixed", "file", "offset", "populate", "as"},
+       {"addr", "len", "prot", "share", "fixed", "file", "device", "offset", "populate", "as"},
        {"len", "prot", "share"}},
       {OpKind::kMunmap, {"addr", "len"}, {"addr", "len"}},
       {OpKind::kMprotect, {"addr", "len", "prot"}, {"addr", "len", "prot"}},
@@ -337,8 +342,16 @@ const Shape kTopShape{
     {"format", "name", "description", "machine", "files", "threads", "schedule", "expect"},
     {"format", "name", "threads"},
     {}};
-const Shape kMachineShape{
-    "an object", "in \"machine\"", {"cpus", "memory", "swap", "reserved", "compressor"}, {}, {}};
+const Shape kMachineShape{"an object",
+                          "in \"machine\"",
+                          {"cpus", "memory", "swap", "reserved", "compressor", "devices"},
+                          {},
+                          {}};
+const Shape kDeviceShape{"a device (an object)",
+                         "in a device",
+                         {"name", "phys", "size", "content"},
+                         {"name", "phys", "size", "content"},
+                         {}};
 const Shape kFileShape{"a file (an object)",
                        "in a file",
                        {"name", "size", "content"},
@@ -349,9 +362,11 @@ const Shape kContentShape{R"(an object: {"fill": byte} or {"seed": integer})",
                           {"fill", "seed"},
                           {},
                           {}};
+const Shape kDeviceContentShape{
+    kContentShape.expected, "in a device's \"content\"", {"fill", "seed"}, {}, {}};
 const Shape kThreadShape{"a thread (an object)",
                          "in a thread",
-                         {"name", "process", "cpu", "ops"},
+                         {"name", "process", "cpu", "privileged", "ops"},
                          {"name", "process", "ops"},
                          {}};
 const Shape kPolicyShape{"an object", "in \"schedule\"", {"policy", "seed"}, {"policy"}, {}};
@@ -405,6 +420,7 @@ class Loader {
       if (key == "swap") m.swap = read_page_size(v, 64 * kGiB);
       if (key == "reserved") m.reserved = read_page_size(v, UINT64_MAX);
       if (key == "compressor") m.compressor = read_page_size(v, UINT64_MAX);
+      if (key == "devices") read_devices(v);
     });
     // Limits relative to memory, which may come after them.
     if (has(f, "reserved")) {
@@ -414,6 +430,62 @@ class Loader {
     if (has(f, "compressor")) {
       check(m.compressor <= m.memory, member(f, "compressor"),
             "a size of at most machine.memory (" + size_text(m.memory) + ")");
+    }
+    check_device_ranges();
+  }
+
+  // machine.devices (spec §10): each alone; check_device_ranges relates them
+  // to RAM and to each other once memory is known.
+  void read_devices(const Field& f) {
+    check(f.value.type() == Type::kArray, f, "an array of devices");
+    size_t i = 0;
+    for (Value item : f.value.items()) {
+      Field device{item, json::path_index(f.path, i++)};
+      check(i <= DeviceSpec::kMaxDevices, device,
+            "at most " + std::to_string(DeviceSpec::kMaxDevices) + " devices");
+      DeviceSpec spec;
+      spec.path = device.path;
+      walk(device, kDeviceShape, [&](std::string_view key, const Field& v) {
+        if (key == "name") {
+          spec.name = read_name(v);
+          define_once(device_names_, v, "device");
+        }
+        if (key == "phys") {
+          spec.phys = read_number(v, kPhysAddress);
+          check(spec.phys % kPageSize == 0, v, "a page-aligned physical address");
+        }
+        if (key == "size") {
+          spec.size = read_page_size(v, DeviceSpec::kMaxDeviceBytes);
+          check(spec.size > 0, v, "a device size of at least 4096");
+        }
+        if (key == "content") read_content(v, spec);
+      });
+      const Field phys = member(device, "phys");
+      check(spec.phys <= DeviceSpec::kMaxDeviceEnd - spec.size, phys,
+            "a device range ending at most at physical " + size_text(DeviceSpec::kMaxDeviceEnd));
+      device_phys_.push_back(phys);
+      trace_.machine.devices.push_back(std::move(spec));
+    }
+  }
+
+  void check_device_ranges() {
+    const MachineSpec& m = trace_.machine;
+    uint64_t total = 0;
+    for (size_t i = 0; i < m.devices.size(); ++i) {
+      const DeviceSpec& d = m.devices[i];
+      const Field& phys = device_phys_[i];
+      check(d.phys >= m.memory, phys,
+            "a device range outside RAM (machine.memory is [0, " + size_text(m.memory) + "))");
+      for (size_t j = 0; j < i; ++j) {
+        const DeviceSpec& e = m.devices[j];
+        if (d.phys < e.phys + e.size && e.phys < d.phys + d.size) {
+          fail(phys, "device " + json::quote(d.name) + " overlaps device " + json::quote(e.name) +
+                         " (" + e.path + ")");
+        }
+      }
+      total += d.size;
+      check(total <= DeviceSpec::kMaxDeviceBytes, phys,
+            "devices of at most " + size_text(DeviceSpec::kMaxDeviceBytes) + " together");
     }
   }
 
@@ -439,14 +511,17 @@ class Loader {
     }
   }
 
-  void read_content(const Field& f, FileSpec& spec) {
-    walk(f, kContentShape, [&](std::string_view key, const Field& v) {
-      if (key == "fill") spec.fill = static_cast<uint8_t>(read_uint(v, 0, 255));
-      if (key == "seed") {
-        spec.seed = read_number(v, kUint);
-        spec.seeded = true;
-      }
-    });
+  template <typename Spec>  // FileSpec or DeviceSpec: filled alike (spec §2, §10)
+  void read_content(const Field& f, Spec& spec) {
+    const bool device = std::is_same_v<Spec, DeviceSpec>;
+    walk(f, device ? kDeviceContentShape : kContentShape,
+         [&](std::string_view key, const Field& v) {
+           if (key == "fill") spec.fill = static_cast<uint8_t>(read_uint(v, 0, 255));
+           if (key == "seed") {
+             spec.seed = read_number(v, kUint);
+             spec.seeded = true;
+           }
+         });
     size_t given = has(f, "fill") + has(f, "seed");
     if (given == 0) fail(f, R"(expected exactly one of "fill" and "seed", got neither)");
     if (given == 2) {
@@ -469,6 +544,10 @@ class Loader {
           define_once(thread_names_, v, "thread");
         }
         if (key == "process") spec.process = read_name(v);
+        if (key == "privileged") {
+          spec.privileged = read_bool(v);
+          if (spec.privileged) privileged_uses_.push_back({v, trace_.threads.size()});
+        }
         if (key == "cpu") {
           spec.cpu = static_cast<uint32_t>(read_uint(v, 0, kMaxCpus - 1));
           cpu_uses_.push_back(v);
@@ -524,6 +603,9 @@ class Loader {
     } else if (key == "file") {
       op.file = read_name(v);
       file_uses_.push_back(v);
+    } else if (key == "device") {
+      op.device = read_name(v);
+      device_uses_.push_back(v);
     } else if (key == "offset") {
       op.offset = read_size(v);
     } else if (key == "as") {
@@ -572,6 +654,7 @@ class Loader {
                                                   {"enomem", ExpectedResult::kEnomem},
                                                   {"einval", ExpectedResult::kEinval},
                                                   {"efault", ExpectedResult::kEfault},
+                                                  {"eperm", ExpectedResult::kEperm},
                                                   {"hit", ExpectedResult::kHit},
                                                   {"miss", ExpectedResult::kMiss}});
       op.result_given = true;
@@ -583,8 +666,17 @@ class Loader {
     switch (op.kind) {
       case OpKind::kMmap:
         if (op.fixed && !op.has_addr) fail(member(f, "fixed"), R"("fixed": true needs "addr")");
-        if (has(f, "offset") && op.file.empty()) {
-          fail(member(f, "offset"), R"("offset" needs "file" (anonymous memory has no offset))");
+        if (has(f, "file") && has(f, "device")) {
+          fail(later(member(f, "file"), member(f, "device")),
+               R"(expected either "file" or "device", got both)");
+        }
+        if (has(f, "offset") && op.file.empty() && op.device.empty()) {
+          fail(member(f, "offset"),
+               R"("offset" needs "file" or "device" (anonymous memory has no offset))");
+        }
+        if (!op.device.empty() && !op.shared) {
+          fail_expected(member(f, "share"), R"("shared")",
+                        "a device mapping is always shared (spec §10)");
         }
         break;
       case OpKind::kRead:
@@ -622,7 +714,7 @@ class Loader {
                   op.result == ExpectedResult::kEfault,
               result, R"("hit", "miss", "einval" or "efault")", "the results of cache_get");
       } else {
-        check(!cache, result, R"("ok", "enomem", "einval" or "efault")",
+        check(!cache, result, R"("ok", "enomem", "einval", "efault" or "eperm")",
               "\"hit\" and \"miss\" are for cache_get");
       }
       // A faulting op returns nothing, so a result beside expect_fault can
@@ -770,6 +862,12 @@ class Loader {
         fail(file, "undefined file " + json::quote(file.value.text()) + " (not in \"files\")");
       }
     }
+    for (const Field& device : device_uses_) {
+      if (!device_names_.contains(device.value.text())) {
+        fail(device, "undefined device " + json::quote(device.value.text()) +
+                         " (not in \"machine.devices\")");
+      }
+    }
     for (const auto& [field, label] : label_uses_) {
       if (!labels_.contains(label)) {
         fail(field, "undefined label " + json::quote(label) + " (no mmap binds it with \"as\")");
@@ -785,6 +883,7 @@ class Loader {
       }
     }
     check_forks();
+    check_privileged();
     for (const Field& t : step_threads_) {
       if (!thread_names_.contains(t.value.text())) {
         fail(t, "undefined thread " + json::quote(t.value.text()) + " (no thread has this name)");
@@ -821,6 +920,27 @@ class Loader {
     }
   }
 
+  // `privileged` decides a process once, where it is created (spec §2): on
+  // the first thread naming a process no fork creates. Elsewhere it would
+  // be silently meaningless, so it is refused.
+  void check_privileged() {
+    for (const PrivilegedUse& use : privileged_uses_) {
+      const std::string& process = trace_.threads[use.thread].process;
+      if (fork_children_.contains(process)) {
+        fail(use.field, "process " + json::quote(process) +
+                            " is created by a fork and inherits its parent's privilege; "
+                            "\"privileged\" belongs on the first thread of a process");
+      }
+      for (size_t i = 0; i < use.thread; ++i) {
+        if (trace_.threads[i].process == process) {
+          fail(use.field, "\"privileged\" belongs on the first thread of process " +
+                              json::quote(process) + " (" + trace_.threads[i].path +
+                              "), which creates it");
+        }
+      }
+    }
+  }
+
   struct LabelUse {
     Field field;
     std::string label;
@@ -831,8 +951,14 @@ class Loader {
   };
 
   Trace trace_;
-  Definitions thread_names_, file_names_, labels_, fork_children_;
-  std::vector<Field> cpu_uses_, file_uses_, process_uses_, step_threads_;
+  Definitions thread_names_, file_names_, labels_, fork_children_, device_names_;
+  std::vector<Field> cpu_uses_, file_uses_, process_uses_, step_threads_, device_uses_;
+  std::vector<Field> device_phys_;  // machine.devices[i].phys
+  struct PrivilegedUse {
+    Field field;
+    size_t thread;  // index in trace_.threads
+  };
+  std::vector<PrivilegedUse> privileged_uses_;  // `privileged: true` on a thread
   std::vector<LabelUse> label_uses_;
   std::vector<Fork> forks_;
 };

@@ -110,6 +110,70 @@ TEST(DigestWriter, HandWrittenStream) {
   EXPECT_EQ(finish(w), sha_hex(s));
 }
 
+// Spec §10: BACKING device:NAME:offset (a device run continues offset by
+// offset, never merges with a file of the same name), then after the files
+// each device and its non-zero pages.
+TEST(DigestWriter, DeviceRunsAndPages) {
+  const auto p1 = page_of(6), d1 = page_of(7);
+  std::vector<vm::u8> zero(4096, 0);
+  const vm::Prot rw = kProtRead | kProtWrite;
+  DigestWriter w;
+  w.begin_process("p");
+  w.mapping({0x10000, 0x11000, rw, Share::kShared, nullptr, 0x2000, "fb"});
+  w.mapping({0x11000, 0x12000, rw, Share::kShared, nullptr, 0x3000, "fb"});  // continues
+  w.mapping({0x12000, 0x13000, rw, Share::kShared, "fb", 0x4000});           // a file "fb"
+  w.mapping({0x13000, 0x14000, rw, Share::kShared, nullptr, 0x0, "rom"});
+  w.end_mappings();
+  w.page(0x10000, p1.data());
+  w.page(0x11000, zero.data());  // skipped
+  w.file("fb", 0x5000);
+  w.device("fb", 0x4000);
+  w.device_page(0x0, zero.data());  // skipped
+  w.device_page(0x3000, d1.data());
+  w.device("rom", 0x1000);
+  EXPECT_TRUE(w.ok());
+
+  std::string s = "vmsim-digest/1\n";
+  s += "process p\n";
+  s += "run 0000000000010000 0000000000012000 rw- shared device:fb:0000000000002000\n";
+  s += "run 0000000000012000 0000000000013000 rw- shared file:fb:0000000000004000\n";
+  s += "run 0000000000013000 0000000000014000 rw- shared device:rom:0000000000000000\n";
+  s += "page 0000000000010000\n" + bytes(p1);
+  s += "file fb 0000000000005000\n";
+  s += "device fb 0000000000004000\n";
+  s += "dpage 0000000000003000\n" + bytes(d1);
+  s += "device rom 0000000000001000\n";
+  EXPECT_EQ(finish(w), sha_hex(s));
+}
+
+TEST(DigestWriter, DevicesComeAfterFilesInOrder) {
+  std::vector<vm::u8> zero(4096, 0);
+  {
+    DigestWriter w;  // a file after a device
+    w.device("d", 0x1000);
+    w.file("f", 0);
+    EXPECT_FALSE(w.ok());
+  }
+  {
+    DigestWriter w;  // devices not ascending
+    w.device("b", 0x1000);
+    w.device("a", 0x1000);
+    EXPECT_FALSE(w.ok());
+  }
+  {
+    DigestWriter w;  // a device page past its size, or a file page among devices
+    w.device("d", 0x1000);
+    w.device_page(0x1000, zero.data());
+    EXPECT_FALSE(w.ok());
+  }
+  {
+    DigestWriter w;
+    w.device("d", 0x1000);
+    w.file_page(0x0, zero.data());
+    EXPECT_FALSE(w.ok());
+  }
+}
+
 TEST(DigestWriter, ProcessWithoutPagesNeedsNoEndMappings) {
   DigestWriter w;
   w.begin_process("a");

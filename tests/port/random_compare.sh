@@ -1,9 +1,10 @@
 #!/bin/sh
 # Random traces on both machines, for CTest (label `qemu`):
-#   random_compare.sh VMSIM KERNEL TRACEGEN FIRST_SEED COUNT [pressure]
+#   random_compare.sh VMSIM KERNEL TRACEGEN FIRST_SEED COUNT [pressure|device]
 # Writes COUNT random traces (seeds FIRST_SEED...; threads, CPUs and
 # features vary with the seed; with `pressure`, 600 ops on 2 threads in
-# 1 MiB of RAM with 16 MiB of swap and `pageout` ops, docs/pressure.md), replays them all in one `vmsim port run
+# 1 MiB of RAM with 16 MiB of swap and `pageout` ops, docs/pressure.md; with
+# `device`, every feature and device mappings, spec §10), replays them all in one `vmsim port run
 # --compare --json` (each must meet the simulator's digest and verdict) and
 # in `vmsim replay --json`, and fails unless every result line the port
 # prints is the simulator's, byte for byte (violations, stats, digest,
@@ -28,6 +29,9 @@ while [ "$seed" -lt "$last" ]; do
   if [ "$mode" = pressure ]; then
     "$tracegen" random --seed "$seed" --ops 600 --threads 2 --memory 1MiB \
       --features all,pressure -o "$name" || exit 1
+  elif [ "$mode" = device ]; then
+    "$tracegen" random --seed "$seed" --ops $((40 + seed % 80)) --threads $((1 + seed % 4)) \
+      --cpus $((1 + seed % 2)) --features all,device -o "$name" || exit 1
   else
     "$tracegen" random --seed "$seed" --ops $((40 + seed % 80)) --threads $((1 + seed % 4)) \
       --cpus $((1 + seed % 2)) --features all -o "$name" || exit 1

@@ -143,6 +143,54 @@ TEST_P(PressurePropertyTest, PressureChangesNothingTheTraceSees) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, PressurePropertyTest, ::testing::Range(0, kPressureShards));
 
+// Direct physical mappings (spec §10) with every other feature: privileged
+// and unprivileged processes, device mmaps in range and past the end, forks
+// sharing device pages, accesses, pokes, munmaps and madvises on them.
+class DevicePropertyTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(DevicePropertyTest, DeviceMappingsAgreeWithTheModel) {
+  replay_shard(700001 + static_cast<uint64_t>(GetParam()) * kSeedsPerShard,
+               tracegen::kAllFeatures | tracegen::kFeatureDevice);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, DevicePropertyTest, ::testing::Range(0, 2));
+
+// Under pressure device pages are never paged out, and nothing a trace sees
+// changes: the digest of 1 MiB with swap is the digest of 64 MiB.
+TEST(DevicePressurePropertyTest, DevicesUnderPressureKeepTheRoomyDigest) {
+  for (uint64_t seed = 800001; seed < 800001 + 40; ++seed) {
+    tracegen::RandomTraceOptions o = options_for(seed);
+    o.ops = 300 + (seed * 7919) % 301;
+    o.memory = 1 << 20;
+    o.features = tracegen::kAllFeatures | tracegen::kFeaturePressure | tracegen::kFeatureDevice;
+    const std::string reproduce =
+        "(reproduce: tracegen random --seed " + std::to_string(seed) + " --ops " +
+        std::to_string(o.ops) + " --threads " + std::to_string(o.threads) + " --cpus " +
+        std::to_string(o.cpus) +
+        " --memory 1MiB --features all,pressure,device | vmsim replay /dev/stdin)";
+    auto loaded = load_trace_text(tracegen::make_random_trace(o), "seed-" + std::to_string(seed));
+    ASSERT_TRUE(std::holds_alternative<Trace>(loaded)) << std::get<LoadError>(loaded).message;
+    Trace pressed = std::get<Trace>(loaded);
+    ASSERT_FALSE(pressed.machine.devices.empty()) << reproduce;
+    Trace roomy = pressed;
+    roomy.machine.memory = 64 << 20;
+    roomy.machine.swap = 0;
+    roomy.machine.compressor = 0;
+    RunOptions options;
+    options.audit = AuditMode::kEveryOp;
+    auto a = run_trace(pressed, options);
+    RunOptions reference;
+    reference.audit = AuditMode::kEnd;
+    auto b = run_trace(roomy, reference);
+    ASSERT_TRUE(std::holds_alternative<RunReport>(a) && std::holds_alternative<RunReport>(b));
+    const RunReport& under = std::get<RunReport>(a);
+    const RunReport& free = std::get<RunReport>(b);
+    ASSERT_TRUE(under.pass() && under.digest.has_value()) << report_text(under) << reproduce;
+    ASSERT_TRUE(free.pass() && free.digest.has_value()) << report_text(free) << reproduce;
+    ASSERT_EQ(*under.digest, *free.digest) << reproduce;
+  }
+}
+
 // Edge values (offsets at 2^63, lengths that wrap, the top of user space):
 // the core and the model must agree there too, as Linux does (tests/linux).
 TEST(EdgePropertyTest, EdgeValuesAgreeWithTheModel) {

@@ -236,7 +236,7 @@ TEST(TraceErrors, TraceName) {
 TEST(TraceErrors, MachineKeysAndTypes) {
   EXPECT_EQ(member_error(R"("machine": {"cpu": 2})"),
             R"(t.json:3:14: machine.cpu: unknown key "cpu" in "machine" (allowed: cpus, memory, )"
-            R"(swap, reserved, compressor))");
+            R"(swap, reserved, compressor, devices))");
   EXPECT_EQ(member_error(R"("machine": [])"),
             "t.json:3:13: machine: expected an object, got an empty array");
   EXPECT_EQ(member_error(R"("machine": {"cpus": "4"})"),
@@ -325,7 +325,7 @@ TEST(TraceErrors, Threads) {
             R"(t.json:1:54: threads[0]: missing key "process" (required in a thread))");
   EXPECT_EQ(threads(R"({"name": "a", "process": "p", "ops": [], "cpus": 1})"),
             R"(t.json:1:95: threads[0].cpus: unknown key "cpus" in a thread (allowed: name, )"
-            R"(process, cpu, ops))");
+            R"(process, cpu, privileged, ops))");
   EXPECT_EQ(threads(R"({"name": "a", "process": "p", "ops": {}})"),
             "t.json:1:91: threads[0].ops: expected an array of ops, got an empty object");
   EXPECT_EQ(threads("7"), "t.json:1:54: threads[0]: expected a thread (an object), got 7");
@@ -334,9 +334,10 @@ TEST(TraceErrors, Threads) {
 // ---- Ops --------------------------------------------------------------------
 
 TEST(TraceErrors, UnknownKeysInOps) {
-  EXPECT_EQ(op_error(R"({"op": "mmap", "lenn": 4096, "prot": "rw", "share": "private"})"),
-            R"(t.json:4:20: threads[0].ops[0].lenn: unknown key "lenn" for op "mmap" (allowed: )"
-            R"(addr, len, prot, share, fixed, file, offset, populate, as, expect_fault, result))");
+  EXPECT_EQ(
+      op_error(R"({"op": "mmap", "lenn": 4096, "prot": "rw", "share": "private"})"),
+      R"(t.json:4:20: threads[0].ops[0].lenn: unknown key "lenn" for op "mmap" (allowed: )"
+      R"(addr, len, prot, share, fixed, file, device, offset, populate, as, expect_fault, result))");
   EXPECT_EQ(op_error(R"({"op": "exit", "addr": 0})"),
             R"(t.json:4:20: threads[0].ops[0].addr: unknown key "addr" for op "exit" (allowed: )"
             R"(expect_fault, result))");
@@ -511,8 +512,8 @@ TEST(TraceErrors, KeysThatNeedOtherKeys) {
       R"(t.json:4:75: threads[0].ops[0].fixed: "fixed": true needs "addr")");
   EXPECT_EQ(
       op_error(R"({"op": "mmap", "len": 4096, "prot": "r", "share": "private", "offset": 0})"),
-      R"(t.json:4:76: threads[0].ops[0].offset: "offset" needs "file" (anonymous memory has )"
-      R"(no offset))");
+      R"(t.json:4:76: threads[0].ops[0].offset: "offset" needs "file" or "device" (anonymous )"
+      R"(memory has no offset))");
   EXPECT_EQ(op_error(R"({"op": "touch", "addr": 65536, "len": 4096, "access": "r", "value": 1})"),
             R"(t.json:4:73: threads[0].ops[0].value: "value" needs "access": "w" (reads store )"
             R"(nothing))");
@@ -521,8 +522,8 @@ TEST(TraceErrors, KeysThatNeedOtherKeys) {
 TEST(TraceErrors, Results) {
   EXPECT_EQ(
       op_error(R"({"op": "mmap", "len": 4096, "prot": "r", "share": "private", "result": "hit"})"),
-      R"(t.json:4:76: threads[0].ops[0].result: expected "ok", "enomem", "einval" or )"
-      R"("efault", got "hit" ("hit" and "miss" are for cache_get))");
+      R"(t.json:4:76: threads[0].ops[0].result: expected "ok", "enomem", "einval", )"
+      R"("efault" or "eperm", got "hit" ("hit" and "miss" are for cache_get))");
   EXPECT_EQ(op_error(R"({"op": "cache_get", "id": 1, "addr": 65536, "result": "ok"})"),
             R"(t.json:4:59: threads[0].ops[0].result: expected "hit", "miss", "einval" or )"
             R"("efault", got "ok" (the )"
@@ -535,7 +536,7 @@ TEST(TraceErrors, Results) {
       R"(t.json:4:51: threads[0].ops[0].expect_fault: expected one of "segv", "bus", "oom", got "kill")");
   EXPECT_EQ(op_error(R"({"op": "yield", "result": "fine"})"),
             R"(t.json:4:31: threads[0].ops[0].result: expected one of "ok", "enomem", "einval", )"
-            R"("efault", "hit", "miss", got "fine")");
+            R"("efault", "eperm", "hit", "miss", got "fine")");
 }
 
 // ---- Schedule ---------------------------------------------------------------

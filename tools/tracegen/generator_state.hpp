@@ -40,6 +40,12 @@ struct FileState {
   uint64_t size = 0;  // predicted current size, at most kMaxFileBytes
 };
 
+// A device of machine.devices (the `device` feature).
+struct DeviceState {
+  std::string name;
+  uint64_t pages = 0;
+};
+
 // Where a process comes from.
 enum class ProcessOrigin {
   kThread,        // created by the first thread naming it (exists from the start)
@@ -58,6 +64,7 @@ struct ProcessState {
   int32_t parent = -1;            // forking process, for forked ones
   uint32_t depth = 0;             // generations below a process created by a thread
   bool will_exit = false;         // its only thread ends with exit
+  bool privileged = false;        // may map devices; a fork copies it to the child
   std::vector<uint32_t> threads;  // indices into the thread list
   // After exec: the image, for accesses aimed at it (empty segments have
   // start == end).
@@ -86,6 +93,7 @@ struct TraceState {
   std::vector<ProcessState> processes;  // capacity reserved: never reallocates
   std::vector<ThreadState> threads;
   std::vector<FileState> files;
+  std::vector<DeviceState> devices;
   std::vector<uint32_t> started;  // threads whose fork was just written (or dropped)
   uint32_t next_child = 0;        // child process names: <parent>.c<n>
   uint32_t threadless_forks = 0;

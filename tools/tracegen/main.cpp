@@ -50,6 +50,9 @@ on and alone is the default; "all" names every feature):
   cache  (not in "all") cache_put of a few pages of private writable
          memory and cache_get of ids the process may hold, some where
          the call must fail or miss (docs/kernel-memory.md)
+  device (not in "all") one or two devices (spec §10); privileged and
+         unprivileged processes (forks inherit); device mmaps in range,
+         past the end (einval) or unprivileged (eperm)
   brk    accepted for clarity: brk and sbrk are anon's ops
 
 Numbers may be decimal or 0x hex; --memory also takes KiB/MiB/GiB.
@@ -126,7 +129,7 @@ int run_random(const RandomArgs& args) {
   if (!features) {
     return usage_error(
         "--features: expected a comma-separated list of anon, brk, files, fork, exec, "
-        "exit, poke, edges, pressure, cache or all, got '" +
+        "exit, poke, edges, pressure, cache, device or all, got '" +
         args.features + "'");
   }
   options.features = *features;

@@ -525,7 +525,9 @@ const std::vector<OpGeneratorEntry>& op_generators(uint32_t features) {
         {kFeatureExec, {{"exec", 2, generate_exec}, {"read", 6, generate_image_access}}},
         {kFeaturePoke, {{"poke", 6, generate_poke}}},
     };
-    std::vector<std::vector<OpGeneratorEntry>> tables(kAllFeatures + 1);
+    const FeatureRows device = {kFeatureDevice, {{"mmap", 6, generate_device_mmap}}};
+    // Indexed by the "all" bits, plus kAllFeatures + 1 with devices.
+    std::vector<std::vector<OpGeneratorEntry>> tables(2 * (kAllFeatures + 1));
     for (uint32_t features = 0; features <= kAllFeatures; ++features) {
       tables[features] = anon;
       for (const FeatureRows& rows : extra) {
@@ -533,10 +535,14 @@ const std::vector<OpGeneratorEntry>& op_generators(uint32_t features) {
           tables[features].insert(tables[features].end(), rows.rows.begin(), rows.rows.end());
         }
       }
+      tables[features + kAllFeatures + 1] = tables[features];
+      tables[features + kAllFeatures + 1].insert(tables[features + kAllFeatures + 1].end(),
+                                                 device.rows.begin(), device.rows.end());
     }
     return tables;
   }();
-  return kTables[features & kAllFeatures];
+  const uint32_t devices = (features & kFeatureDevice) != 0 ? kAllFeatures + 1 : 0;
+  return kTables[(features & kAllFeatures) + devices];
 }
 
 namespace {

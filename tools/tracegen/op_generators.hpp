@@ -63,5 +63,7 @@ Json generate_exec(GenContext& ctx);
 Json generate_image_access(GenContext& ctx);  // read or write in text, data, bss, stack
 // poke
 Json generate_poke(GenContext& ctx);
+// device
+Json generate_device_mmap(GenContext& ctx);
 
 }  // namespace vmsim::tracegen

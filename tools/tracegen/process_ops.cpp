@@ -147,6 +147,7 @@ Json generate_threadless_fork(GenContext& ctx) {
   child.origin = ProcessOrigin::kPendingFork;
   child.parent = static_cast<int32_t>(ctx.process.index);
   child.depth = ctx.process.depth + 1;
+  child.privileged = ctx.process.privileged;
   trace.processes.push_back(std::move(child));  // capacity reserved: ctx.process stays valid
   if (auto op = emit_fork(ctx, trace.processes.back().index)) return *op;
   return yield_op();

@@ -34,6 +34,7 @@ constexpr FeatureName kFeatureNames[] = {
     {"anon", kFeatureAnon},   {"files", kFeatureFiles},       {"fork", kFeatureFork},
     {"exec", kFeatureExec},   {"exit", kFeatureExit},         {"poke", kFeaturePoke},
     {"edges", kFeatureEdges}, {"pressure", kFeaturePressure}, {"cache", kFeatureCache},
+    {"device", kFeatureDevice},
 };
 
 // Threads spread over processes (each process has at least one thread; names
@@ -111,6 +112,7 @@ std::vector<ThreadState> lay_out_fork_threads(Prng& rng, const RandomTraceOption
       child.origin = ProcessOrigin::kPendingFork;
       child.parent = static_cast<int32_t>(parent);
       child.depth = processes[parent].depth + 1;
+      child.privileged = processes[parent].privileged;
       const uint32_t forker = rng.pick(members[parent]);
       threads[forker].pending_forks.push_back(child.index);
       ++forks;
@@ -168,6 +170,39 @@ Json make_files(Prng& rng, std::vector<FileState>& files) {
     files.push_back(std::move(file));
   }
   return list;
+}
+
+// 1 or 2 devices of 1 to 4 pages, above any machine.memory (at most 4 GiB),
+// filled or seeded like files.
+Json make_devices(Prng& rng, std::vector<DeviceState>& devices) {
+  Json list = Json::array();
+  const uint64_t count = rng.between(1, 2);
+  for (uint64_t i = 0; i < count; ++i) {
+    DeviceState device;
+    device.name = "d" + std::to_string(i);
+    device.pages = rng.between(1, 4);
+    Json content;
+    if (rng.chance(50)) {
+      content["fill"] = rng.below(256);
+    } else {
+      content["seed"] = rng.below(1u << 20);
+    }
+    const uint64_t phys = (uint64_t{1} << 32) + i * (uint64_t{1} << 28);
+    list.push_back(Json{{"name", device.name},
+                        {"phys", hex_string(phys)},
+                        {"size", size_json(rng, device.pages * kPageSize)},
+                        {"content", content}});
+    devices.push_back(std::move(device));
+  }
+  return list;
+}
+
+// Processes threads create are privileged at random; planned children
+// inherit their parent's (parents come first in the list).
+void choose_privileges(Prng& rng, std::vector<ProcessState>& processes) {
+  for (ProcessState& p : processes) {
+    p.privileged = p.parent < 0 ? rng.chance(65) : processes[p.parent].privileged;
+  }
 }
 
 // Writes every thread's ops, interleaving the threads at random so that each
@@ -282,7 +317,8 @@ std::optional<std::string> check_options(const RandomTraceOptions& options) {
       options.memory % kPageSize != 0) {
     return "--memory must be a multiple of 4096 between 1MiB and 4GiB";
   }
-  if ((options.features & ~(kAllFeatures | kFeatureEdges | kFeaturePressure | kFeatureCache)) != 0)
+  if ((options.features &
+       ~(kAllFeatures | kFeatureEdges | kFeaturePressure | kFeatureCache | kFeatureDevice)) != 0)
     return "--features: unknown feature bits";
   return std::nullopt;
 }
@@ -313,6 +349,11 @@ std::string make_random_trace(const RandomTraceOptions& options) {
     // The page cache of every file at its largest.
     budget.reserve(state.files.size() * kMaxFilePages);
   }
+  Json devices;
+  if (state.features & kFeatureDevice) {
+    devices = make_devices(rng, state.devices);
+    choose_privileges(rng, processes);
+  }
   generate_ops(rng, budget, state);
 
   Json trace;
@@ -327,12 +368,19 @@ std::string make_random_trace(const RandomTraceOptions& options) {
     // and their victims go on to swap.
     trace["machine"]["compressor"] = size_json(rng, options.memory >> rng.between(1, 4));
   }
+  if (!devices.is_null()) trace["machine"]["devices"] = std::move(devices);
   if (!files.is_null()) trace["files"] = std::move(files);
   const std::optional<Json> schedule = fork ? make_fork_schedule(rng) : make_schedule(rng, threads);
   Json thread_list = Json::array();
+  std::vector<bool> named(processes.size(), false);  // a thread before this one names it
   for (ThreadState& thread : threads) {
-    Json entry = {{"name", thread.name}, {"process", processes[thread.process].name}};
+    const ProcessState& process = processes[thread.process];
+    Json entry = {{"name", thread.name}, {"process", process.name}};
     if (thread.cpu != 0 || rng.chance(50)) entry["cpu"] = thread.cpu;
+    // The privilege is the creating thread's to say (spec §2).
+    if (process.privileged && process.origin == ProcessOrigin::kThread && !named[process.index])
+      entry["privileged"] = true;
+    named[process.index] = true;
     entry["ops"] = Json(std::move(thread.ops));
     thread_list.push_back(std::move(entry));
   }

@@ -32,6 +32,12 @@ inline constexpr uint32_t kFeatureEdges = 1u << 6;
 // large mappings, so that working sets reach 4-8 times memory and pageout and swap run all along
 // (docs/pressure.md).
 inline constexpr uint32_t kFeaturePressure = 1u << 7;
+// Not in "all" either (older seeds keep their traces): direct physical
+// mappings (spec §10). The machine gets one or two small devices above 4 GiB,
+// processes are privileged or not (forks inherit), and device mmaps
+// (eperm for the unprivileged, einval past the end) and accesses through
+// them are generated.
+inline constexpr uint32_t kFeatureDevice = 1u << 8;
 inline constexpr uint32_t kPressureOvercommit = 20;
 // Not in "all": the block cache (cache_put, cache_get), kCachePercent of the
 // ops. Its misses under pressure are allowed, so digests of such traces
@@ -44,7 +50,7 @@ inline constexpr uint32_t kPressureSwapFactor = 16;
 // first, as it is always on).
 std::string features_text(uint32_t features);
 // A comma-separated list of feature names ("anon", "files", "fork", "exec",
-// "exit", "poke", "edges", or "all"); anon is implied, and so is "brk" (brk
+// "exit", "poke", "edges", "pressure", "device", or "all"); anon is implied, and so is "brk" (brk
 // and sbrk are anon's ops), which is accepted for clarity. nullopt if a name is unknown or
 // an item is empty.
 std::optional<uint32_t> parse_features(std::string_view list);

@@ -1,0 +1,41 @@
+// Devices (spec §10, vm/device.hpp): created at boot, mapped by privileged
+// processes only.
+#include "lib/mem.hpp"
+#include "sys/kernel.hpp"
+#include "vm/vm_object.hpp"
+
+namespace vm {
+
+Device* Kernel::create_device(const char* name, paddr_t pa, u64 size_pages) {
+  const size_t len = str_length(name);
+  if (len > Device::kMaxName || find_device(name) != nullptr) return nullptr;
+  if (size_pages == 0 || size_pages > (~u64{0} >> kPageShift)) return nullptr;
+  if (!vm.pages.register_device_range(pa, size_pages << kPageShift)) return nullptr;
+  Device* d = device_slab.create();
+  if (d == nullptr) return nullptr;
+  d->object = vm_object_allocate(vm, VmObject::Kind::kDevice, size_pages);
+  if (d->object == nullptr) {
+    device_slab.destroy(d);
+    return nullptr;
+  }
+  d->object->device = d;
+  mem_copy(d->name, name, len + 1);
+  d->pa = pa;
+  d->size_pages = size_pages;
+  Device* after = devices.front();
+  while (after != nullptr && str_compare(after->name, name) < 0) after = devices.next(after);
+  if (after == nullptr) {
+    devices.push_back(d);
+  } else {
+    devices.insert_before(after, d);
+  }
+  return d;
+}
+
+Device* Kernel::find_device(const char* name) {
+  for (Device* d = devices.front(); d != nullptr; d = devices.next(d))
+    if (str_compare(d->name, name) == 0) return d;
+  return nullptr;
+}
+
+}  // namespace vm
