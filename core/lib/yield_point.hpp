@@ -24,6 +24,7 @@ enum class YieldPoint : u8 {
   kSwapAlloc,           // swap.alloc
   kForkProtect,         // fork.protect
   kCompressStore,       // compress.store
+  kThpSplit,            // thp.split
   kCount,
 };
 

@@ -158,6 +158,28 @@ void check_pte(void* ctx, vaddr_t va, paddr_t pa, PteAttrs attrs) NO_THREAD_SAFE
   ++pg->audit_mark;
 }
 
+// One large entry (spec §9): the 2 MiB lie in one private anonymous region
+// (a change to part of it must have split it first), and its frames are a
+// whole aligned block. That each of its 512 pages is the page its region
+// shows, with a pv entry, is check_pte's and rmap_check's, as for any PTE.
+void check_large(void* ctx, vaddr_t va, paddr_t pa, PteAttrs) NO_THREAD_SAFETY_ANALYSIS {
+  auto& c = *static_cast<PteCheck*>(ctx);
+  if (!c.ok) return;
+  const Region* r = vm_map_lookup(*c.as, va);
+  const char* broken = nullptr;
+  if (r == nullptr || r->end < va + kLargePageSize) {
+    broken = "large page not wholly inside one region (a partial change did not split it)";
+  } else if (r->file != nullptr || r->share != Share::kPrivate) {
+    broken = "large page in a region that is not private anonymous memory";
+  } else if (large_trunc(pa) != pa) {
+    broken = "large page on a block that is not 2 MiB-aligned";
+  }
+  if (broken == nullptr) return;
+  c.why->clear();
+  *c.why << broken << " at " << Hex{va} << " -> " << Hex{pa};
+  c.ok = false;
+}
+
 bool check_address_space(Kernel& k, Process& p, AuditMessage& why, u64* regions,
                          u64* table_pages) NO_THREAD_SAFETY_ANALYSIS {
   AddressSpace& as = *p.as;
@@ -166,6 +188,7 @@ bool check_address_space(Kernel& k, Process& p, AuditMessage& why, u64* regions,
   *table_pages += as.pmap.table_pages();
   PteCheck c{&k, &as, &why};
   as.pmap.for_each(check_pte, &c);
+  if (c.ok) as.pmap.for_each_large(check_large, &c);
   return c.ok;
 }
 

@@ -337,8 +337,11 @@ const Shape kTopShape{
     {"format", "name", "description", "machine", "files", "threads", "schedule", "expect"},
     {"format", "name", "threads"},
     {}};
-const Shape kMachineShape{
-    "an object", "in \"machine\"", {"cpus", "memory", "swap", "reserved", "compressor"}, {}, {}};
+const Shape kMachineShape{"an object",
+                          "in \"machine\"",
+                          {"cpus", "memory", "swap", "reserved", "compressor", "large_pages"},
+                          {},
+                          {}};
 const Shape kFileShape{"a file (an object)",
                        "in a file",
                        {"name", "size", "content"},
@@ -405,6 +408,11 @@ class Loader {
       if (key == "swap") m.swap = read_page_size(v, 64 * kGiB);
       if (key == "reserved") m.reserved = read_page_size(v, UINT64_MAX);
       if (key == "compressor") m.compressor = read_page_size(v, UINT64_MAX);
+      if (key == "large_pages") {
+        m.large_pages = read_choice<LargePages>(v, {{"never", LargePages::kNever},
+                                                    {"always", LargePages::kAlways},
+                                                    {"madvise", LargePages::kMadvise}});
+      }
     });
     // Limits relative to memory, which may come after them.
     if (has(f, "reserved")) {
@@ -530,8 +538,10 @@ class Loader {
       op.as = read_name(v);
       define_once(labels_, v, "label");
     } else if (key == "advice") {
-      op.advice = read_choice<Advice>(
-          v, {{"dontneed", Advice::kDontneed}, {"willneed", Advice::kWillneed}});
+      op.advice = read_choice<Advice>(v, {{"dontneed", Advice::kDontneed},
+                                          {"willneed", Advice::kWillneed},
+                                          {"hugepage", Advice::kHugepage},
+                                          {"nohugepage", Advice::kNohugepage}});
     } else if (key == "incr") {
       std::optional<int64_t> incr = v.value.as_i64();
       check(incr && *incr != INT64_MIN, v, "an integer of magnitude below 2^63");

@@ -547,7 +547,7 @@ TEST(TraceErrors, Schedule) {
       R"(t.json:3:40: schedule[0].until: expected a yield point (fault.begin, )"
       R"(fault.lookup_done, fault.pager_io, fault.pte_install, resize.begin, )"
       R"(resize.pages_removed, cow.copy, collapse.begin, munmap.pte_cleared, tlb.shootdown, )"
-      R"(pageout.pte_cleared, pageout.io, poke.retry, swap.alloc, fork.protect, compress.store), got "fault.start")");
+      R"(pageout.pte_cleared, pageout.io, poke.retry, swap.alloc, fork.protect, compress.store, thp.split), got "fault.start")");
   EXPECT_EQ(member_error(R"("schedule": [{"thraed": "a"}])"),
             R"(t.json:3:16: schedule[0].thraed: unknown key "thraed" in a schedule step (allowed: )"
             R"(thread, ops, until, count))");
