@@ -258,6 +258,7 @@ struct Pmap::Walk {
           if (lower_entry(&t[i], a.limit)) a.batch.invalidate_all(p.root_, p.active_);
           continue;
         }
+        if (pte::lowered(e, a.limit) == e) continue;  // nothing would change: no split
         demote(p, &t[i], va, a.batch);
       }
       if (level == pte::kPt) {

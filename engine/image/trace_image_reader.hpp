@@ -102,8 +102,8 @@ class ImageReader {
         return "bad op kind, fault or result";
       if (o.size != 1 && o.size != 2 && o.size != 4 && o.size != 8) return "bad access size";
       if (o.stride == 0) return "zero touch stride";
-      if (__builtin_popcount(o.flags & (kWillneed | kHugepage | kNohugepage)) > 1)
-        return "more than one madvise advice";
+      const uint16_t advice = o.flags & (kWillneed | kHugepage | kNohugepage);
+      if ((advice & (advice - 1)) != 0) return "more than one madvise advice";
       if (!ref_ok(o.addr_label, kLabels) || !ref_ok(o.as_label, kLabels) ||
           !ref_ok(o.file, kFiles) || !ref_ok(o.process, kProcesses) || !ref_ok(o.child, kProcesses))
         return "op reference out of range";

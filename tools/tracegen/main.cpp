@@ -47,6 +47,10 @@ on and alone is the default; "all" names every feature):
          sweeps over them: working sets of 4-8 times --memory, so pageout
          and swap run all along (use a small --memory, e.g. 1MiB;
          docs/pressure.md)
+  hugepage (not in "all") machine.large_pages always, madvise or never at
+         random, madvise hugepage/nohugepage advice, and 2-6 MiB anonymous
+         mappings that hold aligned 2 MiB ranges, so large pages are mapped
+         and split (docs/large-pages.md)
   brk    accepted for clarity: brk and sbrk are anon's ops
 
 Numbers may be decimal or 0x hex; --memory also takes KiB/MiB/GiB.
@@ -123,7 +127,7 @@ int run_random(const RandomArgs& args) {
   if (!features) {
     return usage_error(
         "--features: expected a comma-separated list of anon, brk, files, fork, exec, "
-        "exit, poke, edges, pressure or all, got '" +
+        "exit, poke, edges, pressure, hugepage or all, got '" +
         args.features + "'");
   }
   options.features = *features;

@@ -33,7 +33,7 @@ struct FeatureName {
 constexpr FeatureName kFeatureNames[] = {
     {"anon", kFeatureAnon},   {"files", kFeatureFiles},       {"fork", kFeatureFork},
     {"exec", kFeatureExec},   {"exit", kFeatureExit},         {"poke", kFeaturePoke},
-    {"edges", kFeatureEdges}, {"pressure", kFeaturePressure},
+    {"edges", kFeatureEdges}, {"pressure", kFeaturePressure}, {"hugepage", kFeatureHugepage},
 };
 
 // Threads spread over processes (each process has at least one thread; names
@@ -282,7 +282,8 @@ std::optional<std::string> check_options(const RandomTraceOptions& options) {
       options.memory % kPageSize != 0) {
     return "--memory must be a multiple of 4096 between 1MiB and 4GiB";
   }
-  if ((options.features & ~(kAllFeatures | kFeatureEdges | kFeaturePressure)) != 0)
+  if ((options.features & ~(kAllFeatures | kFeatureEdges | kFeaturePressure | kFeatureHugepage)) !=
+      0)
     return "--features: unknown feature bits";
   return std::nullopt;
 }
@@ -326,6 +327,10 @@ std::string make_random_trace(const RandomTraceOptions& options) {
     // A compressor of a half to a sixteenth of memory: small ones fill up,
     // and their victims go on to swap.
     trace["machine"]["compressor"] = size_json(rng, options.memory >> rng.between(1, 4));
+  }
+  if (state.features & kFeatureHugepage) {
+    const uint64_t roll = rng.below(100);
+    trace["machine"]["large_pages"] = roll < 50 ? "always" : roll < 85 ? "madvise" : "never";
   }
   if (!files.is_null()) trace["files"] = std::move(files);
   const std::optional<Json> schedule = fork ? make_fork_schedule(rng) : make_schedule(rng, threads);

@@ -33,6 +33,14 @@ inline constexpr uint32_t kFeatureEdges = 1u << 6;
 // (docs/pressure.md).
 inline constexpr uint32_t kFeaturePressure = 1u << 7;
 inline constexpr uint32_t kPressureOvercommit = 20;
+// Not in "all" either: large pages (spec §9). machine.large_pages is always,
+// madvise or never at random, madvise gives hugepage and nohugepage advice
+// too, and some anonymous mappings are 2-6 MiB, placed where they hold
+// whole aligned 2 MiB ranges, so that first faults map large pages and
+// partial munmap, mprotect, dontneed and copy-on-write writes split them
+// (docs/large-pages.md).
+inline constexpr uint32_t kFeatureHugepage = 1u << 8;
+inline constexpr uint64_t kHugeSize = 2ull << 20;
 inline constexpr uint32_t kPressureSwapFactor = 16;
 
 // "anon,files,fork": the names of `features` in the order above (anon always
