@@ -95,8 +95,11 @@ TEST(FeatureTrace, ParsesAndNamesFeatureLists) {
   EXPECT_EQ(features_text(kFeatureFiles | kFeatureEdges), "anon,files,edges");
   EXPECT_EQ(parse_features("all,pressure"), kAllFeatures | kFeaturePressure);  // nor pressure
   EXPECT_EQ(features_text(kFeaturePressure), "anon,pressure");
+  EXPECT_EQ(parse_features("hugepage"), kFeatureAnon | kFeatureHugepage);  // nor hugepage
+  EXPECT_EQ(features_text(kAllFeatures | kFeatureHugepage),
+            "anon,files,fork,exec,exit,poke,hugepage");
   RandomTraceOptions options;
-  options.features = 1u << 8;
+  options.features = 1u << 9;
   EXPECT_TRUE(check_options(options).has_value());
   EXPECT_THROW(make_random_trace(options), std::invalid_argument);
 }
