@@ -25,6 +25,7 @@ enum class YieldPoint : u8 {
   kForkProtect,         // fork.protect
   kCompressStore,       // compress.store
   kCachePutCopied,      // cache.put_copied
+  kThpSplit,            // thp.split
   kCount,
 };
 

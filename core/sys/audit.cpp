@@ -185,6 +185,36 @@ void check_pte(void* ctx, vaddr_t va, paddr_t pa, PteAttrs attrs) NO_THREAD_SAFE
   if (pg != nullptr) ++pg->audit_mark;
 }
 
+// One large entry (spec §9): its 2 MiB lie in private anonymous regions
+// with no hole (a change to part of it must have split it first; a clip
+// that changes no PTE, as madvise hugepage or an mprotect that raises
+// rights, may leave it over two regions of one object), and its frames are
+// a whole aligned block. That each of its 512 pages is the page its region
+// shows, granted by it, with a pv entry, is check_pte's and rmap_check's,
+// as for any PTE.
+void check_large(void* ctx, vaddr_t va, paddr_t pa, PteAttrs) NO_THREAD_SAFETY_ANALYSIS {
+  auto& c = *static_cast<PteCheck*>(ctx);
+  if (!c.ok) return;
+  const char* broken = nullptr;
+  vaddr_t covered = va;
+  for (const Region* r = vm_map_lookup(*c.as, va);
+       broken == nullptr && covered < va + kLargePageSize; r = c.as->regions.next(r)) {
+    if (r == nullptr || r->start > covered) {
+      broken = "large page over a hole (a partial unmap did not split it)";
+    } else if (r->file != nullptr || r->share != Share::kPrivate) {
+      broken = "large page in a region that is not private anonymous memory";
+    } else {
+      covered = r->end;
+    }
+  }
+  if (broken == nullptr && large_trunc(pa) != pa)
+    broken = "large page on a block that is not 2 MiB-aligned";
+  if (broken == nullptr) return;
+  c.why->clear();
+  *c.why << broken << " at " << Hex{va} << " -> " << Hex{pa};
+  c.ok = false;
+}
+
 bool check_address_space(Kernel& k, Process& p, AuditMessage& why, u64* regions,
                          u64* table_pages) NO_THREAD_SAFETY_ANALYSIS {
   AddressSpace& as = *p.as;
@@ -193,6 +223,7 @@ bool check_address_space(Kernel& k, Process& p, AuditMessage& why, u64* regions,
   *table_pages += as.pmap.table_pages();
   PteCheck c{&k, &as, &why};
   as.pmap.for_each(check_pte, &c);
+  if (c.ok) as.pmap.for_each_large(check_large, &c);
   return c.ok;
 }
 

@@ -74,6 +74,62 @@ Page* PageAllocator::alloc(AllocClass cls) {
   return page;
 }
 
+bool PageAllocator::block_free(u64 first) const {
+  const u64 fresh = fresh_.load();
+  for (u64 pfn = first; pfn < first + kBlockFrames && pfn < fresh; ++pfn)
+    if (pages_[pfn].state != Page::State::kFree) return false;
+  return true;
+}
+
+Page* PageAllocator::take(u64 pfn) {
+  while (fresh_.load() <= pfn) {
+    // Described now and free: they join the list behind the freed frames,
+    // ascending, in the order alloc() would have reached them.
+    Page* p = new (&pages_[fresh_.load()]) Page();
+    p->state = Page::State::kFree;
+    free_list_.push_back(p);
+    fresh_.add(1);
+  }
+  Page* page = &pages_[pfn];
+  free_list_.remove(page);
+  new (page) Page();
+  page->state = Page::State::kAllocated;
+  return page;
+}
+
+Page* PageAllocator::alloc_block(u64 keep_free) {
+  LeafLocker guard(*platform_, lock_);
+  if (stats_.free_frames < reserved_ + keep_free + kBlockFrames) {
+    ++stats_.blocks_failed;
+    return nullptr;
+  }
+  // First fit from the bottom: small frames come from the freed ones first
+  // and then from the bottom of the never-used ones, so the blocks above the
+  // frontier stay whole longest (MINIX's "chew off memory from the same side").
+  u64 first = (stats_.boot_frames + kBlockFrames - 1) & ~(kBlockFrames - 1);
+  for (; first + kBlockFrames <= frames_; first += kBlockFrames)
+    if (block_free(first)) break;
+  if (first + kBlockFrames > frames_) {
+    ++stats_.blocks_failed;
+    return nullptr;
+  }
+  for (u64 pfn = first; pfn < first + kBlockFrames; ++pfn) take(pfn);
+  stats_.free_frames -= kBlockFrames;
+  stats_.in_use += kBlockFrames;
+  stats_.allocs += kBlockFrames;
+  ++stats_.blocks;
+  if (stats_.in_use > stats_.peak_in_use) stats_.peak_in_use = stats_.in_use;
+  return &pages_[first];
+}
+
+u64 PageAllocator::free_blocks() const {
+  LeafLocker guard(*platform_, lock_);
+  u64 n = 0;
+  u64 first = (stats_.boot_frames + kBlockFrames - 1) & ~(kBlockFrames - 1);
+  for (; first + kBlockFrames <= frames_; first += kBlockFrames) n += block_free(first) ? 1 : 0;
+  return n;
+}
+
 Page* PageAllocator::alloc_zeroed(AllocClass cls) {
   Page* page = alloc(cls);
   if (page != nullptr) mem_set(data(page), 0, kPageSize);

@@ -30,6 +30,8 @@ struct PageAllocatorStats {
   u64 frees = 0;
   u64 failed = 0;           // ordinary (kNormal) allocations refused
   u64 failed_reserved = 0;  // pageout's (kReserved) allocations refused
+  u64 blocks = 0;           // 2 MiB blocks handed out (alloc_block)
+  u64 blocks_failed = 0;    // alloc_block found no free aligned block
 };
 
 // Locking: (f) lock_, a leaf lock (Platform::leaf_lock); (c) set by init()
@@ -52,6 +54,15 @@ class PageAllocator {
   Page* alloc(AllocClass cls = AllocClass::kNormal);
   // As alloc(), then zero-filled.
   Page* alloc_zeroed(AllocClass cls = AllocClass::kNormal);
+  // A naturally aligned block of `kBlockFrames` free frames (2 MiB), each in
+  // State::kAllocated as alloc() returns them; the first one is returned,
+  // the others follow it in the page array. Only ordinary memory: it leaves
+  // `reserved_frames` plus `keep_free` frames free, else nullptr (as when no
+  // aligned block is wholly free). Never counted as a failed allocation: a
+  // caller that gets no block takes single frames instead. Deterministic:
+  // the lowest free block, frames past the described ones included.
+  static constexpr u64 kBlockFrames = 512;
+  Page* alloc_block(u64 keep_free = 0);
   // Any state but kFree and kBoot (else panic: double free / boot frame),
   // not mapped (map_count == 0, else panic), not on a list through
   // queue_node (else panic). Its state becomes kFree.
@@ -85,6 +96,10 @@ class PageAllocator {
 
   const PageAllocatorStats& stats() const { return stats_; }
 
+  // How many naturally aligned 2 MiB blocks are wholly free now (the
+  // fragmentation measure of docs/large-pages.md). O(frames).
+  u64 free_blocks() const;
+
   // Audit: frames [0, boot_frames) are kBoot and no other; the free list is
   // well linked and holds exactly the kFree frames below the frontier; the
   // stats agree with the counts. Returns nullptr or the name of the first
@@ -111,9 +126,14 @@ class PageAllocator {
   // a frame is named only after its allocation set it past the frame.
   Atomic<u64> fresh_;
   PageAllocatorStats stats_ GUARDED_BY(lock_);  // (f)
+  // Whether frames [first, first + kBlockFrames) are all free.
+  bool block_free(u64 first) const REQUIRES(lock_);
+  // Takes the free frame `pfn` off the free list, or builds its descriptor
+  // (the frames before it past the frontier become described free frames).
+  Page* take(u64 pfn) REQUIRES(lock_);
   // Guards the free list and the stats against CPUs faulting in different
   // address spaces at once (the SMP stress mode); a leaf lock.
-  Mutex lock_{"page_allocator"};
+  mutable Mutex lock_{"page_allocator"};
 };
 
 }  // namespace vm

@@ -83,22 +83,25 @@ struct Pmap::Walk {
 
   // --- enter -----------------------------------------------------------------
 
-  // The PT of `va`, creating the missing tables of its path. They are all
-  // allocated before any is linked, chained bottom-up, and hooked under the
-  // deepest existing table last: on kNoMem nothing was linked (the fresh
-  // pages, never visible to a walker, go straight back), and a concurrent
-  // walker never meets a table that is not yet filled.
-  static Status make_path(Pmap& p, vaddr_t va, paddr_t* pt) {
+  // The table at `target` (kPt, or kPd for a large entry) on `va`'s path,
+  // creating the missing tables of the path. They are all allocated before
+  // any is linked, chained bottom-up, and hooked under the deepest existing
+  // table last: on kNoMem nothing was linked (the fresh pages, never visible
+  // to a walker, go straight back), and a concurrent walker never meets a
+  // table that is not yet filled. A large entry on the way is split first.
+  static Status make_path(Pmap& p, vaddr_t va, unsigned target, paddr_t* out, TlbBatch& batch) {
     paddr_t table = p.root_;
     unsigned level = pte::kPml4;
-    for (; level > pte::kPt; --level) {
-      const Entry e = pte::load(&entries(p, table)[pte::index(va, level)]);
+    for (; level > target; --level) {
+      Entry* slot = &entries(p, table)[pte::index(va, level)];
+      if (level == pte::kPd && pte::large(pte::load(slot))) demote(p, slot, large_trunc(va), batch);
+      const Entry e = pte::load(slot);
       if (e == 0) break;
       table = pte::addr(e);
     }
-    // `table` exists at `level`; the tables of levels [0, level) are missing.
+    // `table` exists at `level`; the tables of levels [target, level) are missing.
     Page* fresh[pte::kLevels - 1];  // fresh[i] will be the table at level - 1 - i
-    const unsigned missing = level;
+    const unsigned missing = level - target;
     for (unsigned i = 0; i < missing; ++i) {
       fresh[i] = alloc_table(p);
       if (fresh[i] == nullptr) {
@@ -109,10 +112,40 @@ struct Pmap::Walk {
     for (unsigned i = missing; i-- > 1;)
       link(p, p.pages_->phys(fresh[i - 1]), level - i, va, p.pages_->phys(fresh[i]));
     if (missing > 0) link(p, table, level, va, p.pages_->phys(fresh[0]));
-    *pt = missing > 0 ? p.pages_->phys(fresh[missing - 1]) : table;
+    *out = missing > 0 ? p.pages_->phys(fresh[missing - 1]) : table;
     return Status::kOk;
   }
 
+  // --- large entries -----------------------------------------------------------
+
+  // Splits the large entry in `slot` (a page-directory entry mapping from
+  // `base`) in place: the table set aside for it is filled with the 512
+  // entries of the same frames, rights and A/D bits, and takes the entry's
+  // place in one compare-exchange, so a D bit a walker sets meanwhile is
+  // either in the copy or makes the exchange fail and the copy start over
+  // (Linux invalidates the huge PMD first for the same reason). Nothing a
+  // walker can observe changes but the paging structure: the flush of every
+  // CPU on this root (the 2 MiB translation with its paging-structure
+  // caches) may come with the caller's batch.
+  static void demote(Pmap& p, Entry* slot, vaddr_t base, TlbBatch& batch) {
+    p.platform_->yield(YieldPoint::kThpSplit);
+    Page* pt = p.spare_tables_.pop_front();
+    if (pt == nullptr) p.platform_->panic(fail("large entry without a table set aside", base));
+    const paddr_t pt_pa = p.pages_->phys(pt);
+    Entry* t = entries(p, pt_pa);
+    Entry old = pte::load(slot);
+    do {
+      for (unsigned i = 0; i < pte::kEntries; ++i) pte::store(&t[i], pte::small_of_large(old, i));
+    } while (!pte::compare_exchange(slot, &old, pte::table_entry(pt_pa)));
+    pt->pt_entries = pte::kEntries;
+    --p.large_entries_;
+    batch.invalidate_all(p.root_, p.active_);
+    if (p.splits_ != nullptr) p.splits_->add(1);
+  }
+
+  // The large entry in `slot` (mapping from `va`) goes as a whole: each of
+  // its 512 frames is reported unmapped, with the entry's D bit, and the
+  // table set aside for it is freed after the flush.
   static void install_leaf(Pmap& p, paddr_t pt, vaddr_t va, paddr_t pa, PteAttrs attrs,
                            TlbBatch& batch) {
     Entry* slot = &entries(p, pt)[pte::index(va, pte::kPt)];
@@ -155,10 +188,22 @@ struct Pmap::Walk {
         clear_leaf(p, &t[i], tp, va, a);
         continue;
       }
-      const paddr_t child = pte::addr(e);
+      if (level == pte::kPd && pte::large(e)) {
+        if (covers(a.start, a.end, va)) {
+          clear_large(p, &t[i], tp, va, a);
+          continue;
+        }
+        demote(p, &t[i], va, a.batch);
+      }
+      const paddr_t child = pte::addr(pte::load(&t[i]));
       remove(p, child, level - 1, va, a);
       if (page(p, child)->pt_entries == 0) unlink(p, &t[i], tp, child, a.batch);
     }
+  }
+
+  // Whether [start, end) covers the whole 2 MiB from `va`.
+  static bool covers(vaddr_t start, vaddr_t end, vaddr_t va) {
+    return start <= va && end >= va + kLargePageSize;
   }
 
   static void clear_leaf(Pmap& p, Entry* slot, Page* pt, vaddr_t va, RemoveArgs& a) {
@@ -169,6 +214,27 @@ struct Pmap::Walk {
     if (a.on_unmap != nullptr) a.on_unmap(a.ctx, va, pte::addr(old));
     if (a.on_unmap_dirty != nullptr)
       a.on_unmap_dirty(a.ctx, va, pte::addr(old), (old & pte::kDirty) != 0);
+  }
+
+  // The large entry in `slot` (mapping from `va`) goes as a whole: each of
+  // its 512 frames is reported unmapped with the entry's D bit, and the
+  // table set aside for it is freed after the flush.
+  static void clear_large(Pmap& p, Entry* slot, Page* pd, vaddr_t va, RemoveArgs& a) {
+    const Entry old = pte::exchange(slot, 0);
+    --pd->pt_entries;
+    --p.large_entries_;
+    a.batch.invalidate_all(p.root_, p.active_);
+    Page* spare = p.spare_tables_.pop_front();
+    if (spare == nullptr) p.platform_->panic(fail("large entry without a table set aside", va));
+    --p.table_pages_;
+    a.batch.defer_free(spare);
+    const bool dirty = (old & pte::kDirty) != 0;
+    for (unsigned k = 0; k < pte::kEntries; ++k) {
+      const vaddr_t page_va = va + (u64{k} << kPageShift);
+      const paddr_t pa = pte::addr(pte::small_of_large(old, k));
+      if (a.on_unmap != nullptr) a.on_unmap(a.ctx, page_va, pa);
+      if (a.on_unmap_dirty != nullptr) a.on_unmap_dirty(a.ctx, page_va, pa, dirty);
+    }
   }
 
   // --- protect ---------------------------------------------------------------
@@ -187,43 +253,80 @@ struct Pmap::Walk {
       const Entry e = pte::load(&t[i]);
       if (e == 0) continue;
       const vaddr_t va = entry_va(level, base, i);
-      if (level == pte::kPt)
-        lower_leaf(p, &t[i], va, a);
-      else
-        protect(p, pte::addr(e), level - 1, va, a);
+      if (level == pte::kPd && pte::large(e)) {
+        if (covers(a.start, a.end, va)) {
+          if (lower_entry(&t[i], a.limit)) a.batch.invalidate_all(p.root_, p.active_);
+          continue;
+        }
+        if (pte::lowered(e, a.limit) == e) continue;  // nothing would change: no split
+        demote(p, &t[i], va, a.batch);
+      }
+      if (level == pte::kPt) {
+        if (lower_entry(&t[i], a.limit)) a.batch.invalidate(p.root_, p.active_, va);
+      } else {
+        protect(p, pte::addr(pte::load(&t[i])), level - 1, va, a);
+      }
     }
   }
 
-  static void lower_leaf(Pmap& p, Entry* slot, vaddr_t va, ProtectArgs& a) {
+  // Lowers the leaf (small or large) in `slot` to `limit`; false when it
+  // already was within it (nothing to invalidate).
+  static bool lower_entry(Entry* slot, PteAttrs limit) {
     Entry old = pte::load(slot);
     Entry next;
     do {
-      next = pte::lowered(old, a.limit);
-      if (next == old) return;  // already within the limit: nothing to invalidate
+      next = pte::lowered(old, limit);
+      if (next == old) return false;
     } while (!pte::compare_exchange(slot, &old, next));
-    a.batch.invalidate(p.root_, p.active_, va);
+    return true;
   }
 
   // --- lookups ---------------------------------------------------------------
 
-  // The PT entry of `va`, or nullptr when a table on its path is missing.
+  // The leaf entry of `va` (a PT entry, or a large PD entry), or nullptr
+  // when a table on its path is missing.
   static Entry* find_leaf(const Pmap& p, vaddr_t va) {
     if (p.root_ == 0 || !pte::in_lower_half(va)) return nullptr;
     paddr_t table = p.root_;
     for (unsigned level = pte::kPml4; level > pte::kPt; --level) {
-      const Entry e = pte::load(&entries(p, table)[pte::index(va, level)]);
+      Entry* slot = &entries(p, table)[pte::index(va, level)];
+      const Entry e = pte::load(slot);
       if (e == 0) return nullptr;
+      if (level == pte::kPd && pte::large(e)) return slot;
       table = pte::addr(e);
     }
     return &entries(p, table)[pte::index(va, pte::kPt)];
   }
 
-  // Clears `bit` (A or D) in the leaf of `va`; true if it was set.
+  // The page-directory entry of `va`, or nullptr when a table above it is missing.
+  static Entry* find_pde(const Pmap& p, vaddr_t va) {
+    if (p.root_ == 0 || !pte::in_lower_half(va)) return nullptr;
+    paddr_t table = p.root_;
+    for (unsigned level = pte::kPml4; level > pte::kPd; --level) {
+      const Entry e = pte::load(&entries(p, table)[pte::index(va, level)]);
+      if (e == 0) return nullptr;
+      table = pte::addr(e);
+    }
+    return &entries(p, table)[pte::index(va, pte::kPd)];
+  }
+
+  // Clears `bit` (A or D) in the leaf of `va`; true if it was set. A large
+  // entry keeps one A bit for all its pages, but D is split off per page.
   static bool test_and_clear(Pmap& p, vaddr_t va, Entry bit, TlbBatch& batch) {
     Entry* slot = find_leaf(p, va);
     if (slot == nullptr || (pte::load(slot) & bit) == 0) return false;
+    bool large = pte::large(pte::load(slot));
+    if (large && bit == pte::kDirty) {
+      demote(p, slot, large_trunc(va), batch);
+      slot = find_leaf(p, va);
+      large = false;
+    }
     if ((pte::fetch_and(slot, ~bit) & bit) == 0) return false;
-    batch.invalidate(p.root_, p.active_, page_trunc(va));
+    if (large) {
+      batch.invalidate_all(p.root_, p.active_);
+    } else {
+      batch.invalidate(p.root_, p.active_, page_trunc(va));
+    }
     return true;
   }
 
@@ -235,10 +338,32 @@ struct Pmap::Walk {
       const Entry e = pte::load(&t[i]);
       if (e == 0) continue;
       const vaddr_t va = entry_va(level, base, i);
-      if (level == pte::kPt)
+      if (level == pte::kPd && pte::large(e)) {
+        for (unsigned k = 0; k < pte::kEntries; ++k) {
+          const Entry small = pte::small_of_large(e, k);
+          fn(ctx, va + (u64{k} << kPageShift), pte::addr(small), pte::attrs(small));
+        }
+      } else if (level == pte::kPt) {
         fn(ctx, va, pte::addr(e), pte::attrs(e));
-      else
+      } else {
         for_each(p, pte::addr(e), level - 1, va, fn, ctx);
+      }
+    }
+  }
+
+  static void for_each_large(const Pmap& p, paddr_t table, unsigned level, vaddr_t base, VisitFn fn,
+                             void* ctx) {
+    const Entry* t = entries(p, table);
+    const Range r = range(level, base, 0, pte::kLowerHalfEnd);
+    for (unsigned i = r.first; i <= r.last; ++i) {
+      const Entry e = pte::load(&t[i]);
+      if (e == 0) continue;
+      const vaddr_t va = entry_va(level, base, i);
+      if (level == pte::kPd && pte::large(e)) {
+        fn(ctx, va, e & pte::kLargeAddrMask, pte::attrs(e));
+      } else if (level > pte::kPd) {
+        for_each_large(p, pte::addr(e), level - 1, va, fn, ctx);
+      }
     }
   }
 
@@ -251,7 +376,8 @@ struct Pmap::Walk {
       const Entry e = pte::load(&t[i]);
       if (e == 0) continue;
       const vaddr_t va = entry_va(level, base, i);
-      if (level == pte::kPt) p.platform_->panic(fail("destroy() with a mapping left", va));
+      if (level == pte::kPt || (level == pte::kPd && pte::large(e)))
+        p.platform_->panic(fail("destroy() with a mapping left", va));
       const paddr_t child = pte::addr(e);
       destroy(p, child, level - 1, va);
       pte::store(&t[i], 0);
@@ -274,8 +400,20 @@ struct Pmap::Walk {
     return nullptr;
   }
 
+  static const char* check_large(const Pmap& p, Entry e, vaddr_t va, u64* large) {
+    constexpr Entry kLargeBits = pte::kLargeAddrMask | pte::kPresent | pte::kWritable | pte::kUser |
+                                 pte::kHardwareBits | pte::kNoExecute | pte::kPageSize;
+    if (!pte::present(e)) return fail("large entry not present", va);
+    if ((e & ~kLargeBits) != 0) return fail("large entry with bits the pmap never sets", va);
+    const paddr_t pa = e & pte::kLargeAddrMask;
+    if (p.pages_->page_of(pa + kLargePageSize - kPageSize) == nullptr)
+      return fail("large entry names frames outside RAM", va);
+    ++*large;
+    return nullptr;
+  }
+
   static const char* check_table(const Pmap& p, paddr_t table, unsigned level, vaddr_t base,
-                                 u64* tables) {
+                                 u64* tables, u64* large) {
     const Page* tp = page(p, table);
     if (tp == nullptr) return fail("table page outside RAM", base);
     if (tp->state != Page::State::kPageTable) return fail("table page not kPageTable", base);
@@ -288,8 +426,10 @@ struct Pmap::Walk {
       if (e == 0) continue;
       ++used;
       const vaddr_t va = entry_va(level, base, i);
-      const char* err =
-          level == pte::kPt ? check_leaf(p, e, va) : check_link(p, e, level, va, tables);
+      const char* err = level == pte::kPt ? check_leaf(p, e, va)
+                        : level == pte::kPd && pte::large(e)
+                            ? check_large(p, e, va, large)
+                            : check_link(p, e, level, va, tables, large);
       if (err != nullptr) return err;
     }
     if (used != tp->pt_entries) return fail("pt_entries differs from the non-zero entries", base);
@@ -297,11 +437,12 @@ struct Pmap::Walk {
     return nullptr;
   }
 
-  static const char* check_link(const Pmap& p, Entry e, unsigned level, vaddr_t va, u64* tables) {
+  static const char* check_link(const Pmap& p, Entry e, unsigned level, vaddr_t va, u64* tables,
+                                u64* large) {
     // The walker may set A in a non-leaf entry; any other difference is ours.
     if ((e & ~(pte::kAddrMask | pte::kAccessed)) != pte::kTableBits)
       return fail("non-leaf entry flags are not P|RW|US", va);
-    return check_table(p, pte::addr(e), level - 1, va, tables);
+    return check_table(p, pte::addr(e), level - 1, va, tables, large);
   }
 
   // Our kernel half is zero or the kernel's (A aside: walkers set it in both).
@@ -321,9 +462,11 @@ struct Pmap::Walk {
 
 // --- Pmap ----------------------------------------------------------------------
 
-Status Pmap::init(Platform& platform, PageAllocator& pages) {
+Status Pmap::init(Platform& platform, PageAllocator& pages, Atomic<u64>* splits) {
   platform_ = &platform;
   pages_ = &pages;
+  splits_ = splits;
+  large_entries_ = 0;
   active_.clear();
   Page* pml4 = Walk::alloc_table(*this);
   if (pml4 == nullptr) return Status::kNoMem;
@@ -349,6 +492,7 @@ void Pmap::destroy() {
   // it any more, one flush makes every frame of it free to reuse.
   if (!active_.empty()) platform_->tlb_invalidate_all(active_, root_);
   Walk::destroy(*this, root_, pte::kPml4, 0);
+  while (Page* spare = spare_tables_.pop_front()) pages_->free(spare);
   pages_->free(Walk::page(*this, root_));
   root_ = 0;
   table_pages_ = 0;
@@ -360,10 +504,38 @@ Status Pmap::enter(vaddr_t va, paddr_t pa, PteAttrs attrs, TlbBatch& batch) {
       !pte::valid_frame(pa) || (pages_->page_of(pa) == nullptr && !pages_->device_frame(pa)))
     return Status::kInval;
   paddr_t pt = 0;
-  const Status s = Walk::make_path(*this, va, &pt);
+  const Status s = Walk::make_path(*this, va, pte::kPt, &pt, batch);
   if (s != Status::kOk) return s;
   Walk::install_leaf(*this, pt, va, pa, attrs, batch);
   return Status::kOk;
+}
+
+Status Pmap::enter_large(vaddr_t va, paddr_t pa, PteAttrs attrs) {
+  if (root_ == 0 || large_trunc(va) != va || !pte::in_lower_half(va) || large_trunc(pa) != pa ||
+      !pte::valid_frame(pa) || pages_->page_of(pa + kLargePageSize - kPageSize) == nullptr)
+    return Status::kInval;
+  if (!large_slot_empty(va)) return Status::kFault;
+  Page* spare = Walk::alloc_table(*this);
+  if (spare == nullptr) return Status::kNoMem;
+  paddr_t pd = 0;
+  TlbBatch none(*platform_, *pages_);  // nothing to split on an empty slot's path
+  const Status s = Walk::make_path(*this, va, pte::kPd, &pd, none);
+  if (s != Status::kOk) {
+    pages_->free(spare);
+    return s;
+  }
+  spare_tables_.push_front(spare);
+  ++table_pages_;
+  ++large_entries_;
+  // An empty slot was never cached: no invalidation.
+  pte::store(&Walk::entries(*this, pd)[pte::index(va, pte::kPd)], pte::large_entry(pa, attrs));
+  ++Walk::page(*this, pd)->pt_entries;
+  return Status::kOk;
+}
+
+bool Pmap::large_slot_empty(vaddr_t va) const {
+  const Entry* slot = Walk::find_pde(*this, va);
+  return slot == nullptr || pte::load(slot) == 0;
 }
 
 // [start, end) rounded out to pages and clipped to the lower half; false
@@ -399,13 +571,18 @@ bool Pmap::extract(vaddr_t va, paddr_t* pa, PteAttrs* attrs) const {
   if (slot == nullptr) return false;
   const Entry e = pte::load(slot);
   if (!pte::present(e)) return false;
-  if (pa != nullptr) *pa = pte::addr(e) | (va & kPageMask);
+  if (pa != nullptr && pte::large(e)) *pa = (e & pte::kLargeAddrMask) | (va & (kLargePageSize - 1));
+  if (pa != nullptr && !pte::large(e)) *pa = pte::addr(e) | (va & kPageMask);
   if (attrs != nullptr) *attrs = pte::attrs(e);
   return true;
 }
 
 void Pmap::for_each(VisitFn fn, void* ctx) const {
   if (root_ != 0) Walk::for_each(*this, root_, pte::kPml4, 0, fn, ctx);
+}
+
+void Pmap::for_each_large(VisitFn fn, void* ctx) const {
+  if (root_ != 0) Walk::for_each_large(*this, root_, pte::kPml4, 0, fn, ctx);
 }
 
 bool Pmap::test_and_clear_accessed(vaddr_t va, TlbBatch& batch) {
@@ -424,8 +601,14 @@ bool Pmap::test_and_clear_dirty(vaddr_t va, TlbBatch& batch) {
 const char* Pmap::check() const {
   if (root_ == 0) return table_pages_ == 0 ? nullptr : "pmap: table pages counted without a root";
   u64 tables = 0;
-  if (const char* err = Walk::check_table(*this, root_, pte::kPml4, 0, &tables)) return err;
-  if (tables != table_pages_) return "pmap: table_pages differs from the reachable table pages";
+  u64 large = 0;
+  if (const char* err = Walk::check_table(*this, root_, pte::kPml4, 0, &tables, &large)) return err;
+  if (large != large_entries_ || spare_tables_.size() != large_entries_)
+    return "pmap: large entries differ from the tables set aside for their splits";
+  for (const Page* t = spare_tables_.front(); t != nullptr; t = spare_tables_.next(t))
+    if (t->state != Page::State::kPageTable) return "pmap: a table set aside is not kPageTable";
+  if (tables + large != table_pages_)
+    return "pmap: table_pages differs from the reachable and set-aside table pages";
   return Walk::check_kernel_half(*this);
 }
 

@@ -1,7 +1,8 @@
 // x86-64 4-level paging entries, bit for bit (Intel SDM vol. 3A §4.5,
 // "4-level paging"). Both machines walk what these helpers build: the
-// simulator's emulated CPU and, on the port, the real one. 4 KiB pages only:
-// the pmap never sets PS, so every PML4E, PDPTE and PDE names a table.
+// simulator's emulated CPU and, on the port, the real one. 4 KiB leaves in
+// page tables, and 2 MiB leaves in page directories (PS set in a PDE: large
+// pages, docs/large-pages.md); every PML4E and PDPTE names a table.
 #pragma once
 
 #include "lib/types.hpp"
@@ -20,12 +21,15 @@ inline constexpr Entry kWriteThrough = Entry{1} << 3;  // PWT
 inline constexpr Entry kCacheDisable = Entry{1} << 4;  // PCD
 inline constexpr Entry kAccessed = Entry{1} << 5;      // A
 inline constexpr Entry kDirty = Entry{1} << 6;         // D (leaves only)
-inline constexpr Entry kPageSize = Entry{1} << 7;      // PS (never set here)
+inline constexpr Entry kPageSize = Entry{1} << 7;      // PS (PDEs of 2 MiB pages only)
 inline constexpr Entry kGlobal = Entry{1} << 8;        // G (leaves only)
 inline constexpr Entry kNoExecute = Entry{1} << 63;    // XD; needs EFER.NXE
 // Physical address bits 12..51 (MAXPHYADDR 52, the architectural maximum).
 inline constexpr Entry kAddrMask = 0x000ffffffffff000;
 inline constexpr Entry kHardwareBits = kAccessed | kDirty;
+// A 2 MiB leaf (PS PDE) names a 2 MiB-aligned frame: bits 21..51. Bit 12 is
+// PAT there, never set here.
+inline constexpr Entry kLargeAddrMask = 0x000fffffffe00000;
 
 // Non-leaf entries grant everything; the leaf alone decides the rights, so
 // changing a mapping's protection never touches a shared upper level.
@@ -99,6 +103,18 @@ constexpr Entry leaf_bits(PteAttrs a) {
 }
 constexpr Entry leaf_entry(paddr_t pa, PteAttrs a) {
   return (pa & kAddrMask) | leaf_bits(a);
+}
+// A PDE that maps the 2 MiB frame at `pa` itself.
+constexpr Entry large_entry(paddr_t pa, PteAttrs a) {
+  return (pa & kLargeAddrMask) | leaf_bits(a) | kPageSize;
+}
+constexpr bool large(Entry e) {
+  return (e & kPageSize) != 0;
+}
+// The 4 KiB PTE that maps page `i` (0..511) of the large entry `e`, with
+// its rights and its A/D bits (a split keeps what the hardware recorded).
+constexpr Entry small_of_large(Entry e, unsigned i) {
+  return ((e & kLargeAddrMask) + (u64{i} << kPageShift)) | (e & ~kAddrMask & ~kPageSize);
 }
 
 constexpr PteAttrs attrs(Entry e) {

@@ -121,6 +121,49 @@ Status rmap_enter_unmanaged(Vm& vm, Pmap& pmap, vaddr_t va, paddr_t pa, PteAttrs
   return s;
 }
 
+PvEntry* rmap_prepare_chain(Vm& vm, u32 n) {
+  PvEntry* chain = nullptr;
+  for (u32 i = 0; i < n; ++i) {
+    PvEntry* e = vm.pv_entries.create();
+    if (e == nullptr) {
+      rmap_unprepare_chain(vm, chain);
+      return nullptr;
+    }
+    e->next = chain;
+    chain = e;
+  }
+  return chain;
+}
+
+void rmap_unprepare_chain(Vm& vm, PvEntry* chain) {
+  while (chain != nullptr) {
+    PvEntry* next = chain->next;
+    vm.pv_entries.destroy(chain);
+    chain = next;
+  }
+}
+
+Status rmap_enter_large(Vm& vm, Pmap& pmap, vaddr_t va, Page* head, PteAttrs attrs,
+                        PvEntry* chain) {
+  MutexLocker lock(vm.platform, vm.pmap_lock);
+  const Status s = pmap.enter_large(va, vm.pages.phys(head), attrs);
+  if (s != Status::kOk) {
+    rmap_unprepare_chain(vm, chain);
+    return s;
+  }
+  for (u64 i = 0; i < kLargePagePages; ++i) {
+    Page* page = head + i;
+    PvEntry* pv = chain;
+    chain = chain->next;
+    pv->pmap = &pmap;
+    pv->va = va + (i << kPageShift);
+    pv->next = page->pv;
+    page->pv = pv;
+    page_map_add(page);
+  }
+  return Status::kOk;
+}
+
 void rmap_remove_range(Vm& vm, Pmap& pmap, vaddr_t start, vaddr_t end, TlbBatch& batch) {
   MutexLocker lock(vm.platform, vm.pmap_lock);
   RemoveCtx ctx{vm, &pmap, batch};

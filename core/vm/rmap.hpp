@@ -51,6 +51,20 @@ Status rmap_enter(Vm& vm, Pmap& pmap, vaddr_t va, Page* page, PteAttrs attrs, Tl
 // pmap_lock. kNoMem when a page table could not be allocated.
 Status rmap_enter_unmanaged(Vm& vm, Pmap& pmap, vaddr_t va, paddr_t pa, PteAttrs attrs,
                             TlbBatch& batch);
+// `n` pv entries chained through `next`, or nullptr (none kept) when no
+// memory is left; rmap_unprepare_chain gives back what was not used.
+PvEntry* rmap_prepare_chain(Vm& vm, u32 n);
+void rmap_unprepare_chain(Vm& vm, PvEntry* chain);
+
+// Maps the 2 MiB block of object pages `head` and the 511 frames after it
+// (Pmap::enter_large: `va` 2 MiB-aligned, nothing mapped in its 2 MiB) and
+// records the 512 mappings, one pv entry per frame from `chain` (from
+// rmap_prepare_chain(kLargePagePages)), so every frame is a page of its own
+// to the reverse map from the start: pageout, fork and the audit see 512
+// mappings, and a split changes no pv entry. Takes pmap_lock. Not kOk:
+// nothing changed and the chain is given back (kFault: something is mapped
+// in the 2 MiB now; kNoMem: no table).
+Status rmap_enter_large(Vm& vm, Pmap& pmap, vaddr_t va, Page* head, PteAttrs attrs, PvEntry* chain);
 
 // Clears every PTE in [start, end) of `pmap` and their reverse-map entries.
 // Takes pmap_lock.

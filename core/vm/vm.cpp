@@ -31,6 +31,12 @@ Page* Vm::alloc_user_page() {
   return at_resident_limit() ? nullptr : pages.alloc();
 }
 
+Page* Vm::alloc_user_block() {
+  if (resident_limit != 0 && stats.resident_user.load() + kLargePagePages > resident_limit)
+    return nullptr;
+  return pages.alloc_block(pages.frame_count() / 8);
+}
+
 Page* Vm::alloc_user_page_zeroed() {
   return at_resident_limit() ? nullptr : pages.alloc_zeroed();
 }

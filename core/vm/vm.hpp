@@ -21,6 +21,10 @@ namespace vm {
 class AddressSpace;
 struct Region;
 
+// machine.large_pages (spec §9): which anonymous private memory may be
+// mapped by 2 MiB pages at its first fault.
+enum class LargePages : u8 { kNever, kAlways, kMadvise };
+
 // Counters reported in a run's stats (docs/result-format.md).
 // Locking: (a) atomic: faults in different address spaces bump them at once
 // on different CPUs (the port's SMP stress mode), holding no lock in common.
@@ -51,6 +55,10 @@ struct VmStats {
   Atomic<u64> pageout_passes;
   Atomic<u64> swap_slots_peak;    // most swap slots in use at once
   Atomic<u64> compressor_bytes_peak;  // most bytes the compressor held at once
+  // Large pages (spec §9; docs/large-pages.md).
+  Atomic<u64> large_pages_mapped;    // 2 MiB mappings made by one page-directory entry
+  Atomic<u64> large_page_splits;     // such mappings split into 512 small ones
+  Atomic<u64> large_page_fallbacks;  // first faults of an eligible 2 MiB range that got no block
 
   void resident_user_added() { resident_user_peak.raise_to(resident_user.add(1)); }
   void resident_user_removed() { resident_user.sub(1); }
@@ -107,6 +115,14 @@ class Vm {
   // when resident_limit is reached.
   Page* alloc_user_page();
   Page* alloc_user_page_zeroed();
+  // machine.large_pages.
+  LargePages large_pages = LargePages::kNever;  // (c)
+  // A 2 MiB block of frames for 512 user pages (PageAllocator::alloc_block),
+  // head first; nullptr when none is free, when it would take the resident
+  // limit, or when it would leave less than an eighth of RAM free: a large
+  // page is taken without reclaim, as Linux's THP fault allocation does
+  // (no direct reclaim by default), so it never pushes other memory out.
+  Page* alloc_user_block();
   bool at_resident_limit() const {
     return resident_limit != 0 && stats.resident_user.load() >= resident_limit;
   }

@@ -48,6 +48,10 @@ struct FaultState {
   // (the region may be unmapped meanwhile); dropped when the attempt ends.
   bool pagein_ref = false;
   Page* wait_for = nullptr;  // kRetry after a busy page: wait for it first
+  // The region allows a large page over va's 2 MiB (fault_lookup), whose
+  // first page is `large_pindex` of first_object.
+  bool large_ok = false;
+  u64 large_pindex = 0;
   // `page` belongs to an object below first_object and is held shared
   // (vm_object_get_page) until the attempt ends.
   bool page_held = false;
@@ -98,7 +102,54 @@ FaultResult fault_lookup(FaultState& fs) {
   fs.first_object = r->object;
   fs.first_pindex = r->index_of(fs.va);
   if (r->object->kind == VmObject::Kind::kDevice) fs.device = r->object->device;
+  fs.large_ok = !fs.force && large_page_allowed(fs.vm, *r, fs.va);
+  fs.large_pindex = r->index_of(large_trunc(fs.va));
   return FaultResult::kResolved;
+}
+
+// The large page of spec §9, at a first fault (Linux's do_huge_pmd_anonymous_page):
+// when the region's own object has nothing at all in the 2 MiB (no page, no
+// swap, no backing object whose pages could show through) and nothing is
+// mapped there, a 2 MiB block becomes the object's 512 pages, zero-filled,
+// and is mapped by one page-directory entry. A read takes it too: vmsim has
+// no huge zero page. Any of that not holding: the small-page path, silently;
+// only a missing block (or its pv entries) counts as a fallback. True when
+// the fault is resolved by it.
+bool fault_try_large(FaultState& fs) {
+  fault_assert_locked(fs);
+  if (!fs.large_ok) return false;
+  Vm& vm = fs.vm;
+  const u64 first = fs.large_pindex;
+  const u64 last = first + kLargePagePages;
+  const vaddr_t base = large_trunc(fs.va);
+  if (fs.first_object->kind != VmObject::Kind::kAnonymous || fs.first_object->backing != nullptr ||
+      last > fs.first_object->size_pages)
+    return false;
+  const Page* resident = fs.first_object->resident.lower_bound(first);
+  if (resident != nullptr && resident->index < last) return false;
+  const SwapEntry* swapped = fs.first_object->swap.lower_bound(first);
+  if (swapped != nullptr && swapped->index < last) return false;
+  if (!fs.as.pmap.large_slot_empty(base)) return false;
+  Page* head = vm.alloc_user_block();
+  PvEntry* chain = head != nullptr ? rmap_prepare_chain(vm, kLargePagePages) : nullptr;
+  if (chain == nullptr) {
+    for (u64 i = 0; head != nullptr && i < kLargePagePages; ++i) vm.pages.free(head + i);
+    vm.stats.large_page_fallbacks.add(1);
+    return false;
+  }
+  mem_set(vm.pages.data(head), 0, kLargePageSize);
+  for (u64 i = 0; i < kLargePagePages; ++i)
+    vm_object_insert(vm, fs.first_object, head + i, first + i);
+  vm.platform.yield(YieldPoint::kFaultPteInstall);
+  const Status s = rmap_enter_large(vm, fs.as.pmap, base, head, pte_attrs_for(fs.prot), chain);
+  if (s != Status::kOk) {
+    TlbBatch batch(vm.platform, vm.pages);
+    vm_object_page_remove(vm, fs.first_object, first, last, batch);
+    if (s == Status::kNoMem) vm.stats.large_page_fallbacks.add(1);
+    return false;
+  }
+  vm.stats.large_pages_mapped.add(1);
+  return true;
 }
 
 void fault_note_chain(FaultState& fs) {
@@ -312,6 +363,16 @@ bool vm_access_allowed(Prot prot, Access access) {
   return false;
 }
 
+bool large_page_allowed(const Vm& vm, const Region& r, vaddr_t va) {
+  const bool advised =
+      vm.large_pages == LargePages::kAlways
+          ? r.large_advice != LargeAdvice::kNoHuge
+          : vm.large_pages == LargePages::kMadvise && r.large_advice == LargeAdvice::kHuge;
+  const vaddr_t base = large_trunc(va);
+  return advised && r.file == nullptr && r.share == Share::kPrivate && r.prot != kProtNone &&
+         base >= r.start && base + kLargePageSize <= r.end;
+}
+
 PteAttrs pte_attrs_for(Prot prot) {
   PteAttrs a;
   a.writable = (prot & kProtWrite) != 0;
@@ -343,6 +404,7 @@ Step fault_attempt(FaultState& fs, FaultResult* r) NO_THREAD_SAFETY_ANALYSIS {
   }
   fault_note_chain(fs);
   vm.platform.yield(YieldPoint::kFaultLookupDone);
+  if (fault_try_large(fs)) return Step::kDone;
   if (fault_choose(fs, r) == Step::kRetry) return Step::kRetry;
   if (*r == FaultResult::kResolved) *r = fault_install(fs);
   return Step::kDone;

@@ -36,6 +36,10 @@ FaultResult vm_fault_forced(Vm& vm, AddressSpace& as, vaddr_t va, Access access)
 // readable, so write and exec imply read).
 bool vm_access_allowed(Prot prot, Access access);
 
+// Whether machine.large_pages and the region's madvise let `va`'s 2 MiB be
+// one large page: a private anonymous region that holds all of it (spec §9).
+bool large_page_allowed(const Vm& vm, const Region& r, vaddr_t va);
+
 // The PTE rights a mapping with `prot` gets when fully entitled.
 PteAttrs pte_attrs_for(Prot prot);
 

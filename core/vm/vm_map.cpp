@@ -56,6 +56,7 @@ static Status clip(Vm& vm, AddressSpace& as, Region* r, vaddr_t at) REQUIRES(as.
   tail->offset = r->index_of(at);
   tail->file = r->file;
   tail->file_page = r->file_page_of(at);
+  tail->large_advice = r->large_advice;
   vm_object_reference(r->object);
   r->end = at;
   as.regions.insert(tail);
@@ -298,7 +299,7 @@ AddressSpace* vm_map_create(Vm& vm) {
   {
     // Nobody else can reach the new space yet; the lock is the rule anyway.
     MutexLocker lock(vm.platform, as->lock);
-    s = as->pmap.init(vm.platform, vm.pages);
+    s = as->pmap.init(vm.platform, vm.pages, &vm.stats.large_page_splits);
   }
   if (s != Status::kOk) {
     vm.spaces.destroy(as);
@@ -469,6 +470,30 @@ Status discard_private(Vm& vm, AddressSpace& as, Region*& r, vaddr_t s, vaddr_t 
   return Status::kOk;
 }
 
+// madvise(HUGEPAGE / NOHUGEPAGE): the advice is the regions' own, so they
+// are clipped to [addr, end) like mprotect does (Linux splits the VMA for
+// the flag). Nothing mapped changes: only later first faults look at it.
+Status advise_large(Vm& vm, AddressSpace& as, vaddr_t addr, vaddr_t end, LargeAdvice advice)
+    REQUIRES(as.lock) {
+  vaddr_t cursor = addr;
+  bool hole = false;
+  Region* r = vm_map_lookup(as, addr);
+  if (r == nullptr) r = as.regions.lower_bound(addr);
+  while (r != nullptr && r->start < end) {
+    if (r->start > cursor) hole = true;
+    if (r->start < addr) {
+      if (clip(vm, as, r, addr) != Status::kOk) return Status::kNoMem;
+      r = as.regions.next(r);
+    }
+    if (r->end > end && clip(vm, as, r, end) != Status::kOk) return Status::kNoMem;
+    r->large_advice = advice;
+    cursor = r->end;
+    r = as.regions.next(r);
+  }
+  ++as.generation;
+  return hole || cursor < end ? Status::kNoMem : Status::kOk;
+}
+
 }  // namespace
 
 Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice) {
@@ -479,6 +504,9 @@ Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice
   vaddr_t end = 0;
   if (!range_end(addr, len, &end)) return Status::kInval;
   MutexLocker lock(vm.platform, as.lock);
+  if (advice == Advice::kHugePage || advice == Advice::kNoHugePage)
+    return advise_large(vm, as, addr, end,
+                        advice == Advice::kHugePage ? LargeAdvice::kHuge : LargeAdvice::kNoHuge);
   TlbBatch batch(vm.platform, vm.pages);
 
   // Linux applies the advice to every mapped part and reports a hole after.
@@ -646,6 +674,7 @@ Status vm_map_fork(Vm& vm, AddressSpace& parent, AddressSpace& child) {
     c->share = r->share;
     c->file = r->file;
     c->file_page = r->file_page;
+    c->large_advice = r->large_advice;
     if (r->share == Share::kShared) {
       c->object = r->object;
       c->offset = r->offset;

@@ -23,6 +23,10 @@ inline constexpr vaddr_t kMapMin = 0x10000;                // nothing is mapped 
 inline constexpr vaddr_t kMmapSearchTop = 0x7f0000000000;  // placement limit without a hint
 inline constexpr vaddr_t kInitialBreak = 0x10000000;
 
+// What madvise said about large pages for a range (spec §9): MADV_HUGEPAGE,
+// MADV_NOHUGEPAGE, or nothing (Linux's VM_HUGEPAGE / VM_NOHUGEPAGE flags).
+enum class LargeAdvice : u8 { kNone, kHuge, kNoHuge };
+
 // A mapped range [start, end) of `object`, starting at page `offset` of it.
 // Locking: (m) every field is its address space's lock (AddressSpace::lock):
 // a Region does not know which map holds it, so the compiler cannot name the
@@ -39,6 +43,7 @@ struct Region {
   // `object` shadows it) and the file page that `start` maps.
   Vnode* file = nullptr;
   u64 file_page = 0;
+  LargeAdvice large_advice = LargeAdvice::kNone;  // kept by clips and forks
 
   u64 pages() const { return (end - start) >> kPageShift; }
   u64 index_of(vaddr_t va) const { return offset + ((va - start) >> kPageShift); }
@@ -130,7 +135,7 @@ Status vm_mmap(Vm& vm, AddressSpace& as, const MmapRequest& req, vaddr_t* start_
     EXCLUDES(as.lock);
 Status vm_munmap(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len) EXCLUDES(as.lock);
 Status vm_mprotect(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Prot prot) EXCLUDES(as.lock);
-enum class Advice : u8 { kDontNeed, kWillNeed };
+enum class Advice : u8 { kDontNeed, kWillNeed, kHugePage, kNoHugePage };
 Status vm_madvise(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Advice advice) EXCLUDES(as.lock);
 // brk; *brk_out (if given) is the break it left, read under the same lock
 // (another thread's brk may move it as soon as the lock is dropped).

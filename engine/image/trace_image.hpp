@@ -63,13 +63,16 @@ struct Section {
 };
 
 struct ImageMachine {
-  uint32_t cpus = 1;  // 1..64
-  uint32_t pad = 0;
-  uint64_t memory = 0;  // bytes, page multiple
+  uint32_t cpus = 1;         // 1..64
+  uint32_t large_pages = 0;  // ImageLargePages
+  uint64_t memory = 0;       // bytes, page multiple
   uint64_t swap = 0;
   uint64_t reserved = 0;  // bytes kept for the pageout path
   uint64_t compressor = 0;
 };
+
+// Same values as vmsim::LargePages and vm::LargePages.
+enum ImageLargePages : uint32_t { kLargeNever, kLargeAlways, kLargeMadvise };
 
 // Same values as vmsim::Policy.
 enum class ImagePolicy : uint32_t { kRoundRobin, kSequential, kRandom };
@@ -179,7 +182,9 @@ enum OpFlags : uint16_t {
   kPopulate = 1 << 4,
   kHasValue = 1 << 5,    // read: `value` asserted
   kTouchWrite = 1 << 6,  // touch access `w`
-  kWillneed = 1 << 7,    // madvise advice willneed (else dontneed)
+  kWillneed = 1 << 7,    // madvise advice willneed (else dontneed, unless one below)
+  kHugepage = 1 << 8,    // madvise advice hugepage
+  kNohugepage = 1 << 9,  // madvise advice nohugepage
 };
 
 // One op; only the fields of its kind mean anything (see sim/trace/trace.hpp

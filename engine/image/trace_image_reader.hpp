@@ -79,6 +79,7 @@ class ImageReader {
       return "string table not NUL-terminated";
     if (!str_ok(h.name)) return "bad trace name";
     if (h.machine.cpus < 1 || h.machine.cpus > 64) return "machine.cpus out of range";
+    if (h.machine.large_pages > kLargeMadvise) return "bad machine.large_pages";
     if (h.policy > ImagePolicy::kRandom) return "bad schedule policy";
     if (h.expect.result > ExpectResult::kViolation) return "bad expect.result";
     if (h.expect.violation.len != 0 && !str_ok(h.expect.violation)) return "bad expect.violation";
@@ -112,6 +113,8 @@ class ImageReader {
         return "bad op kind, fault or result";
       if (o.size != 1 && o.size != 2 && o.size != 4 && o.size != 8) return "bad access size";
       if (o.stride == 0) return "zero touch stride";
+      const uint16_t advice = o.flags & (kWillneed | kHugepage | kNohugepage);
+      if ((advice & (advice - 1)) != 0) return "more than one madvise advice";
       if (!ref_ok(o.addr_label, kLabels) || !ref_ok(o.as_label, kLabels) ||
           !ref_ok(o.file, kFiles) || !ref_ok(o.process, kProcesses) ||
           !ref_ok(o.child, kProcesses) || !ref_ok(o.device, kDevices))

@@ -101,9 +101,11 @@ Outcome Replay::dispatch(ThreadState& t, const ImageOp& op, u64 addr) {
       out.status = vm::sys_mprotect(k, *t.process, addr, op.len, static_cast<vm::Prot>(op.prot));
       break;
     case ImageOpKind::kMadvise:
-      out.status =
-          vm::sys_madvise(k, *t.process, addr, op.len,
-                          (op.flags & kWillneed) ? vm::Advice::kWillNeed : vm::Advice::kDontNeed);
+      out.status = vm::sys_madvise(k, *t.process, addr, op.len,
+                                   (op.flags & kWillneed)     ? vm::Advice::kWillNeed
+                                   : (op.flags & kHugepage)   ? vm::Advice::kHugePage
+                                   : (op.flags & kNohugepage) ? vm::Advice::kNoHugePage
+                                                              : vm::Advice::kDontNeed);
       break;
     case ImageOpKind::kBrk:
       out.status = vm::sys_brk(k, *t.process, addr, &out.value);

@@ -17,6 +17,7 @@ bool Replay::boot() {
     add_violation("panic", "the core cannot boot in machine.memory", -1, -1);
     return false;
   }
+  kernel_.vm.large_pages = static_cast<vm::LargePages>(h.machine.large_pages);
   for (u64 i = 0; i < trace_.count(kFiles); ++i) {
     const char* name = file_name(static_cast<u32>(i));
     if (kernel_.create_file(name, trace_.file(i).size, static_cast<u32>(i)) == nullptr) {

@@ -39,6 +39,10 @@ inline constexpr const char* kRunStatNames[] = {
     "resident_user_peak",
     "swap_slots_peak",
     "compressor_bytes_peak",
+    // Large pages, names fixed by spec §9 (docs/large-pages.md).
+    "large_pages_mapped",
+    "large_page_splits",
+    "large_page_fallbacks",
 };
 inline constexpr size_t kRunStatCount = sizeof(kRunStatNames) / sizeof(kRunStatNames[0]);
 
@@ -84,6 +88,9 @@ inline void run_stat_values(const vm::Vm& vm, const RunCounters& c, u64 (&values
       vm.stats.resident_user_peak.load(),
       vm.stats.swap_slots_peak.load(),
       vm.stats.compressor_bytes_peak.load(),
+      vm.stats.large_pages_mapped.load(),
+      vm.stats.large_page_splits.load(),
+      vm.stats.large_page_fallbacks.load(),
   };
   static_assert(sizeof(v) / sizeof(v[0]) == kRunStatCount);
   for (size_t i = 0; i < kRunStatCount; ++i) values[i] = v[i];

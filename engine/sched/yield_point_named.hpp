@@ -15,7 +15,7 @@ inline constexpr const char* kYieldPointNames[] = {
     "cow.copy",          "collapse.begin",      "munmap.pte_cleared",
     "tlb.shootdown",     "pageout.pte_cleared", "pageout.io",
     "poke.retry",        "swap.alloc",          "fork.protect",
-    "compress.store",    "cache.put_copied",
+    "compress.store",    "cache.put_copied",    "thp.split",
 };
 static_assert(sizeof(kYieldPointNames) / sizeof(kYieldPointNames[0]) ==
               static_cast<size_t>(YieldPoint::kCount));

@@ -28,6 +28,9 @@ std::optional<std::string> read_machine_override(const MachineOverride& o, uint6
 std::optional<std::string> apply_machine_override(const MachineOverride& o, Trace& trace) {
   MachineSpec m = trace.machine;
   if (auto e = read_machine_override(o, &m.memory, &m.swap, &m.compressor)) return e;
+  if (o.large_pages == "never") m.large_pages = LargePages::kNever;
+  if (o.large_pages == "always") m.large_pages = LargePages::kAlways;
+  if (o.large_pages == "madvise") m.large_pages = LargePages::kMadvise;
   if (m.reserved >= m.memory / 2)
     return "--memory: the trace reserves " + std::to_string(m.reserved) +
            " bytes (machine.reserved), which must stay below half of memory";

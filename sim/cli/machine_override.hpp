@@ -1,7 +1,8 @@
 // `--memory SIZE`, `--swap SIZE` and `--compressor SIZE`: replay a trace on
-// a machine with other RAM, swap or compressor than it declares, to check that pressure changes
-// nothing a trace observes (docs/pressure.md). Sizes are written as in traces (spec §1): "1048576",
-// "0x100000", "1MiB".
+// a machine with other RAM, swap or compressor than it declares (and
+// `--large-pages`: with other large pages, which must change nothing either), to check that
+// pressure changes nothing a trace observes (docs/pressure.md). Sizes are written as in traces
+// (spec §1): "1048576", "0x100000", "1MiB".
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,7 @@ struct MachineOverride {
   std::string memory;  // empty: the trace's own
   std::string swap;
   std::string compressor;
+  std::string large_pages;  // `--large-pages never|always|madvise` (spec §9); replay only
 };
 
 // The sizes `o` gives, each into its place (an empty one leaves it as it

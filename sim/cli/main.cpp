@@ -115,6 +115,8 @@ int run(int argc, char** argv) {
   replay->add_option("--swap", machine.swap, "Replace machine.swap (e.g. 16MiB)");
   replay->add_option("--compressor", machine.compressor,
                      "Replace machine.compressor (e.g. 256KiB; 0: none)");
+  replay->add_option("--large-pages", machine.large_pages, "Replace machine.large_pages")
+      ->check(CLI::IsMember({"never", "always", "madvise"}));
 
   ExploreCommand explore_cmd;
   add_explore_command(app, explore_cmd);

@@ -72,7 +72,9 @@ ImageOp Builder::op(const Op& o) {
   r.flags = (o.result_given ? kResultGiven : 0) | (o.has_addr ? kHasAddr : 0) |
             (o.shared ? kShared : 0) | (o.fixed ? kFixed : 0) | (o.populate ? kPopulate : 0) |
             (o.has_value ? kHasValue : 0) | (o.touch_write ? kTouchWrite : 0) |
-            (o.advice == Advice::kWillneed ? kWillneed : 0);
+            (o.advice == Advice::kWillneed ? kWillneed : 0) |
+            (o.advice == Advice::kHugepage ? kHugepage : 0) |
+            (o.advice == Advice::kNohugepage ? kNohugepage : 0);
   r.size = static_cast<uint8_t>(o.size);
   if (o.addr.is_label()) r.addr_label = label(o.addr.label);
   if (!o.as.empty()) r.as_label = label(o.as);
@@ -112,6 +114,7 @@ std::vector<uint8_t> Builder::build() {
   h.machine.swap = trace_.machine.swap;
   h.machine.reserved = trace_.machine.reserved;
   h.machine.compressor = trace_.machine.compressor;
+  h.machine.large_pages = static_cast<uint32_t>(trace_.machine.large_pages);
   h.policy = static_cast<ImagePolicy>(trace_.schedule.policy);
   h.seed = trace_.schedule.seed;
   const Expectations& e = trace_.expect;

@@ -445,7 +445,10 @@ ModelOutcome LinuxRun::linux_op(const std::string& proc, const Op& op, uint64_t 
       return call_result(process(proc).syscall(SYS_mprotect, addr, op.len, op.prot));
     }
     case OpKind::kMadvise: {
-      const uint64_t advice = op.advice == Advice::kDontneed ? MADV_DONTNEED : MADV_WILLNEED;
+      const uint64_t advice = op.advice == Advice::kDontneed     ? MADV_DONTNEED
+                              : op.advice == Advice::kHugepage   ? MADV_HUGEPAGE
+                              : op.advice == Advice::kNohugepage ? MADV_NOHUGEPAGE
+                                                                 : MADV_WILLNEED;
       uint64_t end = 0;
       if (addr % kPage == 0 && op.len != 0 && range_end(addr, op.len, &end) &&
           overlaps_agent(addr, end)) {

@@ -482,7 +482,8 @@ ModelOutcome Model::madvise(const std::string& proc, uint64_t addr, uint64_t len
       // mapping, owns it).
       m.obj->drop(m.obj_page + (lo - m_start) / kPage, m.obj_page + (hi - m_start) / kPage);
     }
-    // kWillneed: no visible effect.
+    // kWillneed, kHugepage, kNohugepage: no visible effect (large pages are
+    // invisible, spec §9).
   }
   if (cur < end) hole = true;
   return status(hole ? vm::Status::kNoMem : vm::Status::kOk);

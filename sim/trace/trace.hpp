@@ -53,7 +53,9 @@ enum class ExpectedResult { kOk, kEnomem, kEinval, kEfault, kHit, kMiss, kEperm 
 const char* expected_result_name(ExpectedResult r);  // "ok", "enomem", ...
 
 enum class FaultKind { kSegv, kBus, kOom };
-enum class Advice { kDontneed, kWillneed };
+enum class Advice { kDontneed, kWillneed, kHugepage, kNohugepage };
+// machine.large_pages (spec §9).
+enum class LargePages { kNever, kAlways, kMadvise };
 
 // Protection as the letters `r`, `w`, `x` (bit values match vm::Prot).
 enum ProtBits : uint8_t { kR = 1, kW = 2, kX = 4 };
@@ -138,6 +140,7 @@ struct MachineSpec {
   uint64_t reserved = 0;  // frames kept for the pageout path (bytes)
   uint64_t compressor = 0;
   std::vector<DeviceSpec> devices;  // in trace order
+  LargePages large_pages = LargePages::kNever;  // spec §9
 };
 
 struct FileSpec {

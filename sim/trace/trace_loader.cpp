@@ -344,7 +344,8 @@ const Shape kTopShape{
     {}};
 const Shape kMachineShape{"an object",
                           "in \"machine\"",
-                          {"cpus", "memory", "swap", "reserved", "compressor", "devices"},
+                          {"cpus", "memory", "swap", "reserved", "compressor", "devices",
+                           "large_pages"},
                           {},
                           {}};
 const Shape kDeviceShape{"a device (an object)",
@@ -421,6 +422,11 @@ class Loader {
       if (key == "reserved") m.reserved = read_page_size(v, UINT64_MAX);
       if (key == "compressor") m.compressor = read_page_size(v, UINT64_MAX);
       if (key == "devices") read_devices(v);
+      if (key == "large_pages") {
+        m.large_pages = read_choice<LargePages>(v, {{"never", LargePages::kNever},
+                                                    {"always", LargePages::kAlways},
+                                                    {"madvise", LargePages::kMadvise}});
+      }
     });
     // Limits relative to memory, which may come after them.
     if (has(f, "reserved")) {
@@ -612,8 +618,10 @@ class Loader {
       op.as = read_name(v);
       define_once(labels_, v, "label");
     } else if (key == "advice") {
-      op.advice = read_choice<Advice>(
-          v, {{"dontneed", Advice::kDontneed}, {"willneed", Advice::kWillneed}});
+      op.advice = read_choice<Advice>(v, {{"dontneed", Advice::kDontneed},
+                                          {"willneed", Advice::kWillneed},
+                                          {"hugepage", Advice::kHugepage},
+                                          {"nohugepage", Advice::kNohugepage}});
     } else if (key == "incr") {
       std::optional<int64_t> incr = v.value.as_i64();
       check(incr && *incr != INT64_MIN, v, "an integer of magnitude below 2^63");

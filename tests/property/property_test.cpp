@@ -76,6 +76,21 @@ TEST_P(ObjectPropertyTest, FilesForkExecExitPokeAgreeWithTheModel) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, ObjectPropertyTest, ::testing::Range(0, kObjectShards));
 
+// Large pages (spec §9): 500 traces with tracegen's hugepage feature
+// (large_pages always, madvise or never; 2-6 MiB mappings; hugepage advice)
+// with forks, files, exec, exit and poke: large pages are mapped and split,
+// and every outcome and digest stay the model's.
+constexpr int kHugepageShards = 4;
+
+class HugepagePropertyTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(HugepagePropertyTest, LargePagesAreInvisibleToTheModel) {
+  replay_shard(300001 + static_cast<uint64_t>(GetParam()) * kSeedsPerShard,
+               tracegen::kAllFeatures | tracegen::kFeatureHugepage);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, HugepagePropertyTest, ::testing::Range(0, kHugepageShards));
+
 // Memory pressure (spec §8): 1,000 traces at 1 MiB with swap and working
 // sets past memory (tracegen's pressure feature), with forks, files, shared
 // memory, exec, exit and poke. Each must agree with the model (which has no

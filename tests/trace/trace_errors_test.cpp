@@ -236,13 +236,26 @@ TEST(TraceErrors, TraceName) {
 TEST(TraceErrors, MachineKeysAndTypes) {
   EXPECT_EQ(member_error(R"("machine": {"cpu": 2})"),
             R"(t.json:3:14: machine.cpu: unknown key "cpu" in "machine" (allowed: cpus, memory, )"
-            R"(swap, reserved, compressor, devices))");
+            R"(swap, reserved, compressor, devices, large_pages))");
   EXPECT_EQ(member_error(R"("machine": [])"),
             "t.json:3:13: machine: expected an object, got an empty array");
   EXPECT_EQ(member_error(R"("machine": {"cpus": "4"})"),
             R"(t.json:3:22: machine.cpus: expected an integer between 1 and 64, got "4")");
   EXPECT_EQ(member_error(R"("machine": {"cpus": 2.0})"),
             "t.json:3:22: machine.cpus: expected an integer between 1 and 64, got 2.0");
+}
+
+// Spec §9: machine.large_pages and the large-page madvise advice.
+TEST(TraceErrors, LargePages) {
+  EXPECT_EQ(member_error(R"("machine": {"large_pages": "sometimes"})"),
+            R"(t.json:3:29: machine.large_pages: expected one of "never", "always", )"
+            R"("madvise", got "sometimes")");
+  EXPECT_EQ(member_error(R"("machine": {"large_pages": true})"),
+            R"(t.json:3:29: machine.large_pages: expected one of "never", "always", )"
+            R"("madvise", got true)");
+  EXPECT_EQ(op_error(R"({"op": "madvise", "addr": 65536, "len": 4096, "advice": "huge"})"),
+            R"(t.json:4:61: threads[0].ops[0].advice: expected one of "dontneed", "willneed", )"
+            R"("hugepage", "nohugepage", got "huge")");
 }
 
 TEST(TraceErrors, CpusOutOfRange) {
@@ -550,7 +563,7 @@ TEST(TraceErrors, Schedule) {
       R"(fault.lookup_done, fault.pager_io, fault.pte_install, resize.begin, )"
       R"(resize.pages_removed, cow.copy, collapse.begin, munmap.pte_cleared, tlb.shootdown, )"
       R"(pageout.pte_cleared, pageout.io, poke.retry, swap.alloc, fork.protect, compress.store, )"
-      R"(cache.put_copied), got "fault.start")");
+      R"(cache.put_copied, thp.split), got "fault.start")");
   EXPECT_EQ(member_error(R"("schedule": [{"thraed": "a"}])"),
             R"(t.json:3:16: schedule[0].thraed: unknown key "thraed" in a schedule step (allowed: )"
             R"(thread, ops, until, count))");

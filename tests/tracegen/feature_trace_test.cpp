@@ -97,8 +97,12 @@ TEST(FeatureTrace, ParsesAndNamesFeatureLists) {
   EXPECT_EQ(features_text(kFeaturePressure), "anon,pressure");
   EXPECT_EQ(parse_features("all,device"), kAllFeatures | kFeatureDevice);  // nor device
   EXPECT_EQ(features_text(kFeatureDevice | kFeatureFiles), "anon,files,device");
+  EXPECT_EQ(parse_features("hugepage"), kFeatureAnon | kFeatureHugepage);  // nor hugepage
+  EXPECT_EQ(features_text(kAllFeatures | kFeatureHugepage),
+            "anon,files,fork,exec,exit,poke,hugepage");
+  EXPECT_EQ(parse_features("all,cache"), kAllFeatures | kFeatureCache);  // nor cache
   RandomTraceOptions options;
-  options.features = 1u << 9;
+  options.features = 1u << 20;  // no feature's bit
   EXPECT_TRUE(check_options(options).has_value());
   EXPECT_THROW(make_random_trace(options), std::invalid_argument);
 }

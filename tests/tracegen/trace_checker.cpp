@@ -303,7 +303,9 @@ struct Checker {
       prot_field(op, path);
     } else if (kind == "madvise") {
       const std::string advice = op["advice"].is_string() ? op["advice"].get<std::string>() : "";
-      if (advice != "dontneed" && advice != "willneed") fail(path + ".advice", "bad advice");
+      if (advice != "dontneed" && advice != "willneed" && advice != "hugepage" &&
+          advice != "nohugepage")
+        fail(path + ".advice", "bad advice");
     } else if (kind == "sbrk") {
       if (!op["incr"].is_number_integer()) fail(path + ".incr", "not an integer");
     } else if (kind == "read" || kind == "write" || kind == "poke") {
@@ -416,7 +418,8 @@ struct Checker {
 
     uint64_t cpus = 1;
     if (trace.contains("machine")) {
-      static const KeySet kMachine = {"cpus", "memory", "swap", "reserved", "compressor"};
+      static const KeySet kMachine = {"cpus",     "memory",     "swap",
+                                      "reserved", "compressor", "large_pages"};
       const Json& machine = trace["machine"];
       for (const auto& [key, value] : machine.items()) {
         if (kMachine.count(key) == 0) fail("machine." + key, "key not allowed");

@@ -53,6 +53,10 @@ on and alone is the default; "all" names every feature):
   device (not in "all") one or two devices (spec §10); privileged and
          unprivileged processes (forks inherit); device mmaps in range,
          past the end (einval) or unprivileged (eperm)
+  hugepage (not in "all") machine.large_pages always, madvise or never at
+         random, madvise hugepage/nohugepage advice, and 2-6 MiB anonymous
+         mappings that hold aligned 2 MiB ranges, so large pages are mapped
+         and split (docs/large-pages.md)
   brk    accepted for clarity: brk and sbrk are anon's ops
 
 Numbers may be decimal or 0x hex; --memory also takes KiB/MiB/GiB.
@@ -129,7 +133,7 @@ int run_random(const RandomArgs& args) {
   if (!features) {
     return usage_error(
         "--features: expected a comma-separated list of anon, brk, files, fork, exec, "
-        "exit, poke, edges, pressure, cache, device or all, got '" +
+        "exit, poke, edges, pressure, cache, device, hugepage or all, got '" +
         args.features + "'");
   }
   options.features = *features;

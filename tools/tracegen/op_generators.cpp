@@ -249,6 +249,10 @@ Json generate_mmap(GenContext& ctx) {
   } else if (size_roll < 6) {
     len = pick_large_len(rng);
     large = true;
+  } else if ((ctx.trace.features & kFeatureHugepage) != 0 && size_roll < 30) {
+    // Whole 2 MiB multiples: placed at the top of a free gap, they start on
+    // a 2 MiB boundary whenever the gap ends on one.
+    len = rng.between(1, 3) * kHugeSize;
   } else if ((ctx.trace.features & kFeaturePressure) != 0 && size_roll < 40) {
     len = rng.between(64, 512) * kPageSize;  // room for working sets larger than memory
   } else {
@@ -353,6 +357,9 @@ Json generate_madvise(GenContext& ctx) {
   op["addr"] = range.start.json();
   op["len"] = size_json(ctx.rng, range.len);
   op["advice"] = willneed ? "willneed" : "dontneed";
+  // Large-page advice changes nothing a trace sees (spec §9).
+  if ((ctx.trace.features & kFeatureHugepage) != 0 && ctx.rng.chance(35))
+    op["advice"] = ctx.rng.chance(75) ? "hugepage" : "nohugepage";
   return op;
 }
 

@@ -34,7 +34,7 @@ constexpr FeatureName kFeatureNames[] = {
     {"anon", kFeatureAnon},   {"files", kFeatureFiles},       {"fork", kFeatureFork},
     {"exec", kFeatureExec},   {"exit", kFeatureExit},         {"poke", kFeaturePoke},
     {"edges", kFeatureEdges}, {"pressure", kFeaturePressure}, {"cache", kFeatureCache},
-    {"device", kFeatureDevice},
+    {"device", kFeatureDevice}, {"hugepage", kFeatureHugepage},
 };
 
 // Threads spread over processes (each process has at least one thread; names
@@ -317,8 +317,8 @@ std::optional<std::string> check_options(const RandomTraceOptions& options) {
       options.memory % kPageSize != 0) {
     return "--memory must be a multiple of 4096 between 1MiB and 4GiB";
   }
-  if ((options.features &
-       ~(kAllFeatures | kFeatureEdges | kFeaturePressure | kFeatureCache | kFeatureDevice)) != 0)
+  if ((options.features & ~(kAllFeatures | kFeatureEdges | kFeaturePressure | kFeatureCache |
+                            kFeatureDevice | kFeatureHugepage)) != 0)
     return "--features: unknown feature bits";
   return std::nullopt;
 }
@@ -369,6 +369,10 @@ std::string make_random_trace(const RandomTraceOptions& options) {
     trace["machine"]["compressor"] = size_json(rng, options.memory >> rng.between(1, 4));
   }
   if (!devices.is_null()) trace["machine"]["devices"] = std::move(devices);
+  if (state.features & kFeatureHugepage) {
+    const uint64_t roll = rng.below(100);
+    trace["machine"]["large_pages"] = roll < 50 ? "always" : roll < 85 ? "madvise" : "never";
+  }
   if (!files.is_null()) trace["files"] = std::move(files);
   const std::optional<Json> schedule = fork ? make_fork_schedule(rng) : make_schedule(rng, threads);
   Json thread_list = Json::array();

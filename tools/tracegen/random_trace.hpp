@@ -44,6 +44,14 @@ inline constexpr uint32_t kPressureOvercommit = 20;
 // differ with the memory size: the pressure-invariance tests leave it out.
 inline constexpr uint32_t kFeatureCache = 1u << 12;
 inline constexpr uint32_t kCachePercent = 12;
+// Not in "all" either: large pages (spec §9). machine.large_pages is always,
+// madvise or never at random, madvise gives hugepage and nohugepage advice
+// too, and some anonymous mappings are 2-6 MiB, placed where they hold
+// whole aligned 2 MiB ranges, so that first faults map large pages and
+// partial munmap, mprotect, dontneed and copy-on-write writes split them
+// (docs/large-pages.md).
+inline constexpr uint32_t kFeatureHugepage = 1u << 9;
+inline constexpr uint64_t kHugeSize = 2ull << 20;
 inline constexpr uint32_t kPressureSwapFactor = 16;
 
 // "anon,files,fork": the names of `features` in the order above (anon always
