@@ -229,8 +229,8 @@ bool check_address_space(Kernel& k, Process& p, AuditMessage& why, u64* regions,
 
 // The block cache: its own structure, every cached block in its owner's
 // tree and every tree's block cached, and exactly its frames in state kCache.
-bool check_block_cache(Kernel& k, AuditMessage& why, u64 cache_frames_seen)
-    NO_THREAD_SAFETY_ANALYSIS {
+bool check_block_cache(Kernel& k, AuditMessage& why,
+                       u64 cache_frames_seen) NO_THREAD_SAFETY_ANALYSIS {
   u64 cache_frames = 0;
   const char* broken = k.vm.block_cache.check(&cache_frames);
   u64 owned = 0;

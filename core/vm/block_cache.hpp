@@ -30,11 +30,11 @@ struct BlockCacheOwner;
 // before it goes in; (t) its taker's alone once out (built, or taken by a
 // get, a forget or an exit).
 struct CacheBlock {
-  u64 id = 0;                         // (c) the process's name for it
-  u64 pages = 0;                      // (c) length in pages
-  BlockCacheOwner* owner = nullptr;   // (b)
-  AvlNode tree_node;                  // (b) in owner->blocks, by id
-  ListNode lru_node;                  // (b) in BlockCache::lru_
+  u64 id = 0;                            // (c) the process's name for it
+  u64 pages = 0;                         // (c) length in pages
+  BlockCacheOwner* owner = nullptr;      // (b)
+  AvlNode tree_node;                     // (b) in owner->blocks, by id
+  ListNode lru_node;                     // (b) in BlockCache::lru_
   List<Page, &Page::queue_node> frames;  // (c, t) Invariant: ascending Page::index < pages
 };
 

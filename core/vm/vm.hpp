@@ -53,7 +53,7 @@ struct VmStats {
   // `pageout` op): under pressure the block cache may forget, so the oracle
   // accepts a cache_get's miss only once this is non-zero. Not reported.
   Atomic<u64> pageout_passes;
-  Atomic<u64> swap_slots_peak;    // most swap slots in use at once
+  Atomic<u64> swap_slots_peak;        // most swap slots in use at once
   Atomic<u64> compressor_bytes_peak;  // most bytes the compressor held at once
   // Large pages (spec §9; docs/large-pages.md).
   Atomic<u64> large_pages_mapped;    // 2 MiB mappings made by one page-directory entry
@@ -85,7 +85,7 @@ class Vm {
   TypedSlab<PvEntry> pv_entries;      // the reverse map's entries (vm/rmap.hpp)
   TypedSlab<SwapEntry> swap_entries;  // which object pages are on swap
   SwapSpace swap;
-  Compressor compressor;  // vm/compressor/compressor.hpp
+  Compressor compressor;   // vm/compressor/compressor.hpp
   BlockCache block_cache;  // vm/block_cache.hpp; locks itself
   // Guards every pv list and every PTE of an object page (vm/rmap.hpp).
   // Order: map lock → object locks → pmap_lock → leaf locks.

@@ -160,8 +160,8 @@ Page* vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone
 // range reading zero; it keeps no block when memory is short. A get of a
 // block the owner holds moves it into the range (kHit); kMiss leaves the
 // range as it was; any other result leaves the block in the cache.
-Status vm_cache_put(Vm& vm, AddressSpace& as, BlockCacheOwner& owner, u64 id, vaddr_t addr,
-                    u64 len) EXCLUDES(as.lock);
+Status vm_cache_put(Vm& vm, AddressSpace& as, BlockCacheOwner& owner, u64 id, vaddr_t addr, u64 len)
+    EXCLUDES(as.lock);
 Status vm_cache_get(Vm& vm, AddressSpace& as, BlockCacheOwner& owner, u64 id, vaddr_t addr)
     EXCLUDES(as.lock);
 

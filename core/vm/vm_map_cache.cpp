@@ -116,9 +116,8 @@ Found copy_from(Vm& vm, VmObject* o, u64 index, CacheBlock* block, u64 block_ind
       *wait = page;
       return Found::kBusy;
     }
-    return keep_copy(vm, block, block_index, vm.pages.data(page)) == Taken::kDone
-               ? Found::kCopied
-               : Found::kNoFrame;
+    return keep_copy(vm, block, block_index, vm.pages.data(page)) == Taken::kDone ? Found::kCopied
+                                                                                  : Found::kNoFrame;
   }
   u8 scratch[kPageSize];
   if (!swap_pager_peek(vm, o, index, scratch)) return Found::kAbsent;
@@ -236,7 +235,8 @@ Status get_locked(Vm& vm, AddressSpace& as, BlockCacheOwner& owner, u64 id, vadd
   }
   {
     MutexLocker lock(vm.platform, fresh->lock);
-    while (Page* frame = block->frames.pop_front()) vm_object_insert(vm, fresh, frame, frame->index);
+    while (Page* frame = block->frames.pop_front())
+      vm_object_insert(vm, fresh, frame, frame->index);
   }
   vm.block_cache.destroy(block);
   replace_objects(vm, as, addr, end, fresh, batch);

@@ -43,8 +43,8 @@ void set_gate(unsigned vec, uint64_t handler, unsigned dpl, unsigned ist) {
   // again: the double fault, on its IST stack, is how an overflow arrives.
   if ((f->vector == 8 || f->vector == 14) && kernel_stack_guard(read_cr2())) {
     l << "kernel stack overflow: CPU " << percpu()->index << " ran into the guard page at "
-      << vm::Hex{read_cr2() & ~uint64_t{4095}} << " below a kernel stack (exception "
-      << f->vector << ", rip " << vm::Hex{f->rip} << ")";
+      << vm::Hex{read_cr2() & ~uint64_t{4095}} << " below a kernel stack (exception " << f->vector
+      << ", rip " << vm::Hex{f->rip} << ")";
     kpanic(l.c_str());
   }
   l << "CPU " << percpu()->index << ": exception " << f->vector << " in the kernel at rip "

@@ -62,7 +62,8 @@ void kernel_va_init() {
   c.name = "kernel_va";
   c.quantum = kPage;
   c.pages = &tag_pages;
-  if (arena.init(c) != vm::VmemStatus::kOk || arena.add(kKernelVaBase, kKernelVaSize) != vm::VmemStatus::kOk)
+  if (arena.init(c) != vm::VmemStatus::kOk ||
+      arena.add(kKernelVaBase, kKernelVaSize) != vm::VmemStatus::kOk)
     kpanic("kernel_va: the arena refused its span");
   kva_pdpt[(kKernelVaBase >> 30) & 511] = image_phys(kva_pd) | kPresent | kWritable;
   kernel_pml4[(kKernelVaBase >> 39) & 511] = image_phys(kva_pdpt) | kPresent | kWritable;

@@ -88,8 +88,8 @@ class KernelMachine final : public replay::Machine {
 void KernelMachine::resume(size_t thread) {
   Thread& t = threads_[thread];
   if (!t.context.started) {
-    kthread_init(&t.context, kernel_stack_alloc(kThreadStack), kThreadStack,
-                 &KernelMachine::entry, &t);
+    kthread_init(&t.context, kernel_stack_alloc(kThreadStack), kThreadStack, &KernelMachine::entry,
+                 &t);
   }
   run_on(PortPlatform::physical_cpu(t.cpu), &KernelMachine::resume_on_cpu, &t);
 }

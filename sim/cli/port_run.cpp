@@ -216,7 +216,8 @@ CLI::App* add_port_run(CLI::App& app, PortRunOptions* o) {
   run->add_option("traces", o->traces, "Trace files (vmsim-trace/1)");
   run->add_option("--stress", o->stress,
                   "Instead of traces: run a workload on every vCPU at once (SMP stress mode)")
-      ->check(CLI::IsMember({"munmap-vs-access", "fork-cow", "pageout-vs-write", "stack-overflow"}));
+      ->check(
+          CLI::IsMember({"munmap-vs-access", "fork-cow", "pageout-vs-write", "stack-overflow"}));
   run->add_option("--cpus", o->cpus, "Stress mode: vCPUs (QEMU -smp)")
       ->check(CLI::Range(1, 16))
       ->default_str("2");

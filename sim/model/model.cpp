@@ -725,8 +725,7 @@ ModelOutcome Model::cache_put(const std::string& proc, uint64_t id, uint64_t add
   return status(vm::Status::kOk);
 }
 
-ModelOutcome Model::cache_get(const std::string& proc, uint64_t id, uint64_t addr,
-                              bool forgotten) {
+ModelOutcome Model::cache_get(const std::string& proc, uint64_t id, uint64_t addr, bool forgotten) {
   Process& p = process(proc);
   auto found = p.cache.find(id);
   if (found == p.cache.end()) return status(vm::Status::kMiss);

@@ -139,7 +139,7 @@ struct MachineSpec {
   uint64_t swap = 0;
   uint64_t reserved = 0;  // frames kept for the pageout path (bytes)
   uint64_t compressor = 0;
-  std::vector<DeviceSpec> devices;  // in trace order
+  std::vector<DeviceSpec> devices;              // in trace order
   LargePages large_pages = LargePages::kNever;  // spec §9
 };
 

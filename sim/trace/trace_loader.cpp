@@ -342,12 +342,12 @@ const Shape kTopShape{
     {"format", "name", "description", "machine", "files", "threads", "schedule", "expect"},
     {"format", "name", "threads"},
     {}};
-const Shape kMachineShape{"an object",
-                          "in \"machine\"",
-                          {"cpus", "memory", "swap", "reserved", "compressor", "devices",
-                           "large_pages"},
-                          {},
-                          {}};
+const Shape kMachineShape{
+    "an object",
+    "in \"machine\"",
+    {"cpus", "memory", "swap", "reserved", "compressor", "devices", "large_pages"},
+    {},
+    {}};
 const Shape kDeviceShape{"a device (an object)",
                          "in a device",
                          {"name", "phys", "size", "content"},
@@ -718,8 +718,7 @@ class Loader {
       bool cache = op.result == ExpectedResult::kHit || op.result == ExpectedResult::kMiss;
       if (op.kind == OpKind::kCacheGet) {
         // A get whose block cannot go to `addr` fails like any call.
-        check(cache || op.result == ExpectedResult::kEinval ||
-                  op.result == ExpectedResult::kEfault,
+        check(cache || op.result == ExpectedResult::kEinval || op.result == ExpectedResult::kEfault,
               result, R"("hit", "miss", "einval" or "efault")", "the results of cache_get");
       } else {
         check(!cache, result, R"("ok", "enomem", "einval", "efault" or "eperm")",

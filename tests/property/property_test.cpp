@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -37,26 +38,56 @@ tracegen::RandomTraceOptions options_for(uint64_t seed) {
   return o;
 }
 
+// The command that reproduces a generated trace's run.
+std::string reproduce(const tracegen::RandomTraceOptions& o) {
+  std::string text = "(reproduce: tracegen random --seed " + std::to_string(o.seed) + " --ops " +
+                     std::to_string(o.ops) + " --threads " + std::to_string(o.threads) +
+                     " --cpus " + std::to_string(o.cpus);
+  if (o.memory != 0) text += " --memory " + std::to_string(o.memory);
+  return text + " --features " + tracegen::features_text(o.features) +
+         " | vmsim replay /dev/stdin)";
+}
+
+// The trace `o` generates, loaded (a failure to load fails the test).
+std::optional<Trace> generate(const tracegen::RandomTraceOptions& o) {
+  auto loaded = load_trace_text(tracegen::make_random_trace(o), "seed-" + std::to_string(o.seed));
+  if (std::holds_alternative<Trace>(loaded)) return std::get<Trace>(loaded);
+  ADD_FAILURE() << std::get<LoadError>(loaded).message << "\n" << reproduce(o);
+  return std::nullopt;
+}
+
+// Runs `trace` with the given audit; the run must pass the model and end
+// with a digest, else the test fails and nullopt comes back.
+std::optional<RunReport> run_passing(const Trace& trace, AuditMode audit,
+                                     const tracegen::RandomTraceOptions& o) {
+  RunOptions options;
+  options.audit = audit;
+  auto result = run_trace(trace, options);
+  if (!std::holds_alternative<RunReport>(result)) {
+    ADD_FAILURE() << std::get<RunError>(result).message << "\n" << reproduce(o);
+    return std::nullopt;
+  }
+  const RunReport& r = std::get<RunReport>(result);
+  if (!r.pass() || !r.digest.has_value()) {
+    ADD_FAILURE() << report_text(r) << reproduce(o);
+    return std::nullopt;
+  }
+  return r;
+}
+
+// Generates and replays `o`, auditing after every op.
+std::optional<RunReport> replay_checked(const tracegen::RandomTraceOptions& o) {
+  const std::optional<Trace> trace = generate(o);
+  if (!trace) return std::nullopt;
+  return run_passing(*trace, AuditMode::kEveryOp, o);
+}
+
 // Replays seeds [first, first + kSeedsPerShard) with `features`.
 void replay_shard(uint64_t first, uint32_t features) {
   for (uint64_t seed = first; seed < first + kSeedsPerShard; ++seed) {
     tracegen::RandomTraceOptions o = options_for(seed);
     o.features = features;
-    const std::string text = tracegen::make_random_trace(o);
-    const std::string name = "seed-" + std::to_string(seed);
-    auto loaded = load_trace_text(text, name);
-    ASSERT_TRUE(std::holds_alternative<Trace>(loaded))
-        << std::get<LoadError>(loaded).message << "\n(reproduce: tracegen random --seed " << seed
-        << " --ops " << o.ops << " --threads " << o.threads << " --cpus " << o.cpus << ")";
-    RunOptions options;
-    options.audit = AuditMode::kEveryOp;
-    auto result = run_trace(std::get<Trace>(loaded), options);
-    ASSERT_TRUE(std::holds_alternative<RunReport>(result)) << std::get<RunError>(result).message;
-    const RunReport& r = std::get<RunReport>(result);
-    ASSERT_TRUE(r.pass() && r.digest.has_value())
-        << report_text(r) << "(reproduce: tracegen random --seed " << seed << " --ops " << o.ops
-        << " --threads " << o.threads << " --cpus " << o.cpus << " --features "
-        << tracegen::features_text(features) << " | vmsim replay /dev/stdin)";
+    if (!replay_checked(o)) return;
   }
 }
 
@@ -111,6 +142,26 @@ int64_t stat_named(const RunReport& r, const std::string& name) {
   return 0;
 }
 
+// Runs `o` (under pressure) audited after every op, and again on 64 MiB
+// without swap or compressor; both must pass and give one digest. Returns the
+// roomy run (the reference), nullopt after a failure.
+std::optional<RunReport> expect_pressure_invisible(const tracegen::RandomTraceOptions& o) {
+  const std::optional<Trace> pressed = generate(o);
+  if (!pressed) return std::nullopt;
+  Trace roomy = *pressed;
+  roomy.machine.memory = 64 << 20;
+  roomy.machine.swap = 0;
+  roomy.machine.compressor = 0;
+  const std::optional<RunReport> under = run_passing(*pressed, AuditMode::kEveryOp, o);
+  // The roomy run is the reference digest: auditing its 16,384 frames
+  // after every op would cost more than the pressed run itself.
+  const std::optional<RunReport> free = run_passing(roomy, AuditMode::kEnd, o);
+  if (!under || !free) return std::nullopt;
+  EXPECT_EQ(*under->digest, *free->digest) << reproduce(o);
+  if (*under->digest != *free->digest) return std::nullopt;
+  return free;
+}
+
 class PressurePropertyTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(PressurePropertyTest, PressureChangesNothingTheTraceSees) {
@@ -121,33 +172,9 @@ TEST_P(PressurePropertyTest, PressureChangesNothingTheTraceSees) {
     o.ops = 300 + (seed * 7919) % 701;
     o.memory = 1 << 20;
     o.features = tracegen::kAllFeatures | tracegen::kFeaturePressure;
-    const std::string reproduce =
-        "(reproduce: tracegen random --seed " + std::to_string(seed) + " --ops " +
-        std::to_string(o.ops) + " --threads " + std::to_string(o.threads) + " --cpus " +
-        std::to_string(o.cpus) +
-        " --memory 1MiB --features all,pressure | vmsim replay /dev/stdin)";
-    auto loaded = load_trace_text(tracegen::make_random_trace(o), "seed-" + std::to_string(seed));
-    ASSERT_TRUE(std::holds_alternative<Trace>(loaded)) << std::get<LoadError>(loaded).message;
-    Trace pressed = std::get<Trace>(loaded);
-    Trace roomy = pressed;
-    roomy.machine.memory = 64 << 20;
-    roomy.machine.swap = 0;
-    roomy.machine.compressor = 0;
-    RunOptions options;
-    options.audit = AuditMode::kEveryOp;
-    auto a = run_trace(pressed, options);
-    // The roomy run is the reference digest: auditing its 16,384 frames
-    // after every op would cost more than the pressed run itself.
-    RunOptions reference;
-    reference.audit = AuditMode::kEnd;
-    auto b = run_trace(roomy, reference);
-    ASSERT_TRUE(std::holds_alternative<RunReport>(a) && std::holds_alternative<RunReport>(b));
-    const RunReport& under = std::get<RunReport>(a);
-    const RunReport& free = std::get<RunReport>(b);
-    ASSERT_TRUE(under.pass() && under.digest.has_value()) << report_text(under) << reproduce;
-    ASSERT_TRUE(free.pass() && free.digest.has_value()) << report_text(free) << reproduce;
-    ASSERT_EQ(*under.digest, *free.digest) << reproduce;
-    overcommit.push_back(static_cast<double>(stat_named(free, "resident_user_peak")) / 256.0);
+    const std::optional<RunReport> free = expect_pressure_invisible(o);
+    if (!free) return;
+    overcommit.push_back(static_cast<double>(stat_named(*free, "resident_user_peak")) / 256.0);
   }
   std::sort(overcommit.begin(), overcommit.end());
   const double median = overcommit[overcommit.size() / 2];
@@ -178,32 +205,17 @@ TEST(DevicePressurePropertyTest, DevicesUnderPressureKeepTheRoomyDigest) {
     o.ops = 300 + (seed * 7919) % 301;
     o.memory = 1 << 20;
     o.features = tracegen::kAllFeatures | tracegen::kFeaturePressure | tracegen::kFeatureDevice;
-    const std::string reproduce =
-        "(reproduce: tracegen random --seed " + std::to_string(seed) + " --ops " +
-        std::to_string(o.ops) + " --threads " + std::to_string(o.threads) + " --cpus " +
-        std::to_string(o.cpus) +
-        " --memory 1MiB --features all,pressure,device | vmsim replay /dev/stdin)";
-    auto loaded = load_trace_text(tracegen::make_random_trace(o), "seed-" + std::to_string(seed));
-    ASSERT_TRUE(std::holds_alternative<Trace>(loaded)) << std::get<LoadError>(loaded).message;
-    Trace pressed = std::get<Trace>(loaded);
-    ASSERT_FALSE(pressed.machine.devices.empty()) << reproduce;
-    Trace roomy = pressed;
-    roomy.machine.memory = 64 << 20;
-    roomy.machine.swap = 0;
-    roomy.machine.compressor = 0;
-    RunOptions options;
-    options.audit = AuditMode::kEveryOp;
-    auto a = run_trace(pressed, options);
-    RunOptions reference;
-    reference.audit = AuditMode::kEnd;
-    auto b = run_trace(roomy, reference);
-    ASSERT_TRUE(std::holds_alternative<RunReport>(a) && std::holds_alternative<RunReport>(b));
-    const RunReport& under = std::get<RunReport>(a);
-    const RunReport& free = std::get<RunReport>(b);
-    ASSERT_TRUE(under.pass() && under.digest.has_value()) << report_text(under) << reproduce;
-    ASSERT_TRUE(free.pass() && free.digest.has_value()) << report_text(free) << reproduce;
-    ASSERT_EQ(*under.digest, *free.digest) << reproduce;
+    const std::optional<Trace> trace = generate(o);
+    ASSERT_TRUE(trace && !trace->machine.devices.empty()) << reproduce(o);
+    if (!expect_pressure_invisible(o)) return;
   }
+}
+
+// Every feature at once: the block cache over large pages, devices beside
+// them, with files, fork, exec, exit and poke (125 traces).
+TEST(CombinedPropertyTest, CacheDevicesAndLargePagesTogether) {
+  replay_shard(990001, tracegen::kAllFeatures | tracegen::kFeatureCache | tracegen::kFeatureDevice |
+                           tracegen::kFeatureHugepage);
 }
 
 // Edge values (offsets at 2^63, lengths that wrap, the top of user space):
@@ -218,7 +230,7 @@ TEST(EdgePropertyTest, EdgeValuesAgreeWithTheModel) {
 class CachePropertyTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(CachePropertyTest, CacheOpsAgreeWithTheModel) {
-  replay_shard(700001 + static_cast<uint64_t>(GetParam()) * kSeedsPerShard,
+  replay_shard(900001 + static_cast<uint64_t>(GetParam()) * kSeedsPerShard,
                tracegen::kAllFeatures | tracegen::kFeatureCache);
 }
 
@@ -230,24 +242,15 @@ INSTANTIATE_TEST_SUITE_P(Seeds, CachePropertyTest, ::testing::Range(0, 2));
 TEST(CachePressurePropertyTest, ForgottenBlocksMissAndHitsKeepTheirBytes) {
   int64_t forgotten = 0;
   int64_t hits = 0;
-  for (uint64_t seed = 800001; seed < 800001 + 80; ++seed) {
+  for (uint64_t seed = 950001; seed < 950001 + 80; ++seed) {
     tracegen::RandomTraceOptions o = options_for(seed);
     o.ops = 300 + (seed * 7919) % 401;
     o.memory = 1 << 20;
     o.features = tracegen::kAllFeatures | tracegen::kFeaturePressure | tracegen::kFeatureCache;
-    auto loaded = load_trace_text(tracegen::make_random_trace(o), "seed-" + std::to_string(seed));
-    ASSERT_TRUE(std::holds_alternative<Trace>(loaded)) << std::get<LoadError>(loaded).message;
-    RunOptions options;
-    options.audit = AuditMode::kEveryOp;
-    auto result = run_trace(std::get<Trace>(loaded), options);
-    ASSERT_TRUE(std::holds_alternative<RunReport>(result)) << std::get<RunError>(result).message;
-    const RunReport& r = std::get<RunReport>(result);
-    ASSERT_TRUE(r.pass() && r.digest.has_value())
-        << report_text(r) << "(reproduce: tracegen random --seed " << seed << " --ops " << o.ops
-        << " --threads " << o.threads << " --cpus " << o.cpus
-        << " --memory 1MiB --features all,pressure,cache | vmsim replay /dev/stdin)";
-    forgotten += stat_named(r, "cache_forgotten");
-    hits += stat_named(r, "cache_hits");
+    const std::optional<RunReport> r = replay_checked(o);
+    if (!r) return;
+    forgotten += stat_named(*r, "cache_forgotten");
+    hits += stat_named(*r, "cache_hits");
   }
   // Both paths ran: blocks were forgotten, and others came back.
   EXPECT_GT(forgotten, 0);
@@ -285,7 +288,8 @@ TEST_P(ConcurrentPropertyTest, PreemptedThreadsStayLinearizable) {
       ASSERT_TRUE(r.pass() && r.digest.has_value())
           << report_text(r) << "(reproduce: tracegen random --seed " << seed << " --ops " << o.ops
           << " --threads " << o.threads << " --cpus " << o.cpus << " --features "
-          << tracegen::features_text(o.features) << ", then add \"schedule\": {\"policy\": \"random\", \"seed\": " << schedule_seed
+          << tracegen::features_text(o.features)
+          << ", then add \"schedule\": {\"policy\": \"random\", \"seed\": " << schedule_seed
           << "} and vmsim replay it)";
     }
   }

@@ -13,7 +13,7 @@
 namespace vmsim::tracegen {
 namespace {
 
-constexpr uint64_t kIds = 6;        // ids per process: small, so gets find puts
+constexpr uint64_t kIds = 6;  // ids per process: small, so gets find puts
 constexpr uint64_t kMaxBlockPages = 8;
 
 bool holds_blocks(const Region& r) {

@@ -31,9 +31,9 @@ struct FeatureName {
   uint32_t bit;
 };
 constexpr FeatureName kFeatureNames[] = {
-    {"anon", kFeatureAnon},   {"files", kFeatureFiles},       {"fork", kFeatureFork},
-    {"exec", kFeatureExec},   {"exit", kFeatureExit},         {"poke", kFeaturePoke},
-    {"edges", kFeatureEdges}, {"pressure", kFeaturePressure}, {"cache", kFeatureCache},
+    {"anon", kFeatureAnon},     {"files", kFeatureFiles},       {"fork", kFeatureFork},
+    {"exec", kFeatureExec},     {"exit", kFeatureExit},         {"poke", kFeaturePoke},
+    {"edges", kFeatureEdges},   {"pressure", kFeaturePressure}, {"cache", kFeatureCache},
     {"device", kFeatureDevice}, {"hugepage", kFeatureHugepage},
 };
 
