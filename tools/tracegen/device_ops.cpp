@@ -37,40 +37,17 @@ Json generate_device_mmap(GenContext& ctx) {
   const uint64_t rounded = page_up(len);
 
   const std::string prot = pick_prot(rng);
-  std::optional<uint64_t> addr;
-  bool fixed = false;
-  const uint64_t mode = rng.below(100);
-  if (mode < 20) {
-    addr = pick_hint(ctx);
-  } else if (mode < 35) {
-    addr = pick_fixed_addr(ctx, rounded);
-    fixed = addr.has_value();
-  }
-  std::optional<uint64_t> start;
-  if (valid) start = fixed ? addr : process.shadow.place(rounded, addr);
-  if (!start) valid = false;
+  const MappingPlace place = pick_mapping_place(ctx, rounded, 35, &valid);
+  const std::optional<uint64_t> addr = place.addr, start = place.start;
+  const bool fixed = place.fixed;
 
   Json op = mmap_op_head(rng, addr, len, prot, /*shared=*/true);
   if (fixed) op["fixed"] = true;
   op["device"] = device.name;
   if (offset != 0 || rng.chance(50)) op["offset"] = size_json(rng, offset);
   if (valid && rng.chance(10)) op["populate"] = true;  // device frames cost no RAM
-  if (valid && rng.chance(70)) {
-    LabelInfo label;
-    label.name = "m" + std::to_string(ctx.next_label++);
-    label.start = *start;
-    label.len = rounded;
-    op["as"] = label.name;
-    ctx.thread.labels.push_back(label);
-  }
-  if (valid) {
-    Region region;
-    region.start = *start;
-    region.end = *start + rounded;
-    region.prot = prot_bits(prot);
-    region.shared = true;
-    process.shadow.map(region);
-  }
+  maybe_bind_label(ctx, op, valid, start, rounded, 70);
+  if (valid) shadow_map(process, *start, rounded, prot, /*shared=*/true);
   return op;
 }
 

@@ -122,18 +122,9 @@ Json generate_file_mmap(GenContext& ctx) {
 
   const std::string prot = pick_prot(rng);
   const bool shared = rng.chance(50);
-  std::optional<uint64_t> addr;
-  bool fixed = false;
-  const uint64_t mode = rng.below(100);
-  if (mode < 20) {
-    addr = pick_hint(ctx);
-  } else if (mode < 40) {
-    addr = pick_fixed_addr(ctx, rounded);
-    fixed = addr.has_value();
-  }
-  std::optional<uint64_t> start;
-  if (valid) start = fixed ? addr : process.shadow.place(rounded, addr);
-  if (!start) valid = false;
+  const MappingPlace place = pick_mapping_place(ctx, rounded, 40, &valid);
+  const std::optional<uint64_t> addr = place.addr, start = place.start;
+  const bool fixed = place.fixed;
 
   bool populate = false;
   if (valid && rng.chance(12)) {
@@ -145,26 +136,9 @@ Json generate_file_mmap(GenContext& ctx) {
   op["file"] = file.name;
   if (offset != 0 || rng.chance(50)) op["offset"] = size_json(rng, offset);
   if (populate) op["populate"] = true;
-  if (valid && rng.chance(60)) {
-    LabelInfo label;
-    label.name = "m" + std::to_string(ctx.next_label++);
-    label.start = *start;
-    label.len = rounded;
-    label.file = static_cast<int32_t>(f);
-    label.file_offset = offset;
-    op["as"] = label.name;
-    ctx.thread.labels.push_back(label);
-  }
-  if (valid) {
-    Region region;
-    region.start = *start;
-    region.end = *start + rounded;
-    region.prot = prot_bits(prot);
-    region.shared = shared;
-    region.file = static_cast<int32_t>(f);
-    region.file_offset = offset;
-    process.shadow.map(region);
-  }
+  const MappedFile mapped{static_cast<int32_t>(f), offset};
+  maybe_bind_label(ctx, op, valid, start, rounded, 60, mapped);
+  if (valid) shadow_map(process, *start, rounded, prot, shared, mapped);
   return op;
 }
 

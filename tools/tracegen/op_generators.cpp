@@ -113,6 +113,47 @@ uint64_t pick_hint(GenContext& ctx) {
   return page_down(rng.below(kMinMapAddr));
 }
 
+MappingPlace pick_mapping_place(GenContext& ctx, uint64_t rounded, uint64_t fixed_below,
+                                bool* valid) {
+  MappingPlace place;
+  const uint64_t mode = ctx.rng.below(100);
+  if (mode < 20) {
+    place.addr = pick_hint(ctx);
+  } else if (mode < fixed_below) {
+    place.addr = pick_fixed_addr(ctx, rounded);
+    place.fixed = place.addr.has_value();
+  }
+  if (*valid)
+    place.start = place.fixed ? place.addr : ctx.process.shadow.place(rounded, place.addr);
+  if (!place.start) *valid = false;
+  return place;
+}
+
+void maybe_bind_label(GenContext& ctx, Json& op, bool valid, std::optional<uint64_t> start,
+                      uint64_t len, uint32_t percent, MappedFile file) {
+  if (!valid || !ctx.rng.chance(percent)) return;
+  LabelInfo label;
+  label.name = "m" + std::to_string(ctx.next_label++);
+  label.start = *start;
+  label.len = len;
+  label.file = file.file;
+  label.file_offset = file.offset;
+  op["as"] = label.name;
+  ctx.thread.labels.push_back(label);
+}
+
+void shadow_map(ProcessState& process, uint64_t start, uint64_t len, const std::string& prot,
+                bool shared, MappedFile file) {
+  Region region;
+  region.start = start;
+  region.end = start + len;
+  region.prot = prot_bits(prot);
+  region.shared = shared;
+  region.file = file.file;
+  region.file_offset = file.offset;
+  process.shadow.map(region);
+}
+
 // A valid place for a fixed mmap of `len` (page multiple), usually on top of
 // something already mapped; nullopt if none fits below 0x7f0000000000.
 std::optional<uint64_t> pick_fixed_addr(GenContext& ctx, uint64_t len) {
@@ -296,23 +337,8 @@ Json generate_mmap(GenContext& ctx) {
   } else if (rng.chance(5)) {
     op["populate"] = false;
   }
-  if (valid && rng.chance(60)) {
-    LabelInfo label;
-    label.name = "m" + std::to_string(ctx.next_label++);
-    label.start = *start;
-    label.len = rounded;
-    op["as"] = label.name;
-    ctx.thread.labels.push_back(label);
-  }
-
-  if (valid) {
-    Region region;
-    region.start = *start;
-    region.end = *start + rounded;
-    region.prot = prot_bits(prot);
-    region.shared = shared;
-    process.shadow.map(region);
-  }
+  maybe_bind_label(ctx, op, valid, start, rounded, 60);
+  if (valid) shadow_map(process, *start, rounded, prot, shared);
   return op;
 }
 

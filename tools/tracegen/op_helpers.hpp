@@ -25,6 +25,29 @@ uint64_t pick_small_len(Prng& rng);
 uint64_t pick_hint(GenContext& ctx);
 // A valid place for a fixed mmap of `len` (page multiple); nullopt if none.
 std::optional<uint64_t> pick_fixed_addr(GenContext& ctx, uint64_t len);
+// Where a file or device mmap goes: a hint (a fifth of the time), a fixed
+// address (until `fixed_below` of 100), else the highest fit. `start` is
+// where it lands; a mapping with no place is not valid.
+struct MappingPlace {
+  std::optional<uint64_t> addr;  // the op's `addr`
+  bool fixed = false;
+  std::optional<uint64_t> start;
+};
+MappingPlace pick_mapping_place(GenContext& ctx, uint64_t rounded, uint64_t fixed_below,
+                                bool* valid);
+// What a file mapping maps: the generator's file index (-1: none) and the
+// file offset of its start.
+struct MappedFile {
+  int32_t file = -1;
+  uint64_t offset = 0;
+};
+// With `percent` chance, a valid mapping at `start` gets a new label (the
+// op's `as`), which later ops of the thread may use.
+void maybe_bind_label(GenContext& ctx, Json& op, bool valid, std::optional<uint64_t> start,
+                      uint64_t len, uint32_t percent, MappedFile file = {});
+// A valid mapping of [start, start + len) in the process's shadow.
+void shadow_map(ProcessState& process, uint64_t start, uint64_t len, const std::string& prot,
+                bool shared, MappedFile file = {});
 // Moves the predicted break to `new_break` as brk/sbrk would.
 void apply_break(ProcessState& process, uint64_t new_break);
 Json yield_op();
