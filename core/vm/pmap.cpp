@@ -330,8 +330,12 @@ struct Pmap::Walk {
     return true;
   }
 
-  static void for_each(const Pmap& p, paddr_t table, unsigned level, vaddr_t base, VisitFn fn,
-                       void* ctx) {
+  // Every mapped 4 KiB page (a large entry as its 512 pages), or only the
+  // large entries themselves (kLargeEntries: no page table is walked).
+  enum class Visit : u8 { kPages, kLargeEntries };
+
+  static void visit(const Pmap& p, paddr_t table, unsigned level, vaddr_t base, Visit what,
+                    VisitFn fn, void* ctx) {
     const Entry* t = entries(p, table);
     const Range r = range(level, base, 0, pte::kLowerHalfEnd);
     for (unsigned i = r.first; i <= r.last; ++i) {
@@ -339,30 +343,18 @@ struct Pmap::Walk {
       if (e == 0) continue;
       const vaddr_t va = entry_va(level, base, i);
       if (level == pte::kPd && pte::large(e)) {
+        if (what == Visit::kLargeEntries) {
+          fn(ctx, va, e & pte::kLargeAddrMask, pte::attrs(e));
+          continue;
+        }
         for (unsigned k = 0; k < pte::kEntries; ++k) {
           const Entry small = pte::small_of_large(e, k);
           fn(ctx, va + (u64{k} << kPageShift), pte::addr(small), pte::attrs(small));
         }
       } else if (level == pte::kPt) {
-        fn(ctx, va, pte::addr(e), pte::attrs(e));
-      } else {
-        for_each(p, pte::addr(e), level - 1, va, fn, ctx);
-      }
-    }
-  }
-
-  static void for_each_large(const Pmap& p, paddr_t table, unsigned level, vaddr_t base, VisitFn fn,
-                             void* ctx) {
-    const Entry* t = entries(p, table);
-    const Range r = range(level, base, 0, pte::kLowerHalfEnd);
-    for (unsigned i = r.first; i <= r.last; ++i) {
-      const Entry e = pte::load(&t[i]);
-      if (e == 0) continue;
-      const vaddr_t va = entry_va(level, base, i);
-      if (level == pte::kPd && pte::large(e)) {
-        fn(ctx, va, e & pte::kLargeAddrMask, pte::attrs(e));
-      } else if (level > pte::kPd) {
-        for_each_large(p, pte::addr(e), level - 1, va, fn, ctx);
+        if (what == Visit::kPages) fn(ctx, va, pte::addr(e), pte::attrs(e));
+      } else if (level > pte::kPd || what == Visit::kPages) {
+        visit(p, pte::addr(e), level - 1, va, what, fn, ctx);
       }
     }
   }
@@ -578,11 +570,11 @@ bool Pmap::extract(vaddr_t va, paddr_t* pa, PteAttrs* attrs) const {
 }
 
 void Pmap::for_each(VisitFn fn, void* ctx) const {
-  if (root_ != 0) Walk::for_each(*this, root_, pte::kPml4, 0, fn, ctx);
+  if (root_ != 0) Walk::visit(*this, root_, pte::kPml4, 0, Walk::Visit::kPages, fn, ctx);
 }
 
 void Pmap::for_each_large(VisitFn fn, void* ctx) const {
-  if (root_ != 0) Walk::for_each_large(*this, root_, pte::kPml4, 0, fn, ctx);
+  if (root_ != 0) Walk::visit(*this, root_, pte::kPml4, 0, Walk::Visit::kLargeEntries, fn, ctx);
 }
 
 bool Pmap::test_and_clear_accessed(vaddr_t va, TlbBatch& batch) {
