@@ -25,6 +25,7 @@ enum class Mutation : u64 {
   kPageoutIgnoresOwedShootdown = u64{1} << 12,
   kCompressBeforeUnmap = u64{1} << 13,
   kCachePutCopiesMapped = u64{1} << 14,
+  kThpSplitUnlocked = u64{1} << 15,
 };
 
 constexpr u64 mutation_bit(Mutation m) {
@@ -71,6 +72,9 @@ inline constexpr MutationInfo kMutations[] = {
     {Mutation::kCachePutCopiesMapped, "cache-put-copies-mapped",
      "cache_put copies the range while its PTEs still map it, before they go and TLBs are shot "
      "down"},
+    {Mutation::kThpSplitUnlocked, "thp-split-unlocked",
+     "a fault entering a page inside a large entry decides to split it before it takes the pmap "
+     "lock, and splits it after without looking again"},
 };
 
 inline constexpr size_t kMutationCount = sizeof(kMutations) / sizeof(kMutations[0]);

@@ -530,6 +530,15 @@ bool Pmap::large_slot_empty(vaddr_t va) const {
   return slot == nullptr || pte::load(slot) == 0;
 }
 
+bool Pmap::large_at(vaddr_t va) const {
+  const Entry* slot = Walk::find_pde(*this, va);
+  return slot != nullptr && pte::large(pte::load(slot));
+}
+
+void Pmap::split_seen_large(vaddr_t va, TlbBatch& batch) {
+  if (Entry* slot = Walk::find_pde(*this, va)) Walk::demote(*this, slot, large_trunc(va), batch);
+}
+
 // [start, end) rounded out to pages and clipped to the lower half; false
 // when nothing is left of it.
 static bool clip_range(vaddr_t* start, vaddr_t* end) {

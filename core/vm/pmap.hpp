@@ -108,6 +108,12 @@ class Pmap {
   // entry is empty (a table counts as something, even one the pmap would
   // free at its last entry, which it already did).
   bool large_slot_empty(vaddr_t va) const;
+  // Whether a large entry maps `va`'s 2 MiB now.
+  bool large_at(vaddr_t va) const;
+  // Mutation thp-split-unlocked only: splits the page-directory entry of
+  // `va` as the large entry the caller saw there before it took the pmap
+  // lock, without looking at it again.
+  void split_seen_large(vaddr_t va, TlbBatch& batch);
   // Clears every entry in [start, end) (rounded out to pages, clipped to the
   // lower half), and frees table pages that become empty, after the batch's
   // flush. Visits only tables that exist: cost follows what is mapped, not

@@ -2,6 +2,7 @@
 
 #include "locker.hpp"
 #include "vm/delayed_invalidation.hpp"
+#include "vm/mutation.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm.hpp"
 
@@ -82,7 +83,13 @@ void rmap_unprepare(Vm& vm, PvEntry* pv) {
 
 Status rmap_enter(Vm& vm, Pmap& pmap, vaddr_t va, Page* page, PteAttrs attrs, TlbBatch& batch,
                   PvEntry* pv) {
+  // A large entry over `va` is split by enter(), which looks at it under the
+  // pmap lock: pageout may split it meanwhile. The mutation decides before
+  // the lock and splits after it without looking again (a pmd_trans_huge
+  // test outside the page-table lock).
+  const bool seen_large = vm.mutated(Mutation::kThpSplitUnlocked) && pmap.large_at(va);
   MutexLocker lock(vm.platform, vm.pmap_lock);
+  if (seen_large) pmap.split_seen_large(va, batch);
   const paddr_t pa = vm.pages.phys(page);
   paddr_t old_pa = 0;
   const bool was_mapped = pmap.extract(va, &old_pa, nullptr);
