@@ -39,9 +39,9 @@ const ImageReader& load_image(const MultibootInfo* mbi) {
   return reader;
 }
 
-// Features the port does not run (yet), refused before anything runs rather
-// than replayed with part of their meaning missing (as sim/run/support.cpp).
-void check_supported(const ImageReader& img) {
+// What this machine cannot hold (more memory than lies below the kernel, a
+// swap larger than its boot memory), refused before anything runs.
+void check_fits_machine(const ImageReader& img) {
   const ImageHeader& h = img.header();
   Line l;
   if (h.machine.memory > core_ram_limit()) {
@@ -85,7 +85,7 @@ extern "C" [[noreturn]] void kmain(uint32_t magic, uint32_t mbi_phys) {
   if (StressConfig stress; stress_requested(mbi, &stress)) exit_qemu(run_stress(stress));
 
   const ImageReader& image = load_image(mbi);
-  check_supported(image);
+  check_fits_machine(image);
   check_core_ram(image.header().machine.memory);
   const unsigned online = smp_start(image.header().machine.cpus);
   Line l;

@@ -211,8 +211,6 @@ int run_explore_command(const ExploreCommand& cmd, uint64_t mutations) {
   auto loaded = load_trace_file(cmd.trace);
   if (auto* e = std::get_if<LoadError>(&loaded)) return report_error(2, e->message);
   const Trace& trace = std::get<Trace>(loaded);
-  if (std::optional<RunError> e = check_supported(trace))
-    return report_error(e->exit_code, e->message);
 
   RunOptions run_options;
   run_options.mutations = mutations;

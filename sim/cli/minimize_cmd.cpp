@@ -29,9 +29,7 @@ std::variant<RunReport, RunError> run_text(const std::string& text, const std::s
                                            const RunOptions& options) {
   auto loaded = load_trace_text(text, name);
   if (auto* e = std::get_if<LoadError>(&loaded)) return RunError{2, e->message};
-  const Trace& trace = std::get<Trace>(loaded);
-  if (std::optional<RunError> e = check_supported(trace)) return *e;
-  return run_trace(trace, options);
+  return run_trace(std::get<Trace>(loaded), options);
 }
 
 }  // namespace

@@ -221,7 +221,6 @@ std::variant<RunReport, RunError> SimRun::run() {
 }  // namespace
 
 std::variant<RunReport, RunError> run_trace(const Trace& trace, const RunOptions& options) {
-  if (std::optional<RunError> e = check_supported(trace)) return *e;
   try {
     SimRun run(trace, options);
     return run.run();

@@ -36,8 +36,4 @@ struct RunError {
 
 std::variant<RunReport, RunError> run_trace(const Trace& trace, const RunOptions& options);
 
-// Whether this build runs every feature the trace uses; nullopt if it does,
-// else an error naming the first unsupported one (exit 2).
-std::optional<RunError> check_supported(const Trace& trace);
-
 }  // namespace vmsim
