@@ -2,6 +2,7 @@
 // processes only.
 #include "lib/mem.hpp"
 #include "sys/kernel.hpp"
+#include "sys/named_list.hpp"
 #include "vm/vm_object.hpp"
 
 namespace vm {
@@ -22,20 +23,12 @@ Device* Kernel::create_device(const char* name, paddr_t pa, u64 size_pages) {
   mem_copy(d->name, name, len + 1);
   d->pa = pa;
   d->size_pages = size_pages;
-  Device* after = devices.front();
-  while (after != nullptr && str_compare(after->name, name) < 0) after = devices.next(after);
-  if (after == nullptr) {
-    devices.push_back(d);
-  } else {
-    devices.insert_before(after, d);
-  }
+  insert_by_name(devices, d);
   return d;
 }
 
 Device* Kernel::find_device(const char* name) {
-  for (Device* d = devices.front(); d != nullptr; d = devices.next(d))
-    if (str_compare(d->name, name) == 0) return d;
-  return nullptr;
+  return find_by_name(devices, name);
 }
 
 }  // namespace vm

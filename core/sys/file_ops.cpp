@@ -2,6 +2,7 @@
 #include "lib/mem.hpp"
 #include "locker.hpp"
 #include "sys/kernel.hpp"
+#include "sys/named_list.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm_object.hpp"
 
@@ -59,20 +60,12 @@ Vnode* Kernel::create_file(const char* name, u64 size, u32 disk_id) {
   mem_copy(f->name, name, len + 1);
   f->size = size;
   f->disk_id = disk_id;
-  Vnode* after = files.front();
-  while (after != nullptr && str_compare(after->name, name) < 0) after = files.next(after);
-  if (after == nullptr) {
-    files.push_back(f);
-  } else {
-    files.insert_before(after, f);
-  }
+  insert_by_name(files, f);
   return f;
 }
 
 Vnode* Kernel::find_file(const char* name) {
-  for (Vnode* f = files.front(); f != nullptr; f = files.next(f))
-    if (str_compare(f->name, name) == 0) return f;
-  return nullptr;
+  return find_by_name(files, name);
 }
 
 // pwrite is atomic for every reader, mappings included: first every page

@@ -1,6 +1,7 @@
 #include "sys/kernel.hpp"
 
 #include "lib/mem.hpp"
+#include "sys/named_list.hpp"
 #include "vm/tlb_batch.hpp"
 #include "vm/vm_object.hpp"
 
@@ -27,20 +28,12 @@ Process* Kernel::create_process(const char* name, bool privileged) {
   }
   mem_copy(p->name, name, len + 1);
   p->privileged = privileged;
-  Process* after = processes.front();
-  while (after != nullptr && str_compare(after->name, name) < 0) after = processes.next(after);
-  if (after == nullptr) {
-    processes.push_back(p);
-  } else {
-    processes.insert_before(after, p);
-  }
+  insert_by_name(processes, p);
   return p;
 }
 
 Process* Kernel::find_process(const char* name) {
-  for (Process* p = processes.front(); p != nullptr; p = processes.next(p))
-    if (str_compare(p->name, name) == 0) return p;
-  return nullptr;
+  return find_by_name(processes, name);
 }
 
 Process* Kernel::process_after(const char* name) {
@@ -56,20 +49,23 @@ void Kernel::destroy_process(Process* p) {
   process_slab.destroy(p);
 }
 
+// Drops the reference a file or a device holds on its memory object.
+static void drop_object(Vm& vm, VmObject* object) {
+  TlbBatch batch(vm.platform, vm.pages);
+  vm_object_deallocate(vm, object, batch);
+  batch.flush();
+}
+
 void Kernel::destroy_all() {
   while (Process* p = processes.front()) destroy_process(p);
   while (Vnode* f = files.front()) {
     files.remove(f);
-    TlbBatch batch(vm.platform, vm.pages);
-    vm_object_deallocate(vm, f->object, batch);
-    batch.flush();
+    drop_object(vm, f->object);
     vnode_slab.destroy(f);
   }
   while (Device* d = devices.front()) {
     devices.remove(d);
-    TlbBatch batch(vm.platform, vm.pages);
-    vm_object_deallocate(vm, d->object, batch);
-    batch.flush();
+    drop_object(vm, d->object);
     device_slab.destroy(d);
   }
 }

@@ -87,6 +87,7 @@ enum class Taken : u8 {
   kDone,     // copied into the block, or all zero (no frame)
   kBusy,     // a page of the chain is busy: wait for it, then start over
   kNoFrame,  // no frame for the copy: reclaim, then try the page again
+  kAbsent,   // (one object of the chain) it holds nothing there: look further down
 };
 
 bool all_zero(const u8* bytes) {
@@ -105,24 +106,19 @@ Taken keep_copy(Vm& vm, CacheBlock* block, u64 index, const u8* bytes) {
   return Taken::kDone;
 }
 
-// Where a chain walk found page `index` of object `o`: resident, on swap or
-// in the compressor, or in neither (look further down).
-enum class Found : u8 { kCopied, kBusy, kNoFrame, kAbsent };
-
-Found copy_from(Vm& vm, VmObject* o, u64 index, CacheBlock* block, u64 block_index, Page** wait)
+// Page `index` of object `o` alone: resident, on swap or in the compressor.
+Taken copy_from(Vm& vm, VmObject* o, u64 index, CacheBlock* block, u64 block_index, Page** wait)
     REQUIRES(o->lock) {
   if (Page* page = o->resident.find(index)) {
     if (page_busied(page)) {
       *wait = page;
-      return Found::kBusy;
+      return Taken::kBusy;
     }
-    return keep_copy(vm, block, block_index, vm.pages.data(page)) == Taken::kDone ? Found::kCopied
-                                                                                  : Found::kNoFrame;
+    return keep_copy(vm, block, block_index, vm.pages.data(page));
   }
   u8 scratch[kPageSize];
-  if (!swap_pager_peek(vm, o, index, scratch)) return Found::kAbsent;
-  return keep_copy(vm, block, block_index, scratch) == Taken::kDone ? Found::kCopied
-                                                                    : Found::kNoFrame;
+  if (!swap_pager_peek(vm, o, index, scratch)) return Taken::kAbsent;
+  return keep_copy(vm, block, block_index, scratch);
 }
 
 // The bytes region `r` shows at page `index` of its object, into the
@@ -136,11 +132,9 @@ Taken take_page(Vm& vm, const Region& r, u64 index, CacheBlock* block, u64 block
   MutexLocker lock(vm.platform, first->lock);
   for (VmObject* o = first; o != nullptr; index += o->backing_offset, o = o->backing) {
     if (o != first) vm.platform.mutex_lock(o->lock);
-    const Found found = copy_from(vm, o, index, block, block_index, wait);
+    const Taken taken = copy_from(vm, o, index, block, block_index, wait);
     if (o != first) vm.platform.mutex_unlock(o->lock);
-    if (found == Found::kCopied) return Taken::kDone;
-    if (found == Found::kBusy) return Taken::kBusy;
-    if (found == Found::kNoFrame) return Taken::kNoFrame;
+    if (taken != Taken::kAbsent) return taken;
   }
   return Taken::kDone;  // nothing on the chain: zero
 }

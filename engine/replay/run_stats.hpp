@@ -60,6 +60,7 @@ struct RunCounters {
 
 // values[i] is the statistic named kRunStatNames[i].
 inline void run_stat_values(const vm::Vm& vm, const RunCounters& c, u64 (&values)[kRunStatCount]) {
+  const vm::BlockCacheStats cache = vm.block_cache.stats();
   const u64 v[] = {
       c.ops,
       c.accesses,
@@ -81,9 +82,9 @@ inline void run_stat_values(const vm::Vm& vm, const RunCounters& c, u64 (&values
       vm.stats.compressed_stores.load(),
       vm.stats.writebacks.load(),
       vm.stats.reclaimed.load(),
-      vm.block_cache.stats().forgotten,
-      vm.block_cache.stats().hits,
-      vm.block_cache.stats().misses,
+      cache.forgotten,
+      cache.hits,
+      cache.misses,
       vm.stats.oom_kills.load(),
       vm.stats.resident_user_peak.load(),
       vm.stats.swap_slots_peak.load(),

@@ -144,6 +144,20 @@ void choose_exits(Prng& rng, std::vector<ProcessState>& processes) {
   }
 }
 
+// Spec §2 content of a file or a device: a fill byte or a seed (small
+// decimal, or, with `hex_seeds`, sometimes a 64-bit hex string).
+Json random_content(Prng& rng, bool hex_seeds) {
+  Json content;
+  if (rng.chance(50)) {
+    content["fill"] = rng.below(256);
+  } else if (!hex_seeds) {
+    content["seed"] = rng.below(1u << 20);
+  } else {
+    content["seed"] = rng.chance(80) ? Json(rng.below(1u << 20)) : Json(hex_string(rng.next()));
+  }
+  return content;
+}
+
 // 1 to 3 small files, some sizes not page multiples, filled or seeded.
 Json make_files(Prng& rng, std::vector<FileState>& files) {
   Json list = Json::array();
@@ -159,12 +173,7 @@ Json make_files(Prng& rng, std::vector<FileState>& files) {
     } else {
       file.size = rng.between(1, 4 * kPageSize - 1);
     }
-    Json content;
-    if (rng.chance(50)) {
-      content["fill"] = rng.below(256);
-    } else {
-      content["seed"] = rng.chance(80) ? Json(rng.below(1u << 20)) : Json(hex_string(rng.next()));
-    }
+    const Json content = random_content(rng, /*hex_seeds=*/true);
     list.push_back(
         Json{{"name", file.name}, {"size", size_json(rng, file.size)}, {"content", content}});
     files.push_back(std::move(file));
@@ -181,12 +190,7 @@ Json make_devices(Prng& rng, std::vector<DeviceState>& devices) {
     DeviceState device;
     device.name = "d" + std::to_string(i);
     device.pages = rng.between(1, 4);
-    Json content;
-    if (rng.chance(50)) {
-      content["fill"] = rng.below(256);
-    } else {
-      content["seed"] = rng.below(1u << 20);
-    }
+    const Json content = random_content(rng, /*hex_seeds=*/false);
     const uint64_t phys = (uint64_t{1} << 32) + i * (uint64_t{1} << 28);
     list.push_back(Json{{"name", device.name},
                         {"phys", hex_string(phys)},
