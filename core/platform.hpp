@@ -6,6 +6,7 @@
 
 #include "lib/thread_annotations.hpp"
 #include "lib/types.hpp"
+#include "lib/write_guard.hpp"
 #include "lib/yield_point.hpp"
 
 namespace vm {
@@ -50,12 +51,26 @@ class Platform {
   // deterministic scheduler may switch threads here (docs/yield-points.md).
   virtual void yield(YieldPoint point) = 0;
 
-  virtual void mutex_lock(Mutex& m) ACQUIRE(m) = 0;
-  virtual void mutex_unlock(Mutex& m) RELEASE(m) = 0;
+  // A sleeping lock. Holding one that lives inside a slab object is that
+  // object's USE() under slab sanity (lib/write_guard.hpp): the lock word is
+  // written here, and the holder may change every field the lock guards.
+  void mutex_lock(Mutex& m) ACQUIRE(m) {
+    use_begin(&m);
+    lock_acquire(m);
+  }
+  void mutex_unlock(Mutex& m) RELEASE(m) {
+    lock_release(m);
+    use_end(&m);
+  }
   // Takes `m` if nobody (the caller included) holds it; never waits.
   // Pageout locks its victims' objects this way: it runs for a thread that
   // may hold other locks, in any order.
-  virtual bool mutex_trylock(Mutex& m) TRY_ACQUIRE(true, m) = 0;
+  bool mutex_trylock(Mutex& m) TRY_ACQUIRE(true, m) {
+    use_begin(&m);
+    if (lock_try_acquire(m)) return true;
+    use_end(&m);
+    return false;
+  }
 
   // Checks the caller's contract "`m` is held" (docs/locking.md): in the
   // simulator a lock the running thread does not hold is a panic; in the
@@ -77,12 +92,13 @@ class Platform {
   // deterministic mode) nothing can contend for it, so the default is free
   // and the explorer sees no extra conflicts; the port's SMP stress mode
   // spins on it for real.
-  // (Not analysed: the default takes nothing, by design.)
-  virtual void leaf_lock(Mutex& m) ACQUIRE(m) NO_THREAD_SAFETY_ANALYSIS {
-    (void)m;
+  void leaf_lock(Mutex& m) ACQUIRE(m) {
+    use_begin(&m);
+    leaf_acquire(m);
   }
-  virtual void leaf_unlock(Mutex& m) RELEASE(m) NO_THREAD_SAFETY_ANALYSIS {
-    (void)m;
+  void leaf_unlock(Mutex& m) RELEASE(m) {
+    leaf_release(m);
+    use_end(&m);
   }
 
   // Sleep until wake(channel) (BSD's tsleep/wakeup): the caller holds no
@@ -132,11 +148,33 @@ class Platform {
     (void)pa;
   }
 
+  // Slab sanity (vm/slab_sanity.hpp): makes frame `pa` read-only or
+  // writable again for the core itself, so that a write to it without USE()
+  // traps. Only a machine that can (can_protect_frames) is ever asked.
+  virtual bool can_protect_frames() {
+    return false;
+  }
+  virtual void protect_frame(paddr_t pa, bool writable) {
+    (void)pa;
+    (void)writable;
+  }
   virtual void log(const char* message) = 0;
   [[noreturn]] virtual void panic(const char* message) = 0;
 
  protected:
   ~Platform() = default;
+
+  // The machine's lock operations behind mutex_lock ... leaf_unlock.
+  virtual void lock_acquire(Mutex& m) ACQUIRE(m) = 0;
+  virtual void lock_release(Mutex& m) RELEASE(m) = 0;
+  virtual bool lock_try_acquire(Mutex& m) TRY_ACQUIRE(true, m) = 0;
+  // (Not analysed: the default takes nothing, by design.)
+  virtual void leaf_acquire(Mutex& m) ACQUIRE(m) NO_THREAD_SAFETY_ANALYSIS {
+    (void)m;
+  }
+  virtual void leaf_release(Mutex& m) RELEASE(m) NO_THREAD_SAFETY_ANALYSIS {
+    (void)m;
+  }
 
   // Panics unless the running thread holds `m` (a sleeping lock, taken with
   // mutex_lock). The default trusts the caller: a machine that keeps no
@@ -146,6 +184,13 @@ class Platform {
   }
 
  private:
+  static void use_begin(const void* p) {
+    if (active_write_guard != nullptr) active_write_guard->open(p);
+  }
+  static void use_end(const void* p) {
+    if (active_write_guard != nullptr) active_write_guard->close(p);
+  }
+
   u8* phys_base_;
 };
 

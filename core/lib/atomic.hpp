@@ -3,9 +3,13 @@
 // The value is reachable only through these operations, so no plain `++`,
 // `--` or `=` can slip in next to the atomic ones: a lost update on the
 // port's SMP stress mode would leak an object or free one still in use.
+//
+// Every update opens its word (lib/write_guard.hpp): these are the fields
+// built to change without their object's lock, so the update is the USE().
 #pragma once
 
 #include "lib/types.hpp"
+#include "lib/write_guard.hpp"
 
 namespace vm {
 
@@ -18,13 +22,23 @@ class Atomic {
   Atomic& operator=(const Atomic&) = delete;
 
   T load() const { return __atomic_load_n(&v_, __ATOMIC_ACQUIRE); }
-  void store(T v) { __atomic_store_n(&v_, v, __ATOMIC_RELEASE); }
+  void store(T v) {
+    UseScope use(&v_);
+    __atomic_store_n(&v_, v, __ATOMIC_RELEASE);
+  }
   // Each returns the value after the update.
-  T add(T n) { return __atomic_add_fetch(&v_, n, __ATOMIC_ACQ_REL); }
-  T sub(T n) { return __atomic_sub_fetch(&v_, n, __ATOMIC_ACQ_REL); }
+  T add(T n) {
+    UseScope use(&v_);
+    return __atomic_add_fetch(&v_, n, __ATOMIC_ACQ_REL);
+  }
+  T sub(T n) {
+    UseScope use(&v_);
+    return __atomic_sub_fetch(&v_, n, __ATOMIC_ACQ_REL);
+  }
   // Replaces *expected by `desired` if the word still holds *expected;
   // else loads the word into *expected and returns false.
   bool compare_exchange(T* expected, T desired) {
+    UseScope use(&v_);
     return __atomic_compare_exchange_n(&v_, expected, desired, false, __ATOMIC_ACQ_REL,
                                        __ATOMIC_ACQUIRE);
   }

@@ -15,16 +15,39 @@ inline int min0(int a) {
   return a < 0 ? a : 0;
 }
 
+// Every write to a node (or to the root pointer) opens it first: nodes sit
+// in slab objects that slab sanity keeps read-only (lib/write_guard.hpp).
+void set_root(AvlNode** root, AvlNode* to) {
+  UseScope use(root);
+  *root = to;
+}
+void set_parent(AvlNode* n, AvlNode* to) {
+  UseScope use(n);
+  n->parent = to;
+}
+void set_left(AvlNode* n, AvlNode* to) {
+  UseScope use(n);
+  n->left = to;
+}
+void set_right(AvlNode* n, AvlNode* to) {
+  UseScope use(n);
+  n->right = to;
+}
+void set_balance(AvlNode* n, int balance) {
+  UseScope use(n);
+  n->balance = static_cast<int8_t>(balance);
+}
+
 // Makes `to` take `from`'s place under `parent` (or as the root).
 void replace_child(AvlNode** root, AvlNode* parent, AvlNode* from, AvlNode* to) {
   if (parent == nullptr) {
-    *root = to;
+    set_root(root, to);
   } else if (parent->left == from) {
-    parent->left = to;
+    set_left(parent, to);
   } else {
-    parent->right = to;
+    set_right(parent, to);
   }
-  if (to != nullptr) to->parent = parent;
+  if (to != nullptr) set_parent(to, parent);
 }
 
 /*    x              y
@@ -35,30 +58,30 @@ void replace_child(AvlNode** root, AvlNode* parent, AvlNode* from, AvlNode* to) 
  */
 AvlNode* rotate_left(AvlNode** root, AvlNode* x) {
   AvlNode* y = x->right;
-  x->right = y->left;
-  if (y->left != nullptr) y->left->parent = x;
+  set_right(x, y->left);
+  if (y->left != nullptr) set_parent(y->left, x);
   replace_child(root, x->parent, x, y);
-  y->left = x;
-  x->parent = y;
+  set_left(y, x);
+  set_parent(x, y);
   const int xb = x->balance - 1 - max0(y->balance);
   const int yb = y->balance - 1 + min0(xb);
-  x->balance = static_cast<int8_t>(xb);
-  y->balance = static_cast<int8_t>(yb);
+  set_balance(x, xb);
+  set_balance(y, yb);
   return y;
 }
 
 // Mirror of rotate_left.
 AvlNode* rotate_right(AvlNode** root, AvlNode* x) {
   AvlNode* y = x->left;
-  x->left = y->right;
-  if (y->right != nullptr) y->right->parent = x;
+  set_left(x, y->right);
+  if (y->right != nullptr) set_parent(y->right, x);
   replace_child(root, x->parent, x, y);
-  y->right = x;
-  x->parent = y;
+  set_right(y, x);
+  set_parent(x, y);
   const int xb = x->balance + 1 - min0(y->balance);
   const int yb = y->balance + 1 + max0(xb);
-  x->balance = static_cast<int8_t>(xb);
-  y->balance = static_cast<int8_t>(yb);
+  set_balance(x, xb);
+  set_balance(y, yb);
   return y;
 }
 
@@ -127,7 +150,7 @@ AvlNode* prev(AvlNode* n) {
 void insert_fixup(AvlNode** root, AvlNode* n) {
   // Walk up while the subtree under `p` grew by one level.
   for (AvlNode* p = n->parent; p != nullptr; n = p, p = n->parent) {
-    p->balance = static_cast<int8_t>(p->balance + (n == p->left ? -1 : +1));
+    set_balance(p, p->balance + (n == p->left ? -1 : +1));
     if (p->balance == 0) return;  // the shorter side caught up: height unchanged
     if (p->balance == 2 || p->balance == -2) {
       rebalance(root, p);  // restores the height before the insert
@@ -150,14 +173,14 @@ void erase(AvlNode** root, AvlNode* z) {
     } else {
       p = s->parent;
       left_shrank = true;
-      p->left = s->right;
-      if (s->right != nullptr) s->right->parent = p;
-      s->right = z->right;
-      z->right->parent = s;
+      set_left(p, s->right);
+      if (s->right != nullptr) set_parent(s->right, p);
+      set_right(s, z->right);
+      set_parent(z->right, s);
     }
-    s->left = z->left;
-    z->left->parent = s;
-    s->balance = z->balance;
+    set_left(s, z->left);
+    set_parent(z->left, s);
+    set_balance(s, z->balance);
     replace_child(root, z->parent, z, s);
   } else {
     AvlNode* child = z->left != nullptr ? z->left : z->right;
@@ -165,12 +188,15 @@ void erase(AvlNode** root, AvlNode* z) {
     left_shrank = p != nullptr && p->left == z;
     replace_child(root, p, z, child);
   }
-  z->parent = z->left = z->right = nullptr;
-  z->balance = 0;
+  {
+    UseScope use(z);
+    z->parent = z->left = z->right = nullptr;
+    z->balance = 0;
+  }
 
   // Walk up while the subtree under `p` lost a level.
   while (p != nullptr) {
-    p->balance = static_cast<int8_t>(p->balance + (left_shrank ? +1 : -1));
+    set_balance(p, p->balance + (left_shrank ? +1 : -1));
     AvlNode* top = p;
     if (p->balance == 1 || p->balance == -1) return;  // was even: height unchanged
     if (p->balance != 0) {

@@ -20,6 +20,7 @@
 
 #include "lib/container_of.hpp"
 #include "lib/types.hpp"
+#include "lib/write_guard.hpp"
 
 namespace vm {
 
@@ -69,12 +70,18 @@ class AvlTree {
       link = key < k ? &parent->left : &parent->right;
     }
     AvlNode* n = node(item);
-    n->parent = parent;
-    n->left = nullptr;
-    n->right = nullptr;
-    n->balance = 0;
-    *link = n;
-    ++size_;
+    {
+      UseScope use(n);
+      n->parent = parent;
+      n->left = nullptr;
+      n->right = nullptr;
+      n->balance = 0;
+    }
+    {
+      UseScope use(link);  // the parent's child link, or root_
+      *link = n;
+    }
+    bump_size(+1);
     avl::insert_fixup(&root_, n);
     return true;
   }
@@ -82,7 +89,7 @@ class AvlTree {
   // `item` must be in this tree.
   void remove(T* item) {
     avl::erase(&root_, node(item));
-    --size_;
+    bump_size(-1);
   }
 
   // Unlinks and returns the smallest element (teardown loops), nullptr if empty.
@@ -185,6 +192,11 @@ class AvlTree {
   static AvlNode* node(const T* item) { return const_cast<AvlNode*>(&(item->*Member)); }
   static T* elem(const AvlNode* n) { return const_cast<T*>(container_of<T, AvlNode, Member>(n)); }
   static T* elem_or_null(const AvlNode* n) { return n == nullptr ? nullptr : elem(n); }
+
+  void bump_size(int by) {
+    UseScope use(this);  // the tree itself may sit in a slab object
+    size_ += static_cast<size_t>(by);
+  }
 
   AvlNode* root_ = nullptr;
   size_t size_ = 0;  // Invariant: number of nodes reachable from root_.

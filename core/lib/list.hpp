@@ -9,6 +9,9 @@
 // An element is on at most one list through a given ListNode; the list does
 // not own its elements.
 //
+// Every node write opens the node (lib/write_guard.hpp: a node may sit in
+// a slab object that slab sanity keeps read-only).
+//
 // Locking: none inside. The structure that holds the list says which lock
 // guards it (GUARDED_BY on the List field; docs/locking.md), and that lock
 // guards the elements' ListNodes too.
@@ -16,6 +19,7 @@
 
 #include "lib/container_of.hpp"
 #include "lib/types.hpp"
+#include "lib/write_guard.hpp"
 
 namespace vm {
 
@@ -72,10 +76,14 @@ class List {
   // `item` must be on this list. Its node is left unlinked (nullptr links).
   void remove(T* item) {
     ListNode* n = node(item);
-    n->prev->next = n->next;
-    n->next->prev = n->prev;
-    n->prev = nullptr;
-    n->next = nullptr;
+    set_next(n->prev, n->next);
+    set_prev(n->next, n->prev);
+    {
+      UseScope use(n);
+      n->prev = nullptr;
+      n->next = nullptr;
+    }
+    UseScope use(this);  // the list itself may sit in a slab object
     --size_;
   }
 
@@ -114,11 +122,24 @@ class List {
   static ListNode* node(const T* item) { return const_cast<ListNode*>(&(item->*Member)); }
   static T* elem(const ListNode* n) { return const_cast<T*>(container_of<T, ListNode, Member>(n)); }
   void link_after(ListNode* pos, ListNode* n) {
-    n->prev = pos;
-    n->next = pos->next;
-    pos->next->prev = n;
-    pos->next = n;
+    {
+      UseScope use(n);
+      n->prev = pos;
+      n->next = pos->next;
+    }
+    set_prev(pos->next, n);
+    set_next(pos, n);
+    UseScope use(this);
     ++size_;
+  }
+  // A neighbour's link: the neighbour may sit in a checked slab frame.
+  static void set_next(ListNode* at, ListNode* to) {
+    UseScope use(at);
+    at->next = to;
+  }
+  static void set_prev(ListNode* at, ListNode* to) {
+    UseScope use(at);
+    at->prev = to;
   }
 
   ListNode head_;  // sentinel: head_.next is the front, head_.prev the back

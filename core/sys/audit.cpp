@@ -76,15 +76,23 @@ bool check_process_order(Kernel& k, AuditMessage& why) NO_THREAD_SAFETY_ANALYSIS
   return true;
 }
 
+// One more reference (a shadow's, when `shadow`) found on `o`.
+void count_ref(VmObject* o, bool shadow) {
+  UseScope use(o);  // the audit's scratch in a slab object
+  ++o->audit_refs;
+  if (shadow) ++o->audit_shadows;
+}
+
 bool check_objects(Kernel& k, AuditMessage& why) NO_THREAD_SAFETY_ANALYSIS {
   for (VmObject* o = k.vm.all_objects.front(); o != nullptr; o = k.vm.all_objects.next(o)) {
+    UseScope use(o);  // the audit's scratch in a slab object
     o->audit_refs = 0;
     o->audit_shadows = 0;
   }
   // A file holds a reference on its vnode object; shadows on their backing.
-  for (Vnode* f = k.files.front(); f != nullptr; f = k.files.next(f)) ++f->object->audit_refs;
+  for (Vnode* f = k.files.front(); f != nullptr; f = k.files.next(f)) count_ref(f->object, false);
   for (Device* d = k.devices.front(); d != nullptr; d = k.devices.next(d)) {
-    ++d->object->audit_refs;
+    count_ref(d->object, false);
     const bool ok = d->object->kind == VmObject::Kind::kDevice && d->object->device == d &&
                     d->object->size_pages == d->size_pages && d->object->resident.empty() &&
                     d->object->swap.empty() && d->object->backing == nullptr &&
@@ -99,8 +107,7 @@ bool check_objects(Kernel& k, AuditMessage& why) NO_THREAD_SAFETY_ANALYSIS {
   }
   for (VmObject* o = k.vm.all_objects.front(); o != nullptr; o = k.vm.all_objects.next(o)) {
     if (o->backing != nullptr) {
-      ++o->backing->audit_refs;
-      ++o->backing->audit_shadows;
+      count_ref(o->backing, true);
     }
   }
   for (VmObject* o = k.vm.all_objects.front(); o != nullptr; o = k.vm.all_objects.next(o)) {
@@ -141,7 +148,7 @@ bool check_regions(AddressSpace& as, const char* proc, AuditMessage& why,
           << " is misplaced, overlapping or exceeds its object";
       return false;
     }
-    ++r->object->audit_refs;
+    count_ref(r->object, false);
     prev_end = r->end;
   }
   return true;

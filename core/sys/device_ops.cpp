@@ -14,15 +14,20 @@ Device* Kernel::create_device(const char* name, paddr_t pa, u64 size_pages) {
   if (!vm.pages.register_device_range(pa, size_pages << kPageShift)) return nullptr;
   Device* d = device_slab.create();
   if (d == nullptr) return nullptr;
-  d->object = vm_object_allocate(vm, VmObject::Kind::kDevice, size_pages);
-  if (d->object == nullptr) {
+  VmObject* object = vm_object_allocate(vm, VmObject::Kind::kDevice, size_pages);
+  if (object == nullptr) {
     device_slab.destroy(d);
     return nullptr;
   }
-  d->object->device = d;
-  mem_copy(d->name, name, len + 1);
-  d->pa = pa;
-  d->size_pages = size_pages;
+  {
+    UseScope use_object(object);  // neither is published yet
+    UseScope use(d);
+    object->device = d;
+    d->object = object;
+    mem_copy(d->name, name, len + 1);
+    d->pa = pa;
+    d->size_pages = size_pages;
+  }
   insert_by_name(devices, d);
   return d;
 }

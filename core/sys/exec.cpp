@@ -52,7 +52,10 @@ Status Kernel::exec(Process* p, const ExecImage& image) {
     return Status::kNoMem;
   }
   AddressSpace* old = p->as;
-  p->as = fresh;
+  {
+    UseScope use(p);  // a process is a slab object; `as` is the kernel's (k)
+    p->as = fresh;
+  }
   vm_map_destroy(vm, old);
   return Status::kOk;
 }

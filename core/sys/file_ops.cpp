@@ -51,15 +51,20 @@ Vnode* Kernel::create_file(const char* name, u64 size, u32 disk_id) {
   if (len > Vnode::kMaxName || find_file(name) != nullptr) return nullptr;
   Vnode* f = vnode_slab.create();
   if (f == nullptr) return nullptr;
-  f->object = vm_object_allocate(vm, VmObject::Kind::kVnode, kVnodeObjectPages);
-  if (f->object == nullptr) {
+  VmObject* object = vm_object_allocate(vm, VmObject::Kind::kVnode, kVnodeObjectPages);
+  if (object == nullptr) {
     vnode_slab.destroy(f);
     return nullptr;
   }
-  f->object->vnode = f;
-  mem_copy(f->name, name, len + 1);
-  f->size = size;
-  f->disk_id = disk_id;
+  {
+    UseScope use_object(object);  // neither is published yet
+    UseScope use(f);
+    object->vnode = f;
+    f->object = object;
+    mem_copy(f->name, name, len + 1);
+    f->size = size;
+    f->disk_id = disk_id;
+  }
   insert_by_name(files, f);
   return f;
 }

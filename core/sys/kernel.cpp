@@ -21,13 +21,17 @@ Process* Kernel::create_process(const char* name, bool privileged) {
   if (len > Process::kMaxName || find_process(name) != nullptr) return nullptr;
   Process* p = process_slab.create();
   if (p == nullptr) return nullptr;
-  p->as = vm_map_create(vm);
-  if (p->as == nullptr) {
+  AddressSpace* as = vm_map_create(vm);
+  if (as == nullptr) {
     process_slab.destroy(p);
     return nullptr;
   }
-  mem_copy(p->name, name, len + 1);
-  p->privileged = privileged;
+  {
+    UseScope use(p);
+    p->as = as;
+    mem_copy(p->name, name, len + 1);
+    p->privileged = privileged;
+  }
   insert_by_name(processes, p);
   return p;
 }

@@ -13,6 +13,7 @@ void BlockCache::init(PageAllocator& pages, Platform& platform) {
 CacheBlock* BlockCache::create(u64 id, u64 pages) {
   CacheBlock* block = slab_.create();
   if (block == nullptr) return nullptr;
+  UseScope use(block);  // the owner's block until published
   block->id = id;
   block->pages = pages;
   return block;
@@ -34,7 +35,10 @@ void BlockCache::destroy(CacheBlock* block) {
 
 void BlockCache::unlink(CacheBlock* block) {
   block->owner->blocks.remove(block);
-  block->owner = nullptr;
+  {
+    UseScope use(block);
+    block->owner = nullptr;
+  }
   lru_.remove(block);
   --stats_.blocks;
   stats_.frames -= block->frames.size();
@@ -46,7 +50,10 @@ void BlockCache::insert(BlockCacheOwner& owner, CacheBlock* block) {
     LeafLocker guard(*platform_, lock_);
     replaced = owner.blocks.find(block->id);
     if (replaced != nullptr) unlink(replaced);
-    block->owner = &owner;
+    {
+      UseScope use(block);
+      block->owner = &owner;
+    }
     owner.blocks.insert(block);
     lru_.push_back(block);
     ++stats_.blocks;

@@ -26,6 +26,7 @@ enum class Mutation : u64 {
   kCompressBeforeUnmap = u64{1} << 13,
   kCachePutCopiesMapped = u64{1} << 14,
   kThpSplitUnlocked = u64{1} << 15,
+  kSlabWriteWithoutUse = u64{1} << 16,
 };
 
 constexpr u64 mutation_bit(Mutation m) {
@@ -75,6 +76,8 @@ inline constexpr MutationInfo kMutations[] = {
     {Mutation::kThpSplitUnlocked, "thp-split-unlocked",
      "a fault entering a page inside a large entry decides to split it before it takes the pmap "
      "lock, and splits it after without looking again"},
+    {Mutation::kSlabWriteWithoutUse, "slab-write-without-use",
+     "mprotect changes a region's rights without saying USE() (caught under --sanity)"},
 };
 
 inline constexpr size_t kMutationCount = sizeof(kMutations) / sizeof(kMutations[0]);

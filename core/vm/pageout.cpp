@@ -71,7 +71,7 @@ void note_evicted(Vm& vm, VmObject* object, u64 index) REQUIRES(object->lock) {
   if (object->evicted.find(index) != nullptr) return;
   SwapEntry* e = vm.swap_entries.create_in(AllocClass::kReserved);
   if (e == nullptr) return;
-  e->index = index;
+  set_index(e, index);
   object->evicted.insert(e);
 }
 
@@ -119,7 +119,7 @@ void swap_out_published_early(Vm& vm, VmObject* object, Page* page, SwapEntry* s
 bool compress_before_unmap(Vm& vm, VmObject* object, Page* page, SwapEntry* entry)
     REQUIRES(object->lock) {
   if (!vm.mutated(Mutation::kCompressBeforeUnmap) || !vm.compressor.configured()) return false;
-  entry->index = page->index;
+  set_index(entry, page->index);
   vm.platform.mutex_unlock(object->lock);
   const bool stored = swap_pager_compress(vm, page, entry);
   vm.platform.yield(YieldPoint::kCompressStore);  // stored, and still mapped

@@ -65,6 +65,7 @@ struct Pmap::Walk {
   // Hooks `child` (a table one level down, already filled) under `va`'s
   // entry of `parent`.
   static void link(Pmap& p, paddr_t parent, unsigned parent_level, vaddr_t va, paddr_t child) {
+    UseScope use(&p);  // the pmap sits in an address space, a slab object
     pte::store(&entries(p, parent)[pte::index(va, parent_level)], pte::table_entry(child));
     ++page(p, parent)->pt_entries;
     ++p.table_pages_;
@@ -74,6 +75,7 @@ struct Pmap::Walk {
   // it in their paging-structure caches, so: full flush, and the frame is
   // freed only after it.
   static void unlink(Pmap& p, Entry* slot, Page* parent, paddr_t child, TlbBatch& batch) {
+    UseScope use(&p);  // pageout unlinks under the pmap lock alone
     pte::store(slot, 0);
     --parent->pt_entries;
     --p.table_pages_;
@@ -129,6 +131,7 @@ struct Pmap::Walk {
   // caches) may come with the caller's batch.
   static void demote(Pmap& p, Entry* slot, vaddr_t base, TlbBatch& batch) {
     p.platform_->yield(YieldPoint::kThpSplit);
+    UseScope use(&p);
     Page* pt = p.spare_tables_.pop_front();
     if (pt == nullptr) p.platform_->panic(fail("large entry without a table set aside", base));
     const paddr_t pt_pa = p.pages_->phys(pt);
@@ -220,6 +223,7 @@ struct Pmap::Walk {
   // its 512 frames is reported unmapped with the entry's D bit, and the
   // table set aside for it is freed after the flush.
   static void clear_large(Pmap& p, Entry* slot, Page* pd, vaddr_t va, RemoveArgs& a) {
+    UseScope use(&p);
     const Entry old = pte::exchange(slot, 0);
     --pd->pt_entries;
     --p.large_entries_;
@@ -375,6 +379,7 @@ struct Pmap::Walk {
       pte::store(&t[i], 0);
       page(p, table)->pt_entries--;
       p.pages_->free(page(p, child));
+      UseScope use(&p);
       --p.table_pages_;
     }
   }
@@ -455,6 +460,7 @@ struct Pmap::Walk {
 // --- Pmap ----------------------------------------------------------------------
 
 Status Pmap::init(Platform& platform, PageAllocator& pages, Atomic<u64>* splits) {
+  UseScope use(this);
   platform_ = &platform;
   pages_ = &pages;
   splits_ = splits;
@@ -480,6 +486,7 @@ Status Pmap::init(Platform& platform, PageAllocator& pages, Atomic<u64>* splits)
 
 void Pmap::destroy() {
   if (root_ == 0) return;
+  UseScope use(this);
   // Paging-structure caches may still hold this tree; with no CPU running on
   // it any more, one flush makes every frame of it free to reuse.
   if (!active_.empty()) platform_->tlb_invalidate_all(active_, root_);
@@ -507,6 +514,7 @@ Status Pmap::enter_large(vaddr_t va, paddr_t pa, PteAttrs attrs) {
       !pte::valid_frame(pa) || pages_->page_of(pa + kLargePageSize - kPageSize) == nullptr)
     return Status::kInval;
   if (!large_slot_empty(va)) return Status::kFault;
+  UseScope use(this);
   Page* spare = Walk::alloc_table(*this);
   if (spare == nullptr) return Status::kNoMem;
   paddr_t pd = 0;
@@ -611,6 +619,16 @@ const char* Pmap::check() const {
   if (tables + large != table_pages_)
     return "pmap: table_pages differs from the reachable and set-aside table pages";
   return Walk::check_kernel_half(*this);
+}
+
+void Pmap::activate(unsigned cpu) {
+  UseScope use(&active_);  // an address space is a slab object
+  active_.add(cpu);
+}
+
+void Pmap::deactivate(unsigned cpu) {
+  UseScope use(&active_);
+  active_.remove(cpu);
 }
 
 }  // namespace vm

@@ -148,7 +148,12 @@ class Pmap {
   bool test_and_clear_dirty(vaddr_t va, TlbBatch& batch);
 
   // CPUs that may hold translations of this address space.
-  CpuSet& active_cpus() { return active_; }
+  const CpuSet& active_cpus() const { return active_; }
+  // The context switch (FreeBSD's pmap_activate): `cpu` starts running on
+  // this address space, or leaves it for another (it holds none of its
+  // translations any more).
+  void activate(unsigned cpu);
+  void deactivate(unsigned cpu);
 
   // Including the PML4 and the tables set aside for splits.
   u64 table_pages() const { return table_pages_; }

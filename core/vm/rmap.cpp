@@ -13,12 +13,29 @@ bool managed(const Page* page) {
   return page != nullptr && page->state == Page::State::kObject;
 }
 
+// A pv entry is a slab object: every write to one says USE().
+void pv_set_link(PvEntry** link, PvEntry* to) {
+  UseScope use(link);  // the page's list head, or the previous entry's next
+  *link = to;
+}
+
+// Makes `pv` the entry for (pmap, va) at the head of `page`'s list.
+void pv_push(Page* page, PvEntry* pv, Pmap* pmap, vaddr_t va) {
+  {
+    UseScope use(pv);
+    pv->pmap = pmap;
+    pv->va = va;
+    pv->next = page->pv;
+  }
+  page->pv = pv;
+}
+
 // Unlinks and returns the entry of `page` for (pmap, va); nullptr if none.
 PvEntry* pv_take(Page* page, const Pmap* pmap, vaddr_t va) {
   for (PvEntry** link = &page->pv; *link != nullptr; link = &(*link)->next) {
     PvEntry* e = *link;
     if (e->pmap == pmap && e->va == va) {
-      *link = e->next;
+      pv_set_link(link, e->next);
       return e;
     }
   }
@@ -104,10 +121,7 @@ Status rmap_enter(Vm& vm, Pmap& pmap, vaddr_t va, Page* page, PteAttrs attrs, Tl
   if (was_mapped) forget_mapping(vm, &pmap, va, old_pa, old_dirty, batch);
   page_map_add(page);
   if (managed(page)) {
-    pv->pmap = &pmap;
-    pv->va = va;
-    pv->next = page->pv;
-    page->pv = pv;
+    pv_push(page, pv, &pmap, va);
   } else {
     vm.pv_entries.destroy(pv);
   }
@@ -136,7 +150,7 @@ PvEntry* rmap_prepare_chain(Vm& vm, u32 n) {
       rmap_unprepare_chain(vm, chain);
       return nullptr;
     }
-    e->next = chain;
+    pv_set_link(&e->next, chain);
     chain = e;
   }
   return chain;
@@ -162,10 +176,7 @@ Status rmap_enter_large(Vm& vm, Pmap& pmap, vaddr_t va, Page* head, PteAttrs att
     Page* page = head + i;
     PvEntry* pv = chain;
     chain = chain->next;
-    pv->pmap = &pmap;
-    pv->va = va + (i << kPageShift);
-    pv->next = page->pv;
-    page->pv = pv;
+    pv_push(page, pv, &pmap, va + (i << kPageShift));
     page_map_add(page);
   }
   return Status::kOk;

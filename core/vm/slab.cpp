@@ -4,6 +4,7 @@
 
 #include "lib/format.hpp"
 #include "lib/mem.hpp"
+#include "lib/write_guard.hpp"
 #include "locker.hpp"
 #include "platform.hpp"
 
@@ -97,11 +98,13 @@ Page* SlabCache::grow(AllocClass cls) {
   for (u32 i = 0; i < capacity_; ++i) set_bit(sp, i);
   mem_set(base + first_, kPoison, capacity_ * stride_);
   page->slab = sp;
+  if (active_write_guard != nullptr) active_write_guard->guard(base);
   ++stats_.frames;
   return page;
 }
 
 void SlabCache::release(Page* page) {
+  if (active_write_guard != nullptr) active_write_guard->unguard(frame_base(page));
   page->slab->magic = 0;
   page->slab->cache = nullptr;
   page->slab = nullptr;
@@ -130,6 +133,7 @@ void* SlabCache::alloc(AllocClass cls) {
   u8* obj = object_at(page, i);
   const i64 bad = find_unpoisoned(obj, stride_);
   if (bad >= 0) panic_at("use after free: free object modified", obj, bad);
+  UseScope use(sp);
   clear_bit(sp, i);
   if (--sp->free_count == 0) {
     partial_.remove(page);
@@ -158,11 +162,15 @@ void SlabCache::free(void* ptr) {
   LeafLocker guard(*platform_, lock_);
   if (bit(sp, i)) panic_at("double free", ptr);
 
-  mem_set(ptr, kPoison, stride_);
-  set_bit(sp, i);
+  u16 was_free = 0;
+  {
+    UseScope use(sp);
+    mem_set(ptr, kPoison, stride_);
+    set_bit(sp, i);
+    was_free = sp->free_count++;
+  }
   ++stats_.frees;
   --stats_.in_use;
-  const u16 was_free = sp->free_count++;
   if (was_free == 0) full_.remove(page);
   if (sp->free_count == capacity_) {
     if (was_free != 0) partial_.remove(page);
@@ -196,6 +204,11 @@ void SlabCache::destroy() {
     panic_at(what.c_str(), nullptr);
   }
   drain();
+}
+
+i64 SlabCache::object_index(size_t offset) const {
+  if (offset < first_ || offset >= first_ + capacity_ * stride_) return -1;
+  return static_cast<i64>((offset - first_) / stride_);
 }
 
 const char* SlabCache::check_frame(const Page* page) const {

@@ -28,6 +28,7 @@
 #include "lib/list.hpp"
 #include "lib/mutex.hpp"
 #include "lib/types.hpp"
+#include "lib/write_guard.hpp"
 #include "vm/page.hpp"
 #include "vm/page_allocator.hpp"
 
@@ -38,10 +39,13 @@ class SlabCache;
 
 // Bookkeeping at the start of every slab frame.
 struct SlabPage {
-  static constexpr u32 kMagic = 0x51ab0f0d;
+  static constexpr u16 kMagic = 0x51ab;
   static constexpr u32 kMaxObjects = 512;
 
-  u32 magic;  // kMagic while the frame belongs to a cache
+  u16 magic;  // kMagic while the frame belongs to a cache
+  // Slab sanity (vm/slab_sanity.hpp): USE() scopes open on this frame; the
+  // frame is writable while non-zero. Always 0 with sanity off.
+  u16 uses;
   u16 capacity;
   u16 free_count;  // Invariant: the number of set bits of free_bits.
   SlabCache* cache;
@@ -93,6 +97,10 @@ class SlabCache {
   size_t stride() const { return stride_; }
   u32 objects_per_frame() const { return capacity_; }
   const SlabStats& stats() const { return stats_; }
+  // Where object `i` starts in its frame, and which object the byte at
+  // `offset` of a frame belongs to (-1: the header or the tail).
+  size_t object_offset(u32 i) const { return first_ + i * stride_; }
+  i64 object_index(size_t offset) const;
 
   // Audit: every frame is kSlab with a sound header owned by this cache, on
   // the list its free count says, bitmaps agree with counts, counts with the
@@ -141,21 +149,23 @@ class TypedSlab {
   // A new T(args...), or nullptr when out of memory.
   template <class... Args>
   T* create(Args&&... args) {
-    void* mem = cache_.alloc();
-    if (mem == nullptr) return nullptr;
-    return new (mem) T(static_cast<Args&&>(args)...);
+    return create_in(AllocClass::kNormal, static_cast<Args&&>(args)...);
   }
   // The same, a new frame (if one is needed) taken as `cls`.
   template <class... Args>
   T* create_in(AllocClass cls, Args&&... args) {
     void* mem = cache_.alloc(cls);
     if (mem == nullptr) return nullptr;
+    UseScope use(mem);
     return new (mem) T(static_cast<Args&&>(args)...);
   }
   // Destroys and frees `obj` (from create() of this slab); nullptr is ignored.
   void destroy(T* obj) {
     if (obj == nullptr) return;
-    obj->~T();
+    {
+      UseScope use(obj);
+      obj->~T();
+    }
     cache_.free(obj);
   }
 

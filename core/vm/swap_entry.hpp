@@ -6,6 +6,7 @@
 #include "lib/avl_tree.hpp"
 #include "lib/list.hpp"
 #include "lib/types.hpp"
+#include "lib/write_guard.hpp"
 #include "vm/compressor/compressed_store.hpp"
 
 namespace vm {
@@ -27,6 +28,17 @@ struct SwapEntry {
   ListNode age;
   VmObject* owner = nullptr;
 };
+
+// A swap entry is a slab object: its owner's lock guards it from outside,
+// so each write says USE() (vm/slab_sanity.hpp).
+inline void set_index(SwapEntry* e, u64 index) {
+  UseScope use(e);
+  e->index = index;
+}
+inline void set_slot(SwapEntry* e, u64 slot) {
+  UseScope use(e);
+  e->slot = slot;
+}
 
 struct SwapEntryKey {
   u64 operator()(const SwapEntry& e) const { return e.index; }

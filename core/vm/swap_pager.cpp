@@ -36,7 +36,7 @@ bool writeback_oldest(Vm& vm) NO_THREAD_SAFETY_ANALYSIS {
     return false;
   }
   vm.compressor.move_to_swap(e, slot);
-  e->slot = slot;
+  set_slot(e, slot);
   vm.stats.swap_outs.add(1);
   vm.platform.mutex_unlock(owner->lock);
   return true;
@@ -172,7 +172,8 @@ SwapEntry* swap_pager_reserve(Vm& vm) {
   if (e == nullptr) return nullptr;
   if (vm.swap.configured()) {
     vm.platform.yield(YieldPoint::kSwapAlloc);
-    if (!vm.swap.alloc(&e->slot)) e->slot = kNoSwapSlot;
+    u64 slot = kNoSwapSlot;
+    if (vm.swap.alloc(&slot)) set_slot(e, slot);
   }
   if (e->slot == kNoSwapSlot && !vm.compressor.has_room()) {
     vm.swap_entries.destroy(e);
@@ -186,7 +187,7 @@ void swap_pager_unreserve(Vm& vm, SwapEntry* entry) {
 }
 
 bool swap_pager_putpage(Vm& vm, VmObject* object, Page* page, SwapEntry* e) REQUIRES(object->lock) {
-  e->index = page->index;
+  set_index(e, page->index);
   vm.platform.mutex_unlock(object->lock);
   bool stored = false;
   if (vm.compressor.configured()) {
@@ -215,7 +216,7 @@ bool swap_pager_compress(Vm& vm, Page* page, SwapEntry* e) {
   if (r != CompressResult::kStored) return false;
   if (e->slot != kNoSwapSlot) {  // reserved in case; not needed now
     vm.swap.free(e->slot);
-    e->slot = kNoSwapSlot;
+    set_slot(e, kNoSwapSlot);
   }
   return true;
 }

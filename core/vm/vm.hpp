@@ -13,6 +13,7 @@
 #include "vm/page_allocator.hpp"
 #include "vm/rmap.hpp"
 #include "vm/slab.hpp"
+#include "vm/slab_sanity.hpp"
 #include "vm/swap_pager.hpp"
 #include "vm/vm_object.hpp"
 
@@ -84,6 +85,8 @@ class Vm {
   TypedSlab<AddressSpace> spaces;
   TypedSlab<PvEntry> pv_entries;      // the reverse map's entries (vm/rmap.hpp)
   TypedSlab<SwapEntry> swap_entries;  // which object pages are on swap
+  // Off unless the machine turns it on before boot (vm/slab_sanity.hpp).
+  SlabSanity slab_sanity;
   SwapSpace swap;
   Compressor compressor;   // vm/compressor/compressor.hpp
   BlockCache block_cache;  // vm/block_cache.hpp; locks itself

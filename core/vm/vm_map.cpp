@@ -48,6 +48,8 @@ void unmap_pages(Vm& vm, AddressSpace& as, vaddr_t start, vaddr_t end, TlbBatch&
 static Status clip(Vm& vm, AddressSpace& as, Region* r, vaddr_t at) REQUIRES(as.lock) {
   Region* tail = vm.regions.create();
   if (tail == nullptr) return Status::kNoMem;
+  UseScope use_tail(tail);
+  UseScope use(r);
   tail->start = at;
   tail->end = r->end;
   tail->prot = r->prot;
@@ -146,6 +148,7 @@ Status insert_region(Vm& vm, AddressSpace& as, const Region& proto, Region** out
     vm_object_deallocate(vm, proto.object, batch);
     return Status::kNoMem;
   }
+  UseScope use(r);
   r->start = proto.start;
   r->end = proto.end;
   r->prot = proto.prot;
@@ -164,9 +167,9 @@ Status insert_region(Vm& vm, AddressSpace& as, const Region& proto, Region** out
 Status map_anonymous(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Share share,
                      Region** out) REQUIRES(as.lock) {
   Region proto;
-  proto.object = vm_object_allocate(vm, VmObject::Kind::kAnonymous, len >> kPageShift);
+  proto.object = vm_object_allocate(vm, VmObject::Kind::kAnonymous, len >> kPageShift,
+                                    share == Share::kPrivate);
   if (proto.object == nullptr) return Status::kNoMem;
-  proto.object->one_mapping = share == Share::kPrivate;
   proto.start = start;
   proto.end = start + len;
   proto.prot = prot;
@@ -425,7 +428,10 @@ Status vm_mprotect(Vm& vm, AddressSpace& as, vaddr_t addr, u64 len, Prot prot) {
     } else {
       rmap_protect_range(vm, as.pmap, r->start, r->end, pte_attrs_for(prot), batch);
     }
-    r->prot = prot;
+    {
+      UseScope use(vm.mutated(Mutation::kSlabWriteWithoutUse) ? nullptr : r);
+      r->prot = prot;
+    }
     ++as.generation;
     cursor = r->end;
     if (cursor >= end) return Status::kOk;
@@ -459,11 +465,11 @@ Status discard_private(Vm& vm, AddressSpace& as, Region*& r, vaddr_t s, vaddr_t 
     fresh = vm_object_shadow(vm, r->file->object, r->file_page, r->pages());
     if (fresh == nullptr) vm_object_deallocate(vm, r->file->object, batch);
   } else {
-    fresh = vm_object_allocate(vm, VmObject::Kind::kAnonymous, r->pages());
-    if (fresh != nullptr) fresh->one_mapping = true;
+    fresh = vm_object_allocate(vm, VmObject::Kind::kAnonymous, r->pages(), true);
   }
   if (fresh == nullptr) return Status::kNoMem;
   vm_object_deallocate(vm, r->object, batch);
+  UseScope use(r);
   r->object = fresh;
   r->offset = 0;
   ++as.generation;
@@ -486,7 +492,10 @@ Status advise_large(Vm& vm, AddressSpace& as, vaddr_t addr, vaddr_t end, LargeAd
       r = as.regions.next(r);
     }
     if (r->end > end && clip(vm, as, r, end) != Status::kOk) return Status::kNoMem;
-    r->large_advice = advice;
+    {
+      UseScope use(r);
+      r->large_advice = advice;
+    }
     cursor = r->end;
     r = as.regions.next(r);
   }
@@ -616,10 +625,10 @@ Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch
     vm_object_collapse(vm, old, batch);
     untouched = old->backing == nullptr && old->resident.empty() && old->swap.empty();
   }
+  UseScope use_child(&c);
   if (untouched) {
-    c.object = vm_object_allocate(vm, VmObject::Kind::kAnonymous, r.pages());
+    c.object = vm_object_allocate(vm, VmObject::Kind::kAnonymous, r.pages(), true);
     if (c.object == nullptr) return Status::kNoMem;
-    c.object->one_mapping = true;
     c.offset = 0;
     return Status::kOk;
   }
@@ -633,8 +642,11 @@ Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch
     vm_object_deallocate(vm, parent_side, batch);
     return Status::kNoMem;
   }
-  r.object = parent_side;  // the region's reference on `old` passed to it
-  r.offset = 0;
+  {
+    UseScope use(&r);
+    r.object = parent_side;  // the region's reference on `old` passed to it
+    r.offset = 0;
+  }
   c.object = child_side;
   c.offset = 0;
   // Pages the parent maps now belong to the shared backing object. Pageout
@@ -668,6 +680,7 @@ Status vm_map_fork(Vm& vm, AddressSpace& parent, AddressSpace& child) {
   for (Region* r = parent.regions.first(); r != nullptr; r = parent.regions.next(r)) {
     Region* c = vm.regions.create();
     if (c == nullptr) return Status::kNoMem;
+    UseScope use(c);
     c->start = r->start;
     c->end = r->end;
     c->prot = r->prot;
@@ -679,7 +692,7 @@ Status vm_map_fork(Vm& vm, AddressSpace& parent, AddressSpace& child) {
       c->object = r->object;
       c->offset = r->offset;
       vm_object_reference(r->object);
-      r->object->one_mapping = false;
+      vm_object_share(r->object);
     } else if (fork_private(vm, parent, *r, *c, batch) != Status::kOk) {
       vm.regions.destroy(c);
       return Status::kNoMem;

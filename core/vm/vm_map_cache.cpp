@@ -64,8 +64,11 @@ void replace_objects(Vm& vm, AddressSpace& as, vaddr_t addr, vaddr_t end, VmObje
       vm_object_page_remove(vm, old, r->offset, r->offset + r->pages(), batch);
     }
     vm_object_reference(fresh);
-    r->object = fresh;
-    r->offset = (r->start - addr) >> kPageShift;
+    {
+      UseScope use(r);  // a region: the map lock's
+      r->object = fresh;
+      r->offset = (r->start - addr) >> kPageShift;
+    }
     vm_object_deallocate(vm, old, batch);
   }
   ++as.generation;
@@ -77,9 +80,7 @@ void replace_objects(Vm& vm, AddressSpace& as, vaddr_t addr, vaddr_t end, VmObje
 VmObject* prepare_replacement(Vm& vm, AddressSpace& as, vaddr_t addr, vaddr_t end)
     REQUIRES(as.lock) {
   if (clip_range(vm, as, addr, end) != Status::kOk) return nullptr;
-  VmObject* fresh = vm_object_allocate(vm, VmObject::Kind::kAnonymous, (end - addr) >> kPageShift);
-  if (fresh != nullptr) fresh->one_mapping = true;
-  return fresh;
+  return vm_object_allocate(vm, VmObject::Kind::kAnonymous, (end - addr) >> kPageShift, true);
 }
 
 // How taking one page's bytes went.

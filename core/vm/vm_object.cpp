@@ -63,12 +63,21 @@ void remove_pages(Vm& vm, VmObject* object, u64 start, u64 end,
 
 }  // namespace
 
-VmObject* vm_object_allocate(Vm& vm, VmObject::Kind kind, u64 size_pages) {
+VmObject* vm_object_allocate(Vm& vm, VmObject::Kind kind, u64 size_pages, bool one_mapping) {
   VmObject* object = vm.objects.create(kind, size_pages);
   if (object == nullptr) return nullptr;
+  {
+    UseScope use(object);  // not published yet: no lock to hold
+    object->one_mapping = one_mapping;
+  }
   LeafLocker guard(vm.platform, vm.all_objects_lock);
   vm.all_objects.push_back(object);
   return object;
+}
+
+void vm_object_share(VmObject* object) {
+  UseScope use(object);
+  object->one_mapping = false;
 }
 
 void vm_object_reference(VmObject* object) {
@@ -103,14 +112,15 @@ void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch) NO_THREAD_S
 }
 
 VmObject* vm_object_shadow(Vm& vm, VmObject* backing, u64 offset, u64 size_pages) {
-  VmObject* shadow = vm_object_allocate(vm, VmObject::Kind::kAnonymous, size_pages);
+  VmObject* shadow = vm_object_allocate(vm, VmObject::Kind::kAnonymous, size_pages, true);
   if (shadow == nullptr) return nullptr;
-  shadow->backing = backing;
-  shadow->backing_offset = offset;
-  shadow->one_mapping = true;
+  {
+    UseScope use(shadow);  // not published yet
+    shadow->backing = backing;
+    shadow->backing_offset = offset;
+  }
   backing->shadow_count.add(1);
-  // Its pages are now reachable through more than one path.
-  backing->one_mapping = false;
+  vm_object_share(backing);
   return shadow;
 }
 

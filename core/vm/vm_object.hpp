@@ -90,7 +90,11 @@ class VmObject {
 };
 
 // Creates an object with one reference; nullptr when no memory is left.
-VmObject* vm_object_allocate(Vm& vm, VmObject::Kind kind, u64 size_pages);
+// `one_mapping`: the one map that will reach it maps it privately.
+VmObject* vm_object_allocate(Vm& vm, VmObject::Kind kind, u64 size_pages, bool one_mapping = false);
+// The object's pages become reachable through more than one path (it backs
+// a shadow, or fork shares it): one_mapping goes for good.
+void vm_object_share(VmObject* object);
 void vm_object_reference(VmObject* object);
 // Drops a reference; the last one frees every resident page (deferred in
 // `batch` until its invalidations are done), the object itself, and the

@@ -31,7 +31,7 @@ bool Replay::run_one(ThreadState& t) {
     out = oom_kill(t, out);
   }
   for (size_t i = 0; i < observer_count_; ++i) observers_[i]->op_end(t.index, k, out);
-  if (aborted_) return false;
+  if (aborted_ || !slab_writes_used(t.index, static_cast<long>(k))) return false;
   note_peaks();
   if (out.signal == vm::Signal::kSegv) ++segv_;
   if (out.signal == vm::Signal::kBus) ++bus_;

@@ -39,6 +39,9 @@ struct Options {
   // "Decisions on the thread"). Off when an observer must see every
   // segment begin (the explorer's footprints, the timeline).
   bool decide_on_thread = true;
+  // Slab sanity (vm/slab_sanity.hpp): slab objects read-only outside
+  // USE(); a write without it is an `invariant` violation.
+  bool slab_sanity = false;
 };
 
 // One trace thread: where it is in its ops and why it cannot run.
@@ -178,6 +181,7 @@ class Replay final : public CoreThreads, private ThreadProgress, private StepSin
 
   // The checks (replay_checks.cpp).
   bool audit_now(long thread, long op);
+  bool slab_writes_used(long thread, long op);
   // Reads every map's page-table count (m) between ops, without the map
   // locks, for the reason activate gives.
   void note_peaks() NO_THREAD_SAFETY_ANALYSIS;
@@ -223,8 +227,9 @@ class Replay final : public CoreThreads, private ThreadProgress, private StepSin
   ThreadState* running_ = nullptr;
   u64 segment_failed_ = 0;  // the allocator's refusals when the running segment began
   u64 segments_ = 0;
-  bool aborted_ = false;  // a violation ended the run early
-  bool failed_ = false;   // an input or internal error did
+  bool aborted_ = false;                  // a violation ended the run early
+  bool failed_ = false;                   // an input or internal error did
+  bool slab_violation_reported_ = false;  // slab sanity reports its first write once
   bool first_op_seen_ = false;
 
   // Violations: their kinds, for expectations (a run stops at its first,

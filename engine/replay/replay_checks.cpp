@@ -12,6 +12,11 @@ using namespace image;
 
 bool Replay::boot() {
   const ImageHeader& h = trace_.header();
+  if (options_.slab_sanity &&
+      !kernel_.vm.slab_sanity.enable(kernel_.vm.pages, kernel_.vm.platform)) {
+    add_violation("panic", "slab sanity: this machine cannot write-protect its memory", -1, -1);
+    return false;
+  }
   if (kernel_.boot(h.machine.memory, h.machine.reserved >> vm::kPageShift,
                    h.machine.swap >> vm::kPageShift, h.machine.compressor) != vm::Status::kOk) {
     add_violation("panic", "the core cannot boot in machine.memory", -1, -1);
@@ -81,7 +86,7 @@ void Replay::panicked(const char* message) {
 // A run that ended with threads stopped inside ops (a violation, a deadlock)
 // has locks held and state half changed: only its digest means anything.
 void Replay::finish() {
-  if (failed_) return;
+  if (failed_ || !slab_writes_used(-1, -1)) return;
   bool quiescent = true;
   for (size_t i = 0; i < thread_count_; ++i) quiescent = quiescent && !threads_[i].in_op;
   if (quiescent && pass() && options_.audit != AuditMode::kOff && !audit_now(-1, -1)) return;
@@ -90,7 +95,9 @@ void Replay::finish() {
   for (size_t i = 0; i < observer_count_; ++i) observers_[i]->finished(digest_);
   // The stats describe the trace, not the teardown the leak check does.
   collect_stats();
-  if (quiescent) check_leaks();
+  if (!quiescent) return;
+  check_leaks();
+  slab_writes_used(-1, -1);
 }
 
 void Replay::conclude() {
@@ -98,6 +105,15 @@ void Replay::conclude() {
   if (failed_) return;
   if (!has_stats_) collect_stats();  // a panic cut the run short
   check_expectations();
+}
+
+// A write to a slab object without USE() that the machine trapped.
+bool Replay::slab_writes_used(long thread, long op) {
+  const char* why = kernel_.vm.slab_sanity.violation();
+  if (why == nullptr) return true;
+  if (!slab_violation_reported_) add_violation("invariant", why, thread, op);
+  slab_violation_reported_ = true;
+  return false;
 }
 
 bool Replay::audit_now(long thread, long op) {

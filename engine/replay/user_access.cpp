@@ -64,13 +64,13 @@ void Replay::activate(unsigned cpu, vm::AddressSpace& as) {
   const u64 root = as.pmap.root();
   if (cpu_root_[cpu] != root) {
     for (vm::Process* p = kernel_.processes.front(); p != nullptr; p = kernel_.processes.next(p))
-      p->as->pmap.active_cpus().remove(cpu);
+      p->as->pmap.deactivate(cpu);
     cpu_root_[cpu] = root;
     for (size_t i = 0; i < observer_count_; ++i) observers_[i]->cpu_switched(cpu, root);
   }
   // Also when the root is the same: a new address space may reuse the
   // frame of a destroyed one.
-  as.pmap.active_cpus().add(cpu);
+  as.pmap.activate(cpu);
 }
 
 }  // namespace replay

@@ -64,7 +64,7 @@ void PortPlatform::yield(vm::YieldPoint point) {
 // On a trace thread a held lock blocks it until the holder drops it (one
 // thread runs at a time, so nobody takes it in between unseen). Off them
 // (boot, the final checks) nothing else can be holding it: that is a bug.
-void PortPlatform::mutex_lock(vm::Mutex& m) {
+void PortPlatform::lock_acquire(vm::Mutex& m) {
   const vm::u32 me = percpu()->thread + 1;
   const bool threaded = on_thread();
   for (;;) {
@@ -81,13 +81,13 @@ void PortPlatform::mutex_lock(vm::Mutex& m) {
   }
 }
 
-bool PortPlatform::mutex_trylock(vm::Mutex& m) {
+bool PortPlatform::lock_try_acquire(vm::Mutex& m) {
   vm::u32 expected = vm::Mutex::kUnowned;
   return __atomic_compare_exchange_n(&m.owner, &expected, percpu()->thread + 1, false,
                                      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
-void PortPlatform::mutex_unlock(vm::Mutex& m) {
+void PortPlatform::lock_release(vm::Mutex& m) {
   if (m.owner != percpu()->thread + 1) {
     vm::FixedString<128> msg;
     msg << "lock \"" << m.name() << "\" released by a thread not holding it";

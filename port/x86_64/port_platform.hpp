@@ -23,9 +23,9 @@ class PortPlatform final : public disk::FileDiskPlatform {
   void tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t root) override;
   unsigned current_cpu() override;
   void yield(vm::YieldPoint point) override;
-  void mutex_lock(vm::Mutex& m) override;
-  void mutex_unlock(vm::Mutex& m) override;
-  bool mutex_trylock(vm::Mutex& m) override;
+  void lock_acquire(vm::Mutex& m) override;
+  void lock_release(vm::Mutex& m) override;
+  bool lock_try_acquire(vm::Mutex& m) override;
   void wait_for(const void* channel, const char* what) override;
   void wake(const void* channel) override;
   void swap_read(vm::u64 slot, vm::u8* buf4096) override;

@@ -30,7 +30,7 @@ void StressRun::violation(const char* kind, const Message& message) {
 
 void stress_activate(StressRun& run, vm::AddressSpace& as) {
   vm::MutexLocker lock(run.platform, as.lock);
-  as.pmap.active_cpus().add(percpu()->index);
+  as.pmap.activate(percpu()->index);
 }
 
 StressAccess stress_access(StressRun& run, vm::AddressSpace& as, bool store, uint64_t addr,

@@ -33,7 +33,7 @@ void StressPlatform::check_abort() {
   kjmp_long(target, kStressAbandoned);
 }
 
-bool StressPlatform::mutex_trylock(vm::Mutex& m) {
+bool StressPlatform::lock_try_acquire(vm::Mutex& m) {
   vm::u32 expected = vm::Mutex::kUnowned;
   return __atomic_compare_exchange_n(&m.owner, &expected, percpu()->index + 1, false,
                                      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);

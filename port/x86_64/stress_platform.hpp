@@ -18,11 +18,11 @@ class StressPlatform final : public vm::Platform {
   void tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t root) override;
   unsigned current_cpu() override;
   void yield(vm::YieldPoint) override {}
-  void mutex_lock(vm::Mutex& m) override { lock(m); }
-  void mutex_unlock(vm::Mutex& m) override { unlock(m); }
-  bool mutex_trylock(vm::Mutex& m) override;
-  void leaf_lock(vm::Mutex& m) override { lock(m); }
-  void leaf_unlock(vm::Mutex& m) override { unlock(m); }
+  void lock_acquire(vm::Mutex& m) override { lock(m); }
+  void lock_release(vm::Mutex& m) override { unlock(m); }
+  bool lock_try_acquire(vm::Mutex& m) override;
+  void leaf_acquire(vm::Mutex& m) override { lock(m); }
+  void leaf_release(vm::Mutex& m) override { unlock(m); }
   void wait_for(const void* channel, const char* what) override;
   void wake(const void*) override {}
   void disk_read(vm::u32, vm::u64, vm::u8*) override { no_disk(); }

@@ -53,9 +53,11 @@ int cmd_check(const std::vector<std::string>& files) {
 }
 
 int cmd_replay(const std::vector<std::string>& files, bool json, const std::string& audit,
-               const std::string& timeline, const MachineOverride& machine, uint64_t mutations) {
+               bool sanity, const std::string& timeline, const MachineOverride& machine,
+               uint64_t mutations) {
   RunOptions options;
   options.mutations = mutations;
+  options.slab_sanity = sanity;
   if (!timeline.empty() && files.size() != 1)
     return report_error(
         2, "--timeline needs exactly one trace (got " + std::to_string(files.size()) + ")");
@@ -96,6 +98,7 @@ int run(int argc, char** argv) {
   std::vector<std::string> files;
   bool json = false;
   std::string audit = "end";
+  bool sanity = false;
   std::string timeline;
   auto* replay = app.add_subcommand("replay", "Run traces and check them against the model");
   replay->add_option("traces", files, "Trace files (vmsim-trace/1)")->required();
@@ -105,6 +108,9 @@ int run(int argc, char** argv) {
   replay->add_option("--audit", audit, "When to check the core's invariants")
       ->check(CLI::IsMember({"off", "end", "every-op"}))
       ->default_str("end");
+  replay->add_flag("--sanity", sanity,
+                   "Slab sanity checks: slab objects read-only outside USE() "
+                   "(docs/kernel-memory.md)");
   MachineOverride machine;
   replay->add_option("--memory", machine.memory,
                      "Replace machine.memory (e.g. 1MiB): replay the trace under pressure");
@@ -160,7 +166,7 @@ int run(int argc, char** argv) {
       !minimize_cmd.sub->parsed() && !lackey_cmd->parsed())
     return report_error(2, "--bug applies to replay, explore, minimize and lackey only");
   if (replay->parsed())
-    return cmd_replay(files, json, audit, timeline, machine, std::get<uint64_t>(mutations));
+    return cmd_replay(files, json, audit, sanity, timeline, machine, std::get<uint64_t>(mutations));
   if (explore_cmd.sub->parsed())
     return run_explore_command(explore_cmd, std::get<uint64_t>(mutations));
   if (minimize_cmd.sub->parsed())

@@ -98,7 +98,7 @@ bool LackeyRun::boot() {
   }
   // One CPU runs the one address space for the whole run: it is in the
   // map's active set, so pageout's shootdowns reach its TLB.
-  process_->as->pmap.active_cpus().add(0);
+  process_->as->pmap.activate(0);
   platform_.set_current(0, 0);
   booted_ = true;
   return true;

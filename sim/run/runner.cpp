@@ -34,6 +34,7 @@ replay::Options engine_options(const RunOptions& o) {
   e.searching = o.controller != nullptr;
   // The explorer's footprints and the timeline see every segment begin.
   e.decide_on_thread = o.controller == nullptr && o.timeline.empty();
+  e.slab_sanity = o.slab_sanity;
   return e;
 }
 
@@ -189,6 +190,8 @@ std::variant<RunReport, RunError> SimRun::run() {
   report_.has_expect = trace_.expect.result || trace_.expect.violation || trace_.expect.digest ||
                        !trace_.expect.stats.empty();
   kernel_->vm.mutations = options_.mutations;
+  if (options_.slab_sanity && !platform_.allow_frame_protection(kernel_->vm.slab_sanity))
+    return RunError{2, "--sanity needs a host with 4 KiB pages"};
   attach();
   sim_machine_.attach(*replay_, &panic_jmp_);
   platform_.set_threads(replay_.get());

@@ -24,6 +24,8 @@ struct RunOptions {
   // Core mutation switches (vm::Mutation bits, `vmsim --bug NAME`): each
   // turns off one protection of the core. 0 in every normal run.
   uint64_t mutations = 0;
+  // Slab sanity (`--sanity`): slab objects read-only outside USE().
+  bool slab_sanity = false;
   // Where to write the run as Chrome trace events (`--timeline FILE`); empty: none.
   std::string timeline;
 };

@@ -38,7 +38,7 @@ void SimPlatform::yield(vm::YieldPoint point) {
 
 // On a trace thread a held lock blocks it until the holder drops it. Off
 // them (boot, teardown) nothing else can be holding it: that is a bug.
-void SimPlatform::mutex_lock(vm::Mutex& m) {
+void SimPlatform::lock_acquire(vm::Mutex& m) {
   const bool on_thread = threads_ != nullptr && threads_->on_thread();
   while (m.owner != vm::Mutex::kUnowned) {
     // Owner ids are thread indices + 1: anything larger is a lock in freed
@@ -64,7 +64,7 @@ void SimPlatform::mutex_lock(vm::Mutex& m) {
 }
 
 // Never blocks: a lock held by anyone, this thread included, is refused.
-bool SimPlatform::mutex_trylock(vm::Mutex& m) {
+bool SimPlatform::lock_try_acquire(vm::Mutex& m) {
   if (m.owner != vm::Mutex::kUnowned) return false;
   m.owner = thread_ + 1;
   if (threads_ != nullptr && threads_->on_thread())
@@ -72,7 +72,7 @@ bool SimPlatform::mutex_trylock(vm::Mutex& m) {
   return true;
 }
 
-void SimPlatform::mutex_unlock(vm::Mutex& m) {
+void SimPlatform::lock_release(vm::Mutex& m) {
   if (m.owner != thread_ + 1) {
     vm::FixedString<128> msg;
     msg << "lock \"" << m.name() << "\" released by a thread not holding it";
@@ -115,6 +115,12 @@ void SimPlatform::wake(const void* channel) {
   if (threads_->on_thread())
     for (PlatformWatcher* w : watchers_) w->waking(channel);
   threads_->wake(channel);
+}
+
+bool SimPlatform::allow_frame_protection(vm::SlabSanity& sanity) {
+  if (!FrameProtection::host_supports()) return false;
+  protection_ = std::make_unique<FrameProtection>(phys(0), machine_.ram_bytes(), sanity);
+  return true;
 }
 
 vm::paddr_t SimPlatform::kernel_root() {

@@ -6,6 +6,7 @@
 
 #include <csetjmp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "machine/machine.hpp"
 #include "platform.hpp"
 #include "replay/core_threads.hpp"
+#include "run/frame_protection.hpp"
 #include "run/sim_disk.hpp"
 
 namespace vmsim {
@@ -49,12 +51,14 @@ class SimPlatform final : public disk::FileDiskPlatform {
   void tlb_invalidate_all(vm::CpuSet cpus, vm::paddr_t root) override;
   unsigned current_cpu() override { return cpu_; }
   void yield(vm::YieldPoint point) override;
-  void mutex_lock(vm::Mutex& m) override;
-  void mutex_unlock(vm::Mutex& m) override;
-  bool mutex_trylock(vm::Mutex& m) override;
+  void lock_acquire(vm::Mutex& m) override;
+  void lock_release(vm::Mutex& m) override;
+  bool lock_try_acquire(vm::Mutex& m) override;
   void wait_for(const void* channel, const char* what) override;
   void wake(const void* channel) override;
   void frame_freed(vm::paddr_t pa) override;
+  bool can_protect_frames() override { return protection_ != nullptr; }
+  void protect_frame(vm::paddr_t pa, bool writable) override { protection_->protect(pa, writable); }
   vm::paddr_t kernel_root() override;
   void swap_read(vm::u64 slot, vm::u8* buf) override { disk_.swap_read(slot, buf); }
   void swap_write(vm::u64 slot, const vm::u8* buf) override { disk_.swap_write(slot, buf); }
@@ -68,6 +72,9 @@ class SimPlatform final : public disk::FileDiskPlatform {
   }
 
   void set_threads(replay::CoreThreads* threads) { threads_ = threads; }
+  // Slab sanity (`--sanity`): let the core write-protect slab frames of RAM.
+  // False when the host cannot (its pages are not 4 KiB).
+  bool allow_frame_protection(vm::SlabSanity& sanity);
   void watch(PlatformWatcher& w) { watchers_.push_back(&w); }
 
   // Where a core panic returns to (the run loop's setjmp). While none is
@@ -85,6 +92,7 @@ class SimPlatform final : public disk::FileDiskPlatform {
 
   Machine& machine_;
   SimDisk& disk_;
+  std::unique_ptr<FrameProtection> protection_;
   replay::CoreThreads* threads_ = nullptr;
   std::vector<PlatformWatcher*> watchers_;
   unsigned cpu_ = 0;

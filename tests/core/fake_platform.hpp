@@ -117,9 +117,9 @@ class FakePlatform : private RamBuffer, public vm::Platform {
   }
   unsigned current_cpu() override { return cpu; }
   void yield(vm::YieldPoint point) override { yields.push_back(point); }
-  void mutex_lock(vm::Mutex&) override {}
-  void mutex_unlock(vm::Mutex&) override {}
-  bool mutex_trylock(vm::Mutex&) override { return true; }
+  void lock_acquire(vm::Mutex&) override {}
+  void lock_release(vm::Mutex&) override {}
+  bool lock_try_acquire(vm::Mutex&) override { return true; }
   vm::paddr_t kernel_root() override { return 0; }
   void log(const char* message) override { logs.emplace_back(message); }
 

@@ -33,7 +33,7 @@ class HookPlatform : public FakePlatform {
     hook();
   }
 
-  void mutex_lock(vm::Mutex& m) override {
+  void lock_acquire(vm::Mutex& m) override {
     if (m.owner != vm::Mutex::kUnowned) {
       would_block = std::string("lock \"") + m.name() + "\" taken while held: it would block";
       panic(would_block.c_str());
@@ -41,7 +41,7 @@ class HookPlatform : public FakePlatform {
     m.owner = 1;
     locked.push_back(&m);
   }
-  void mutex_unlock(vm::Mutex& m) override {
+  void lock_release(vm::Mutex& m) override {
     if (m.owner == vm::Mutex::kUnowned) panic("unlock of a lock nobody holds");
     m.owner = vm::Mutex::kUnowned;
   }

@@ -104,7 +104,7 @@ class LargePmapTest : public ::testing::Test {
     ASSERT_NE(head, nullptr);
     for (u64 i = 0; i < 512; ++i) head[i].state = Page::State::kObject;
     ASSERT_EQ(pmap.init(platform, pages, &splits), Status::kOk);
-    pmap.active_cpus().add(0);
+    pmap.activate(0);
   }
   void TearDown() override {
     vm::TlbBatch batch(platform, pages);

@@ -40,7 +40,7 @@ TEST_F(MapTeardownTest, TeardownHoldsTheMapLockWhileRegionsGo) {
   vm::vaddr_t va = 0;
   ASSERT_EQ(vm::vm_mmap(kernel_.vm, *as, req, &va), Status::kOk);
   ASSERT_EQ(vm::vm_fault(kernel_.vm, *as, va, vm::Access::kWrite), vm::FaultResult::kResolved);
-  as->pmap.active_cpus().add(1);  // CPU 1 runs it: the teardown's flush is sent
+  as->pmap.activate(1);  // CPU 1 runs it: the teardown's flush is sent
   bool checked = false;
   platform_.at(vm::YieldPoint::kTlbShootdown, [&] {
     checked = true;
@@ -62,7 +62,7 @@ TEST_F(MapTeardownTest, TheLastHolderTearsDownUnderTheMapLock) {
   vm::vaddr_t va = 0;
   ASSERT_EQ(vm::vm_mmap(kernel_.vm, *as, req, &va), Status::kOk);
   ASSERT_EQ(vm::vm_fault(kernel_.vm, *as, va, vm::Access::kWrite), vm::FaultResult::kResolved);
-  as->pmap.active_cpus().add(1);
+  as->pmap.activate(1);
   vm::vm_map_hold(as);
   const vm::u64 regions = kernel_.vm.stats.regions.load();
   kernel_.destroy_process(p);

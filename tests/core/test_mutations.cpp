@@ -104,7 +104,7 @@ TEST(MutationTable, NamesAndBitsAreDistinctAndInBitOrder) {
     EXPECT_TRUE(names.insert(m.name).second) << m.name;
     EXPECT_GT(std::strlen(m.description), 10u) << m.name;
   }
-  EXPECT_EQ(vm::kMutationCount, 16u);
+  EXPECT_EQ(vm::kMutationCount, 17u);
 }
 
 // ---- munmap-early-free -------------------------------------------------------
@@ -130,7 +130,7 @@ TEST_F(MutationTest, MunmapFreesFramesOnlyAfterTheShootdown) {
   const vm::vaddr_t va = map(kPage, vm::kProtRead | vm::kProtWrite, vm::Share::kPrivate);
   ASSERT_EQ(vm::vm_fault(kernel_.vm, as(), va, vm::Access::kWrite), vm::FaultResult::kResolved);
   const vm::paddr_t pa = frame_of(va);
-  as().pmap.active_cpus().add(1);  // CPU 1 runs this address space too
+  as().pmap.activate(1);  // CPU 1 runs this address space too
   platform_.events.clear();
   ASSERT_EQ(vm::vm_munmap(kernel_.vm, as(), va, kPage), Status::kOk);
   const FreeOrder o = order_of(platform_.events, pa, va);
@@ -143,7 +143,7 @@ TEST_F(MutationTest, MunmapEarlyFreeFreesFramesBeforeTheShootdown) {
   const vm::vaddr_t va = map(kPage, vm::kProtRead | vm::kProtWrite, vm::Share::kPrivate);
   ASSERT_EQ(vm::vm_fault(kernel_.vm, as(), va, vm::Access::kWrite), vm::FaultResult::kResolved);
   const vm::paddr_t pa = frame_of(va);
-  as().pmap.active_cpus().add(1);
+  as().pmap.activate(1);
   platform_.events.clear();
   ASSERT_EQ(vm::vm_munmap(kernel_.vm, as(), va, kPage), Status::kOk);
   const FreeOrder o = order_of(platform_.events, pa, va);
@@ -163,8 +163,8 @@ TEST_F(MutationTest, CowFaultShootsDownEveryCpuCachingTheOldFrame) {
   vm::Process* child = nullptr;
   ASSERT_EQ(kernel_.fork_process(proc_, "q", &child), Status::kOk);
   const vm::paddr_t old_pa = frame_of(va);
-  as().pmap.active_cpus().add(0);
-  as().pmap.active_cpus().add(1);
+  as().pmap.activate(0);
+  as().pmap.activate(1);
   platform_.cpu = 0;
   platform_.tlb_calls.clear();
   ASSERT_EQ(vm::vm_fault(kernel_.vm, as(), va, vm::Access::kWrite), vm::FaultResult::kResolved);
@@ -180,8 +180,8 @@ TEST_F(MutationTest, CowNoShootdownInvalidatesOnlyTheFaultingCpu) {
   vm::Process* child = nullptr;
   ASSERT_EQ(kernel_.fork_process(proc_, "q", &child), Status::kOk);
   const vm::paddr_t old_pa = frame_of(va);
-  as().pmap.active_cpus().add(0);
-  as().pmap.active_cpus().add(1);
+  as().pmap.activate(0);
+  as().pmap.activate(1);
   platform_.cpu = 0;
   platform_.tlb_calls.clear();
   ASSERT_EQ(vm::vm_fault(kernel_.vm, as(), va, vm::Access::kWrite), vm::FaultResult::kResolved);

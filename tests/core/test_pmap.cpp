@@ -74,7 +74,7 @@ class PmapTest : public ::testing::Test {
 
   void init_pmap() {
     ASSERT_EQ(pmap.init(platform, pages), Status::kOk);
-    pmap.active_cpus().add(0);
+    pmap.activate(0);
     baseline_in_use = pages.stats().in_use;
   }
 

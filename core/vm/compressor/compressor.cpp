@@ -53,6 +53,7 @@ void Compressor::init(Vm& vm, u64 budget_bytes, u8* tables) {
 
 CompressResult Compressor::store(const u8* page, SwapEntry* entry) {
   LeafLocker guard(vm_->platform, lock_);
+  UseScope use(entry);  // a swap entry is a slab object; the store fills its handle
   const EncodeResult r = page_encode(page, out_, kMaxStoredBytes, scratch_);
   if (r.kind == EncodeKind::kIncompressible) return CompressResult::kIncompressible;
   const StoreStatus s = r.kind == EncodeKind::kSingleValue
@@ -100,17 +101,20 @@ void Compressor::decode(const SwapEntry* entry, u8* page) {
 
 void Compressor::unlink(SwapEntry* entry) {
   if (entry->age.linked()) by_age_.remove(entry);
+  UseScope use(entry);
   entry->owner = nullptr;
 }
 
 void Compressor::forget(SwapEntry* entry) {
   unlink(entry);
   store_.free(entry->compressed);
+  UseScope use(entry);
   entry->compressed = CompressedHandle{};
 }
 
 void Compressor::track(SwapEntry* entry, VmObject* owner) {
   LeafLocker guard(vm_->platform, lock_);
+  UseScope use(entry);
   entry->owner = owner;
   by_age_.push_back(entry);
 }
@@ -122,6 +126,7 @@ void Compressor::untrack(SwapEntry* entry) {
 
 void Compressor::set_owner(SwapEntry* entry, VmObject* owner) {
   LeafLocker guard(vm_->platform, lock_);
+  UseScope use(entry);
   entry->owner = owner;
 }
 
@@ -136,6 +141,7 @@ SwapEntry* Compressor::take_oldest(VmObject** owner) NO_THREAD_SAFETY_ANALYSIS {
     if (!vm_->platform.mutex_trylock(e->owner->lock)) continue;
     by_age_.remove(e);
     *owner = e->owner;
+    UseScope use(e);
     e->owner = nullptr;
     return e;
   }
