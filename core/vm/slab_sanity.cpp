@@ -58,6 +58,12 @@ bool SlabSanity::write_trapped(paddr_t pa) {
   Page* page = on() ? pages_->page_of(pa) : nullptr;
   if (page == nullptr || page->state != Page::State::kSlab || page->slab == nullptr) return false;
   const SlabPage* sp = page->slab;
+  if (sp->uses != 0) {
+    // Open as far as the core knows: this CPU's TLB kept the read-only
+    // entry of an earlier protection (the port opens frames on one CPU).
+    platform_->protect_frame(pages_->phys(page), true);
+    return true;
+  }
   if (!violated_) {
     violated_ = true;
     const u64 offset = pa & (kPageSize - 1);

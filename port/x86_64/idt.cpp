@@ -6,6 +6,7 @@
 #include "gdt.hpp"
 #include "kernel_va.hpp"
 #include "percpu.hpp"
+#include "slab_protection.hpp"
 #include "smp.hpp"
 
 extern "C" const uint64_t isr_table[32];
@@ -84,7 +85,10 @@ extern "C" void trap_dispatch(TrapFrame* f) {
     default:
       break;
   }
-  if ((f->cs & 3) == 0) kernel_trap(f);
+  if ((f->cs & 3) == 0) {
+    if (f->vector == 14 && slab_protection_trap(read_cr2(), f->error)) return;
+    kernel_trap(f);
+  }
   // From ring 3: the excursion is over, whatever ended it.
   PerCpu* pc = percpu();
   pc->stop = UserStop{f->vector, f->error, f->vector == 14 ? read_cr2() : 0, f->rax, f->rdi};

@@ -11,6 +11,7 @@
 #include "multiboot.hpp"
 #include "percpu.hpp"
 #include "serial.hpp"
+#include "slab_protection.hpp"
 #include "smp.hpp"
 #include "stress_mode.hpp"
 #include "swap_device.hpp"
@@ -87,6 +88,13 @@ extern "C" [[noreturn]] void kmain(uint32_t magic, uint32_t mbi_phys) {
   const ImageReader& image = load_image(mbi);
   check_fits_machine(image);
   check_core_ram(image.header().machine.memory);
+  const char* cmdline = (mbi->flags & (1 << 2)) && mbi->cmdline != 0
+                            ? phys_to_virt<const char>(mbi->cmdline)
+                            : nullptr;
+  if (sanity_requested(cmdline)) {
+    slab_protection_prepare(image.header().machine.memory);
+    info("slab sanity: the core's RAM is direct-mapped in 4 KiB pages");
+  }
   const unsigned online = smp_start(image.header().machine.cpus);
   Line l;
   l << "trace " << image.name() << ", " << image.header().machine.cpus << " trace cpus on "

@@ -17,6 +17,9 @@ alignas(4096) uint64_t stub_pt[512];
 alignas(4096) uint64_t ap_boot_pml4[512];
 alignas(4096) uint64_t direct_pd[kDirectMapSize >> 30][512];
 
+// The 4 KiB tables of the direct map where it was split, per 2 MiB.
+uint64_t* direct_pt[kDirectMapSize >> 21];
+
 uint64_t alloc_next = 0;  // physical
 uint64_t alloc_end = 0;
 uint64_t ram_limit = 0;
@@ -118,6 +121,23 @@ void* boot_alloc(size_t bytes, size_t align) {
 
 uint64_t boot_alloc_room() {
   return alloc_end > alloc_next ? alloc_end - alloc_next : 0;
+}
+
+void direct_map_in_small_pages(uint64_t bytes) {
+  for (uint64_t chunk = 0; chunk < bytes; chunk += uint64_t{1} << 21) {
+    auto* pt = static_cast<uint64_t*>(boot_alloc(4096, 4096));
+    for (uint64_t j = 0; j < 512; ++j) pt[j] = (chunk + (j << 12)) | kPresent | kWritable | kGlobal;
+    direct_pd[chunk >> 30][(chunk >> 21) & 511] =
+        (reinterpret_cast<uint64_t>(pt) - kDirectMap) | kPresent | kWritable;
+    direct_pt[chunk >> 21] = pt;
+    invlpg(kDirectMap + chunk);  // drops the global 2 MiB entry
+  }
+}
+
+void direct_map_set_writable(uint64_t pa, bool writable) {
+  uint64_t* pte = &direct_pt[pa >> 21][(pa >> 12) & 511];
+  *pte = writable ? (*pte | kWritable) : (*pte & ~kWritable);
+  invlpg(kDirectMap + pa);
 }
 
 uint64_t kernel_root_phys() {

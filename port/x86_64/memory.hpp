@@ -43,6 +43,14 @@ T* boot_alloc_array(size_t n) {
   return static_cast<T*>(boot_alloc(n * sizeof(T), alignof(T) > 16 ? alignof(T) : 16));
 }
 
+// Slab sanity (docs/kernel-memory.md): maps [0, bytes) of the direct map in
+// 4 KiB pages (before the other CPUs start), so that one frame can be made
+// read-only to the kernel itself (CR0.WP is set at boot).
+void direct_map_in_small_pages(uint64_t bytes);
+// This CPU's view only: another CPU may keep a stale entry until it is
+// dropped (docs/kernel-memory.md says what that costs).
+void direct_map_set_writable(uint64_t pa, bool writable);
+
 // The PML4 whose upper half every address space copies (physical address).
 uint64_t kernel_root_phys();
 // A PML4 like the kernel's plus an identity map of the first GiB, for the

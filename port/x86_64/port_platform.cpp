@@ -6,6 +6,7 @@
 #include "lib/mutex.hpp"
 #include "memory.hpp"
 #include "percpu.hpp"
+#include "slab_protection.hpp"
 #include "smp.hpp"
 
 namespace port {
@@ -130,6 +131,14 @@ void PortPlatform::swap_write(vm::u64 slot, const vm::u8* buf4096) {
 
 vm::paddr_t PortPlatform::kernel_root() {
   return kernel_root_phys();
+}
+
+bool PortPlatform::can_protect_frames() {
+  return slab_protection_prepared();
+}
+
+void PortPlatform::protect_frame(vm::paddr_t pa, bool writable) {
+  direct_map_set_writable(pa, writable);
 }
 
 void PortPlatform::log(const char* message) {

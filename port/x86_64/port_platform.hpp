@@ -31,6 +31,8 @@ class PortPlatform final : public disk::FileDiskPlatform {
   void swap_read(vm::u64 slot, vm::u8* buf4096) override;
   void swap_write(vm::u64 slot, const vm::u8* buf4096) override;
   vm::paddr_t kernel_root() override;
+  bool can_protect_frames() override;
+  void protect_frame(vm::paddr_t pa, bool writable) override;
   void log(const char* message) override;
   [[noreturn]] void panic(const char* message) override;
 

@@ -12,6 +12,7 @@
 #include "port_platform.hpp"
 #include "replay/replay.hpp"
 #include "result_line.hpp"
+#include "slab_protection.hpp"
 #include "smp.hpp"
 #include "swap_device.hpp"
 #include "user.hpp"
@@ -163,7 +164,8 @@ class TraceReplay {
         kernel_(new (boot_alloc(sizeof(vm::Kernel), 64)) vm::Kernel(platform_)),
         machine_(img, platform_),
         result_(img),
-        replay_(img, *kernel_, machine_, result_, replay::Options{}) {
+        replay_(img, *kernel_, machine_, result_, options()) {
+    if (slab_protection_prepared()) slab_protection_attach(kernel_->vm.slab_sanity);
     disk_.init(img);
     swap_.init(img.header().machine.swap >> vm::kPageShift);
     machine_.attach(replay_);
@@ -172,6 +174,13 @@ class TraceReplay {
   ExitCode run();
 
  private:
+  // `vmsim port-run --sanity` prepared the direct map (main.cpp).
+  static replay::Options options() {
+    replay::Options o;
+    o.slab_sanity = slab_protection_prepared();
+    return o;
+  }
+
   Disk disk_;
   SwapDevice swap_;
   PortPlatform platform_;

@@ -126,6 +126,7 @@ port::PortSessionOptions session_options_for(const port::PortTools& tools, const
   session_options.memory = memory;
   session_options.swap = swap;
   session_options.devices = devices;
+  session_options.sanity = o.sanity;
   if (o.gdb || o.serial) {
     session_options.on_line = [](const port::TimedLine& line) {
       std::fprintf(stderr, "serial %8.3f | %s\n", line.seconds, line.text.c_str());
@@ -245,6 +246,8 @@ CLI::App* add_port_run(CLI::App& app, PortRunOptions* o) {
   run->add_option("--qemu", o->qemu,
                   "qemu-system-x86_64 to run (default: $VMSIM_QEMU, else from PATH)");
   run->add_flag("--json", o->json, "Print one JSON result object per trace, one per line");
+  run->add_flag("--sanity", o->sanity,
+                "Slab sanity checks: slab objects read-only to the kernel outside USE()");
   run->add_flag("--serial", o->serial, "Echo the kernel's serial output to stderr");
   return run;
 }

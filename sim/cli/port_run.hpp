@@ -18,6 +18,7 @@ struct PortRunOptions {
   std::string qemu;     // default: $VMSIM_QEMU, else qemu-system-x86_64 in PATH
   bool json = false;
   bool serial = false;  // echo the serial log to stderr as it arrives
+  bool sanity = false;  // slab sanity checks in the kernel (docs/kernel-memory.md)
   // SMP stress mode instead of traces: a built-in workload on `cpus` vCPUs.
   std::string stress;  // munmap-vs-access | fork-cow | pageout-vs-write; empty: replay traces
   uint32_t cpus = 2;

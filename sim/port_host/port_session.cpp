@@ -93,7 +93,8 @@ PortSession run_in_port(const PortTools& tools, const std::string& trace,
     return session;
   }
   std::error_code ec;
-  boot(tools, image, "", fs::file_size(image, ec), options, &scratch, &session);
+  boot(tools, image, options.sanity ? "sanity" : "", fs::file_size(image, ec), options, &scratch,
+       &session);
   return session;
 }
 

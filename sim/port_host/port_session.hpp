@@ -28,6 +28,7 @@ struct PortSessionOptions {
   uint64_t memory = 64 << 20;   // the trace's machine.memory, bytes
   uint64_t swap = 0;            // the trace's machine.swap, bytes
   uint64_t devices = 0;         // the trace's machine.devices, bytes together
+  bool sanity = false;          // slab sanity checks (kernel command line `sanity`)
   std::function<void(const TimedLine&)> on_line;  // each serial line as it arrives
   // Called once the image is built, just before QEMU starts, with the
   // command line (for --gdb's instructions).

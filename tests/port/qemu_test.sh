@@ -7,7 +7,8 @@
 # --compare --json` (expectations met, the simulator's digest and verdict),
 # and the schedule the port prints must be the simulator's, step for step
 # (the two share the replay engine, engine/). With --smoke the serial log must also show
-# the kernel's boot line.
+# the kernel's boot line. VMSIM_PORT_ARGS adds options to every port run
+# (e.g. --sanity).
 set -u
 smoke=0
 if [ "${1:-}" = "--smoke" ]; then
@@ -30,7 +31,8 @@ if [ "$smoke" = 0 ]; then
   code=0
   for trace in "$@"; do
     err=$(mktemp "${TMPDIR:-/tmp}/vmsim-port-err.XXXXXX")
-    port_line=$("$vmsim" port run --compare --json --timeout 60 --kernel "$kernel" "$trace" 2>"$err")
+    # shellcheck disable=SC2086 # VMSIM_PORT_ARGS is a list of options
+    port_line=$("$vmsim" port run ${VMSIM_PORT_ARGS:-} --compare --json --timeout 60 --kernel "$kernel" "$trace" 2>"$err")
     c=$?
     echo "$port_line"
     cat "$err" >&2
