@@ -30,9 +30,9 @@ struct FragmentationOptions {
 int cmd_bench_fragmentation(const FragmentationOptions& options);
 
 struct LargePagesBenchOptions {
-  uint64_t mib = 64;     // the region
-  uint64_t rounds = 4;   // first-touch rounds (and 2x), one region each
-  uint64_t sweeps = 16;  // read sweeps (and 2x) over the populated region
+  uint64_t mib = 64;      // the region
+  uint64_t rounds = 4;    // first-touch rounds (and 2x), one region each
+  uint64_t sweeps = 128;  // read sweeps (and 2x) over the populated region
 };
 
 // `vmsim bench large-pages`: first-touch cost per 4 KiB and strided

@@ -21,6 +21,7 @@ if ! "$vmsim" bench large-pages --mib 4 --rounds 1 --sweeps 2 >"$out"; then
 fi
 expect_row "$out" 'first touch: ns per 4 KiB' 3
 expect_row "$out" 'reads: ns per load \(one per 4 KiB\)' 3
+expect_row "$out" 'reads in 512 KiB: ns per load \(same count\)' 3
 expect_row "$out" 'first touch: faults per round' 2
 expect_row "$out" 'first touch: 2 MiB pages per round' 2
 expect_row "$out" 'reads: 2 MiB pages' 2
