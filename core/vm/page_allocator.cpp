@@ -1,5 +1,6 @@
-// The physical page allocator: one LIFO free list over the frames left after
-// the boot carve, with a reserved pool only AllocClass::kReserved may use.
+// The physical page allocator: free frames kept per 2 MiB block, single
+// frames taken from the fullest partly used block, with a reserved pool only
+// AllocClass::kReserved may use.
 #include "vm/page_allocator.hpp"
 
 #include <new>
@@ -21,9 +22,13 @@ namespace {
 
 }  // namespace
 
-void PageAllocator::init(Platform& platform, u64 ram_bytes, u64 reserved_frames, u64 carve_bytes) {
+void PageAllocator::init(Platform& platform, u64 ram_bytes, u64 reserved_frames, u64 carve_bytes,
+                         FramePolicy policy) {
   platform_ = &platform;
+  policy_ = policy;
   frames_ = ram_bytes >> kPageShift;
+  block_count_ = (frames_ + kBlockFrames - 1) / kBlockFrames;
+  if (block_count_ > kMaxBlocks) platform.panic("page_allocator: RAM larger than 4 GiB");
   const u64 array = page_round(frames_ * sizeof(Page));
   const u64 boot = (array + page_round(carve_bytes)) >> kPageShift;
   if ((reinterpret_cast<uintptr_t>(platform.phys(0)) & kPageMask) != 0)
@@ -44,6 +49,68 @@ void PageAllocator::init(Platform& platform, u64 ram_bytes, u64 reserved_frames,
   stats_.boot_frames = boot;
   stats_.free_frames = frames_ - boot;
   reserved_ = reserved_frames < stats_.free_frames ? reserved_frames : stats_.free_frames;
+  for (u64 b = 0; b < block_count_; ++b) {
+    FrameBlock& block = blocks_[b];
+    const u64 first = block_first(b);
+    block.free_count = static_cast<u16>(block_end(b) > first ? block_end(b) - first : 0);
+    if (block.free_count == kBlockFrames) {
+      whole_.push_back(&block);  // ascending: the lowest is broken first
+    } else {
+      block_link(block);
+    }
+  }
+}
+
+u64 PageAllocator::block_first(u64 b) const {
+  const u64 first = b * kBlockFrames;
+  return first > stats_.boot_frames ? first : stats_.boot_frames;
+}
+
+u64 PageAllocator::block_end(u64 b) const {
+  const u64 end = (b + 1) * kBlockFrames;
+  return end < frames_ ? end : frames_;
+}
+
+void PageAllocator::block_unlink(FrameBlock& b) {
+  if (b.free_count == kBlockFrames) {
+    whole_.remove(&b);
+  } else if (b.free_count != 0) {
+    partial_[b.free_count].remove(&b);
+    if (partial_[b.free_count].empty())
+      partial_mask_[b.free_count / 64] &= ~(u64{1} << (b.free_count % 64));
+  }
+}
+
+void PageAllocator::block_link(FrameBlock& b) {
+  if (b.free_count == kBlockFrames) {
+    whole_.push_front(&b);
+  } else if (b.free_count != 0) {
+    partial_[b.free_count].push_front(&b);
+    partial_mask_[b.free_count / 64] |= u64{1} << (b.free_count % 64);
+  }
+}
+
+List<Page, &Page::queue_node>& PageAllocator::free_list_of(u64 pfn) {
+  return policy_ == FramePolicy::kLifo ? free_list_ : blocks_[pfn / kBlockFrames].free;
+}
+
+u64 PageAllocator::pick_frame() {
+  if (policy_ == FramePolicy::kLifo) {
+    // The freed frames first (LIFO), then the never-used ones, ascending.
+    const Page* page = free_list_.front();
+    return page != nullptr ? static_cast<u64>(page - pages_) : fresh_.load();
+  }
+  // The fullest partly used block (the lowest bit of the mask), else the
+  // first whole one: a whole block is broken only when nothing else is free.
+  FrameBlock* block = nullptr;
+  for (u64 w = 0; w < kBlockFrames / 64 && block == nullptr; ++w)
+    if (partial_mask_[w] != 0) block = partial_[w * 64 + __builtin_ctzll(partial_mask_[w])].front();
+  if (block == nullptr) block = whole_.front();
+  const u64 b = static_cast<u64>(block - blocks_);
+  if (const Page* page = block->free.front()) return static_cast<u64>(page - pages_);
+  // No described free frame: the block's free frames are past the frontier.
+  const u64 fresh = fresh_.load();
+  return fresh > block_first(b) ? fresh : block_first(b);
 }
 
 Page* PageAllocator::alloc(AllocClass cls) {
@@ -59,14 +126,7 @@ Page* PageAllocator::alloc(AllocClass cls) {
     }
     return nullptr;
   }
-  // The freed frames first (LIFO), then the never-used ones, ascending: the
-  // order of one list that started ascending and took frees at its front.
-  Page* page = free_list_.pop_front();
-  if (page == nullptr) {
-    page = new (&pages_[fresh_.load()]) Page();
-    fresh_.add(1);
-  }
-  page->state = Page::State::kAllocated;
+  Page* page = take(pick_frame());
   --stats_.free_frames;
   ++stats_.in_use;
   ++stats_.allocs;
@@ -74,26 +134,24 @@ Page* PageAllocator::alloc(AllocClass cls) {
   return page;
 }
 
-bool PageAllocator::block_free(u64 first) const {
-  const u64 fresh = fresh_.load();
-  for (u64 pfn = first; pfn < first + kBlockFrames && pfn < fresh; ++pfn)
-    if (pages_[pfn].state != Page::State::kFree) return false;
-  return true;
-}
-
 Page* PageAllocator::take(u64 pfn) {
   while (fresh_.load() <= pfn) {
-    // Described now and free: they join the list behind the freed frames,
-    // ascending, in the order alloc() would have reached them.
-    Page* p = new (&pages_[fresh_.load()]) Page();
+    // Described now and free: they join their list behind the freed frames,
+    // ascending, in the order the frontier would have reached them.
+    const u64 next = fresh_.load();
+    Page* p = new (&pages_[next]) Page();
     p->state = Page::State::kFree;
-    free_list_.push_back(p);
+    free_list_of(next).push_back(p);
     fresh_.add(1);
   }
   Page* page = &pages_[pfn];
-  free_list_.remove(page);
+  free_list_of(pfn).remove(page);
   new (page) Page();
   page->state = Page::State::kAllocated;
+  FrameBlock& block = blocks_[pfn / kBlockFrames];
+  block_unlink(block);
+  --block.free_count;
+  block_link(block);
   return page;
 }
 
@@ -103,16 +161,15 @@ Page* PageAllocator::alloc_block(u64 keep_free) {
     ++stats_.blocks_failed;
     return nullptr;
   }
-  // First fit from the bottom: small frames come from the freed ones first
-  // and then from the bottom of the never-used ones, so the blocks above the
-  // frontier stay whole longest (MINIX's "chew off memory from the same side").
-  u64 first = (stats_.boot_frames + kBlockFrames - 1) & ~(kBlockFrames - 1);
-  for (; first + kBlockFrames <= frames_; first += kBlockFrames)
-    if (block_free(first)) break;
-  if (first + kBlockFrames > frames_) {
+  // Small frames break a whole block only when no partly used one has a
+  // free frame, so this is the block that became whole last or the lowest
+  // never used (MINIX's "chew off memory from the same side").
+  FrameBlock* block = whole_.front();
+  if (block == nullptr) {
     ++stats_.blocks_failed;
     return nullptr;
   }
+  const u64 first = static_cast<u64>(block - blocks_) * kBlockFrames;
   for (u64 pfn = first; pfn < first + kBlockFrames; ++pfn) take(pfn);
   stats_.free_frames -= kBlockFrames;
   stats_.in_use += kBlockFrames;
@@ -124,10 +181,7 @@ Page* PageAllocator::alloc_block(u64 keep_free) {
 
 u64 PageAllocator::free_blocks() const {
   LeafLocker guard(*platform_, lock_);
-  u64 n = 0;
-  u64 first = (stats_.boot_frames + kBlockFrames - 1) & ~(kBlockFrames - 1);
-  for (; first + kBlockFrames <= frames_; first += kBlockFrames) n += block_free(first) ? 1 : 0;
-  return n;
+  return whole_.size();
 }
 
 Page* PageAllocator::alloc_zeroed(AllocClass cls) {
@@ -149,9 +203,14 @@ void PageAllocator::free(Page* page) {
   page->state = Page::State::kFree;
   {
     LeafLocker guard(*platform_, lock_);
-    // LIFO: the most recently freed frame is reused first (deterministic, and
-    // a stale user of it meets new contents soon).
-    free_list_.push_front(page);
+    // LIFO in its block: the most recently freed frame of the block is
+    // reused first (deterministic, and a stale user meets new contents soon).
+    const u64 pfn = static_cast<u64>(page - pages_);
+    free_list_of(pfn).push_front(page);
+    FrameBlock& block = blocks_[pfn / kBlockFrames];
+    block_unlink(block);
+    ++block.free_count;
+    block_link(block);
     ++stats_.free_frames;
     --stats_.in_use;
     ++stats_.frees;
@@ -212,13 +271,27 @@ const char* PageAllocator::check() const NO_THREAD_SAFETY_ANALYSIS {
       ++free_count;
     }
   }
-  // Every listed page is a kFree frame of this array; with the counts equal
-  // (and list nodes distinct), the list is exactly the kFree frames.
+  // Every listed page is a kFree frame of this array, on its block's list
+  // (or on free_list_ under kLifo); with the counts equal (and list nodes
+  // distinct), the lists are exactly the kFree frames.
+  u64 listed = free_list_.size();
   for (const Page* p = free_list_.front(); p != nullptr; p = free_list_.next(p)) {
     if (p < pages_ || p >= pages_ + frames_) return "page_allocator.free_list_foreign";
     if (p->state != Page::State::kFree) return "page_allocator.free_list_state";
   }
-  if (free_count != free_list_.size()) return "page_allocator.free_count";
+  for (u64 b = 0; b < block_count_; ++b) {
+    const FrameBlock& block = blocks_[b];
+    if (const char* err = block.free.check()) return err;
+    if (policy_ == FramePolicy::kLifo && !block.free.empty()) return "page_allocator.block_list";
+    for (const Page* p = block.free.front(); p != nullptr; p = block.free.next(p)) {
+      if (p < pages_ + b * kBlockFrames || p >= pages_ + block_end(b))
+        return "page_allocator.free_list_foreign";
+      if (p->state != Page::State::kFree) return "page_allocator.free_list_state";
+    }
+    listed += block.free.size();
+  }
+  if (free_count != listed) return "page_allocator.free_count";
+  if (const char* err = check_blocks()) return err;
   free_count += frames_ - fresh;  // never handed out
   if (stats_.free_frames != free_count) return "page_allocator.stats_free";
   if (stats_.total_frames != frames_ || stats_.boot_frames != boot_count ||
@@ -226,6 +299,34 @@ const char* PageAllocator::check() const NO_THREAD_SAFETY_ANALYSIS {
     return "page_allocator.stats_in_use";
   if (reserved_ > free_count + stats_.in_use) return "page_allocator.reserved";
   return nullptr;
+}
+
+// Every block's free count against its frames, and the list it is on.
+const char* PageAllocator::check_blocks() const NO_THREAD_SAFETY_ANALYSIS {
+  const u64 fresh = fresh_.load();
+  u64 on_lists = 0;
+  for (u64 b = 0; b < block_count_; ++b) {
+    const FrameBlock& block = blocks_[b];
+    u64 free = 0;
+    for (u64 pfn = block_first(b); pfn < block_end(b); ++pfn)
+      free += pfn >= fresh || pages_[pfn].state == Page::State::kFree ? 1 : 0;
+    if (block.free_count != free) return "page_allocator.block_count";
+    if (block.link.linked() != (free != 0)) return "page_allocator.block_unlisted";
+    on_lists += free != 0 ? 1 : 0;
+  }
+  if (const char* err = whole_.check()) return err;
+  u64 listed = whole_.size();
+  for (const FrameBlock* b : whole_)
+    if (b->free_count != kBlockFrames) return "page_allocator.block_whole";
+  for (u64 n = 1; n < kBlockFrames; ++n) {
+    if (const char* err = partial_[n].check()) return err;
+    if (partial_[n].empty() == (((partial_mask_[n / 64] >> (n % 64)) & 1) != 0))
+      return "page_allocator.block_mask";
+    for (const FrameBlock* b : partial_[n])
+      if (b->free_count != n) return "page_allocator.block_partial";
+    listed += partial_[n].size();
+  }
+  return listed == on_lists ? nullptr : "page_allocator.block_lists";
 }
 
 }  // namespace vm

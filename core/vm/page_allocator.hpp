@@ -4,6 +4,12 @@
 // back from ordinary allocations so that the pageout path, which must
 // allocate to free memory, can always make progress (XNU's
 // vm_page_free_reserved, FreeBSD's VM_ALLOC_SYSTEM ladder).
+//
+// Free frames are kept per naturally aligned 2 MiB block, and a single
+// frame comes from the partly used block with the fewest free frames: a
+// whole free block is broken only when no partly used one is left, so
+// whole blocks survive churn for alloc_block (the idea of Linux's
+// pageblocks and of FreeBSD's vm_reserv; docs/large-pages.md).
 #pragma once
 
 #include "lib/list.hpp"
@@ -34,6 +40,26 @@ struct PageAllocatorStats {
   u64 blocks_failed = 0;    // alloc_block found no free aligned block
 };
 
+// How single frames are chosen (docs/large-pages.md, "The allocator's blocks").
+enum class FramePolicy : u8 {
+  kPreferBroken,  // the partly used block with the fewest free frames (the default)
+  kLifo,          // one LIFO list over all of RAM, blocks ignored (the allocator
+                  // before blocks; kept as the fragmentation baseline of `vmsim bench`)
+};
+
+// The free frames of one naturally aligned 2 MiB block of RAM. Locking: the
+// allocator's lock_.
+struct FrameBlock {
+  // Its described free frames, the most recently freed first (kPreferBroken;
+  // empty under kLifo).
+  List<Page, &Page::queue_node> free;
+  // On PageAllocator::whole_ when all its frames are free (a block of 512
+  // RAM frames only), on partial_[free_count] when some are, else on none.
+  ListNode link;
+  // Invariant: its kFree frames, described or not (past the frontier).
+  u16 free_count = 0;
+};
+
 // Locking: (f) lock_, a leaf lock (Platform::leaf_lock); (c) set by init()
 // at boot, before any other thread runs.
 class PageAllocator {
@@ -43,14 +69,20 @@ class PageAllocator {
   // plus at least one frame; else panic. `reserved_frames` is clamped to
   // what is free. `carve_bytes` more are taken at boot after the page array
   // (tables the core sizes at boot: the compressor's), at carve().
-  void init(Platform& platform, u64 ram_bytes, u64 reserved_frames, u64 carve_bytes = 0);
+  // RAM is at most kMaxBlocks blocks (4 GiB, the trace format's limit), else panic.
+  void init(Platform& platform, u64 ram_bytes, u64 reserved_frames, u64 carve_bytes = 0,
+            FramePolicy policy = FramePolicy::kPreferBroken);
   u8* carve() const { return carve_; }
 
   // A free frame, returned in State::kAllocated with its other fields reset;
   // the caller sets its role (state). Its contents are not cleared. nullptr
-  // when none is left for `cls`. Deterministic: the free list is LIFO over
-  // an initial ascending order, so the same sequence of calls yields the
-  // same frames (and a fresh allocator hands out the lowest frames first).
+  // when none is left for `cls`. O(1). Deterministic: the same sequence of
+  // calls yields the same frames. From the partly used block with the fewest
+  // free frames (its most recently freed frame, else its lowest never-used
+  // one), else from the first whole block (the last one to become whole
+  // again, else the lowest never used); so a fresh allocator hands out the
+  // lowest frames first and a freed frame comes back first while its block
+  // is the fullest partly used one.
   Page* alloc(AllocClass cls = AllocClass::kNormal);
   // As alloc(), then zero-filled.
   Page* alloc_zeroed(AllocClass cls = AllocClass::kNormal);
@@ -60,8 +92,10 @@ class PageAllocator {
   // `reserved_frames` plus `keep_free` frames free, else nullptr (as when no
   // aligned block is wholly free). Never counted as a failed allocation: a
   // caller that gets no block takes single frames instead. Deterministic:
-  // the lowest free block, frames past the described ones included.
+  // the block that became whole last, else the lowest never-used one.
+  // O(kBlockFrames).
   static constexpr u64 kBlockFrames = 512;
+  static constexpr u64 kMaxBlocks = 2048;
   Page* alloc_block(u64 keep_free = 0);
   // Any state but kFree and kBoot (else panic: double free / boot frame),
   // not mapped (map_count == 0, else panic), not on a list through
@@ -97,13 +131,15 @@ class PageAllocator {
   const PageAllocatorStats& stats() const { return stats_; }
 
   // How many naturally aligned 2 MiB blocks are wholly free now (the
-  // fragmentation measure of docs/large-pages.md). O(frames).
+  // fragmentation measure of docs/large-pages.md). O(1).
   u64 free_blocks() const;
 
-  // Audit: frames [0, boot_frames) are kBoot and no other; the free list is
-  // well linked and holds exactly the kFree frames below the frontier; the
-  // stats agree with the counts. Returns nullptr or the name of the first
-  // broken invariant. O(described frames).
+  // Audit: frames [0, boot_frames) are kBoot and no other; the free lists
+  // are well linked and hold exactly the kFree frames below the frontier,
+  // each on its block's list (kPreferBroken) or on the one list (kLifo);
+  // every block's free count is right and it is on the list that count
+  // says; the stats agree with the counts. Returns nullptr or the name of
+  // the first broken invariant. O(described frames + blocks).
   const char* check() const;
 
  private:
@@ -118,19 +154,42 @@ class PageAllocator {
   };
   // (c) Invariant: page-aligned, non-empty, disjoint from RAM and each other.
   PhysRange device_ranges_[kMaxDeviceRanges];
-  u32 device_range_count_ = 0;  // (c)
-  // (f) Invariant: the kFree frames are exactly those on free_list_ and
-  // those at or past fresh_, whose descriptors are not built yet.
-  List<Page, &Page::queue_node> free_list_ GUARDED_BY(lock_);
+  u32 device_range_count_ = 0;                       // (c)
+  FramePolicy policy_ = FramePolicy::kPreferBroken;  // (c)
+  u64 block_count_ = 0;                              // (c) blocks RAM spans, the last maybe short
+  // (f) Invariant: the kFree frames are exactly those on the lists (the
+  // blocks' or free_list_, by policy_) and those at or past fresh_, whose
+  // descriptors are not built yet.
+  List<Page, &Page::queue_node> free_list_ GUARDED_BY(lock_);  // kLifo only
+  FrameBlock blocks_[kMaxBlocks] GUARDED_BY(lock_);            // blocks_[pfn / kBlockFrames]
+  // (f) The blocks all of whose 512 frames are free: ascending at init,
+  // then each one that becomes whole again at the front.
+  List<FrameBlock, &FrameBlock::link> whole_ GUARDED_BY(lock_);
+  // (f) partial_[n]: the blocks with n free frames, 0 < n < kBlockFrames
+  // (a short block, the first one beside the boot frames or the last one,
+  // is here even when all its frames are free: it can never be a 2 MiB
+  // page). Bit n of partial_mask_ says partial_[n] is not empty.
+  List<FrameBlock, &FrameBlock::link> partial_[kBlockFrames] GUARDED_BY(lock_);
+  u64 partial_mask_[kBlockFrames / 64] GUARDED_BY(lock_) = {};
   // (f) Written under lock_, read without it (page_of): it only grows, and
   // a frame is named only after its allocation set it past the frame.
   Atomic<u64> fresh_;
   PageAllocatorStats stats_ GUARDED_BY(lock_);  // (f)
-  // Whether frames [first, first + kBlockFrames) are all free.
-  bool block_free(u64 first) const REQUIRES(lock_);
-  // Takes the free frame `pfn` off the free list, or builds its descriptor
-  // (the frames before it past the frontier become described free frames).
+  // The free frame alloc() takes next, by policy_ (some frame is free).
+  u64 pick_frame() REQUIRES(lock_);
+  // Takes the free frame `pfn` off its list, building its descriptor first
+  // when it has none (the frames before it past the frontier become
+  // described free frames).
   Page* take(u64 pfn) REQUIRES(lock_);
+  // The list a described free frame `pfn` is on, by policy_.
+  List<Page, &Page::queue_node>& free_list_of(u64 pfn) REQUIRES(lock_);
+  // Block bookkeeping: off its list, then on the one its free count says.
+  void block_unlink(FrameBlock& b) REQUIRES(lock_);
+  void block_link(FrameBlock& b) REQUIRES(lock_);
+  // The frames of RAM in block `b` that are not boot frames: [first, end).
+  u64 block_first(u64 b) const REQUIRES(lock_);
+  u64 block_end(u64 b) const;
+  const char* check_blocks() const;
   // Guards the free list and the stats against CPUs faulting in different
   // address spaces at once (the SMP stress mode); a leaf lock.
   mutable Mutex lock_{"page_allocator"};

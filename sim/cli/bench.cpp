@@ -6,14 +6,12 @@
 #include <variant>
 #include <vector>
 
+#include "cli/bench_traces.hpp"
 #include "host_baseline.hpp"
 #include "run/runner.hpp"
 
 namespace vmsim {
-namespace {
-
-constexpr uint64_t kBase = 0x100000000;  // where the benchmark maps its memory
-constexpr uint64_t kAccessStride = 64;
+namespace bench_traces {
 
 Op make_op(OpKind kind) {
   Op op;
@@ -54,6 +52,33 @@ Trace one_thread_trace(std::vector<Op> ops, uint64_t memory) {
   t.threads.push_back(std::move(th));
   return t;
 }
+
+// One timed run of `t` and the values of the stats named in `names`.
+double timed_run(const Trace& t, const std::vector<std::string>& names,
+                 std::vector<double>* values) {
+  RunOptions options;
+  options.audit = AuditMode::kOff;
+  options.oracle = false;
+  const auto start = std::chrono::steady_clock::now();
+  auto result = run_trace(t, options);
+  const auto end = std::chrono::steady_clock::now();
+  if (auto* e = std::get_if<RunError>(&result)) throw std::runtime_error(e->message);
+  const RunReport& r = std::get<RunReport>(result);
+  if (!r.pass()) throw std::runtime_error("benchmark trace failed");
+  values->clear();
+  for (const std::string& n : names)
+    for (const auto& [name, v] : r.stats)
+      if (name == n) values->push_back(static_cast<double>(v));
+  return std::chrono::duration<double>(end - start).count();
+}
+
+}  // namespace bench_traces
+
+namespace {
+
+using namespace bench_traces;
+
+constexpr uint64_t kAccessStride = 64;
 
 // First-touch faults: map, write one byte per page, unmap; `rounds` times.
 Trace first_touch_trace(uint64_t pages, uint64_t rounds) {
@@ -117,25 +142,6 @@ Trace pressure_trace(uint64_t overcommit, uint64_t rounds, uint64_t compressor) 
   t.machine.swap = set * 2;
   t.machine.compressor = compressor;
   return t;
-}
-
-// One timed run of `t` and the values of the stats named in `names`.
-double timed_run(const Trace& t, const std::vector<std::string>& names,
-                 std::vector<double>* values) {
-  RunOptions options;
-  options.audit = AuditMode::kOff;
-  options.oracle = false;
-  const auto start = std::chrono::steady_clock::now();
-  auto result = run_trace(t, options);
-  const auto end = std::chrono::steady_clock::now();
-  if (auto* e = std::get_if<RunError>(&result)) throw std::runtime_error(e->message);
-  const RunReport& r = std::get<RunReport>(result);
-  if (!r.pass()) throw std::runtime_error("benchmark trace failed");
-  values->clear();
-  for (const std::string& n : names)
-    for (const auto& [name, v] : r.stats)
-      if (name == n) values->push_back(static_cast<double>(v));
-  return std::chrono::duration<double>(end - start).count();
 }
 
 double seconds_to_run(const Trace& t) {

@@ -20,4 +20,24 @@ int cmd_bench(const BenchOptions& options);
 // not whole 4 KiB pages.
 int cmd_bench_compressor(const std::vector<std::string>& files);
 
+struct FragmentationOptions {
+  uint64_t ram_mib = 256;
+  uint64_t seed = 1;
+};
+
+// `vmsim bench fragmentation`: 2 MiB blocks left whole by a churned
+// single-frame workload, per frame policy (docs/large-pages.md).
+int cmd_bench_fragmentation(const FragmentationOptions& options);
+
+struct LargePagesBenchOptions {
+  uint64_t mib = 64;      // the region
+  uint64_t rounds = 4;    // first-touch rounds (and 2x), one region each
+  uint64_t sweeps = 128;  // read sweeps (and 2x) over the populated region
+};
+
+// `vmsim bench large-pages`: first-touch cost per 4 KiB and strided
+// non-faulting reads over a region, large_pages never against always, in
+// one run (docs/large-pages.md, "Measured").
+int cmd_bench_large_pages(const LargePagesBenchOptions& options);
+
 }  // namespace vmsim

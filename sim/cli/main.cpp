@@ -145,6 +145,22 @@ int run(int argc, char** argv) {
       "compressor", "Compress raw memory with the core's page codec, LZ4 and zstd -1");
   bench_compressor->add_option("files", memory_files, "Files of raw memory (whole 4 KiB pages)")
       ->required();
+  FragmentationOptions fragmentation_options;
+  auto* bench_fragmentation = bench->add_subcommand(
+      "fragmentation",
+      "Share of 2 MiB blocks left whole by a churned single-frame workload, per frame policy");
+  bench_fragmentation->add_option("--memory-mib", fragmentation_options.ram_mib, "RAM in MiB")
+      ->check(CLI::Range(16, 4096));
+  bench_fragmentation->add_option("--seed", fragmentation_options.seed, "Churn seed");
+  LargePagesBenchOptions large_pages_options;
+  auto* bench_large_pages = bench->add_subcommand(
+      "large-pages", "First-touch cost and TLB-missing reads, large_pages never vs always");
+  bench_large_pages->add_option("--mib", large_pages_options.mib, "Region size in MiB")
+      ->check(CLI::Range(2, 1024));
+  bench_large_pages->add_option("--rounds", large_pages_options.rounds, "First-touch rounds")
+      ->check(CLI::Range(1, 1000));
+  bench_large_pages->add_option("--sweeps", large_pages_options.sweeps, "Read sweeps")
+      ->check(CLI::Range(1, 10000));
 
   PortRunOptions port_run_options;
   CLI::App* port_run = add_port_run(app, &port_run_options);
@@ -173,6 +189,8 @@ int run(int argc, char** argv) {
     return run_minimize_command(minimize_cmd, std::get<uint64_t>(mutations));
   if (check->parsed()) return cmd_check(files);
   if (bench_compressor->parsed()) return cmd_bench_compressor(memory_files);
+  if (bench_fragmentation->parsed()) return cmd_bench_fragmentation(fragmentation_options);
+  if (bench_large_pages->parsed()) return cmd_bench_large_pages(large_pages_options);
   if (bench->parsed()) return cmd_bench(bench_options);
   if (compile->parsed()) return cmd_compile(compile_in, compile_out);
   if (port_run->parsed()) return cmd_port_run(port_run_options);
