@@ -26,6 +26,7 @@ enum class Mutation : u64 {
   kCompressBeforeUnmap = u64{1} << 13,
   kCachePutCopiesMapped = u64{1} << 14,
   kThpSplitUnlocked = u64{1} << 15,
+  kThpSplitLocalFlush = u64{1} << 16,
 };
 
 constexpr u64 mutation_bit(Mutation m) {
@@ -75,6 +76,9 @@ inline constexpr MutationInfo kMutations[] = {
     {Mutation::kThpSplitUnlocked, "thp-split-unlocked",
      "a fault entering a page inside a large entry decides to split it before it takes the pmap "
      "lock, and splits it after without looking again"},
+    {Mutation::kThpSplitLocalFlush, "thp-split-local-flush",
+     "a split drops the 2 MiB translation only on the splitting CPU before it installs the page "
+     "table: another CPU may keep it"},
 };
 
 inline constexpr size_t kMutationCount = sizeof(kMutations) / sizeof(kMutations[0]);
