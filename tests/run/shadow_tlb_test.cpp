@@ -173,9 +173,6 @@ TEST(ShadowTlb, CheckAllComparesEveryEntryWithTheTable) {
             "to pa 0x34000 (writable)");
 }
 
-}  // namespace
-}  // namespace vmsim
-
 // --- 2 MiB entries ---------------------------------------------------------------
 
 constexpr uint64_t kLargeVa = 0x20000000;
@@ -270,3 +267,6 @@ TEST(ShadowTlb, CheckAllComparesEveryPageOfA2MiBEntry) {
   split = true;  // a page table of the same frames, the 2 MiB entry not invalidated
   EXPECT_NE(tlb.check_all(lookup, large), std::nullopt);
 }
+
+}  // namespace
+}  // namespace vmsim
