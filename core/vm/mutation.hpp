@@ -27,6 +27,7 @@ enum class Mutation : u64 {
   kCachePutCopiesMapped = u64{1} << 14,
   kThpSplitUnlocked = u64{1} << 15,
   kSlabWriteWithoutUse = u64{1} << 16,
+  kThpSplitLocalFlush = u64{1} << 17,
 };
 
 constexpr u64 mutation_bit(Mutation m) {
@@ -78,6 +79,9 @@ inline constexpr MutationInfo kMutations[] = {
      "lock, and splits it after without looking again"},
     {Mutation::kSlabWriteWithoutUse, "slab-write-without-use",
      "mprotect changes a region's rights without saying USE() (caught under --sanity)"},
+    {Mutation::kThpSplitLocalFlush, "thp-split-local-flush",
+     "a split drops the 2 MiB translation only on the splitting CPU before it installs the page "
+     "table: another CPU may keep it"},
 };
 
 inline constexpr size_t kMutationCount = sizeof(kMutations) / sizeof(kMutations[0]);

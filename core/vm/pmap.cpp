@@ -91,12 +91,12 @@ struct Pmap::Walk {
   // table last: on kNoMem nothing was linked (the fresh pages, never visible
   // to a walker, go straight back), and a concurrent walker never meets a
   // table that is not yet filled. A large entry on the way is split first.
-  static Status make_path(Pmap& p, vaddr_t va, unsigned target, paddr_t* out, TlbBatch& batch) {
+  static Status make_path(Pmap& p, vaddr_t va, unsigned target, paddr_t* out) {
     paddr_t table = p.root_;
     unsigned level = pte::kPml4;
     for (; level > target; --level) {
       Entry* slot = &entries(p, table)[pte::index(va, level)];
-      if (level == pte::kPd && pte::large(pte::load(slot))) demote(p, slot, large_trunc(va), batch);
+      if (level == pte::kPd && pte::large(pte::load(slot))) demote(p, slot, large_trunc(va));
       const Entry e = pte::load(slot);
       if (e == 0) break;
       table = pte::addr(e);
@@ -121,28 +121,36 @@ struct Pmap::Walk {
   // --- large entries -----------------------------------------------------------
 
   // Splits the large entry in `slot` (a page-directory entry mapping from
-  // `base`) in place: the table set aside for it is filled with the 512
-  // entries of the same frames, rights and A/D bits, and takes the entry's
-  // place in one compare-exchange, so a D bit a walker sets meanwhile is
-  // either in the copy or makes the exchange fail and the copy start over
-  // (Linux invalidates the huge PMD first for the same reason). Nothing a
-  // walker can observe changes but the paging structure: the flush of every
-  // CPU on this root (the 2 MiB translation with its paging-structure
-  // caches) may come with the caller's batch.
-  static void demote(Pmap& p, Entry* slot, vaddr_t base, TlbBatch& batch) {
+  // `base`) in place, in Linux's order (`pmdp_invalidate` before
+  // `pmd_populate`): the entry is made not present, every CPU on this root
+  // drops its 2 MiB translation and waits, and only then does the table set
+  // aside for it, filled with the 512 entries of the same frames, rights and
+  // A/D bits, take its place. No CPU can hold the 2 MiB and a 4 KiB
+  // translation of one address at once (the SDM leaves the result of that
+  // open, AMD erratum 383 makes it a machine check), and the A/D bits taken
+  // with the entry are final: no walker can set one in between (a write
+  // through a translation without D faults on the not-present entry and
+  // waits for the pmap lock). The caller's own changes of the new entries
+  // are invalidated by the caller.
+  static void demote(Pmap& p, Entry* slot, vaddr_t base) {
     p.platform_->yield(YieldPoint::kThpSplit);
     UseScope use(&p);
     Page* pt = p.spare_tables_.pop_front();
     if (pt == nullptr) p.platform_->panic(fail("large entry without a table set aside", base));
     const paddr_t pt_pa = p.pages_->phys(pt);
+    const Entry old = pte::exchange(slot, pte::load(slot) & ~pte::kPresent);
+    {
+      // An invlpg of any address in a 2 MiB page drops every TLB entry of it
+      // and the paging-structure caches (the entry was a leaf: none named it).
+      TlbBatch now(*p.platform_, *p.pages_);
+      if (p.split_local_only_) now.invalidate_only_on(p.platform_->current_cpu());
+      now.invalidate(p.root_, p.active_, base);
+    }
     Entry* t = entries(p, pt_pa);
-    Entry old = pte::load(slot);
-    do {
-      for (unsigned i = 0; i < pte::kEntries; ++i) pte::store(&t[i], pte::small_of_large(old, i));
-    } while (!pte::compare_exchange(slot, &old, pte::table_entry(pt_pa)));
+    for (unsigned i = 0; i < pte::kEntries; ++i) pte::store(&t[i], pte::small_of_large(old, i));
+    pte::store(slot, pte::table_entry(pt_pa));
     pt->pt_entries = pte::kEntries;
     --p.large_entries_;
-    batch.invalidate_all(p.root_, p.active_);
     if (p.splits_ != nullptr) p.splits_->add(1);
   }
 
@@ -196,7 +204,7 @@ struct Pmap::Walk {
           clear_large(p, &t[i], tp, va, a);
           continue;
         }
-        demote(p, &t[i], va, a.batch);
+        demote(p, &t[i], va);
       }
       const paddr_t child = pte::addr(pte::load(&t[i]));
       remove(p, child, level - 1, va, a);
@@ -263,7 +271,7 @@ struct Pmap::Walk {
           continue;
         }
         if (pte::lowered(e, a.limit) == e) continue;  // nothing would change: no split
-        demote(p, &t[i], va, a.batch);
+        demote(p, &t[i], va);
       }
       if (level == pte::kPt) {
         if (lower_entry(&t[i], a.limit)) a.batch.invalidate(p.root_, p.active_, va);
@@ -321,7 +329,7 @@ struct Pmap::Walk {
     if (slot == nullptr || (pte::load(slot) & bit) == 0) return false;
     bool large = pte::large(pte::load(slot));
     if (large && bit == pte::kDirty) {
-      demote(p, slot, large_trunc(va), batch);
+      demote(p, slot, large_trunc(va));
       slot = find_leaf(p, va);
       large = false;
     }
@@ -503,7 +511,7 @@ Status Pmap::enter(vaddr_t va, paddr_t pa, PteAttrs attrs, TlbBatch& batch) {
       !pte::valid_frame(pa) || (pages_->page_of(pa) == nullptr && !pages_->device_frame(pa)))
     return Status::kInval;
   paddr_t pt = 0;
-  const Status s = Walk::make_path(*this, va, pte::kPt, &pt, batch);
+  const Status s = Walk::make_path(*this, va, pte::kPt, &pt);
   if (s != Status::kOk) return s;
   Walk::install_leaf(*this, pt, va, pa, attrs, batch);
   return Status::kOk;
@@ -518,8 +526,7 @@ Status Pmap::enter_large(vaddr_t va, paddr_t pa, PteAttrs attrs) {
   Page* spare = Walk::alloc_table(*this);
   if (spare == nullptr) return Status::kNoMem;
   paddr_t pd = 0;
-  TlbBatch none(*platform_, *pages_);  // nothing to split on an empty slot's path
-  const Status s = Walk::make_path(*this, va, pte::kPd, &pd, none);
+  const Status s = Walk::make_path(*this, va, pte::kPd, &pd);
   if (s != Status::kOk) {
     pages_->free(spare);
     return s;
@@ -543,8 +550,8 @@ bool Pmap::large_at(vaddr_t va) const {
   return slot != nullptr && pte::large(pte::load(slot));
 }
 
-void Pmap::split_seen_large(vaddr_t va, TlbBatch& batch) {
-  if (Entry* slot = Walk::find_pde(*this, va)) Walk::demote(*this, slot, large_trunc(va), batch);
+void Pmap::split_seen_large(vaddr_t va) {
+  if (Entry* slot = Walk::find_pde(*this, va)) Walk::demote(*this, slot, large_trunc(va));
 }
 
 // [start, end) rounded out to pages and clipped to the lower half; false

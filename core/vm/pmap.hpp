@@ -61,9 +61,11 @@ struct PteAttrs {
 // Large pages (FreeBSD's pmap superpages, Linux's huge PMDs): enter_large()
 // maps 2 MiB with one PS entry of a page directory. Every other operation
 // takes them in its stride: one that covers the whole 2 MiB acts on the PS
-// entry; one that covers part of it first splits it (demotion): the same
-// frames, rights and A/D bits move to a page table of 512 entries, and every
-// CPU that ran on this root flushes, the 2 MiB translation included. The
+// entry; one that covers part of it first splits it (demotion): the entry is
+// made not present and every CPU that runs on this root drops its 2 MiB
+// translation, then the same frames, rights and A/D bits take its place as a
+// page table of 512 entries (invalidate before install: no CPU ever holds a
+// 2 MiB and a 4 KiB translation of one address). The
 // table a split needs is set aside when the large entry is made (FreeBSD
 // keeps the page-table page of a promoted range for the same reason), so a
 // split never allocates and never fails, not even for pageout at 100%
@@ -113,7 +115,13 @@ class Pmap {
   // Mutation thp-split-unlocked only: splits the page-directory entry of
   // `va` as the large entry the caller saw there before it took the pmap
   // lock, without looking at it again.
-  void split_seen_large(vaddr_t va, TlbBatch& batch);
+  void split_seen_large(vaddr_t va);
+  // Mutation thp-split-local-flush only: from now on a split drops the 2 MiB
+  // translation on the splitting CPU alone before it installs the table.
+  void split_invalidates_only_local() {
+    UseScope use(this);  // an address space is a slab object
+    split_local_only_ = true;
+  }
   // Clears every entry in [start, end) (rounded out to pages, clipped to the
   // lower half), and frees table pages that become empty, after the batch's
   // flush. Visits only tables that exist: cost follows what is mapped, not
@@ -182,6 +190,7 @@ class Pmap {
   List<Page, &Page::queue_node> spare_tables_;
   u64 large_entries_ = 0;
   Atomic<u64>* splits_ = nullptr;
+  bool split_local_only_ = false;  // mutation thp-split-local-flush
 };
 
 }  // namespace vm

@@ -106,7 +106,7 @@ Status rmap_enter(Vm& vm, Pmap& pmap, vaddr_t va, Page* page, PteAttrs attrs, Tl
   // test outside the page-table lock).
   const bool seen_large = vm.mutated(Mutation::kThpSplitUnlocked) && pmap.large_at(va);
   MutexLocker lock(vm.platform, vm.pmap_lock);
-  if (seen_large) pmap.split_seen_large(va, batch);
+  if (seen_large) pmap.split_seen_large(va);
   const paddr_t pa = vm.pages.phys(page);
   paddr_t old_pa = 0;
   const bool was_mapped = pmap.extract(va, &old_pa, nullptr);

@@ -303,6 +303,7 @@ AddressSpace* vm_map_create(Vm& vm) {
     // Nobody else can reach the new space yet; the lock is the rule anyway.
     MutexLocker lock(vm.platform, as->lock);
     s = as->pmap.init(vm.platform, vm.pages, &vm.stats.large_page_splits);
+    if (vm.mutated(Mutation::kThpSplitLocalFlush)) as->pmap.split_invalidates_only_local();
   }
   if (s != Status::kOk) {
     vm.spaces.destroy(as);

@@ -47,7 +47,8 @@ bool TlbWitness::check(size_t thread, vm::AddressSpace& as) {
     ShadowTlb::Pte now;
     if (as.pmap.extract(page, &pa, &attrs))
       now = std::make_pair(vm::page_trunc(pa), attrs.writable);
-    if (std::optional<std::string> why = shadow_.check_access(cpu, page, now)) {
+    const bool large = as.pmap.large_at(page);
+    if (std::optional<std::string> why = shadow_.check_access(cpu, page, now, large)) {
       stale(*why);
       return false;
     }
@@ -55,7 +56,8 @@ bool TlbWitness::check(size_t thread, vm::AddressSpace& as) {
   return true;
 }
 
-// After an access completed: its CPU now caches the translations it used.
+// After an access completed: its CPU now caches the translations it used, a
+// page of a 2 MiB entry as that whole entry.
 void TlbWitness::access_done(size_t thread, vm::AddressSpace& as, const replay::UserAccess&) {
   const unsigned cpu = replay_.thread(thread).spec->cpu;
   for (uint64_t page : pages_[thread]) {
@@ -63,7 +65,7 @@ void TlbWitness::access_done(size_t thread, vm::AddressSpace& as, const replay::
     vm::paddr_t pa = 0;
     vm::PteAttrs attrs;
     if (!as.pmap.extract(page, &pa, &attrs)) continue;
-    shadow_.record(cpu, page, vm::page_trunc(pa), attrs.writable);
+    shadow_.record(cpu, page, vm::page_trunc(pa), attrs.writable, as.pmap.large_at(page));
   }
 }
 

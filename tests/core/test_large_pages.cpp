@@ -296,4 +296,56 @@ TEST_F(LargePmapTest, EnterInsideALargeEntrySplitsIt) {
   EXPECT_EQ(pmap.check(), nullptr);
 }
 
+// Invalidate before install (Linux's pmdp_invalidate, docs/large-pages.md):
+// when the 2 MiB translation is shot down, on every CPU of the address
+// space, the entry is not present and not yet a table; nothing of the split
+// waits for the caller's batch.
+TEST_F(LargePmapTest, SplitShootsThe2MiBDownEverywhereBeforeTheTableGoesIn) {
+  pmap.active_cpus().add(1);
+  ASSERT_EQ(pmap.enter_large(kVa, block(), rw), Status::kOk);
+  const u64* pde = nullptr;
+  {
+    paddr_t table = pmap.root();
+    for (unsigned l = pte::kPml4; l > pte::kPd; --l)
+      table = pte::addr(reinterpret_cast<u64*>(platform.phys(table))[pte::index(kVa, l)]);
+    pde = &reinterpret_cast<u64*>(platform.phys(table))[pte::index(kVa, pte::kPd)];
+  }
+  std::vector<u64> seen;
+  platform.tlb_calls.clear();
+  platform.on_tlb = [&](const vmtest::FakePlatform::TlbCall&) { seen.push_back(*pde); };
+  {
+    vm::TlbBatch batch(platform, pages);
+    pmap.remove(kVa + 0x3000, kVa + 0x4000, batch);
+    ASSERT_EQ(platform.tlb_calls.size(), 1u) << "the split's own shootdown, sent at once";
+    EXPECT_FALSE(platform.tlb_calls[0].all);
+    EXPECT_EQ(platform.tlb_calls[0].va, kVa);
+    EXPECT_EQ(platform.tlb_calls[0].cpus, 0b11u) << "every CPU of the address space";
+    EXPECT_FALSE(pte::present(seen[0]));
+    EXPECT_TRUE(pte::large(seen[0])) << "still the large entry, made not present";
+  }
+  ASSERT_EQ(platform.tlb_calls.size(), 2u);
+  EXPECT_EQ(platform.tlb_calls[1].va, kVa + 0x3000) << "the caller's: the page it removed";
+  EXPECT_FALSE(pte::large(*pde));
+  EXPECT_TRUE(pte::present(*pde));
+  platform.on_tlb = nullptr;
+  EXPECT_EQ(pmap.check(), nullptr);
+}
+
+// Mutation thp-split-local-flush: the splitting CPU alone.
+TEST_F(LargePmapTest, SplitLocalOnlyMutationShootsDownTheSplittingCpuAlone) {
+  pmap.active_cpus().add(1);
+  pmap.split_invalidates_only_local();
+  platform.cpu = 1;
+  ASSERT_EQ(pmap.enter_large(kVa, block(), rw), Status::kOk);
+  platform.tlb_calls.clear();
+  {
+    vm::TlbBatch batch(platform, pages);
+    pmap.remove(kVa + 0x3000, kVa + 0x4000, batch);
+    ASSERT_EQ(platform.tlb_calls.size(), 1u);
+    EXPECT_EQ(platform.tlb_calls[0].cpus, 0b10u);
+  }
+  platform.cpu = 0;
+  EXPECT_EQ(pmap.check(), nullptr);
+}
+
 }  // namespace

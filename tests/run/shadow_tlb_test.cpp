@@ -173,5 +173,100 @@ TEST(ShadowTlb, CheckAllComparesEveryEntryWithTheTable) {
             "to pa 0x34000 (writable)");
 }
 
+// --- 2 MiB entries ---------------------------------------------------------------
+
+constexpr uint64_t kLargeVa = 0x20000000;
+constexpr uint64_t kLargePa = 0x400000;
+
+// CPU 1 read one page of a 2 MiB page: it caches the whole 2 MiB.
+ShadowTlb large_on_cpu1() {
+  ShadowTlb tlb(2);
+  tlb.load_root(0, kRootA);
+  tlb.load_root(1, kRootA);
+  tlb.record(1, kLargeVa + 0x3000, kLargePa + 0x3000, true, true);
+  return tlb;
+}
+
+TEST(ShadowTlb, AWalkThroughALargeEntryCachesTheWhole2MiB) {
+  ShadowTlb tlb = large_on_cpu1();
+  EXPECT_EQ(tlb.entry_count(1), 1u);
+  // Another page of it, never touched, is cached too: a stale use shows.
+  EXPECT_EQ(tlb.check_access(1, kLargeVa + 0x1ff000, pte(kLargePa + 0x1ff000, true), true),
+            std::nullopt);
+  EXPECT_EQ(tlb.check_access(1, kLargeVa + 0x1ff000, std::nullopt),
+            "CPU 1 caches va 0x201ff000 -> pa 0x5ff000 (writable, through its 2 MiB entry of va "
+            "0x20000000), but the page table has no entry for it");
+  // A later access through it adds no 4 KiB entry.
+  tlb.record(1, kLargeVa + 0x5000, kLargePa + 0x5000, true, false);
+  EXPECT_EQ(tlb.entry_count(1), 1u);
+}
+
+TEST(ShadowTlb, InvlpgOfAnyAddressInside2MiBDropsIt) {
+  ShadowTlb tlb = large_on_cpu1();
+  tlb.invalidate_page(1, kLargeVa + 0x1ff000);
+  EXPECT_EQ(tlb.entry_count(1), 0u);
+  EXPECT_EQ(tlb.check_freed(kLargePa + 0x3000), std::nullopt);
+  ShadowTlb other = large_on_cpu1();
+  other.invalidate_page(1, kLargeVa + 0x200000);  // the next 2 MiB
+  EXPECT_EQ(other.entry_count(1), 1u);
+  other.invalidate_all(1);
+  EXPECT_EQ(other.entry_count(1), 0u);
+}
+
+TEST(ShadowTlb, FreeingAnyFrameOfACached2MiBPageIsStale) {
+  ShadowTlb tlb = large_on_cpu1();
+  EXPECT_EQ(tlb.check_freed(kLargePa + 0x1ff000),
+            "frame pa 0x5ff000 was freed while CPU 1 still caches va 0x201ff000 -> it (writable, "
+            "through its 2 MiB entry of va 0x20000000)");
+  EXPECT_EQ(tlb.check_freed(kLargePa + 0x200000), std::nullopt);
+}
+
+// The entry became a page table of the same frames and no invalidation came:
+// the CPU may use the 2 MiB entry and walk the table, at once (SDM 4.10.2.3).
+TEST(ShadowTlb, A2MiBEntryOverA4KiBTableIsReportedAtOnce) {
+  ShadowTlb tlb = large_on_cpu1();
+  tlb.op_started();  // the munmap that split it, still in flight
+  tlb.op_started();  // the read
+  EXPECT_EQ(tlb.check_access(1, kLargeVa, pte(kLargePa, true), false),
+            "CPU 1 caches va 0x20000000 -> pa 0x400000 (writable, through its 2 MiB entry of va "
+            "0x20000000), but the page table maps it with a 4 KiB entry now, and no invalidation "
+            "came between the page-size change and this access: the CPU may hold translations of "
+            "both sizes for one address (Intel SDM vol. 3 4.10.2.3; a machine check under AMD "
+            "erratum 383)");
+  // A page of it with no entry now is a stale use the munmap's shootdown
+  // may still cover: suspected, and that shootdown clears it.
+  EXPECT_EQ(tlb.check_access(1, kLargeVa + 0x100000, std::nullopt), std::nullopt);
+  tlb.invalidate_all(1);
+  EXPECT_EQ(tlb.op_finished(), std::nullopt);
+  EXPECT_EQ(tlb.op_finished(), std::nullopt);
+}
+
+TEST(ShadowTlb, A4KiBEntryUnderANewLargeEntryIsReportedToo) {
+  ShadowTlb tlb = cached_on_cpu1();
+  EXPECT_NE(tlb.check_access(1, kVa, pte(kPa, true), true), std::nullopt);
+}
+
+TEST(ShadowTlb, SuspicionFromA2MiBEntryGoesWithAnInvlpgAnywhereInIt) {
+  ShadowTlb tlb = large_on_cpu1();
+  tlb.op_started();
+  tlb.op_started();
+  EXPECT_EQ(tlb.check_access(1, kLargeVa + 0x100000, std::nullopt), std::nullopt);
+  EXPECT_EQ(tlb.op_finished(), std::nullopt);
+  tlb.invalidate_page(1, kLargeVa + 0x1ff000);
+  EXPECT_EQ(tlb.op_finished(), std::nullopt);
+}
+
+TEST(ShadowTlb, CheckAllComparesEveryPageOfA2MiBEntry) {
+  ShadowTlb tlb = large_on_cpu1();
+  bool split = false;
+  auto lookup = [](uint64_t, uint64_t va) -> ShadowTlb::Pte {
+    return pte(kLargePa + (va - kLargeVa), true);
+  };
+  auto large = [&split](uint64_t, uint64_t) { return !split; };
+  EXPECT_EQ(tlb.check_all(lookup, large), std::nullopt);
+  split = true;  // a page table of the same frames, the 2 MiB entry not invalidated
+  EXPECT_NE(tlb.check_all(lookup, large), std::nullopt);
+}
+
 }  // namespace
 }  // namespace vmsim
