@@ -102,7 +102,7 @@ Status rmap_enter(Vm& vm, Pmap& pmap, vaddr_t va, Page* page, PteAttrs attrs, Tl
     return s;
   }
   if (was_mapped) forget_mapping(vm, &pmap, va, old_pa, old_dirty, batch);
-  page_map_add(page);
+  page_map_add(vm.platform, page);
   if (managed(page)) {
     pv->pmap = &pmap;
     pv->va = va;
@@ -166,7 +166,7 @@ Status rmap_enter_large(Vm& vm, Pmap& pmap, vaddr_t va, Page* head, PteAttrs att
     pv->va = va + (i << kPageShift);
     pv->next = page->pv;
     page->pv = pv;
-    page_map_add(page);
+    page_map_add(vm.platform, page);
   }
   return Status::kOk;
 }

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "lib/format.hpp"
 #include "lib/mutex.hpp"
@@ -55,7 +56,10 @@ void SimPlatform::mutex_lock(vm::Mutex& m) {
       msg << "lock \"" << m.name() << "\" taken while already held";
       panic(msg.c_str());
     }
-    for (PlatformWatcher* w : watchers_) w->blocking(&m);
+    for (PlatformWatcher* w : watchers_) {
+      w->lock_taken(m);  // the failed attempt depends on the holder
+      w->blocking(&m);
+    }
     threads_->block(&m, m.name(), &m);
   }
   m.owner = thread_ + 1;
@@ -72,6 +76,23 @@ bool SimPlatform::mutex_trylock(vm::Mutex& m) {
   return true;
 }
 
+// A leaf lock is free here (one thread runs at a time, nothing under it
+// yields), but what it guards is shared: the explorer counts it as taken,
+// except the allocators', whose order only picks which frame or slab slot
+// is handed out, which no outcome, digest or violation shows
+// (docs/explore.md, footprints).
+void SimPlatform::leaf_lock(vm::Mutex& m) {
+  if (threads_ == nullptr || !threads_->on_thread()) return;
+  const char* name = m.name();
+  if (std::strcmp(name, "page_allocator") == 0 || std::strcmp(name, "slab") == 0) return;
+  for (PlatformWatcher* w : watchers_) w->lock_taken(m);
+}
+
+void SimPlatform::touched(const void* what) {
+  if (threads_ == nullptr || !threads_->on_thread()) return;
+  for (PlatformWatcher* w : watchers_) w->touched(what);
+}
+
 void SimPlatform::mutex_unlock(vm::Mutex& m) {
   if (m.owner != thread_ + 1) {
     vm::FixedString<128> msg;
@@ -79,6 +100,10 @@ void SimPlatform::mutex_unlock(vm::Mutex& m) {
     panic(msg.c_str());
   }
   m.owner = vm::Mutex::kUnowned;
+  // The release enables whoever waits for it, under the lock's own name
+  // (a Vm's lock lives outside simulated memory: no channel names it).
+  if (threads_ != nullptr && threads_->on_thread())
+    for (PlatformWatcher* w : watchers_) w->lock_taken(m);
   wake(&m);
 }
 

@@ -26,6 +26,8 @@ class PlatformWatcher {
   virtual ~PlatformWatcher() = default;
   // The running thread took `m` (a resource for partial-order reduction).
   virtual void lock_taken(const vm::Mutex& m) { (void)m; }
+  // The running thread used shared state no lock orders (Platform::touched).
+  virtual void touched(const void* what) { (void)what; }
   // The core invalidated translations on `cpus` (all of `root`'s when `va`
   // is empty).
   virtual void invalidated(vm::CpuSet cpus, uint64_t root, std::optional<uint64_t> va) {
@@ -52,6 +54,8 @@ class SimPlatform final : public disk::FileDiskPlatform {
   void mutex_lock(vm::Mutex& m) override;
   void mutex_unlock(vm::Mutex& m) override;
   bool mutex_trylock(vm::Mutex& m) override;
+  void leaf_lock(vm::Mutex& m) override;
+  void touched(const void* what) override;
   void wait_for(const void* channel, const char* what) override;
   void wake(const void* channel) override;
   void frame_freed(vm::paddr_t pa) override;
