@@ -80,6 +80,12 @@ void vm_object_reference(Vm& vm, VmObject* object) {
   object->ref_count.add(1);
 }
 
+// Drops one reference; the references left.
+static u32 vm_object_unreference(Vm& vm, VmObject* object) {
+  vm.platform.touched(&object->lock);
+  return object->ref_count.sub(1);
+}
+
 // Iterative down the chain: a long chain must not become deep recursion.
 // The counts change atomically: a backing object shared by two address
 // spaces loses a reference in one while a fault in the other reads its
@@ -89,7 +95,7 @@ void vm_object_reference(Vm& vm, VmObject* object) {
 // the pages leave under the object's lock, which pageout needs too. Not
 // analysed: `object` changes down the chain.
 void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch) NO_THREAD_SAFETY_ANALYSIS {
-  while (object != nullptr && (vm.platform.touched(&object->lock), object->ref_count.sub(1) == 0)) {
+  while (object != nullptr && vm_object_unreference(vm, object) == 0) {
     wait_until_unbusy(vm, object);
     {
       MutexLocker lock(vm.platform, object->lock);
