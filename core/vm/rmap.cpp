@@ -185,6 +185,7 @@ void rmap_protect_range(Vm& vm, Pmap& pmap, vaddr_t start, vaddr_t end, PteAttrs
 
 bool rmap_unmap_all(Vm& vm, Page* page, TlbBatch& batch, bool* shootdown_owed) {
   MutexLocker lock(vm.platform, vm.pmap_lock);
+  vm.platform.touched(page);  // its pv list
   UnmapAllCtx ctx{vm};
   while (PvEntry* e = page->pv) {
     page->pv = e->next;
@@ -197,6 +198,7 @@ bool rmap_unmap_all(Vm& vm, Page* page, TlbBatch& batch, bool* shootdown_owed) {
 
 bool rmap_any_dirty(Vm& vm, Page* page) {
   MutexLocker lock(vm.platform, vm.pmap_lock);
+  vm.platform.touched(page);  // its pv list
   for (PvEntry* e = page->pv; e != nullptr; e = e->next)
     if (e->pmap->is_dirty(e->va)) return true;
   return false;
@@ -204,6 +206,7 @@ bool rmap_any_dirty(Vm& vm, Page* page) {
 
 bool rmap_test_clear_referenced(Vm& vm, Page* page, TlbBatch& batch) {
   MutexLocker lock(vm.platform, vm.pmap_lock);
+  vm.platform.touched(page);  // its pv list
   bool referenced = false;
   for (PvEntry* e = page->pv; e != nullptr; e = e->next)
     referenced = e->pmap->test_and_clear_accessed(e->va, batch) || referenced;

@@ -1,5 +1,7 @@
 #include "run/explorer_steering.hpp"
 
+#include <algorithm>
+
 #include "sched/yield_point_named.hpp"
 #include "vm/vm_map.hpp"
 
@@ -207,13 +209,53 @@ void ExplorerSteering::touched(const void* what) {
   }
 }
 
+// Kernel objects live in simulated physical memory: their physical address
+// is the same in every run of the same schedule prefix. The Vm's own locks
+// do not: one lock of each name there.
+uint64_t ExplorerSteering::lock_resource(const vm::Mutex& m) const {
+  const uint64_t r = resource_of(&m);
+  return r != 0 ? r : kResourceNamed | name_hash(m.name());
+}
+
+// Taking a lock writes it: the order of two holders is the order in which
+// they saw what it guards. A lock whose data are reported by themselves
+// (Mutex::data_reported) is only read by a hold that begins and ends in
+// one segment (two such holds commute, what they touched says the rest);
+// held across a scheduling point it is written (segment_done), so whoever
+// would find it held depends on that segment.
 void ExplorerSteering::lock_taken(const vm::Mutex& m) {
   if (replay_.running() < 0) return;
-  // Kernel objects live in simulated physical memory: their physical
-  // address is the same in every run of the same schedule prefix. The Vm's
-  // own locks do not: one lock of each name there.
-  const uint64_t r = resource_of(&m);
-  footprint_.write(r != 0 ? r : kResourceNamed | name_hash(m.name()));
+  if (m.data_reported()) {
+    footprint_.read(lock_resource(m));
+    held_.push_back(&m);
+  } else {
+    footprint_.write(lock_resource(m));
+  }
+}
+
+// Dropping a lock enables whoever waits for it.
+void ExplorerSteering::lock_released(const vm::Mutex& m) {
+  if (replay_.running() < 0) return;
+  if (m.data_reported()) {
+    const auto it = std::find(held_.begin(), held_.end(), &m);
+    if (it != held_.end()) {
+      held_.erase(it);
+      return;
+    }
+  }
+  footprint_.write(lock_resource(m));
+}
+
+// The failed attempt depends on the holder.
+void ExplorerSteering::lock_contended(const vm::Mutex& m) {
+  if (replay_.running() < 0) return;
+  footprint_.write(lock_resource(m));
+}
+
+void ExplorerSteering::segment_done(size_t thread) {
+  for (const vm::Mutex* m : held_) footprint_.write(lock_resource(*m));
+  held_.clear();
+  controller_.segment_done(thread, footprint_);
 }
 
 // A sleep channel inside simulated memory (a lock, a page): the resource of

@@ -23,7 +23,7 @@ class ExplorerSteering final : public replay::Chooser,
 
   // replay::Chooser
   size_t choose(const replay::SchedulePoint& sp) override;
-  void segment_done(size_t thread) override { controller_.segment_done(thread, footprint_); }
+  void segment_done(size_t thread) override;
 
   // replay::Observer
   void segment_begin(size_t thread) override;
@@ -39,6 +39,8 @@ class ExplorerSteering final : public replay::Chooser,
 
   // PlatformWatcher
   void lock_taken(const vm::Mutex& m) override;
+  void lock_released(const vm::Mutex& m) override;
+  void lock_contended(const vm::Mutex& m) override;
   void touched(const void* what) override;
   void invalidated(vm::CpuSet cpus, uint64_t root, std::optional<uint64_t> va) override;
   void frame_freed(uint64_t pa) override;
@@ -47,6 +49,7 @@ class ExplorerSteering final : public replay::Chooser,
 
  private:
   uint64_t resource_of(const void* p) const;
+  uint64_t lock_resource(const vm::Mutex& m) const;
   uint64_t channel_resource(const void* channel) const;
   void user_access(size_t thread, vm::AddressSpace& as, const replay::UserAccess& a);
 
@@ -62,6 +65,9 @@ class ExplorerSteering final : public replay::Chooser,
   std::vector<uint64_t> fault_file_;
   uint64_t page_array_bytes_;  // the page descriptors at physical address 0
   bool probing_ = false;       // our own pmap lookups: not the thread's
+  // Locks whose data are reported (Mutex::data_reported) taken in this
+  // segment and not yet released: a write if still held at its end.
+  std::vector<const vm::Mutex*> held_;
 };
 
 }  // namespace vmsim

@@ -57,7 +57,7 @@ void SimPlatform::mutex_lock(vm::Mutex& m) {
       panic(msg.c_str());
     }
     for (PlatformWatcher* w : watchers_) {
-      w->lock_taken(m);  // the failed attempt depends on the holder
+      w->lock_contended(m);
       w->blocking(&m);
     }
     threads_->block(&m, m.name(), &m);
@@ -103,10 +103,8 @@ void SimPlatform::mutex_unlock(vm::Mutex& m) {
     panic(msg.c_str());
   }
   m.owner = vm::Mutex::kUnowned;
-  // The release enables whoever waits for it, under the lock's own name
-  // (a Vm's lock lives outside simulated memory: no channel names it).
   if (threads_ != nullptr && threads_->on_thread())
-    for (PlatformWatcher* w : watchers_) w->lock_taken(m);
+    for (PlatformWatcher* w : watchers_) w->lock_released(m);
   wake(&m);
 }
 

@@ -26,6 +26,9 @@ class PlatformWatcher {
   virtual ~PlatformWatcher() = default;
   // The running thread took `m` (a resource for partial-order reduction).
   virtual void lock_taken(const vm::Mutex& m) { (void)m; }
+  // ... released `m`; found `m` held by another thread (it blocks next).
+  virtual void lock_released(const vm::Mutex& m) { (void)m; }
+  virtual void lock_contended(const vm::Mutex& m) { (void)m; }
   // The running thread used shared state no lock orders (Platform::touched).
   virtual void touched(const void* what) { (void)what; }
   // The core invalidated translations on `cpus` (all of `root`'s when `va`
