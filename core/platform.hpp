@@ -90,8 +90,8 @@ class Platform {
   // nothing under it blocks, yields or takes a sleeping lock. Where one
   // thread runs at a time between yield points (the simulator, the port's
   // deterministic mode) nothing can contend for it, so the default is free
-  // and the explorer sees no extra conflicts; the port's SMP stress mode
-  // spins on it for real.
+  // (the simulator only tells its explorer what was taken); the port's SMP
+  // stress mode spins on it for real.
   void leaf_lock(Mutex& m) ACQUIRE(m) {
     use_begin(&m);
     leaf_acquire(m);
@@ -111,6 +111,18 @@ class Platform {
   }
   virtual void wake(const void* channel) {
     (void)channel;
+  }
+
+  // The running thread reads or changes shared state that no lock it holds
+  // orders against other threads: a reference or shadow count, a busy word,
+  // a reverse-map count, a frame's bytes, a pmap's entries (which the CPUs'
+  // page walkers read and mark without any lock). `what` names it by the
+  // lock that guards the rest of its structure (an object's lock) or by the
+  // structure itself (a page descriptor, a pmap). A machine that explores
+  // interleavings counts it as a write of that resource (docs/explore.md,
+  // footprints); the others ignore it.
+  virtual void touched(const void* what) {
+    (void)what;
   }
 
   // The disk that holds the files, page by page. Bytes the disk never held

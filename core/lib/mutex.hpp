@@ -15,11 +15,17 @@ class CAPABILITY("mutex") Mutex {
  public:
   static constexpr u32 kUnowned = 0;
 
-  explicit constexpr Mutex(const char* name) : name_(name) {}
+  // `data_reported`: every field the lock guards is reported through
+  // Platform::touched wherever it is used (Vm::pmap_lock: pmap walks, busy
+  // and reverse-map words), so an explorer needs the lock itself only where
+  // it is held across a scheduling point (docs/explore.md, footprints).
+  explicit constexpr Mutex(const char* name, bool data_reported = false)
+      : name_(name), data_reported_(data_reported) {}
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
   const char* name() const { return name_; }
+  bool data_reported() const { return data_reported_; }
 
   // Owned by the platform: an identifier of the holder, kUnowned when free.
   // Written only by the platform's lock and unlock (atomically on the port);
@@ -29,6 +35,7 @@ class CAPABILITY("mutex") Mutex {
 
  private:
   const char* name_;
+  bool data_reported_;
 };
 
 }  // namespace vm

@@ -88,7 +88,7 @@ Status Kernel::pwrite(Vnode* f, u64 offset, u8 value, u64 len) {
   const u64 last = (end - 1) >> kPageShift;
   for (u64 index = first; index <= last && index < f->pages();) {
     Page* page = vm_object_lookup(object, index);
-    if (page != nullptr && page_busied(page)) {
+    if (page != nullptr && page_busied(vm.platform, page)) {
       vm.platform.mutex_unlock(object->lock);
       vm.platform.wait_for(page, "a busy page");
       vm.platform.mutex_lock(object->lock);
@@ -173,7 +173,7 @@ Status Kernel::truncate(Vnode* f, u64 size) {
   batch.flush();
   {
     MutexLocker lock(vm.platform, f->object->lock);
-    while (Page* busy = vm_object_busy_page(f->object, first_gone, kVnodeObjectPages)) {
+    while (Page* busy = vm_object_busy_page(vm, f->object, first_gone, kVnodeObjectPages)) {
       vm.platform.mutex_unlock(f->object->lock);
       vm.platform.wait_for(busy, "a busy page");
       vm.platform.mutex_lock(f->object->lock);

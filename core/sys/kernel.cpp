@@ -32,6 +32,7 @@ Process* Kernel::create_process(const char* name, bool privileged) {
     mem_copy(p->name, name, len + 1);
     p->privileged = privileged;
   }
+  vm.platform.touched(&processes);  // (k): no lock orders the list
   insert_by_name(processes, p);
   return p;
 }
@@ -46,7 +47,10 @@ Process* Kernel::process_after(const char* name) {
   return nullptr;
 }
 
+// Also for an OOM kill inside another process's op: whatever the victim's
+// threads do next depends on it (Platform::touched).
 void Kernel::destroy_process(Process* p) {
+  vm.platform.touched(&processes);  // (k): no lock orders the list
   processes.remove(p);
   vm.block_cache.drop_owner(p->cache);
   vm_map_destroy(vm, p->as);

@@ -48,7 +48,7 @@ enum class Found : u8 { kWritten, kBusy, kAbsent };
 // made, or read by a copy, it is not to be written until its owner is done.
 // The caller holds the lock of the object that holds the page.
 Found write_unless_busy(Vm& vm, Page* page, vaddr_t addr, u32 size, u64 value, Page** busy) {
-  if (page_busied(page)) {
+  if (page_busied(vm.platform, page)) {
     *busy = page;
     return Found::kBusy;
   }

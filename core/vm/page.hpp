@@ -95,10 +95,20 @@ static_assert(sizeof(void*) != 8 || sizeof(Page) == 112, "Page grew: machine.mem
 inline void page_map_add(Page* page) {
   page->map_count.add(1);
 }
+inline void page_map_add(Platform& platform, Page* page) {
+  platform.touched(page);
+  page_map_add(page);
+}
+// Reads the reverse-map count (no lock orders it against the changes).
+inline u32 page_map_count(Platform& platform, const Page* page) {
+  platform.touched(page);
+  return page->map_count.load();
+}
 // Drops one mapping. A count already at zero means a PTE was removed twice
 // or never counted: the reverse map is broken, and the next free of the frame
 // could hand out memory that is still mapped.
 inline void page_map_drop(Platform& platform, Page* page) {
+  platform.touched(page);
   u32 n = page->map_count.load();
   do {
     if (n == 0) {
@@ -144,6 +154,26 @@ inline bool page_try_sbusy(Page* page) {
   return true;
 }
 
+// The forms the core calls: they tell the platform that the busy word was
+// read or changed (Platform::touched), since no lock orders it. The ones
+// above are the bare words (the unit tests use them on a lone page).
+inline bool page_busied(Platform& platform, const Page* page) {
+  platform.touched(page);
+  return page_busied(page);
+}
+inline bool page_xbusied(Platform& platform, const Page* page) {
+  platform.touched(page);
+  return page_xbusied(page);
+}
+inline bool page_try_xbusy(Platform& platform, Page* page) {
+  platform.touched(page);
+  return page_try_xbusy(page);
+}
+inline bool page_try_sbusy(Platform& platform, Page* page) {
+  platform.touched(page);
+  return page_try_sbusy(page);
+}
+
 [[noreturn]] inline void panic_unbusy(Platform& platform, const char* what, Page* page, u32 word) {
   FixedString<160> f;
   f << what << ": page " << page->index << " of object " << static_cast<const void*>(page->object)
@@ -154,6 +184,7 @@ inline bool page_try_sbusy(Page* page) {
 
 // Ends the exclusive hold and wakes whoever sleeps on the page.
 inline void page_xunbusy(Platform& platform, Page* page) {
+  platform.touched(page);
   u32 expected = Page::kBusyExclusive;
   if (!page->busy.compare_exchange(&expected, 0))
     panic_unbusy(platform, "page_xunbusy of a page not held exclusively", page, expected);
@@ -161,6 +192,7 @@ inline void page_xunbusy(Platform& platform, Page* page) {
 }
 // Ends one shared hold; the last one wakes the sleepers.
 inline void page_sunbusy(Platform& platform, Page* page) {
+  platform.touched(page);
   u32 n = page->busy.load();
   do {
     if (n == 0 || (n & Page::kBusyExclusive))

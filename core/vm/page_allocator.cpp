@@ -251,7 +251,10 @@ Page* PageAllocator::page_containing(const void* p) const {
   return page_of(addr - base);
 }
 
+// The bytes of a frame are shared with every CPU that maps it, under no
+// lock: each use is reported (Platform::touched), named by the descriptor.
 u8* PageAllocator::data(const Page* page) const {
+  platform_->touched(page);
   return platform_->phys(phys(page));
 }
 

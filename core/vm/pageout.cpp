@@ -147,9 +147,9 @@ bool spared(Vm& vm, Page* page, u8 max_credit) {
 
 // One victim, its object locked. True if its frame was freed.
 bool page_out(Vm& vm, VmObject* object, Page* page, u8 max_credit) REQUIRES(object->lock) {
-  if (page_busied(page) || !pageable(vm, object)) return false;
+  if (page_busied(vm.platform, page) || !pageable(vm, object)) return false;
   if (spared(vm, page, max_credit)) return false;
-  if (!page_try_xbusy(page)) return false;
+  if (!page_try_xbusy(vm.platform, page)) return false;
   // Everything the write-out needs is had before the page is unmapped: a
   // page that cannot leave memory stays mapped.
   SwapEntry* slot = nullptr;

@@ -493,6 +493,7 @@ Status Pmap::init(Platform& platform, PageAllocator& pages, Atomic<u64>* splits)
 }
 
 void Pmap::destroy() {
+  touched();
   if (root_ == 0) return;
   UseScope use(this);
   // Paging-structure caches may still hold this tree; with no CPU running on
@@ -507,6 +508,7 @@ void Pmap::destroy() {
 }
 
 Status Pmap::enter(vaddr_t va, paddr_t pa, PteAttrs attrs, TlbBatch& batch) {
+  touched();
   if (root_ == 0 || !page_aligned(va) || !pte::in_lower_half(va) || !page_aligned(pa) ||
       !pte::valid_frame(pa) || (pages_->page_of(pa) == nullptr && !pages_->device_frame(pa)))
     return Status::kInval;
@@ -518,6 +520,7 @@ Status Pmap::enter(vaddr_t va, paddr_t pa, PteAttrs attrs, TlbBatch& batch) {
 }
 
 Status Pmap::enter_large(vaddr_t va, paddr_t pa, PteAttrs attrs) {
+  touched();
   if (root_ == 0 || large_trunc(va) != va || !pte::in_lower_half(va) || large_trunc(pa) != pa ||
       !pte::valid_frame(pa) || pages_->page_of(pa + kLargePageSize - kPageSize) == nullptr)
     return Status::kInval;
@@ -541,16 +544,19 @@ Status Pmap::enter_large(vaddr_t va, paddr_t pa, PteAttrs attrs) {
 }
 
 bool Pmap::large_slot_empty(vaddr_t va) const {
+  touched();
   const Entry* slot = Walk::find_pde(*this, va);
   return slot == nullptr || pte::load(slot) == 0;
 }
 
 bool Pmap::large_at(vaddr_t va) const {
+  touched();
   const Entry* slot = Walk::find_pde(*this, va);
   return slot != nullptr && pte::large(pte::load(slot));
 }
 
 void Pmap::split_seen_large(vaddr_t va) {
+  touched();
   if (Entry* slot = Walk::find_pde(*this, va)) Walk::demote(*this, slot, large_trunc(va));
 }
 
@@ -564,18 +570,21 @@ static bool clip_range(vaddr_t* start, vaddr_t* end) {
 }
 
 void Pmap::remove(vaddr_t start, vaddr_t end, TlbBatch& batch, UnmapFn on_unmap, void* ctx) {
+  touched();
   if (root_ == 0 || !clip_range(&start, &end)) return;
   Walk::RemoveArgs args{start, end, batch, on_unmap, nullptr, ctx};
   Walk::remove(*this, root_, pte::kPml4, 0, args);
 }
 
 void Pmap::remove(vaddr_t start, vaddr_t end, TlbBatch& batch, UnmapDirtyFn on_unmap, void* ctx) {
+  touched();
   if (root_ == 0 || !clip_range(&start, &end)) return;
   Walk::RemoveArgs args{start, end, batch, nullptr, on_unmap, ctx};
   Walk::remove(*this, root_, pte::kPml4, 0, args);
 }
 
 void Pmap::protect(vaddr_t start, vaddr_t end, PteAttrs attrs, TlbBatch& batch) {
+  touched();
   if (root_ == 0 || !clip_range(&start, &end)) return;
   if (attrs.writable && attrs.executable) return;  // lowers nothing
   Walk::ProtectArgs args{start, end, attrs, batch};
@@ -583,6 +592,7 @@ void Pmap::protect(vaddr_t start, vaddr_t end, PteAttrs attrs, TlbBatch& batch) 
 }
 
 bool Pmap::extract(vaddr_t va, paddr_t* pa, PteAttrs* attrs) const {
+  touched();
   const Entry* slot = Walk::find_leaf(*this, va);
   if (slot == nullptr) return false;
   const Entry e = pte::load(slot);
@@ -594,23 +604,28 @@ bool Pmap::extract(vaddr_t va, paddr_t* pa, PteAttrs* attrs) const {
 }
 
 void Pmap::for_each(VisitFn fn, void* ctx) const {
+  touched();
   if (root_ != 0) Walk::visit(*this, root_, pte::kPml4, 0, Walk::Visit::kPages, fn, ctx);
 }
 
 void Pmap::for_each_large(VisitFn fn, void* ctx) const {
+  touched();
   if (root_ != 0) Walk::visit(*this, root_, pte::kPml4, 0, Walk::Visit::kLargeEntries, fn, ctx);
 }
 
 bool Pmap::test_and_clear_accessed(vaddr_t va, TlbBatch& batch) {
+  touched();
   return Walk::test_and_clear(*this, va, pte::kAccessed, batch);
 }
 
 bool Pmap::is_dirty(vaddr_t va) const {
+  touched();
   const Entry* slot = Walk::find_leaf(*this, va);
   return slot != nullptr && (pte::load(slot) & pte::kDirty) != 0;
 }
 
 bool Pmap::test_and_clear_dirty(vaddr_t va, TlbBatch& batch) {
+  touched();
   return Walk::test_and_clear(*this, va, pte::kDirty, batch);
 }
 

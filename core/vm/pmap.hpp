@@ -180,6 +180,13 @@ class Pmap {
  private:
   struct Walk;  // the per-level recursions (pmap.cpp)
 
+  // Every walk reports the pmap (Platform::touched): its entries are read
+  // and marked by every CPU's page walker, and changed by pageout, under no
+  // lock those share.
+  void touched() const {
+    if (platform_ != nullptr) platform_->touched(this);
+  }
+
   Platform* platform_ = nullptr;
   PageAllocator* pages_ = nullptr;
   paddr_t root_ = 0;     // Invariant: 0 before init() and after destroy().

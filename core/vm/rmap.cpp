@@ -119,7 +119,7 @@ Status rmap_enter(Vm& vm, Pmap& pmap, vaddr_t va, Page* page, PteAttrs attrs, Tl
     return s;
   }
   if (was_mapped) forget_mapping(vm, &pmap, va, old_pa, old_dirty, batch);
-  page_map_add(page);
+  page_map_add(vm.platform, page);
   if (managed(page)) {
     pv_push(page, pv, &pmap, va);
   } else {
@@ -177,7 +177,7 @@ Status rmap_enter_large(Vm& vm, Pmap& pmap, vaddr_t va, Page* head, PteAttrs att
     PvEntry* pv = chain;
     chain = chain->next;
     pv_push(page, pv, &pmap, va + (i << kPageShift));
-    page_map_add(page);
+    page_map_add(vm.platform, page);
   }
   return Status::kOk;
 }
@@ -196,6 +196,7 @@ void rmap_protect_range(Vm& vm, Pmap& pmap, vaddr_t start, vaddr_t end, PteAttrs
 
 bool rmap_unmap_all(Vm& vm, Page* page, TlbBatch& batch, bool* shootdown_owed) {
   MutexLocker lock(vm.platform, vm.pmap_lock);
+  vm.platform.touched(page);  // its pv list
   UnmapAllCtx ctx{vm};
   while (PvEntry* e = page->pv) {
     page->pv = e->next;
@@ -208,6 +209,7 @@ bool rmap_unmap_all(Vm& vm, Page* page, TlbBatch& batch, bool* shootdown_owed) {
 
 bool rmap_any_dirty(Vm& vm, Page* page) {
   MutexLocker lock(vm.platform, vm.pmap_lock);
+  vm.platform.touched(page);  // its pv list
   for (PvEntry* e = page->pv; e != nullptr; e = e->next)
     if (e->pmap->is_dirty(e->va)) return true;
   return false;
@@ -215,6 +217,7 @@ bool rmap_any_dirty(Vm& vm, Page* page) {
 
 bool rmap_test_clear_referenced(Vm& vm, Page* page, TlbBatch& batch) {
   MutexLocker lock(vm.platform, vm.pmap_lock);
+  vm.platform.touched(page);  // its pv list
   bool referenced = false;
   for (PvEntry* e = page->pv; e != nullptr; e = e->next)
     referenced = e->pmap->test_and_clear_accessed(e->va, batch) || referenced;

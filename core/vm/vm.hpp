@@ -91,8 +91,10 @@ class Vm {
   Compressor compressor;   // vm/compressor/compressor.hpp
   BlockCache block_cache;  // vm/block_cache.hpp; locks itself
   // Guards every pv list and every PTE of an object page (vm/rmap.hpp).
-  // Order: map lock → object locks → pmap_lock → leaf locks.
-  Mutex pmap_lock{"pmap"};
+  // Order: map lock → object locks → pmap_lock → leaf locks. Its data are
+  // reported (a page's pv list and counts under the page, PTEs under their
+  // pmap: Platform::touched), so it is no explorer resource by itself.
+  Mutex pmap_lock{"pmap", true};
   // Batches that removed PTEs of object pages and have not shot them down
   // yet; pageout asks it before freeing a page (vm/delayed_invalidation.hpp).
   DelayedInvalidations delayed_invalidations;

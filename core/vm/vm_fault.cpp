@@ -168,7 +168,7 @@ class FaultPageIn final : public PageInUnlock {
 
   void drop() override {
     fs_.vm.platform.assert_held(fs_.as.lock);
-    vm_object_reference(fs_.first_object);
+    vm_object_reference(fs_.vm, fs_.first_object);
     fs_.pagein_ref = true;
     generation_ = fs_.as.generation;
     fault_unlock(fs_);
@@ -200,14 +200,14 @@ Step fault_copy_unlocked(FaultState& fs, Page* copy, FaultResult* result) {
   // The source sits in a backing object whose lock is not held: another
   // address space may be paging it in or copying it right now, on another
   // CPU. Taking the busy lock is the test and the set in one step.
-  if (!page_try_sbusy(fs.page)) {
+  if (!page_try_sbusy(vm.platform, fs.page)) {
     vm.pages.free(copy);
     fs.wait_for = fs.page;
     fault_unlock(fs);
     return Step::kRetry;
   }
   vm_object_insert_busy(vm, fs.first_object, copy, fs.first_pindex);
-  vm_object_reference(fs.first_object);
+  vm_object_reference(vm, fs.first_object);
   const u64 generation = fs.as.generation;
   fault_unlock(fs);
   vm.platform.yield(YieldPoint::kCowCopy);
@@ -237,7 +237,7 @@ Step fault_copy_unlocked(FaultState& fs, Page* copy, FaultResult* result) {
 Step fault_copy_map_locked(FaultState& fs, Page* copy) {
   fault_assert_locked(fs);
   Vm& vm = fs.vm;
-  if (!page_try_sbusy(fs.page)) {
+  if (!page_try_sbusy(vm.platform, fs.page)) {
     vm.pages.free(copy);
     fs.wait_for = fs.page;
     fault_unlock(fs);

@@ -59,7 +59,7 @@ static Status clip(Vm& vm, AddressSpace& as, Region* r, vaddr_t at) REQUIRES(as.
   tail->file = r->file;
   tail->file_page = r->file_page_of(at);
   tail->large_advice = r->large_advice;
-  vm_object_reference(r->object);
+  vm_object_reference(vm, r->object);
   r->end = at;
   as.regions.insert(tail);
   note_region_added(vm, as);
@@ -182,7 +182,7 @@ Status map_anonymous(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot
 Status map_file(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Share share,
                 Vnode* file, u64 file_page, Region** out) REQUIRES(as.lock) {
   VmObject* vnode_object = file->object;
-  vm_object_reference(vnode_object);
+  vm_object_reference(vm, vnode_object);
   Region proto;
   proto.object = vnode_object;
   if (share == Share::kPrivate) {
@@ -208,7 +208,7 @@ Status map_file(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Sha
 // object like any other, so fork shares it and munmap frees nothing.
 Status map_device(Vm& vm, AddressSpace& as, vaddr_t start, u64 len, Prot prot, Device* device,
                   u64 first_page, Region** out) REQUIRES(as.lock) {
-  vm_object_reference(device->object);
+  vm_object_reference(vm, device->object);
   Region proto;
   proto.object = device->object;
   proto.start = start;
@@ -340,11 +340,14 @@ void vm_map_destroy(Vm& vm, AddressSpace* as) {
   vm_map_release(vm, as);
 }
 
-void vm_map_hold(AddressSpace* as) {
+// The users count has no lock: reported under the map lock's name.
+void vm_map_hold(Vm& vm, AddressSpace* as) {
+  vm.platform.touched(&as->lock);
   as->users.add(1);
 }
 
 void vm_map_release(Vm& vm, AddressSpace* as) {
+  vm.platform.touched(&as->lock);
   if (as->users.sub(1) == 0) vm_map_teardown(vm, as);
 }
 
@@ -462,7 +465,7 @@ Status discard_private(Vm& vm, AddressSpace& as, Region*& r, vaddr_t s, vaddr_t 
   // A private file mapping starts over as a new shadow of the file.
   VmObject* fresh = nullptr;
   if (r->file != nullptr) {
-    vm_object_reference(r->file->object);
+    vm_object_reference(vm, r->file->object);
     fresh = vm_object_shadow(vm, r->file->object, r->file_page, r->pages());
     if (fresh == nullptr) vm_object_deallocate(vm, r->file->object, batch);
   } else {
@@ -635,7 +638,7 @@ Status fork_private(Vm& vm, AddressSpace& parent, Region& r, Region& c, TlbBatch
   }
   VmObject* parent_side = vm_object_shadow(vm, old, r.offset, r.pages());
   if (parent_side == nullptr) return Status::kNoMem;
-  vm_object_reference(old);
+  vm_object_reference(vm, old);
   VmObject* child_side = vm_object_shadow(vm, old, r.offset, r.pages());
   if (child_side == nullptr) {
     // Undo: parent_side goes, with the reference on `old` the region passed
@@ -692,7 +695,7 @@ Status vm_map_fork(Vm& vm, AddressSpace& parent, AddressSpace& child) {
     if (r->share == Share::kShared) {
       c->object = r->object;
       c->offset = r->offset;
-      vm_object_reference(r->object);
+      vm_object_reference(vm, r->object);
       vm_object_share(r->object);
     } else if (fork_private(vm, parent, *r, *c, batch) != Status::kOk) {
       vm.regions.destroy(c);
@@ -749,7 +752,7 @@ Page* vm_map_truncate_file(Vm& vm, AddressSpace& as, Vnode* file, u64 first_gone
     // the map lock (VmObject's chain rule, (h)).
     for (VmObject* o = r->object; o != nullptr && o != file->object; o = o->backing) {
       MutexLocker object_lock(vm.platform, o->lock);
-      if (Page* busy = vm_object_busy_page(o, lo, hi)) return busy;
+      if (Page* busy = vm_object_busy_page(vm, o, lo, hi)) return busy;
       vm_object_page_remove(vm, o, lo, hi, batch);
       lo += o->backing_offset;
       hi += o->backing_offset;

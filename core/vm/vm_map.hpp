@@ -93,13 +93,13 @@ AddressSpace* vm_map_create(Vm& vm);
 // whole, one that gets it after finds no region), then the space itself.
 void vm_map_destroy(Vm& vm, AddressSpace* as);
 // Keep `as` alive across a sleep; vm_map_release may free it (if it died).
-void vm_map_hold(AddressSpace* as);
+void vm_map_hold(Vm& vm, AddressSpace* as);
 void vm_map_release(Vm& vm, AddressSpace* as);
 
 // Holds an address space for the lifetime of a scope.
 class AddressSpaceHold {
  public:
-  AddressSpaceHold(Vm& vm, AddressSpace* as) : vm_(vm), as_(as) { vm_map_hold(as_); }
+  AddressSpaceHold(Vm& vm, AddressSpace* as) : vm_(vm), as_(as) { vm_map_hold(vm_, as_); }
   ~AddressSpaceHold() { vm_map_release(vm_, as_); }
   AddressSpaceHold(const AddressSpaceHold&) = delete;
   AddressSpaceHold& operator=(const AddressSpaceHold&) = delete;

@@ -63,7 +63,7 @@ void replace_objects(Vm& vm, AddressSpace& as, vaddr_t addr, vaddr_t end, VmObje
       MutexLocker object_lock(vm.platform, old->lock);
       vm_object_page_remove(vm, old, r->offset, r->offset + r->pages(), batch);
     }
-    vm_object_reference(fresh);
+    vm_object_reference(vm, fresh);
     {
       UseScope use(r);  // a region: the map lock's
       r->object = fresh;
@@ -111,7 +111,7 @@ Taken keep_copy(Vm& vm, CacheBlock* block, u64 index, const u8* bytes) {
 Taken copy_from(Vm& vm, VmObject* o, u64 index, CacheBlock* block, u64 block_index, Page** wait)
     REQUIRES(o->lock) {
   if (Page* page = o->resident.find(index)) {
-    if (page_busied(page)) {
+    if (page_busied(vm.platform, page)) {
       *wait = page;
       return Taken::kBusy;
     }

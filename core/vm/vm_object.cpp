@@ -31,7 +31,7 @@ void free_object(Vm& vm, VmObject* object) {
 // back to it (and to the object's lock) when it wakes. Waits until none is.
 // Not analysed: see vm_object_deallocate (the object is unreachable).
 void wait_until_unbusy(Vm& vm, VmObject* object) NO_THREAD_SAFETY_ANALYSIS {
-  while (Page* busy = vm_object_busy_page(object, 0, object->size_pages))
+  while (Page* busy = vm_object_busy_page(vm, object, 0, object->size_pages))
     vm.platform.wait_for(busy, "a busy page of an object losing its last reference");
 }
 
@@ -42,10 +42,11 @@ void remove_pages(Vm& vm, VmObject* object, u64 start, u64 end,
   Page* page = object->resident.lower_bound(start);
   while (page != nullptr && page->index < end) {
     Page* next = object->resident.next(page);
-    if (page->map_count.load() != 0) panic_mapped(vm, "vm_object_page_remove", object, page);
+    if (page_map_count(vm.platform, page) != 0)
+      panic_mapped(vm, "vm_object_page_remove", object, page);
     // A busy page is its owner's: it finds the change when it relocks and
     // removes the page itself (callers that must see it gone wait first).
-    if (page_busied(page)) {
+    if (page_busied(vm.platform, page)) {
       page->discard = true;
       page = next;
       continue;
@@ -80,8 +81,18 @@ void vm_object_share(VmObject* object) {
   object->one_mapping = false;
 }
 
-void vm_object_reference(VmObject* object) {
+// The counts of an object have no lock (they change atomically), so each
+// change or read is reported under the object's lock's name
+// (Platform::touched): whoever takes that lock depends on it.
+void vm_object_reference(Vm& vm, VmObject* object) {
+  vm.platform.touched(&object->lock);
   object->ref_count.add(1);
+}
+
+// Drops one reference; the references left.
+static u32 vm_object_unreference(Vm& vm, VmObject* object) {
+  vm.platform.touched(&object->lock);
+  return object->ref_count.sub(1);
 }
 
 // Iterative down the chain: a long chain must not become deep recursion.
@@ -93,11 +104,11 @@ void vm_object_reference(VmObject* object) {
 // the pages leave under the object's lock, which pageout needs too. Not
 // analysed: `object` changes down the chain.
 void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch) NO_THREAD_SAFETY_ANALYSIS {
-  while (object != nullptr && object->ref_count.sub(1) == 0) {
+  while (object != nullptr && vm_object_unreference(vm, object) == 0) {
     wait_until_unbusy(vm, object);
     {
       MutexLocker lock(vm.platform, object->lock);
-      while (Page* busy = vm_object_busy_page(object, 0, object->size_pages)) {
+      while (Page* busy = vm_object_busy_page(vm, object, 0, object->size_pages)) {
         vm.platform.mutex_unlock(object->lock);
         vm.platform.wait_for(busy, "a busy page of an object losing its last reference");
         vm.platform.mutex_lock(object->lock);
@@ -105,7 +116,10 @@ void vm_object_deallocate(Vm& vm, VmObject* object, TlbBatch& batch) NO_THREAD_S
       vm_object_page_remove(vm, object, 0, object->size_pages, batch);
     }
     VmObject* backing = object->backing;
-    if (backing != nullptr) backing->shadow_count.sub(1);
+    if (backing != nullptr) {
+      vm.platform.touched(&backing->lock);
+      backing->shadow_count.sub(1);
+    }
     free_object(vm, object);
     object = backing;
   }
@@ -119,6 +133,7 @@ VmObject* vm_object_shadow(Vm& vm, VmObject* backing, u64 offset, u64 size_pages
     shadow->backing = backing;
     shadow->backing_offset = offset;
   }
+  vm.platform.touched(&backing->lock);
   backing->shadow_count.add(1);
   vm_object_share(backing);
   return shadow;
@@ -164,7 +179,7 @@ Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, 
     const bool own_lock = o != object;
     if (own_lock) vm.platform.mutex_lock(o->lock);
     Page* p = o->resident.find(index);
-    if (p != nullptr && page_xbusied(p)) {
+    if (p != nullptr && page_xbusied(vm.platform, p)) {
       if (own_lock) vm.platform.mutex_unlock(o->lock);
       *owner = o;
       *result = PagerResult::kBusy;
@@ -178,7 +193,8 @@ Page* vm_object_get_page(Vm& vm, VmObject* object, u64 index, VmObject** owner, 
     // A page of another object is held shared until the caller has mapped
     // or copied it: with that object's lock let go of, pageout would
     // otherwise be free to take it meanwhile.
-    if (*result == PagerResult::kOk && p != nullptr && own_lock && !page_try_sbusy(p)) {
+    if (*result == PagerResult::kOk && p != nullptr && own_lock &&
+        !page_try_sbusy(vm.platform, p)) {
       *result = PagerResult::kBusy;
     }
     if (own_lock) vm.platform.mutex_unlock(o->lock);
@@ -219,13 +235,14 @@ void vm_object_insert(Vm& vm, VmObject* object, Page* page, u64 index) {
 
 void vm_object_insert_busy(Vm& vm, VmObject* object, Page* page, u64 index) {
   vm_object_insert(vm, object, page, index);
+  vm.platform.touched(page);
   page->busy.store(Page::kBusyExclusive);
 }
 
-Page* vm_object_busy_page(VmObject* object, u64 start, u64 end) {
+Page* vm_object_busy_page(Vm& vm, VmObject* object, u64 start, u64 end) {
   for (Page* p = object->resident.lower_bound(start); p != nullptr && p->index < end;
        p = object->resident.next(p))
-    if (page_busied(p)) return p;
+    if (page_busied(vm.platform, p)) return p;
   return nullptr;
 }
 
@@ -257,7 +274,8 @@ static void collapse_one(Vm& vm, VmObject* object, VmObject* backing, TlbBatch& 
       // Cannot fail: `object` had no page at this index (checked above).
       if (!object->resident.insert(page)) vm.platform.panic("vm_object_collapse: index taken");
     } else {
-      if (page->map_count.load() != 0) panic_mapped(vm, "vm_object_collapse", backing, page);
+      if (page_map_count(vm.platform, page) != 0)
+        panic_mapped(vm, "vm_object_collapse", backing, page);
       vm.stats.resident_user_removed();
       page_dequeue(vm, page);
       page->object = nullptr;
@@ -278,9 +296,9 @@ static void collapse_one(Vm& vm, VmObject* object, VmObject* backing, TlbBatch& 
 // a copy and will come back to it: moving or freeing it under that thread
 // would leave it working on a page that changed owner (or was reused).
 // Not analysed: asked of a backing object, under the chain rule (h).
-static bool has_busy_page(VmObject* object) NO_THREAD_SAFETY_ANALYSIS {
+static bool has_busy_page(Vm& vm, VmObject* object) NO_THREAD_SAFETY_ANALYSIS {
   for (Page* p = object->resident.first(); p != nullptr; p = object->resident.next(p))
-    if (page_busied(p)) return true;
+    if (page_busied(vm.platform, p)) return true;
   return false;
 }
 
@@ -290,11 +308,12 @@ static bool has_busy_page(VmObject* object) NO_THREAD_SAFETY_ANALYSIS {
 void vm_object_collapse(Vm& vm, VmObject* object, TlbBatch& batch) {
   vm.platform.assert_held(object->lock);
   while (VmObject* backing = object->backing) {
+    vm.platform.touched(&backing->lock);
     if (backing->ref_count.load() != 1 || backing->shadow_count.load() != 1) return;
     vm.platform.yield(YieldPoint::kCollapseBegin);
     vm.platform.mutex_lock(backing->lock);
     // Left for a later fault to collapse, once the page is no longer busy.
-    if (has_busy_page(backing) && !vm.mutated(Mutation::kCollapseWhileBusy)) {
+    if (has_busy_page(vm, backing) && !vm.mutated(Mutation::kCollapseWhileBusy)) {
       vm.platform.mutex_unlock(backing->lock);
       return;
     }

@@ -95,7 +95,7 @@ VmObject* vm_object_allocate(Vm& vm, VmObject::Kind kind, u64 size_pages, bool o
 // The object's pages become reachable through more than one path (it backs
 // a shadow, or fork shares it): one_mapping goes for good.
 void vm_object_share(VmObject* object);
-void vm_object_reference(VmObject* object);
+void vm_object_reference(Vm& vm, VmObject* object);
 // Drops a reference; the last one frees every resident page (deferred in
 // `batch` until its invalidations are done), the object itself, and the
 // reference it held on its backing object. An object is never freed with a
@@ -166,7 +166,7 @@ void vm_object_insert_busy(Vm& vm, VmObject* object, Page* page, u64 index) REQU
 // The first busy page (shared or exclusive) with index in [start, end), or
 // nullptr. A caller that is about to remove pages waits for it
 // (Platform::wait_for on the page).
-Page* vm_object_busy_page(VmObject* object, u64 start, u64 end) REQUIRES(object->lock);
+Page* vm_object_busy_page(Vm& vm, VmObject* object, u64 start, u64 end) REQUIRES(object->lock);
 // Frees the resident pages with index in [start, end), except busy ones
 // (marked `discard`: their owner revalidates and removes them), and the swap
 // slots of that range. They must be unmapped (map_count 0); freeing waits

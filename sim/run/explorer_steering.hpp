@@ -23,26 +23,35 @@ class ExplorerSteering final : public replay::Chooser,
 
   // replay::Chooser
   size_t choose(const replay::SchedulePoint& sp) override;
-  void segment_done(size_t thread) override { controller_.segment_done(thread, footprint_); }
+  void segment_done(size_t thread) override;
 
   // replay::Observer
   void segment_begin(size_t thread) override;
   void op_begin(size_t thread, size_t op, uint64_t addr) override;
   void op_end(size_t thread, size_t op, const replay::Outcome& outcome) override;
-  void forked(size_t thread, uint32_t child) override;
   void fault_begin(size_t thread, vm::AddressSpace& as, uint64_t addr, bool write) override;
   void fault_end(size_t thread, const replay::UserAccess& a, uint64_t addr, vm::FaultResult r,
                  bool others_ran) override;
+  bool access_begin(size_t thread, vm::AddressSpace& as, const replay::UserAccess& a) override;
+  bool access_resumed(size_t thread, vm::AddressSpace& as, const replay::UserAccess& a) override;
   void access_done(size_t thread, vm::AddressSpace& as, const replay::UserAccess& a) override;
+  void cpu_switched(unsigned cpu, uint64_t root) override;
 
   // PlatformWatcher
   void lock_taken(const vm::Mutex& m) override;
+  void lock_released(const vm::Mutex& m) override;
+  void lock_contended(const vm::Mutex& m) override;
+  void touched(const void* what) override;
+  void invalidated(vm::CpuSet cpus, uint64_t root, std::optional<uint64_t> va) override;
+  void frame_freed(uint64_t pa) override;
   void blocking(const void* channel) override;
   void waking(const void* channel) override;
 
  private:
-  uint64_t family_resource(size_t thread) const;
+  uint64_t resource_of(const void* p) const;
+  uint64_t lock_resource(const vm::Mutex& m) const;
   uint64_t channel_resource(const void* channel) const;
+  void user_access(size_t thread, vm::AddressSpace& as, const replay::UserAccess& a);
 
   ScheduleController& controller_;
   replay::Replay& replay_;
@@ -54,8 +63,11 @@ class ExplorerSteering final : public replay::Chooser,
   // By thread: the file a fault in flight works on (0: none); it stays in
   // every segment the fault spans.
   std::vector<uint64_t> fault_file_;
-  // By process index: the first process of its fork family.
-  std::vector<uint32_t> family_;
+  uint64_t page_array_bytes_;  // the page descriptors at physical address 0
+  bool probing_ = false;       // our own pmap lookups: not the thread's
+  // Locks whose data are reported (Mutex::data_reported) taken in this
+  // segment and not yet released: a write if still held at its end.
+  std::vector<const vm::Mutex*> held_;
 };
 
 }  // namespace vmsim

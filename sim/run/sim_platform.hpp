@@ -28,6 +28,11 @@ class PlatformWatcher {
   virtual ~PlatformWatcher() = default;
   // The running thread took `m` (a resource for partial-order reduction).
   virtual void lock_taken(const vm::Mutex& m) { (void)m; }
+  // ... released `m`; found `m` held by another thread (it blocks next).
+  virtual void lock_released(const vm::Mutex& m) { (void)m; }
+  virtual void lock_contended(const vm::Mutex& m) { (void)m; }
+  // The running thread used shared state no lock orders (Platform::touched).
+  virtual void touched(const void* what) { (void)what; }
   // The core invalidated translations on `cpus` (all of `root`'s when `va`
   // is empty).
   virtual void invalidated(vm::CpuSet cpus, uint64_t root, std::optional<uint64_t> va) {
@@ -54,6 +59,8 @@ class SimPlatform final : public disk::FileDiskPlatform {
   void lock_acquire(vm::Mutex& m) override;
   void lock_release(vm::Mutex& m) override;
   bool lock_try_acquire(vm::Mutex& m) override;
+  void leaf_acquire(vm::Mutex& m) override;
+  void touched(const void* what) override;
   void wait_for(const void* channel, const char* what) override;
   void wake(const void* channel) override;
   void frame_freed(vm::paddr_t pa) override;

@@ -301,7 +301,7 @@ TEST_F(LargePmapTest, EnterInsideALargeEntrySplitsIt) {
 // space, the entry is not present and not yet a table; nothing of the split
 // waits for the caller's batch.
 TEST_F(LargePmapTest, SplitShootsThe2MiBDownEverywhereBeforeTheTableGoesIn) {
-  pmap.active_cpus().add(1);
+  pmap.activate(1);
   ASSERT_EQ(pmap.enter_large(kVa, block(), rw), Status::kOk);
   const u64* pde = nullptr;
   {
@@ -333,7 +333,7 @@ TEST_F(LargePmapTest, SplitShootsThe2MiBDownEverywhereBeforeTheTableGoesIn) {
 
 // Mutation thp-split-local-flush: the splitting CPU alone.
 TEST_F(LargePmapTest, SplitLocalOnlyMutationShootsDownTheSplittingCpuAlone) {
-  pmap.active_cpus().add(1);
+  pmap.activate(1);
   pmap.split_invalidates_only_local();
   platform.cpu = 1;
   ASSERT_EQ(pmap.enter_large(kVa, block(), rw), Status::kOk);

@@ -63,7 +63,7 @@ TEST_F(MapTeardownTest, TheLastHolderTearsDownUnderTheMapLock) {
   ASSERT_EQ(vm::vm_mmap(kernel_.vm, *as, req, &va), Status::kOk);
   ASSERT_EQ(vm::vm_fault(kernel_.vm, *as, va, vm::Access::kWrite), vm::FaultResult::kResolved);
   as->pmap.activate(1);
-  vm::vm_map_hold(as);
+  vm::vm_map_hold(kernel_.vm, as);
   const vm::u64 regions = kernel_.vm.stats.regions.load();
   kernel_.destroy_process(p);
   EXPECT_TRUE(as->dying);
@@ -100,7 +100,7 @@ TEST_F(MapTeardownTest, HoldsFromManyCpusAtOnceAreAllCounted) {
     }
     for (std::thread& t : threads) t.join();
   };
-  run([&] { vm::vm_map_hold(as); });
+  run([&] { vm::vm_map_hold(kernel_.vm, as); });
   EXPECT_EQ(as->users.load(), 1u + kThreads * kRounds);
   run([&] { vm::vm_map_release(kernel_.vm, as); });
   EXPECT_EQ(as->users.load(), 1u);

@@ -84,7 +84,7 @@ TEST_F(VmObjectTest, NoCollapseWhileSomethingElseSeesTheBackingObject) {
   VmObject* base = vm::vm_object_allocate(vm_, VmObject::Kind::kAnonymous, 4);
   add_page(base, 0, 0x11);
   VmObject* left = vm::vm_object_shadow(vm_, base, 0, 4);
-  vm::vm_object_reference(base);
+  vm::vm_object_reference(vm_, base);
   VmObject* right = vm::vm_object_shadow(vm_, base, 0, 4);
   TlbBatch batch(platform_, vm_.pages);
   vm::vm_object_collapse(vm_, left, batch);

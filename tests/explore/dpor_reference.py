@@ -19,18 +19,18 @@ import subprocess
 import sys
 import tempfile
 
-# The mutation switch of each race trace (traces/races/CMakeLists.txt).
-RACE_BUGS = {
-    # Both protections must be off since the fault drops the map lock for
-    # page-in (traces/races/CMakeLists.txt, docs/races.md).
-    "resize-vs-fault": "resize-no-revalidate,pagein-no-revalidate",
-    "truncate-vs-fault-private": "resize-no-revalidate,pagein-no-revalidate",
-    "munmap-vs-access-other-cpu": "munmap-early-free",
-    "cow-vs-reader-other-cpu": "cow-no-shootdown",
-    "poke-vs-madvise-dirty-cow": "poke-dirty-cow",
-    "collapse-vs-fault": "collapse-while-busy",
-    "munmap-vs-pagein": "pagein-no-revalidate",
-}
+def race_bugs(races):
+    """The mutation switch of each race trace, as traces/races/CMakeLists.txt
+    declares it: vmsim_race(NAME BUG KIND MAX_RUNS ...). Every race of the
+    catalogue is compared, so a new one cannot be left out."""
+    bugs = {}
+    with open(os.path.join(races, "CMakeLists.txt")) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("vmsim_race(") and not line.startswith("vmsim_race(name"):
+                words = line[len("vmsim_race("):].rstrip(")").split()
+                bugs[words[0]] = words[1]
+    return bugs
 
 
 def explore(vmsim, trace, bug, reduction, bound, out, max_runs=0):
@@ -84,7 +84,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="dpor-ref-")
     out = os.path.join(tmp, "out")
     cases = []
-    for name, bug in sorted(RACE_BUGS.items()):
+    for name, bug in sorted(race_bugs(args.races).items()):
         trace = os.path.join(args.races, name + ".json")
         cases.append((name, trace, None))
         cases.append((name + " --bug " + bug, trace, bug))
