@@ -40,9 +40,9 @@ class AllocatorPlatform final : public vm::Platform {
   void tlb_invalidate_all(vm::CpuSet, vm::paddr_t) override {}
   unsigned current_cpu() override { return 0; }
   void yield(vm::YieldPoint) override {}
-  void mutex_lock(vm::Mutex&) override {}
-  void mutex_unlock(vm::Mutex&) override {}
-  bool mutex_trylock(vm::Mutex&) override { return true; }
+  void lock_acquire(vm::Mutex&) override {}
+  void lock_release(vm::Mutex&) override {}
+  bool lock_try_acquire(vm::Mutex&) override { return true; }
   void disk_read(vm::u32, u64, vm::u8*) override { std::abort(); }
   void disk_write(vm::u32, u64, const vm::u8*) override { std::abort(); }
   void disk_truncate(vm::u32, u64) override { std::abort(); }
