@@ -26,6 +26,7 @@ enum class Mutation : u64 {
   kCompressBeforeUnmap = u64{1} << 13,
   kCachePutCopiesMapped = u64{1} << 14,
   kThpSplitUnlocked = u64{1} << 15,
+  kHugeDirtyCow = u64{1} << 16,
 };
 
 constexpr u64 mutation_bit(Mutation m) {
@@ -75,6 +76,9 @@ inline constexpr MutationInfo kMutations[] = {
     {Mutation::kThpSplitUnlocked, "thp-split-unlocked",
      "a fault entering a page inside a large entry decides to split it before it takes the pmap "
      "lock, and splits it after without looking again"},
+    {Mutation::kHugeDirtyCow, "huge-dirty-cow",
+     "poke, once it broke COW, writes the frame a large entry maps there, trusting it to be the "
+     "copy (Huge Dirty COW, CVE-2017-1000405)"},
 };
 
 inline constexpr size_t kMutationCount = sizeof(kMutations) / sizeof(kMutations[0]);

@@ -160,13 +160,14 @@ Status rmap_enter_large(Vm& vm, Pmap& pmap, vaddr_t va, Page* head, PteAttrs att
   }
   for (u64 i = 0; i < kLargePagePages; ++i) {
     Page* page = head + i;
+    page_map_add(page);
+    if (!managed(page)) continue;  // the huge zero page: no pv entries
     PvEntry* pv = chain;
     chain = chain->next;
     pv->pmap = &pmap;
     pv->va = va + (i << kPageShift);
     pv->next = page->pv;
     page->pv = pv;
-    page_map_add(page);
   }
   return Status::kOk;
 }

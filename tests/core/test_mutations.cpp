@@ -104,7 +104,7 @@ TEST(MutationTable, NamesAndBitsAreDistinctAndInBitOrder) {
     EXPECT_TRUE(names.insert(m.name).second) << m.name;
     EXPECT_GT(std::strlen(m.description), 10u) << m.name;
   }
-  EXPECT_EQ(vm::kMutationCount, 16u);
+  EXPECT_EQ(vm::kMutationCount, 17u);
 }
 
 // ---- munmap-early-free -------------------------------------------------------
