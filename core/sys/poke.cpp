@@ -112,8 +112,8 @@ Found poke_write(Vm& vm, AddressSpace& as, const Region& r, vaddr_t addr, Intent
 // taken for the copy poke's forced fault made (it reads the page table, as
 // Linux's GUP does and vmsim's poke otherwise never does). kAbsent when no
 // large entry maps `addr`.
-Found write_through_large(Vm& vm, AddressSpace& as, vaddr_t addr, u32 size, u64 value,
-                          Page** busy) REQUIRES(as.lock) {
+Found write_through_large(Vm& vm, AddressSpace& as, vaddr_t addr, u32 size, u64 value, Page** busy)
+    REQUIRES(as.lock) {
   MutexLocker lock(vm.platform, vm.pmap_lock);
   paddr_t pa = 0;
   if (!as.pmap.large_at(addr) || !as.pmap.extract(addr, &pa, nullptr)) return Found::kAbsent;
@@ -160,8 +160,7 @@ Status Kernel::poke(Process* p, vaddr_t addr, u32 size, u64 value) {
       Found found = Found::kAbsent;
       if (cow_broken && vm.mutated(Mutation::kHugeDirtyCow))
         found = write_through_large(vm, as, addr, size, value, &busy);
-      if (found == Found::kAbsent)
-        found = poke_write(vm, as, *r, addr, intent, size, value, &busy);
+      if (found == Found::kAbsent) found = poke_write(vm, as, *r, addr, intent, size, value, &busy);
       if (found == Found::kWritten) return Status::kOk;
     }
     if (busy != nullptr) {
