@@ -6,8 +6,8 @@
 //     inside [kMapMin, kUserTop), within their object; the page tables are
 //     well formed; every PTE lies in a region that permits what it grants and
 //     names the page that region shows at that address (found along its
-//     shadow chain), or the zero page read-only where no object on the chain
-//     has one; a writable PTE names a page of the region's own object; a
+//     shadow chain), or a zero page's frame read-only where no object on
+//     the chain has one; a writable PTE names a page of the region's own object; a
 //     PTE of a device region names exactly that device frame, which no Page
 //     describes (vm/device.hpp);
 //  5. every object page's (and the zero page's) map_count equals the PTEs
@@ -17,7 +17,10 @@
 //  6. frame states add up: page-table frames = table pages of all pmaps;
 //     the region count agrees with the stats;
 //  7. the block cache: every block in its owner's tree and the LRU list,
-//     its frames in state kCache and in order, the counts exact.
+//     its frames in state kCache and in order, the counts exact;
+//  8. the zero pages (the small one and the huge one, if taken) still read
+//     zero: every read-only mapping of untouched memory shares them, so a
+//     write that landed in one (Dirty COW, Huge Dirty COW) shows here.
 //
 // Locking: the audit runs only while no thread runs core code (between ops,
 // every other thread stopped at a yield point or done), so it reads every
@@ -176,7 +179,10 @@ void check_pte(void* ctx, vaddr_t va, paddr_t pa, PteAttrs attrs) NO_THREAD_SAFE
   } else {
     VmObject* owner = nullptr;
     Page* shown = vm_object_lookup_chain(r->object, r->index_of(va), &owner);
-    const bool zero_ok = pg == c.kernel->vm.zero_page && shown == nullptr && !attrs.writable;
+    // The small zero page, or a frame of the huge zero page (a large entry's
+    // or, after a split, a PTE's).
+    const bool zero_ok =
+        pg != nullptr && pg->state == Page::State::kZero && shown == nullptr && !attrs.writable;
     if (pg == nullptr || (pg != shown && !zero_ok)) {
       broken = "PTE names a frame other than the page its region shows at that address";
     } else if (attrs.writable && owner != r->object) {
@@ -317,6 +323,26 @@ bool check_counts(Kernel& k, AuditMessage& why, u64 regions,
   return check_block_cache(k, why, cache_frames);
 }
 
+// Invariant 8: the zero pages hold zeros, and no other frame is kZero.
+bool check_zero_pages(Kernel& k, AuditMessage& why) NO_THREAD_SAFETY_ANALYSIS {
+  Vm& vm = k.vm;
+  const Page* huge = vm.huge_zero.load();
+  const char* broken = nullptr;
+  if (!mem_is_zero(vm.pages.data(vm.zero_page), kPageSize))
+    broken = "the zero page was written";
+  else if (huge != nullptr && !mem_is_zero(vm.pages.data(huge), kLargePageSize))
+    broken = "the huge zero page was written";
+  u64 zero_frames = 0;
+  for (u64 pfn = 0; pfn < vm.pages.described_frames(); ++pfn)
+    if (vm.pages.page_at(pfn)->state == Page::State::kZero) ++zero_frames;
+  if (broken == nullptr && zero_frames != 1 + (huge != nullptr ? kLargePagePages : 0))
+    broken = "frames in state zero other than the zero page and the huge zero page";
+  if (broken == nullptr) return true;
+  why.clear();
+  why << broken;
+  return false;
+}
+
 }  // namespace
 
 bool audit(Kernel& k, AuditMessage& why) NO_THREAD_SAFETY_ANALYSIS {
@@ -328,7 +354,7 @@ bool audit(Kernel& k, AuditMessage& why) NO_THREAD_SAFETY_ANALYSIS {
   u64 table_pages = 0;
   for (Process* p = k.processes.front(); p != nullptr; p = k.processes.next(p))
     if (!check_address_space(k, *p, why, &regions, &table_pages)) return false;
-  return check_counts(k, why, regions, table_pages);
+  return check_counts(k, why, regions, table_pages) && check_zero_pages(k, why);
 }
 
 }  // namespace vm

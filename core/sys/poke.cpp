@@ -10,7 +10,14 @@
 // point poke.retry): madvise(dontneed) may throw the copy away, so the lookup
 // must keep asking for write rights every time — the mutation poke-dirty-cow
 // stops asking after the first copy, which is Dirty COW (CVE-2016-5195): the
-// page cache page of the file gets written.
+// page cache page of the file gets written. Its large-page form, the
+// mutation huge-dirty-cow (Huge Dirty COW, CVE-2017-1000405: Linux's
+// follow_page_pmd took a huge PMD that touch_pmd had made dirty for the copy
+// the fault made), writes the frame a large entry maps at the address once
+// COW was broken: between the retries the copy may be gone and the huge zero
+// page mapped there again by a read, so the write lands in the block every
+// untouched range shares. As built, poke writes only a page of the mapping's
+// own object, and the huge zero page is never one.
 #include "locker.hpp"
 #include "sys/kernel.hpp"
 #include "vm/mutation.hpp"
@@ -101,6 +108,19 @@ Found poke_write(Vm& vm, AddressSpace& as, const Region& r, vaddr_t addr, Intent
   return write_shown_page(vm, r, addr, size, value, busy);
 }
 
+// The mutation huge-dirty-cow only: the frame a large entry maps at `addr`
+// taken for the copy poke's forced fault made (it reads the page table, as
+// Linux's GUP does and vmsim's poke otherwise never does). kAbsent when no
+// large entry maps `addr`.
+Found write_through_large(Vm& vm, AddressSpace& as, vaddr_t addr, u32 size, u64 value, Page** busy)
+    REQUIRES(as.lock) {
+  MutexLocker lock(vm.platform, vm.pmap_lock);
+  paddr_t pa = 0;
+  if (!as.pmap.large_at(addr) || !as.pmap.extract(addr, &pa, nullptr)) return Found::kAbsent;
+  Page* page = vm.pages.page_of(pa);
+  return page == nullptr ? Found::kAbsent : write_unless_busy(vm, page, addr, size, value, busy);
+}
+
 Status forced_fault_status(FaultResult r) {
   switch (r) {
     case FaultResult::kResolved:
@@ -137,7 +157,10 @@ Status Kernel::poke(Process* p, vaddr_t addr, u32 size, u64 value) {
       const Region* r = poke_region(as, addr, &s);
       if (r == nullptr) return s;
       private_region = r->share == Share::kPrivate;
-      const Found found = poke_write(vm, as, *r, addr, intent, size, value, &busy);
+      Found found = Found::kAbsent;
+      if (cow_broken && vm.mutated(Mutation::kHugeDirtyCow))
+        found = write_through_large(vm, as, addr, size, value, &busy);
+      if (found == Found::kAbsent) found = poke_write(vm, as, *r, addr, intent, size, value, &busy);
       if (found == Found::kWritten) return Status::kOk;
     }
     if (busy != nullptr) {

@@ -28,6 +28,7 @@ enum class Mutation : u64 {
   kThpSplitUnlocked = u64{1} << 15,
   kSlabWriteWithoutUse = u64{1} << 16,
   kThpSplitLocalFlush = u64{1} << 17,
+  kHugeDirtyCow = u64{1} << 18,
 };
 
 constexpr u64 mutation_bit(Mutation m) {
@@ -82,6 +83,9 @@ inline constexpr MutationInfo kMutations[] = {
     {Mutation::kThpSplitLocalFlush, "thp-split-local-flush",
      "a split drops the 2 MiB translation only on the splitting CPU before it installs the page "
      "table: another CPU may keep it"},
+    {Mutation::kHugeDirtyCow, "huge-dirty-cow",
+     "poke, once it broke COW, writes the frame a large entry maps there, trusting it to be the "
+     "copy (Huge Dirty COW, CVE-2017-1000405)"},
 };
 
 inline constexpr size_t kMutationCount = sizeof(kMutations) / sizeof(kMutations[0]);

@@ -37,7 +37,8 @@ struct Page {
     kObject,     // a resident page of exactly one VmObject (`object`, `index`)
     kPageTable,  // an x86-64 paging-structure page of one Pmap
     kSlab,       // backing store of a slab cache
-    kZero,       // the shared zero page: mapped read-only for reads of untouched
+    kZero,       // the shared zero page, or a frame of the huge zero page
+                 // (Vm::huge_zero): mapped read-only for reads of untouched
                  // anonymous memory; never written, never freed
     kKernel,     // kernel bookkeeping outside the slabs (the swap map's vmem tags)
     kCache,      // a page of a block-cache block (vm/block_cache.hpp): `index` in it

@@ -174,10 +174,11 @@ Status rmap_enter_large(Vm& vm, Pmap& pmap, vaddr_t va, Page* head, PteAttrs att
   }
   for (u64 i = 0; i < kLargePagePages; ++i) {
     Page* page = head + i;
+    page_map_add(vm.platform, page);
+    if (!managed(page)) continue;  // the huge zero page: no pv entries
     PvEntry* pv = chain;
     chain = chain->next;
     pv_push(page, pv, &pmap, va + (i << kPageShift));
-    page_map_add(vm.platform, page);
   }
   return Status::kOk;
 }

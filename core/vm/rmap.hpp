@@ -63,7 +63,10 @@ void rmap_unprepare_chain(Vm& vm, PvEntry* chain);
 // to the reverse map from the start: pageout, fork and the audit see 512
 // mappings, and a split changes no pv entry. Takes pmap_lock. Not kOk:
 // nothing changed and the chain is given back (kFault: something is mapped
-// in the 2 MiB now; kNoMem: no table).
+// in the 2 MiB now; kNoMem: no table). The huge zero page (Vm::huge_zero,
+// frames in State::kZero) is mapped the same way with `chain` nullptr: like
+// the small zero page it is counted in its frames' map_count but has no pv
+// entries (pageout never takes it).
 Status rmap_enter_large(Vm& vm, Pmap& pmap, vaddr_t va, Page* head, PteAttrs attrs, PvEntry* chain);
 
 // Clears every PTE in [start, end) of `pmap` and their reverse-map entries.

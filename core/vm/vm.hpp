@@ -128,6 +128,14 @@ class Vm {
   // page is taken without reclaim, as Linux's THP fault allocation does
   // (no direct reclaim by default), so it never pushes other memory out.
   Page* alloc_user_block();
+  // The huge zero page (Linux's huge zero folio, docs/large-pages.md): a
+  // 2 MiB block of 512 frames in State::kZero, mapped read-only by one PS
+  // entry wherever a read faults on an eligible, untouched 2 MiB range.
+  // Taken at its first use (alloc_user_block's rules), never freed, never
+  // paged out; nullptr when no block could be had (the fault falls back).
+  Page* huge_zero_block();
+  // (a) Set once, by whichever CPU's first use wins; nullptr before.
+  Atomic<Page*> huge_zero;
   bool at_resident_limit() const {
     return resident_limit != 0 && stats.resident_user.load() >= resident_limit;
   }

@@ -107,14 +107,42 @@ FaultResult fault_lookup(FaultState& fs) {
   return FaultResult::kResolved;
 }
 
+// A read (or execute) fault of an eligible, untouched 2 MiB range maps the
+// huge zero page read-only with one page-directory entry (Linux's
+// do_huge_pmd_anonymous_page with the huge zero folio): nothing becomes the
+// object's, so the range stays empty there. A write fault there later finds
+// the slot taken and goes the small-page way, whose install splits the entry
+// (Linux since 5.8: do_huge_pmd_wp_page falls back and splits a huge zero
+// PMD); so does poke's forced write, which never writes the block. No block
+// to be had: a fallback to the small zero page.
+bool fault_map_huge_zero(FaultState& fs, vaddr_t base) {
+  fault_assert_locked(fs);
+  Vm& vm = fs.vm;
+  Page* zero = vm.huge_zero_block();
+  if (zero == nullptr) {
+    vm.stats.large_page_fallbacks.add(1);
+    return false;
+  }
+  vm.platform.yield(YieldPoint::kFaultPteInstall);
+  PteAttrs attrs = pte_attrs_for(fs.prot);
+  attrs.writable = false;
+  const Status s = rmap_enter_large(vm, fs.as.pmap, base, zero, attrs, nullptr);
+  if (s != Status::kOk) {
+    if (s == Status::kNoMem) vm.stats.large_page_fallbacks.add(1);
+    return false;
+  }
+  vm.stats.large_pages_mapped.add(1);
+  return true;
+}
+
 // The large page of spec §9, at a first fault (Linux's do_huge_pmd_anonymous_page):
 // when the region's own object has nothing at all in the 2 MiB (no page, no
 // swap, no backing object whose pages could show through) and nothing is
-// mapped there, a 2 MiB block becomes the object's 512 pages, zero-filled,
-// and is mapped by one page-directory entry. A read takes it too: vmsim has
-// no huge zero page. Any of that not holding: the small-page path, silently;
-// only a missing block (or its pv entries) counts as a fallback. True when
-// the fault is resolved by it.
+// mapped there, a write makes a 2 MiB block the object's 512 pages,
+// zero-filled, mapped by one page-directory entry; a read maps the huge zero
+// page. Any of that not holding: the small-page path, silently; only a
+// missing block (or its pv entries) counts as a fallback. True when the
+// fault is resolved by it.
 bool fault_try_large(FaultState& fs) {
   fault_assert_locked(fs);
   if (!fs.large_ok) return false;
@@ -130,6 +158,7 @@ bool fault_try_large(FaultState& fs) {
   const SwapEntry* swapped = fs.first_object->swap.lower_bound(first);
   if (swapped != nullptr && swapped->index < last) return false;
   if (!fs.as.pmap.large_slot_empty(base)) return false;
+  if (fs.access != Access::kWrite) return fault_map_huge_zero(fs, base);
   Page* head = vm.alloc_user_block();
   PvEntry* chain = head != nullptr ? rmap_prepare_chain(vm, kLargePagePages) : nullptr;
   if (chain == nullptr) {

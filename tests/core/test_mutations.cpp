@@ -104,7 +104,7 @@ TEST(MutationTable, NamesAndBitsAreDistinctAndInBitOrder) {
     EXPECT_TRUE(names.insert(m.name).second) << m.name;
     EXPECT_GT(std::strlen(m.description), 10u) << m.name;
   }
-  EXPECT_EQ(vm::kMutationCount, 18u);
+  EXPECT_EQ(vm::kMutationCount, 19u);
 }
 
 // ---- munmap-early-free -------------------------------------------------------
