@@ -15,17 +15,28 @@ class CAPABILITY("mutex") Mutex {
  public:
   static constexpr u32 kUnowned = 0;
 
-  // `data_reported`: every field the lock guards is reported through
-  // Platform::touched wherever it is used (Vm::pmap_lock: pmap walks, busy
-  // and reverse-map words), so an explorer needs the lock itself only where
-  // it is held across a scheduling point (docs/explore.md, footprints).
-  explicit constexpr Mutex(const char* name, bool data_reported = false)
-      : name_(name), data_reported_(data_reported) {}
+  // What an explorer's footprints make of holding the lock
+  // (docs/explore.md, footprints).
+  enum class Footprint : u8 {
+    kGuarded,  // a write: the holders' order is the order they saw its data
+    // Every field it guards is reported through Platform::touched wherever
+    // it is used (Vm::pmap_lock: pmap walks, busy and reverse-map words):
+    // the lock itself counts only where it is held across a scheduling point.
+    kDataReported,
+    // The holders' order shows nowhere: which frame or slab slot an
+    // allocator hands out (no outcome, digest or violation names a physical
+    // address), the list of all objects (read by the audit alone).
+    kUnordered,
+  };
+
+  explicit constexpr Mutex(const char* name, Footprint footprint = Footprint::kGuarded)
+      : name_(name), footprint_(footprint) {}
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
   const char* name() const { return name_; }
-  bool data_reported() const { return data_reported_; }
+  Footprint footprint() const { return footprint_; }
+  bool data_reported() const { return footprint_ == Footprint::kDataReported; }
 
   // Owned by the platform: an identifier of the holder, kUnowned when free.
   // Written only by the platform's lock and unlock (atomically on the port);
@@ -35,7 +46,7 @@ class CAPABILITY("mutex") Mutex {
 
  private:
   const char* name_;
-  bool data_reported_;
+  Footprint footprint_;
 };
 
 }  // namespace vm

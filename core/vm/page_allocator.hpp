@@ -192,7 +192,7 @@ class PageAllocator {
   const char* check_blocks() const;
   // Guards the free list and the stats against CPUs faulting in different
   // address spaces at once (the SMP stress mode); a leaf lock.
-  mutable Mutex lock_{"page_allocator"};
+  mutable Mutex lock_{"page_allocator", Mutex::Footprint::kUnordered};
 };
 
 }  // namespace vm

@@ -131,7 +131,7 @@ class SlabCache {
   List<Page, &Page::queue_node> full_ GUARDED_BY(lock_);
   Page* empty_ GUARDED_BY(lock_) = nullptr;
   SlabStats stats_ GUARDED_BY(lock_);
-  Mutex lock_{"slab"};
+  Mutex lock_{"slab", Mutex::Footprint::kUnordered};
 };
 
 // A SlabCache of T: constructs on create, destructs on destroy.

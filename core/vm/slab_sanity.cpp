@@ -72,10 +72,9 @@ bool SlabSanity::write_trapped(paddr_t pa) {
     if (object < 0) {
       violation_ << "the frame header";
     } else {
-      violation_ << "object " << object << " at phys "
-                 << Hex{pages_->phys(page) + sp->cache->object_offset(static_cast<u32>(object))}
-                 << " (byte " << (offset - sp->cache->object_offset(static_cast<u32>(object)))
-                 << ")";
+      const u64 start = sp->cache->object_offset(static_cast<u32>(object));
+      violation_ << "object " << object << " at phys " << Hex{pages_->phys(page) + start}
+                 << " (byte " << (offset - start) << ")";
     }
   }
   // Open it for good (no scope will close it): the run has failed, and the

@@ -94,7 +94,7 @@ class Vm {
   // Order: map lock → object locks → pmap_lock → leaf locks. Its data are
   // reported (a page's pv list and counts under the page, PTEs under their
   // pmap: Platform::touched), so it is no explorer resource by itself.
-  Mutex pmap_lock{"pmap", true};
+  Mutex pmap_lock{"pmap", Mutex::Footprint::kDataReported};
   // Batches that removed PTEs of object pages and have not shot them down
   // yet; pageout asks it before freeing a page (vm/delayed_invalidation.hpp).
   DelayedInvalidations delayed_invalidations;
@@ -110,7 +110,7 @@ class Vm {
   List<VmObject, &VmObject::all_link> all_objects GUARDED_BY(all_objects_lock);
   // Guards all_objects: objects of different address spaces come and go on
   // different CPUs at once in the port's SMP stress mode. A leaf lock.
-  Mutex all_objects_lock{"all_objects"};
+  Mutex all_objects_lock{"all_objects", Mutex::Footprint::kUnordered};
   VmStats stats;
   // A memory-cgroup limit: the most frames user pages may hold at once
   // (`vmsim lackey --resident-limit`); 0 for none. Reaching it makes the

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 
 #include "lib/format.hpp"
 #include "lib/mutex.hpp"
@@ -78,16 +77,11 @@ bool SimPlatform::lock_try_acquire(vm::Mutex& m) {
 
 // A leaf lock is free here (one thread runs at a time, nothing under it
 // yields), but what it guards is shared: the explorer counts it as taken,
-// except where the order of two holders shows nowhere (docs/explore.md,
-// footprints): the allocators' (which frame or slab slot is handed out: no
-// outcome, digest or violation names a physical address) and the list of
-// all objects (read by the audit alone, in no particular order).
+// except where the order of two holders shows nowhere
+// (Mutex::Footprint::kUnordered).
 void SimPlatform::leaf_acquire(vm::Mutex& m) {
   if (threads_ == nullptr || !threads_->on_thread()) return;
-  const char* name = m.name();
-  if (std::strcmp(name, "page_allocator") == 0 || std::strcmp(name, "slab") == 0 ||
-      std::strcmp(name, "all_objects") == 0)
-    return;
+  if (m.footprint() == vm::Mutex::Footprint::kUnordered) return;
   for (PlatformWatcher* w : watchers_) w->lock_taken(m);
 }
 
