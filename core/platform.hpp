@@ -160,6 +160,14 @@ class Platform {
     (void)pa;
   }
 
+  // Whether every RAM frame past the page array reads zero when the core
+  // boots, so that the page allocator need not clear a frame at its first
+  // allocation (FreeBSD's PG_ZERO). Only a machine that zeroes its RAM
+  // before each boot says so; a real machine's RAM holds what it held.
+  virtual bool ram_zero_at_boot() {
+    return false;
+  }
+
   // Slab sanity (vm/slab_sanity.hpp): makes frame `pa` read-only or
   // writable again for the core itself, so that a write to it without USE()
   // traps. Only a machine that can (can_protect_frames) is ever asked.

@@ -19,6 +19,13 @@ inline int mem_compare(const void* a, const void* b, size_t n) {
 inline bool mem_is_zero(const void* p, size_t n) {
   const u8* b = static_cast<const u8*>(p);
   size_t i = 0;
+  // 64 bytes at a time, OR-ed without a branch per word (the compiler
+  // vectorizes this): the digest asks it of every resident page.
+  for (; i + 64 <= n; i += 64) {
+    u64 w[8];
+    __builtin_memcpy(w, b + i, 64);
+    if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0) return false;
+  }
   for (; i + 8 <= n; i += 8) {
     u64 w;
     __builtin_memcpy(&w, b + i, 8);

@@ -3,6 +3,13 @@
 
 #include "lib/mem.hpp"
 
+// SSE2 is off only in the kernel build (-mgeneral-regs-only).
+#if defined(__x86_64__) && defined(__SSE2__)
+#define VM_SHA256_SHA_NI 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 namespace vm {
 namespace {
 
@@ -21,9 +28,37 @@ constexpr u32 rotr(u32 x, unsigned n) {
   return (x >> n) | (x << (32 - n));
 }
 
+#ifdef VM_SHA256_SHA_NI
+// CPUID.(7,0):EBX[29] SHA, CPUID.1:ECX[19] SSE4.1 and [9] SSSE3. Asked once;
+// a racing first use asks twice and stores the same answer.
+int g_sha_ni = -1;
+
+bool detect_sha_ni() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) == 0) return false;
+  const bool sse = ((c >> 19) & 1) != 0 && ((c >> 9) & 1) != 0;
+  if (!sse || __get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
+  return ((b >> 29) & 1) != 0;
+}
+#endif
+
 }  // namespace
 
+bool Sha256::hardware_available() {
+#ifdef VM_SHA256_SHA_NI
+  int known = __atomic_load_n(&g_sha_ni, __ATOMIC_RELAXED);
+  if (known < 0) {
+    known = detect_sha_ni() ? 1 : 0;
+    __atomic_store_n(&g_sha_ni, known, __ATOMIC_RELAXED);
+  }
+  return known != 0;
+#else
+  return false;
+#endif
+}
+
 void Sha256::reset() {
+  hardware_ = hardware_available();
   static constexpr u32 kInit[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   mem_copy(h_, kInit, sizeof h_);
@@ -31,7 +66,66 @@ void Sha256::reset() {
   total_len_ = 0;
 }
 
-void Sha256::block(const u8* p) {
+void Sha256::blocks(const u8* p, size_t count) {
+  if (hardware_) {
+    hardware_blocks(p, count);
+    return;
+  }
+  for (; count != 0; --count, p += 64) portable_block(p);
+}
+
+#ifdef VM_SHA256_SHA_NI
+// The state lives in two registers as the SHA-NI rounds want it: ABEF and
+// CDGH (A in the top lane). Each sha256rnds2 does two rounds; the message
+// schedule keeps the last four groups of four words in a ring.
+__attribute__((target("sha,sse4.1,ssse3"))) void Sha256::hardware_blocks(const u8* p,
+                                                                         size_t count) {
+  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+  __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&h_[0]));
+  __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&h_[4]));
+  const __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+  const __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+  for (; count != 0; --count, p += 64) {
+    const __m128i abef_in = abef;
+    const __m128i cdgh_in = cdgh;
+    __m128i w[4];
+#pragma GCC unroll 16
+    for (int g = 0; g < 16; ++g) {
+      __m128i& group = w[g % 4];
+      if (g < 4) {
+        group = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * g)),
+                                 byte_swap);
+      } else {
+        // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four at a time.
+        const __m128i older = _mm_sha256msg1_epu32(group, w[(g + 1) % 4]);
+        const __m128i minus7 = _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4);
+        group = _mm_sha256msg2_epu32(_mm_add_epi32(older, minus7), w[(g + 3) % 4]);
+      }
+      __m128i wk =
+          _mm_add_epi32(group, _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kRound[4 * g])));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+      wk = _mm_shuffle_epi32(wk, 0x0E);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, wk);
+    }
+    abef = _mm_add_epi32(abef, abef_in);
+    cdgh = _mm_add_epi32(cdgh, cdgh_in);
+  }
+  const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  dcba = _mm_blend_epi16(feba, dchg, 0xF0);
+  hgfe = _mm_alignr_epi8(dchg, feba, 8);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h_[0]), dcba);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h_[4]), hgfe);
+}
+#else
+void Sha256::hardware_blocks(const u8* p, size_t count) {
+  for (; count != 0; --count, p += 64) portable_block(p);
+}
+#endif
+
+void Sha256::portable_block(const u8* p) {
   u32 w[64];
   for (int i = 0; i < 16; ++i)
     w[i] = u32(p[4 * i]) << 24 | u32(p[4 * i + 1]) << 16 | u32(p[4 * i + 2]) << 8 | p[4 * i + 3];
@@ -73,10 +167,12 @@ void Sha256::update(const void* data, size_t len) {
     p += take;
     len -= take;
     if (buf_len_ < 64) return;
-    block(buf_);
+    blocks(buf_, 1);
     buf_len_ = 0;
   }
-  for (; len >= 64; p += 64, len -= 64) block(p);
+  blocks(p, len / 64);
+  p += len & ~size_t{63};
+  len &= 63;
   mem_copy(buf_, p, len);
   buf_len_ = len;
 }

@@ -36,6 +36,7 @@ void PageAllocator::init(Platform& platform, u64 ram_bytes, u64 reserved_frames,
   if (boot >= frames_)
     platform.panic("page_allocator: RAM too small for the page array and the boot tables");
 
+  ram_zero_ = platform.ram_zero_at_boot();
   pages_ = reinterpret_cast<Page*>(platform.phys(0));
   carve_ = carve_bytes != 0 ? static_cast<u8*>(platform.phys(array)) : nullptr;
   for (u64 pfn = 0; pfn < boot; ++pfn) new (&pages_[pfn]) Page();  // State::kBoot
@@ -114,7 +115,20 @@ u64 PageAllocator::pick_frame() {
 }
 
 Page* PageAllocator::alloc(AllocClass cls) {
+  u64 frontier = 0;
+  return alloc_frame(cls, &frontier);
+}
+
+Page* PageAllocator::alloc_zeroed(AllocClass cls) {
+  u64 frontier = 0;
+  Page* page = alloc_frame(cls, &frontier);
+  if (page != nullptr) clear(page, 1, frontier);
+  return page;
+}
+
+Page* PageAllocator::alloc_frame(AllocClass cls, u64* frontier) {
   LeafLocker guard(*platform_, lock_);
+  *frontier = fresh_.load();
   const u64 floor = cls == AllocClass::kReserved ? 0 : reserved_;
   if (stats_.free_frames <= floor) {
     // Pageout's own refusals are its business: only ordinary allocations
@@ -156,7 +170,20 @@ Page* PageAllocator::take(u64 pfn) {
 }
 
 Page* PageAllocator::alloc_block(u64 keep_free) {
+  u64 frontier = 0;
+  return alloc_aligned_block(keep_free, &frontier);
+}
+
+Page* PageAllocator::alloc_block_zeroed(u64 keep_free) {
+  u64 frontier = 0;
+  Page* head = alloc_aligned_block(keep_free, &frontier);
+  if (head != nullptr) clear(head, kBlockFrames, frontier);
+  return head;
+}
+
+Page* PageAllocator::alloc_aligned_block(u64 keep_free, u64* frontier) {
   LeafLocker guard(*platform_, lock_);
+  *frontier = fresh_.load();
   if (stats_.free_frames < reserved_ + keep_free + kBlockFrames) {
     ++stats_.blocks_failed;
     return nullptr;
@@ -184,10 +211,14 @@ u64 PageAllocator::free_blocks() const {
   return whole_.size();
 }
 
-Page* PageAllocator::alloc_zeroed(AllocClass cls) {
-  Page* page = alloc(cls);
-  if (page != nullptr) mem_set(data(page), 0, kPageSize);
-  return page;
+// A frame past the frontier was never handed out: nothing wrote it since
+// boot, so it reads zero if RAM did. Skipping its clear spares the work and,
+// in the simulator, the host page behind it.
+void PageAllocator::clear(Page* first, u64 count, u64 frontier) {
+  const u64 pfn = static_cast<u64>(first - pages_);
+  u64 dirty = count;
+  if (ram_zero_) dirty = frontier <= pfn ? 0 : (frontier - pfn < count ? frontier - pfn : count);
+  if (dirty != 0) mem_set(data(first), 0, dirty << kPageShift);
 }
 
 void PageAllocator::free(Page* page) {

@@ -84,7 +84,8 @@ class PageAllocator {
   // lowest frames first and a freed frame comes back first while its block
   // is the fullest partly used one.
   Page* alloc(AllocClass cls = AllocClass::kNormal);
-  // As alloc(), then zero-filled.
+  // As alloc(), then zero-filled. A frame never handed out before is not
+  // cleared when the platform's RAM is zero at boot (Platform::ram_zero_at_boot).
   Page* alloc_zeroed(AllocClass cls = AllocClass::kNormal);
   // A naturally aligned block of `kBlockFrames` free frames (2 MiB), each in
   // State::kAllocated as alloc() returns them; the first one is returned,
@@ -97,6 +98,8 @@ class PageAllocator {
   static constexpr u64 kBlockFrames = 512;
   static constexpr u64 kMaxBlocks = 2048;
   Page* alloc_block(u64 keep_free = 0);
+  // As alloc_block(), then zero-filled (never-used frames as alloc_zeroed()).
+  Page* alloc_block_zeroed(u64 keep_free = 0);
   // Any state but kFree and kBoot (else panic: double free / boot frame),
   // not mapped (map_count == 0, else panic), not on a list through
   // queue_node (else panic). Its state becomes kFree.
@@ -157,6 +160,7 @@ class PageAllocator {
   u32 device_range_count_ = 0;                       // (c)
   FramePolicy policy_ = FramePolicy::kPreferBroken;  // (c)
   u64 block_count_ = 0;                              // (c) blocks RAM spans, the last maybe short
+  bool ram_zero_ = false;  // (c) frames past the frontier read zero (Platform::ram_zero_at_boot)
   // (f) Invariant: the kFree frames are exactly those on the lists (the
   // blocks' or free_list_, by policy_) and those at or past fresh_, whose
   // descriptors are not built yet.
@@ -175,6 +179,13 @@ class PageAllocator {
   // a frame is named only after its allocation set it past the frame.
   Atomic<u64> fresh_;
   PageAllocatorStats stats_ GUARDED_BY(lock_);  // (f)
+  // alloc() and alloc_block(), which also tell the frontier before they took
+  // their frames: a frame at or past it was never handed out.
+  Page* alloc_frame(AllocClass cls, u64* frontier);
+  Page* alloc_aligned_block(u64 keep_free, u64* frontier);
+  // Zero-fills `count` frames from `first` on, but those known to read zero
+  // (at or past `frontier`, RAM zero at boot).
+  void clear(Page* first, u64 count, u64 frontier);
   // The free frame alloc() takes next, by policy_ (some frame is free).
   u64 pick_frame() REQUIRES(lock_);
   // Takes the free frame `pfn` off its list, building its descriptor first

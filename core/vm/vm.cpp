@@ -1,6 +1,5 @@
 #include "vm/vm.hpp"
 
-#include "lib/mem.hpp"
 #include "vm/vm_map.hpp"
 
 namespace vm {
@@ -35,14 +34,13 @@ Page* Vm::alloc_user_page() {
 Page* Vm::alloc_user_block() {
   if (resident_limit != 0 && stats.resident_user.load() + kLargePagePages > resident_limit)
     return nullptr;
-  return pages.alloc_block(pages.frame_count() / 8);
+  return pages.alloc_block_zeroed(pages.frame_count() / 8);
 }
 
 Page* Vm::huge_zero_block() {
   if (Page* z = huge_zero.load()) return z;
   Page* head = alloc_user_block();
   if (head == nullptr) return nullptr;
-  mem_set(pages.data(head), 0, kLargePageSize);
   for (u64 i = 0; i < kLargePagePages; ++i) head[i].state = Page::State::kZero;
   Page* seen = nullptr;
   if (huge_zero.compare_exchange(&seen, head)) return head;

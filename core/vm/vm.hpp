@@ -122,11 +122,11 @@ class Vm {
   Page* alloc_user_page_zeroed();
   // machine.large_pages.
   LargePages large_pages = LargePages::kNever;  // (c)
-  // A 2 MiB block of frames for 512 user pages (PageAllocator::alloc_block),
-  // head first; nullptr when none is free, when it would take the resident
-  // limit, or when it would leave less than an eighth of RAM free: a large
-  // page is taken without reclaim, as Linux's THP fault allocation does
-  // (no direct reclaim by default), so it never pushes other memory out.
+  // A zero-filled 2 MiB block of frames for 512 user pages
+  // (PageAllocator::alloc_block_zeroed), head first; nullptr when none is free, when it would take
+  // the resident limit, or when it would leave less than an eighth of RAM free: a large page is
+  // taken without reclaim, as Linux's THP fault allocation does (no direct reclaim by default), so
+  // it never pushes other memory out.
   Page* alloc_user_block();
   // The huge zero page (Linux's huge zero folio, docs/large-pages.md): a
   // 2 MiB block of 512 frames in State::kZero, mapped read-only by one PS

@@ -166,7 +166,6 @@ bool fault_try_large(FaultState& fs) {
     vm.stats.large_page_fallbacks.add(1);
     return false;
   }
-  mem_set(vm.pages.data(head), 0, kLargePageSize);
   for (u64 i = 0; i < kLargePagePages; ++i)
     vm_object_insert(vm, fs.first_object, head + i, first + i);
   vm.platform.yield(YieldPoint::kFaultPteInstall);
@@ -327,14 +326,14 @@ Step fault_choose(FaultState& fs, FaultResult* result) {
     }
     return Step::kDone;
   }
-  Page* copy = fs.vm.alloc_user_page();
+  // A copy is overwritten whole; a zero fill takes a cleared frame.
+  Page* copy = fs.page != nullptr ? fs.vm.alloc_user_page() : fs.vm.alloc_user_page_zeroed();
   if (copy == nullptr) {
     *result = FaultResult::kNoMem;
     return Step::kDone;
   }
   if (fs.page != nullptr && !fs.keep_map_lock) return fault_copy_unlocked(fs, copy, result);
   if (fs.page != nullptr) return fault_copy_map_locked(fs, copy);
-  mem_set(fs.vm.pages.data(copy), 0, kPageSize);
   fs.vm.stats.faults_zero_fill.add(1);
   vm_object_insert(fs.vm, fs.first_object, copy, fs.first_pindex);
   fs.map_page = copy;

@@ -20,9 +20,12 @@ void FileDisk::init(const DiskFile* files, uint32_t count, DiskMemory& memory) {
   used_ = 0;
 }
 
-uint8_t FileDisk::initial_byte(const File& f, uint64_t offset) const {
-  if (offset >= f.generated) return 0;
-  return image::file_content_byte(f.spec.seeded, f.spec.seed, f.spec.fill, offset);
+void FileDisk::initial_page(const File& f, uint64_t page, uint8_t* buf) const {
+  const uint64_t start = page * kPage;
+  const uint64_t generated = f.generated > start ? f.generated - start : 0;
+  const uint64_t n = generated < kPage ? generated : kPage;
+  image::file_content_fill(f.spec.seeded, f.spec.seed, f.spec.fill, start, buf, n);
+  for (uint64_t b = n; b < kPage; ++b) buf[b] = 0;
 }
 
 FileDisk::Slot* FileDisk::find(uint64_t k) const {
@@ -53,14 +56,17 @@ uint8_t* FileDisk::written_page(uint32_t file, uint64_t page) {
   s->key = key(file, page);
   s->data = static_cast<uint8_t*>(memory_->allocate(kPage, kPage));
   ++used_;
-  for (uint64_t b = 0; b < kPage; ++b) s->data[b] = initial_byte(files_[file], page * kPage + b);
+  initial_page(files_[file], page, s->data);
   return s->data;
 }
 
 void FileDisk::read(uint32_t file, uint64_t page, uint8_t* buf) const {
   const Slot* s = find(key(file, page));
-  for (uint64_t b = 0; b < kPage; ++b)
-    buf[b] = s->key != 0 ? s->data[b] : initial_byte(files_[file], page * kPage + b);
+  if (s->key == 0) {
+    initial_page(files_[file], page, buf);
+    return;
+  }
+  for (uint64_t b = 0; b < kPage; ++b) buf[b] = s->data[b];
 }
 
 void FileDisk::write(uint32_t file, uint64_t page, const uint8_t* buf) {

@@ -54,7 +54,8 @@ class FileDisk {
   // The page's buffer, made (holding what the page reads now) if new.
   uint8_t* written_page(uint32_t file, uint64_t page);
   void grow();
-  uint8_t initial_byte(const File& f, uint64_t offset) const;
+  // The page as the file held it before any write (zero past `generated`).
+  void initial_page(const File& f, uint64_t page, uint8_t* buf) const;
 
   DiskMemory* memory_ = nullptr;
   File* files_ = nullptr;

@@ -21,4 +21,21 @@ inline uint8_t file_content_byte(bool seeded, uint64_t seed, uint8_t fill, uint6
   return static_cast<uint8_t>(content_mix(seed + offset / 8) >> (8 * (offset % 8)));
 }
 
+// Bytes [offset, offset + len) of that content into `out`, one mix per
+// eight bytes (the same bytes as file_content_byte, a page at a time).
+inline void file_content_fill(bool seeded, uint64_t seed, uint8_t fill, uint64_t offset,
+                              uint8_t* out, uint64_t len) {
+  if (!seeded) {
+    for (uint64_t i = 0; i < len; ++i) out[i] = fill;
+    return;
+  }
+  uint64_t i = 0;
+  while (i < len) {
+    const uint64_t pos = offset + i;
+    uint64_t word = content_mix(seed + pos / 8) >> (8 * (pos % 8));
+    for (uint64_t b = pos % 8; b < 8 && i < len; ++b, ++i, word >>= 8)
+      out[i] = static_cast<uint8_t>(word);
+  }
+}
+
 }  // namespace image

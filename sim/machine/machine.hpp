@@ -148,8 +148,9 @@ class Machine {
   Stop run(uint32_t cpu, uint64_t root, UserContext& ctx);
 
   // Back to the state of a new machine, keeping its engines (creating one
-  // is most of a short run's cost): RAM reads zero again (its host pages
-  // are given back), the firmware is rebuilt, every TLB is flushed. The
+  // is most of a short run's cost): RAM reads zero again (the host pages
+  // a short run touched are cleared and kept, a long run's given back),
+  // the firmware is rebuilt, every TLB is flushed. The
   // explorer's runs reuse machines this way (MachinePool).
   void reset();
 

@@ -179,8 +179,12 @@ uint8_t Model::file_byte(const File& f, uint64_t k, uint64_t off) {
 Model::Page Model::file_page(const File& f, uint64_t k) {
   auto it = f.cache->pages.find(k);
   if (it != f.cache->pages.end()) return it->second;
-  Page page;
-  for (uint64_t off = 0; off < kPage; ++off) page[off] = file_byte(f, k, off);
+  Page page{};
+  const uint64_t start = k * kPage;
+  if (start < f.initial_end) {
+    const uint64_t n = f.initial_end - start < kPage ? f.initial_end - start : kPage;
+    image::file_content_fill(f.seeded, f.seed, f.fill, start, page.data(), n);
+  }
   return page;
 }
 
@@ -188,8 +192,7 @@ Model::Page Model::device_page(const Device& d, uint64_t k) {
   auto it = d.bytes->pages.find(k);
   if (it != d.bytes->pages.end()) return it->second;
   Page page;
-  for (uint64_t off = 0; off < kPage; ++off)
-    page[off] = image::file_content_byte(d.seeded, d.seed, d.fill, k * kPage + off);
+  image::file_content_fill(d.seeded, d.seed, d.fill, k * kPage, page.data(), kPage);
   return page;
 }
 

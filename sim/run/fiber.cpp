@@ -21,6 +21,40 @@ namespace {
 
 thread_local Fiber* g_current = nullptr;
 
+// Stacks of ended fibers, kept for the next ones of this thread: the
+// explorer makes a few fibers per run and thousands of runs, and a new
+// mapping costs its munmap's TLB shootdown and its first touches again.
+class StackPool {
+ public:
+  ~StackPool() {
+    for (size_t i = 0; i < count_; ++i) munmap(stacks_[i], Fiber::kStackSize);
+  }
+  void* take() {
+    if (count_ != 0) return stacks_[--count_];
+    // mmap: untouched stack pages cost nothing, and a guard page below
+    // catches an overflow.
+    void* stack = mmap(nullptr, Fiber::kStackSize, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (stack == MAP_FAILED) throw std::runtime_error("cannot allocate a fiber stack");
+    mprotect(stack, 4096, PROT_NONE);
+    return stack;
+  }
+  void give(void* stack) {
+    if (count_ == kKeep) {
+      munmap(stack, Fiber::kStackSize);
+      return;
+    }
+    stacks_[count_++] = stack;
+  }
+
+ private:
+  static constexpr size_t kKeep = 16;
+  void* stacks_[kKeep] = {};
+  size_t count_ = 0;
+};
+
+thread_local StackPool g_stacks;
+
 // AddressSanitizer must be told about every stack switch, or it mistakes
 // the other stack's frames for overflows and garbage.
 void start_switch(void** fake_stack_save, const void* bottom, size_t size) {
@@ -42,17 +76,13 @@ void finish_switch(void* fake_stack_save, const void** bottom_old, size_t* size_
 }  // namespace
 
 Fiber::Fiber(std::function<void()> body) : body_(std::move(body)) {
-  // mmap: untouched stack pages cost nothing, and a guard page below
-  // catches an overflow.
-  stack_ = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (stack_ == MAP_FAILED) throw std::runtime_error("cannot allocate a fiber stack");
+  stack_ = g_stacks.take();
 #ifdef VMSIM_ASAN_FIBERS
   // The shadow of this range may still hold the redzones of an earlier
   // fiber's frames at the same address (frames a longjmp inside Unicorn
   // left without returning): a new stack starts clean.
   __asan_unpoison_memory_region(stack_, kStackSize);
 #endif
-  mprotect(stack_, 4096, PROT_NONE);
   // The first switch to the fiber "returns" into vmsim_fiber_start with
   // `this` in r12: a frame as vmsim_fiber_switch leaves it (control words,
   // r15..rbp, return address), placed so the stack is 16-byte aligned there.
@@ -75,7 +105,7 @@ Fiber::Fiber(std::function<void()> body) : body_(std::move(body)) {
 }
 
 Fiber::~Fiber() {
-  munmap(stack_, kStackSize);
+  g_stacks.give(stack_);
 }
 
 Fiber* Fiber::current() {

@@ -64,6 +64,8 @@ class SimPlatform final : public disk::FileDiskPlatform {
   void wait_for(const void* channel, const char* what) override;
   void wake(const void* channel) override;
   void frame_freed(vm::paddr_t pa) override;
+  // The core boots on a new machine or one MachineLease reset: RAM is zero.
+  bool ram_zero_at_boot() override { return true; }
   bool can_protect_frames() override { return protection_ != nullptr; }
   void protect_frame(vm::paddr_t pa, bool writable) override { protection_->protect(pa, writable); }
   vm::paddr_t kernel_root() override;

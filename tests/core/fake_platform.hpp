@@ -121,6 +121,7 @@ class FakePlatform : private RamBuffer, public vm::Platform {
   void lock_release(vm::Mutex&) override {}
   bool lock_try_acquire(vm::Mutex&) override { return true; }
   vm::paddr_t kernel_root() override { return 0; }
+  bool ram_zero_at_boot() override { return ram_zero; }
   void log(const char* message) override { logs.emplace_back(message); }
 
   // A disk of pages that reads zero wherever nothing was written.
@@ -164,6 +165,8 @@ class FakePlatform : private RamBuffer, public vm::Platform {
   }
 
   unsigned cpu = 0;
+  // What ram_zero_at_boot() claims (the RAM itself starts as garbage).
+  bool ram_zero = false;
   std::vector<TlbCall> tlb_calls;
   std::function<void(const TlbCall&)> on_tlb;  // called after each TLB call is recorded
   std::vector<vm::YieldPoint> yields;

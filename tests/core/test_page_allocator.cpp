@@ -44,6 +44,54 @@ TEST_F(PageAllocatorTest, BootCarve) {
   EXPECT_EQ(pages.check(), nullptr);
 }
 
+bool filled_with(const vm::u8* p, size_t n, vm::u8 byte) {
+  for (size_t i = 0; i < n; ++i)
+    if (p[i] != byte) return false;
+  return true;
+}
+
+// RAM that is not zero at boot (the fake's is 0xcc): every zeroed frame
+// and block is cleared.
+TEST(PageAllocatorZero, GarbageRamIsCleared) {
+  vmtest::FakePlatform platform{4 << 20};
+  PageAllocator pages;
+  pages.init(platform, 4 << 20, 0);
+  Page* page = pages.alloc_zeroed();
+  ASSERT_NE(page, nullptr);
+  EXPECT_TRUE(filled_with(pages.data(page), 4096, 0));
+  Page* block = pages.alloc_block_zeroed();
+  ASSERT_NE(block, nullptr);
+  EXPECT_TRUE(filled_with(pages.data(block), 512 * 4096, 0));
+}
+
+// RAM the platform says is zero at boot: a frame never handed out is not
+// cleared (the fake lies, so its 0xcc shows that no clear happened), and a
+// frame used before always is.
+TEST(PageAllocatorZero, NeverUsedFramesAreNotClearedAgain) {
+  vmtest::FakePlatform platform{4 << 20};
+  platform.ram_zero = true;
+  PageAllocator pages;
+  pages.init(platform, 4 << 20, 0);
+  Page* fresh = pages.alloc_zeroed();
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_TRUE(filled_with(pages.data(fresh), 4096, 0xcc)) << "a never-used frame was cleared";
+  pages.free(fresh);
+  Page* again = pages.alloc_zeroed();
+  ASSERT_EQ(again, fresh) << "the freed frame comes back first";
+  EXPECT_TRUE(filled_with(pages.data(again), 4096, 0));
+  pages.free(again);
+
+  Page* block = pages.alloc_block_zeroed();
+  ASSERT_NE(block, nullptr);
+  EXPECT_TRUE(filled_with(pages.data(block), 512 * 4096, 0xcc));
+  for (int i = 0; i < 512; ++i) pages.data(block)[i * 4096 + 7] = 0x11;
+  for (int i = 0; i < 512; ++i) pages.free(block + i);
+  Page* reused = pages.alloc_block_zeroed();
+  ASSERT_EQ(reused, block) << "the block that became whole last comes back";
+  EXPECT_TRUE(filled_with(pages.data(reused), 512 * 4096, 0));
+  EXPECT_EQ(pages.check(), nullptr);
+}
+
 TEST_F(PageAllocatorTest, AddressConversions) {
   pages.init(platform, kRam, 0);
   Page* p = pages.alloc();

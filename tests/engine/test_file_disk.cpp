@@ -83,4 +83,22 @@ TEST_F(FileDiskTest, GrowsPastItsFirstTable) {
   EXPECT_EQ(page(0, 0)[0], 0xab) << "the other file is untouched";
 }
 
+// The page-at-a-time fill is the byte-at-a-time definition, whatever the
+// start's alignment and the length.
+TEST(FileContent, FillEqualsByteByByte) {
+  uint8_t buf[64];
+  for (bool seeded : {false, true}) {
+    for (uint64_t offset : {0u, 1u, 7u, 8u, 9u, 4095u, 4096u, 12345u}) {
+      for (uint64_t len : {0u, 1u, 5u, 8u, 13u, 64u}) {
+        std::memset(buf, 0xee, sizeof buf);
+        image::file_content_fill(seeded, 99, 0x5a, offset, buf, len);
+        for (uint64_t i = 0; i < len; ++i)
+          ASSERT_EQ(buf[i], image::file_content_byte(seeded, 99, 0x5a, offset + i))
+              << seeded << " " << offset << " " << len << " " << i;
+        for (uint64_t i = len; i < sizeof buf; ++i) ASSERT_EQ(buf[i], 0xee) << "past the length";
+      }
+    }
+  }
+}
+
 }  // namespace

@@ -12,28 +12,43 @@ if [ "${1:-}" = "--need-large" ]; then
   need_large=1
   shift
 fi
-summary() {  # result, digest, large_pages_mapped, large_page_splits of one JSON result line
-  python3 -c 'import json, sys
-d = json.loads(sys.stdin.readline())
-s = d["stats"]
-print(d["result"], d["digest"], s["large_pages_mapped"], s["large_page_splits"])'
-}
-status=0
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+# Replays first, one result line per trace and mode; then one Python run
+# compares them all (its start-up costs more than a replay).
+i=0
 for trace in "$@"; do
-  never=$("$vmsim" replay --json --audit every-op --large-pages never "$trace" | summary) || {
-    echo "FAIL $trace: no result under never"; status=1; continue; }
-  always=$("$vmsim" replay --json --audit every-op --large-pages always "$trace" | summary) || {
-    echo "FAIL $trace: no result under always"; status=1; continue; }
-  set -- $never
-  n_outcome="$1 $2"
-  set -- $always
-  a_outcome="$1 $2"
-  if [ "$n_outcome" != "$a_outcome" ]; then
-    echo "FAIL $trace: never gives '$n_outcome', always gives '$a_outcome'"
-    status=1
-  elif [ $need_large -eq 1 ] && { [ "$3" -lt 1 ] || [ "$4" -lt 1 ]; }; then
-    echo "FAIL $trace: large pages mapped $3, split $4 under always (want both >= 1)"
-    status=1
-  fi
+  i=$((i + 1))
+  printf '%s\n' "$trace" >"$out/$i.trace"
+  for mode in never always; do
+    "$vmsim" replay --json --audit every-op --large-pages $mode "$trace" >"$out/$i.$mode" 2>/dev/null
+  done
 done
-exit $status
+python3 - "$out" "$i" "$need_large" <<'PY'
+import json, sys
+out, count, need_large = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+status = 0
+for i in range(1, count + 1):
+    trace = open(f"{out}/{i}.trace").read().strip()
+    summary = {}
+    for mode in ("never", "always"):
+        try:
+            d = json.loads(open(f"{out}/{i}.{mode}").readline())
+            summary[mode] = (d["result"], d["digest"], d["stats"]["large_pages_mapped"],
+                             d["stats"]["large_page_splits"])
+        except (ValueError, KeyError):
+            print(f"FAIL {trace}: no result under {mode}")
+            status = 1
+    if len(summary) != 2:
+        continue
+    never, always = summary["never"], summary["always"]
+    if never[:2] != always[:2]:
+        print(f"FAIL {trace}: never gives '{never[0]} {never[1]}', "
+              f"always gives '{always[0]} {always[1]}'")
+        status = 1
+    elif need_large and (always[2] < 1 or always[3] < 1):
+        print(f"FAIL {trace}: large pages mapped {always[2]}, split {always[3]} "
+              "under always (want both >= 1)")
+        status = 1
+sys.exit(status)
+PY
