@@ -88,6 +88,7 @@ Json search_identity(const std::string& trace_file, const ExploreCommand& cmd, u
   id["vmsim"] = kVersion;
   id["trace_sha256"] = hex;
   id["mutations"] = mutations;
+  id["sanity"] = cmd.sanity;
   id["strategy"] = cmd.strategy;
   if (cmd.strategy == "pct") {
     id["seeds"] = cmd.seeds;
@@ -194,6 +195,8 @@ void add_explore_command(CLI::App& app, ExploreCommand& cmd) {
   sub->add_option("--jobs", cmd.jobs, "Worker processes")->check(CLI::Range(1, 256));
   sub->add_option("--shard", cmd.shard, "Explore only shard I of N (I/N); prints a shard report");
   sub->add_flag("--json", cmd.json, "Print the report as one JSON object");
+  sub->add_flag("--sanity", cmd.sanity,
+                "Every run under slab sanity checks (as replay --sanity; docs/kernel-memory.md)");
   sub->add_option("--out", cmd.out, "Directory for the failing traces")->default_str("explore-out");
   sub->add_option("--merge", cmd.merge, "Join shard reports (from --shard) into the verdict")
       ->excludes("trace");
@@ -214,6 +217,7 @@ int run_explore_command(const ExploreCommand& cmd, uint64_t mutations) {
 
   RunOptions run_options;
   run_options.mutations = mutations;
+  run_options.slab_sanity = cmd.sanity;
   const explore::RunOnce run_once = explore::trace_run_once(trace, run_options);
   explore::ExploreOptions options;
   options.strategy = cmd.strategy == "pct" ? explore::Strategy::kPct : explore::Strategy::kBounded;

@@ -26,6 +26,7 @@ struct ExploreCommand {
   size_t jobs = 1;
   std::string shard;  // "I/N"
   bool json = false;
+  bool sanity = false;  // every run under slab sanity (replay --sanity)
   std::string out = "explore-out";
   std::vector<std::string> merge;
 };

@@ -40,6 +40,8 @@ void add_minimize_command(CLI::App& app, MinimizeCommand& cmd) {
   cmd.sub = sub;
   sub->add_option("trace", cmd.trace, "A trace that fails (e.g. from vmsim explore)")->required();
   sub->add_option("-o,--output", cmd.output, "Where to write the minimized trace (default stdout)");
+  sub->add_flag("--sanity", cmd.sanity,
+                "Replay every candidate under slab sanity checks (as replay --sanity)");
 }
 
 int run_minimize_command(const MinimizeCommand& cmd, uint64_t mutations) {
@@ -49,6 +51,7 @@ int run_minimize_command(const MinimizeCommand& cmd, uint64_t mutations) {
   if (!in) return fail(2, cmd.trace + ": cannot read");
   RunOptions options;
   options.mutations = mutations;
+  options.slab_sanity = cmd.sanity;
   auto first = run_text(text.str(), cmd.trace, options);
   if (auto* e = std::get_if<RunError>(&first)) return fail(e->exit_code, e->message);
   const RunReport& report = std::get<RunReport>(first);

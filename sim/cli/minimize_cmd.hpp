@@ -13,7 +13,8 @@ namespace vmsim {
 struct MinimizeCommand {
   CLI::App* sub = nullptr;
   std::string trace;
-  std::string output;  // empty: stdout
+  std::string output;   // empty: stdout
+  bool sanity = false;  // every candidate under slab sanity (replay --sanity)
 };
 
 void add_minimize_command(CLI::App& app, MinimizeCommand& cmd);

@@ -6,12 +6,20 @@
 #include <sstream>
 #include <variant>
 
+#include "compile/trace_compiler.hpp"
 #include "explore/schedule_json.hpp"
 #include "trace/value_syntax.hpp"
 
 namespace vmsim::explore {
 
 RunOnce trace_run_once(const Trace& trace, RunOptions options) {
+  // Compiled once for all the runs; a trace that does not compile leaves
+  // it to each run to report (as run_trace does).
+  try {
+    options.image = std::make_shared<const std::vector<uint8_t>>(compile_trace(trace));
+  } catch (const std::exception&) {
+    options.image = nullptr;
+  }
   return [&trace, options](ScheduleController& controller) {
     RunOptions o = options;
     o.controller = &controller;

@@ -115,7 +115,9 @@ class SimRun {
   SimRun(const Trace& trace, const RunOptions& options)
       : trace_(trace),
         options_(options),
-        image_bytes_(compile_trace(trace)),
+        image_bytes_(options.image != nullptr
+                         ? options.image
+                         : std::make_shared<const std::vector<uint8_t>>(compile_trace(trace))),
         lease_(trace.machine.memory, trace.machine.cpus, device_ranges(trace.machine)),
         machine_(*lease_),
         disk_(trace.files),
@@ -124,7 +126,7 @@ class SimRun {
         sim_machine_(machine_, platform_, trace.threads.size()),
         sink_(trace, report_) {
     const char* why = nullptr;
-    if (!image_.open(image_bytes_.data(), image_bytes_.size(), &why))
+    if (!image_.open(image_bytes_->data(), image_bytes_->size(), &why))
       throw std::logic_error(std::string("the compiled trace does not open: ") + why);
     replay_ = std::make_unique<replay::Replay>(image_, *kernel_, sim_machine_, sink_,
                                                engine_options(options));
@@ -150,7 +152,7 @@ class SimRun {
 
   const Trace& trace_;
   const RunOptions options_;
-  std::vector<uint8_t> image_bytes_;
+  std::shared_ptr<const std::vector<uint8_t>> image_bytes_;
   image::ImageReader image_;
   MachineLease lease_;  // before all that uses the machine: it goes back last
   Machine& machine_;

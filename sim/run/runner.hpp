@@ -2,8 +2,11 @@
 // and in the reference model, and their outcomes must agree (spec §6).
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "run/run_report.hpp"
 #include "run/schedule_control.hpp"
@@ -28,6 +31,9 @@ struct RunOptions {
   bool slab_sanity = false;
   // Where to write the run as Chrome trace events (`--timeline FILE`); empty: none.
   std::string timeline;
+  // The trace already compiled (compile_trace), for a caller that runs one
+  // trace many times (vmsim explore); null: each run compiles it.
+  std::shared_ptr<const std::vector<uint8_t>> image;
 };
 
 // A trace that cannot be run (exit 2), or a failure of vmsim itself (exit 3).

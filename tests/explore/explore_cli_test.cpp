@@ -123,6 +123,33 @@ TEST_F(ExploreCli, EveryFailureFileReplaysItsViolationAndMinimizes) {
   }
 }
 
+// --sanity runs every interleaving under slab sanity: a write to a slab
+// object without USE() (the switch drops mprotect's) is found in the first
+// run, and only with the flag; the failure file replays it under replay
+// --sanity, and minimize --sanity keeps it.
+TEST_F(ExploreCli, SanityChecksEveryRun) {
+  const std::string demo = (fs::path(VMSIM_TRACES_DIR) / "examples" / "demo.json").string();
+  const std::string bug = " --bug slab-write-without-use";
+  Result plain = vmsim(dir_, "explore " + demo + " --bound 0 --json --out fails" + bug);
+  EXPECT_EQ(plain.code, 0) << plain.out;
+  Result r = vmsim(dir_, "explore " + demo + " --bound 0 --json --sanity --out fails" + bug);
+  ASSERT_EQ(r.code, 1) << r.out;
+  const Json j = Json::parse(r.out);
+  ASSERT_FALSE(j["failures"].empty());
+  const Json& f = j["failures"][0];
+  EXPECT_EQ(f["kind"], "invariant");
+  const std::string file = f["file"];
+  Result again = vmsim(dir_, "replay --json --sanity " + file + bug);
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.out.find("without USE()"), std::string::npos) << again.out;
+  Result min = vmsim(dir_, "minimize --sanity " + file + " -o min.json" + bug);
+  ASSERT_EQ(min.code, 0);
+  Result replayed = vmsim(dir_, "replay --json --sanity min.json" + bug);
+  EXPECT_NE(replayed.out.find("without USE()"), std::string::npos) << replayed.out;
+  EXPECT_EQ(vmsim(dir_, "minimize " + file + " -o plain.json" + bug).code, 2)
+      << "without --sanity the candidate does not fail";
+}
+
 TEST_F(ExploreCli, BadInputIsExitTwo) {
   EXPECT_EQ(vmsim(dir_, "explore missing.json").code, 2);
   EXPECT_EQ(vmsim(dir_, "explore free.json --shard 2/2").code, 2);
