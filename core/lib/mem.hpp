@@ -19,12 +19,28 @@ inline int mem_compare(const void* a, const void* b, size_t n) {
 inline bool mem_is_zero(const void* p, size_t n) {
   const u8* b = static_cast<const u8*>(p);
   size_t i = 0;
-  // 64 bytes at a time, OR-ed without a branch per word (the compiler
-  // vectorizes this): the digest asks it of every resident page.
+  // 64 bytes at a time, OR-ed without a branch per word: the digest asks
+  // this of every resident page. In SSE registers where the build has them
+  // (not the kernel's, which is general registers only).
   for (; i + 64 <= n; i += 64) {
-    u64 w[8];
-    __builtin_memcpy(w, b + i, 64);
-    if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0) return false;
+#if defined(__SSE2__)
+    typedef u64 Lanes __attribute__((vector_size(16)));
+    Lanes w0, w1, w2, w3;
+    __builtin_memcpy(&w0, b + i, 16);
+    __builtin_memcpy(&w1, b + i + 16, 16);
+    __builtin_memcpy(&w2, b + i + 32, 16);
+    __builtin_memcpy(&w3, b + i + 48, 16);
+    const Lanes any = (w0 | w1) | (w2 | w3);
+    if ((any[0] | any[1]) != 0) return false;
+#else
+    u64 any = 0;
+    for (size_t k = 0; k < 64; k += 8) {
+      u64 w;
+      __builtin_memcpy(&w, b + i + k, 8);
+      any |= w;
+    }
+    if (any != 0) return false;
+#endif
   }
   for (; i + 8 <= n; i += 8) {
     u64 w;
