@@ -258,13 +258,18 @@ Page* PageAllocator::page_of(paddr_t pa) const {
   return pfn < fresh_.load() ? pages_ + pfn : nullptr;
 }
 
-bool PageAllocator::register_device_range(paddr_t pa, u64 bytes) {
+bool PageAllocator::device_range_available(paddr_t pa, u64 bytes) const {
   if (bytes == 0 || !page_aligned(pa) || !page_aligned(bytes) || pa + bytes < pa) return false;
   if (pa < (frames_ << kPageShift) || device_range_count_ == kMaxDeviceRanges) return false;
   for (u32 i = 0; i < device_range_count_; ++i) {
     const PhysRange& r = device_ranges_[i];
     if (pa < r.end && r.start < pa + bytes) return false;
   }
+  return true;
+}
+
+bool PageAllocator::register_device_range(paddr_t pa, u64 bytes) {
+  if (!device_range_available(pa, bytes)) return false;
   device_ranges_[device_range_count_++] = PhysRange{pa, pa + bytes};
   return true;
 }

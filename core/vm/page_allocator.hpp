@@ -121,6 +121,8 @@ class PageAllocator {
   // wraps, overlaps RAM or a registered range, or the table is full.
   static constexpr u32 kMaxDeviceRanges = 16;
   bool register_device_range(paddr_t pa, u64 bytes);
+  // Whether register_device_range(pa, bytes) would succeed now.
+  bool device_range_available(paddr_t pa, u64 bytes) const;
   // Whether the frame at `pa` lies in a registered device range.
   bool device_frame(paddr_t pa) const;
   u64 frame_count() const { return frames_; }
