@@ -10,26 +10,26 @@ HappensBefore::HappensBefore(const std::vector<Segment>& segments, size_t races_
   const size_t n = segments.size();
   for (const Segment& s : segments) threads_ = std::max(threads_, s.thread + 1);
   seq_.resize(n);
-  clock_.assign(n, std::vector<uint32_t>(threads_, 0));
+  clock_.assign(n * threads_, 0);
   foata_.assign(n, 0);
   std::vector<uint32_t> count(threads_, 0);
   std::vector<long> last(threads_, -1);  // each thread's latest segment so far
   for (size_t j = 0; j < n; ++j) {
     const size_t tj = segments[j].thread;
     seq_[j] = count[tj]++;
-    std::vector<uint32_t> clock =
-        last[tj] >= 0 ? clock_[static_cast<size_t>(last[tj])] : std::vector<uint32_t>(threads_, 0);
+    uint32_t* clock_j = clock(j);
+    if (last[tj] >= 0) std::copy_n(clock(static_cast<size_t>(last[tj])), threads_, clock_j);
     // Latest first: a segment already ordered before j through a later one
     // is not a race, and its clock adds nothing.
     for (size_t i = j; i-- > 0;) {
       const size_t ti = segments[i].thread;
-      if (ti == tj || seq_[i] < clock[ti]) continue;
+      if (ti == tj || seq_[i] < clock_j[ti]) continue;
       if (!segments[i].footprint.conflicts(segments[j].footprint)) continue;
       if (j >= races_from && j < races_to) races_.push_back({i, j});
-      for (size_t t = 0; t < threads_; ++t) clock[t] = std::max(clock[t], clock_[i][t]);
+      const uint32_t* clock_i = clock(i);
+      for (size_t t = 0; t < threads_; ++t) clock_j[t] = std::max(clock_j[t], clock_i[t]);
     }
-    clock[tj] = seq_[j] + 1;
-    clock_[j] = std::move(clock);
+    clock_j[tj] = seq_[j] + 1;
     last[tj] = static_cast<long>(j);
   }
   // Foata levels: a segment sits one above the deepest segment before it
@@ -39,7 +39,7 @@ HappensBefore::HappensBefore(const std::vector<Segment>& segments, size_t races_
   for (size_t j = 0; j < n; ++j) {
     uint32_t level = 0;
     for (size_t t = 0; t < threads_; ++t) {
-      uint32_t c = clock_[j][t];
+      uint32_t c = clock(j)[t];
       if (t == segments[j].thread) --c;  // not j itself
       if (c > 0) level = std::max(level, foata_[of_thread[t][c - 1]]);
     }

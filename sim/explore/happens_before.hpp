@@ -32,9 +32,7 @@ class HappensBefore {
   // [races_from, races_to) are kept.
   HappensBefore(const std::vector<Segment>& segments, size_t races_from, size_t races_to);
 
-  bool before(size_t i, size_t j) const {
-    return i < j && seq_[i] < clock_[j][segments_[i].thread];
-  }
+  bool before(size_t i, size_t j) const { return i < j && seq_[i] < clock(j)[segments_[i].thread]; }
   const std::vector<Race>& races() const { return races_; }
   // The threads whose segment could run first in `notdep(i).j`: the segments
   // after i not ordered after it, then j, each thread's first one that no
@@ -48,9 +46,13 @@ class HappensBefore {
  private:
   const std::vector<Segment>& segments_;
   size_t threads_ = 0;
-  std::vector<uint32_t> seq_;                 // segment's index among its thread's
-  std::vector<std::vector<uint32_t>> clock_;  // [j][t]: t's segments before or at j
-  std::vector<uint32_t> foata_;               // Foata level (1 + deepest predecessor)
+  std::vector<uint32_t> seq_;  // segment's index among its thread's
+  // Row j, column t: t's segments before or at j (one block: a run's
+  // hundreds of segments cost one allocation, not one each).
+  std::vector<uint32_t> clock_;
+  uint32_t* clock(size_t j) { return clock_.data() + j * threads_; }
+  const uint32_t* clock(size_t j) const { return clock_.data() + j * threads_; }
+  std::vector<uint32_t> foata_;  // Foata level (1 + deepest predecessor)
   std::vector<Race> races_;
 };
 

@@ -33,6 +33,11 @@ struct Footprint {
 
  private:
   static void insert(std::vector<uint64_t>& v, uint64_t r) {
+    // Ascending ids (the frames of a large page, in order) append.
+    if (v.empty() || v.back() < r) {
+      v.push_back(r);
+      return;
+    }
     auto it = std::lower_bound(v.begin(), v.end(), r);
     if (it == v.end() || *it != r) v.insert(it, r);
   }
