@@ -9,18 +9,7 @@ TRACE=${2:-traces/races/resize-vs-fault.json}
 BOUND=${3:-3}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-# The race traces assert the outcome of their own schedule; without those
-# assertions the reference model alone judges every interleaving.
-python3 - "$TRACE" "$TMP/free.json" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-for th in t["threads"]:
-    for op in th["ops"]:
-        op.pop("expect_fault", None)
-t.pop("schedule", None)
-t.pop("expect", None)
-json.dump(t, open(sys.argv[2], "w"))
-PY
+python3 "$(dirname "$0")/free_race_trace.py" "$TRACE" "$TMP/free.json"
 for mode in dpor sleep-sets none; do
   start=$(date +%s.%N)
   "$VMSIM" explore "$TMP/free.json" --bound "$BOUND" --all --json --reduction "$mode" \

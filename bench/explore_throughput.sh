@@ -2,7 +2,8 @@
 # Explorer throughput against a baseline vmsim in the same run (docs/bench.md):
 # interleavings per second over the race catalogue at bound 2 and over the
 # first 1,000 runs of the seed-11 trace, A and B taken in turn, medians.
-# Usage: bench/explore_throughput.sh VMSIM BASELINE_VMSIM [REPEATS]
+# Usage: [TRACEGEN=PATH] bench/explore_throughput.sh VMSIM BASELINE_VMSIM [REPEATS]
+# (TRACEGEN defaults to VMSIM's build tree's tools/tracegen/tracegen.)
 # A baseline is a vmsim built from an older commit, e.g.
 #   git worktree add --detach /tmp/base <commit>
 #   cmake -S /tmp/base -B /tmp/base/build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -13,30 +14,34 @@ if [ $# -lt 2 ]; then
   exit 2
 fi
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-exec python3 - "$1" "$2" "${3:-3}" "$HERE" <<'PY'
-import glob, json, os, statistics, subprocess, sys, tempfile, time
+# tracegen of A's build tree unless TRACEGEN names one.
+TRACEGEN=${TRACEGEN:-$(dirname "$1")/tools/tracegen/tracegen}
+for exe in "$1" "$2" "$TRACEGEN"; do
+  if [ ! -x "$exe" ]; then
+    echo "$0: $exe is not an executable (VMSIM, BASELINE_VMSIM or TRACEGEN)" >&2
+    exit 2
+  fi
+done
+case "${3:-3}" in
+  '' | *[!0-9]* | 0) echo "$0: REPEATS must be a positive integer, got '$3'" >&2; exit 2 ;;
+esac
+exec python3 - "$1" "$2" "${3:-3}" "$HERE" "$TRACEGEN" <<'PY'
+import glob, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
-a, b, repeats, root = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+a, b, repeats, root, tracegen = sys.argv[1:6]
+repeats = int(repeats)
+sys.path.insert(0, os.path.join(root, "bench"))
+from free_race_trace import free_race_trace
+
 tmp = tempfile.mkdtemp()
-
-# The race traces assert the outcome of their own schedule; without those
-# assertions the reference model alone judges every interleaving.
 catalogue = []
 for path in sorted(glob.glob(f"{root}/traces/races/*.json")):
-    t = json.load(open(path))
-    for th in t["threads"]:
-        for op in th["ops"]:
-            op.pop("expect_fault", None)
-    t.pop("schedule", None)
-    t.pop("expect", None)
-    free = os.path.join(tmp, os.path.basename(path))
-    json.dump(t, open(free, "w"))
-    catalogue.append(free)
+    catalogue.append(os.path.join(tmp, os.path.basename(path)))
+    free_race_trace(path, catalogue[-1])
 seed11 = os.path.join(tmp, "seed11.json")
 with open(seed11, "w") as out:
-    subprocess.run([os.path.join(os.path.dirname(a), "tools/tracegen/tracegen"), "random",
-                    "--seed", "11", "--ops", "40", "--threads", "3", "--cpus", "3",
-                    "--features", "all"], stdout=out, check=True)
+    subprocess.run([tracegen, "random", "--seed", "11", "--ops", "40", "--threads", "3",
+                    "--cpus", "3", "--features", "all"], stdout=out, check=True)
 
 
 def search(vmsim, trace, extra):
@@ -75,4 +80,5 @@ for name in ("catalogue", "seed-11"):
         note = f", {skipped} traces it cannot read" if skipped else ""
         print(f"{name:>9} {label}: {runs} runs, {rate:,.0f} runs/s{note}  ({vmsim})")
     print(f"{name:>9} A/B: {ra / rb:.1f}x the interleavings per second")
+shutil.rmtree(tmp)
 PY
