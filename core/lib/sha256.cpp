@@ -67,10 +67,12 @@ void Sha256::reset() {
 }
 
 void Sha256::blocks(const u8* p, size_t count) {
+#ifdef VM_SHA256_SHA_NI
   if (hardware_) {
     hardware_blocks(p, count);
     return;
   }
+#endif
   for (; count != 0; --count, p += 64) portable_block(p);
 }
 
@@ -118,10 +120,6 @@ __attribute__((target("sha,sse4.1,ssse3"))) void Sha256::hardware_blocks(const u
   hgfe = _mm_alignr_epi8(dchg, feba, 8);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(&h_[0]), dcba);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(&h_[4]), hgfe);
-}
-#else
-void Sha256::hardware_blocks(const u8* p, size_t count) {
-  for (; count != 0; --count, p += 64) portable_block(p);
 }
 #endif
 

@@ -24,7 +24,7 @@ class Sha256 {
   // Hashes `count` consecutive 64-byte blocks.
   void blocks(const u8* p, size_t count);
   void portable_block(const u8* p);
-  void hardware_blocks(const u8* p, size_t count);
+  void hardware_blocks(const u8* p, size_t count);  // defined in builds with SHA-NI only
 
   bool hardware_ = false;
 

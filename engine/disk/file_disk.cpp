@@ -21,11 +21,8 @@ void FileDisk::init(const DiskFile* files, uint32_t count, DiskMemory& memory) {
 }
 
 void FileDisk::initial_page(const File& f, uint64_t page, uint8_t* buf) const {
-  const uint64_t start = page * kPage;
-  const uint64_t generated = f.generated > start ? f.generated - start : 0;
-  const uint64_t n = generated < kPage ? generated : kPage;
-  image::file_content_fill(f.spec.seeded, f.spec.seed, f.spec.fill, start, buf, n);
-  for (uint64_t b = n; b < kPage; ++b) buf[b] = 0;
+  image::file_content_fill_until(f.spec.seeded, f.spec.seed, f.spec.fill, f.generated, page * kPage,
+                                 buf, kPage);
 }
 
 FileDisk::Slot* FileDisk::find(uint64_t k) const {

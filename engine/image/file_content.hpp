@@ -38,4 +38,14 @@ inline void file_content_fill(bool seeded, uint64_t seed, uint8_t fill, uint64_t
   }
 }
 
+// As file_content_fill, for a file whose content ends at `end`: the bytes
+// at or past it read zero (a truncated or grown file).
+inline void file_content_fill_until(bool seeded, uint64_t seed, uint8_t fill, uint64_t end,
+                                    uint64_t offset, uint8_t* out, uint64_t len) {
+  const uint64_t before_end = end > offset ? end - offset : 0;
+  const uint64_t n = before_end < len ? before_end : len;
+  file_content_fill(seeded, seed, fill, offset, out, n);
+  for (uint64_t i = n; i < len; ++i) out[i] = 0;
+}
+
 }  // namespace image

@@ -179,12 +179,9 @@ uint8_t Model::file_byte(const File& f, uint64_t k, uint64_t off) {
 Model::Page Model::file_page(const File& f, uint64_t k) {
   auto it = f.cache->pages.find(k);
   if (it != f.cache->pages.end()) return it->second;
-  Page page{};
-  const uint64_t start = k * kPage;
-  if (start < f.initial_end) {
-    const uint64_t n = f.initial_end - start < kPage ? f.initial_end - start : kPage;
-    image::file_content_fill(f.seeded, f.seed, f.fill, start, page.data(), n);
-  }
+  Page page;
+  image::file_content_fill_until(f.seeded, f.seed, f.fill, f.initial_end, k * kPage, page.data(),
+                                 kPage);
   return page;
 }
 

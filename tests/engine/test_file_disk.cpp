@@ -96,6 +96,13 @@ TEST(FileContent, FillEqualsByteByByte) {
           ASSERT_EQ(buf[i], image::file_content_byte(seeded, 99, 0x5a, offset + i))
               << seeded << " " << offset << " " << len << " " << i;
         for (uint64_t i = len; i < sizeof buf; ++i) ASSERT_EQ(buf[i], 0xee) << "past the length";
+        // Content that ends inside the range: zero from its end on.
+        const uint64_t end = offset + len / 2;
+        image::file_content_fill_until(seeded, 99, 0x5a, end, offset, buf, len);
+        for (uint64_t i = 0; i < len; ++i)
+          ASSERT_EQ(buf[i],
+                    offset + i < end ? image::file_content_byte(seeded, 99, 0x5a, offset + i) : 0)
+              << "until " << end << ", byte " << i;
       }
     }
   }
