@@ -215,10 +215,11 @@ u64 PageAllocator::free_blocks() const {
 // boot, so it reads zero if RAM did. Skipping its clear spares the work and,
 // in the simulator, the host page behind it.
 void PageAllocator::clear(Page* first, u64 count, u64 frontier) {
+  // Frames below the frontier may have been used; the run is contiguous.
   const u64 pfn = static_cast<u64>(first - pages_);
-  u64 dirty = count;
-  if (ram_zero_) dirty = frontier <= pfn ? 0 : (frontier - pfn < count ? frontier - pfn : count);
-  if (dirty != 0) mem_set(data(first), 0, dirty << kPageShift);
+  const u64 below_frontier = frontier > pfn ? frontier - pfn : 0;
+  const u64 used = !ram_zero_ || below_frontier > count ? count : below_frontier;
+  if (used != 0) mem_set(data(first), 0, used << kPageShift);
 }
 
 void PageAllocator::free(Page* page) {

@@ -43,17 +43,13 @@ class HostBuffer {
       give_back(bytes);
       return;
     }
-    for (uint64_t i = 0; i < pages;) {
-      if ((resident_[i] & 1) == 0) {
-        ++i;
-        continue;
-      }
-      // A page only read maps the host's zero page: writing it would
-      // allocate a page to hold zeros.
+    // A page only read maps the host's zero page: writing it would
+    // allocate a page to hold zeros.
+    static const uint8_t kZeros[kHostPage] = {};
+    for (uint64_t i = 0; i < pages; ++i) {
       uint8_t* page = base_ + i * kHostPage;
-      static const uint8_t kZeros[kHostPage] = {};
-      if (std::memcmp(page, kZeros, kHostPage) != 0) std::memset(page, 0, kHostPage);
-      ++i;
+      if ((resident_[i] & 1) != 0 && std::memcmp(page, kZeros, kHostPage) != 0)
+        std::memset(page, 0, kHostPage);
     }
   }
   HostBuffer(const HostBuffer&) = delete;
