@@ -11,6 +11,7 @@
 #include <optional>
 #include <variant>
 
+#include "cli/count_option.hpp"
 #include "cli/report_error.hpp"
 #include "cli/version.hpp"
 #include "explore/report_json.hpp"
@@ -184,11 +185,14 @@ void add_explore_command(CLI::App& app, ExploreCommand& cmd) {
       ->check(CLI::IsMember({"dpor", "sleep-sets", "none"}))
       ->default_str("dpor");
   sub->add_flag("--no-por", cmd.no_por, "No partial-order reduction (--reduction none)");
-  sub->add_option("--seeds", cmd.seeds, "Runs, one per seed (pct)")->default_str("100");
+  sub->add_option("--seeds", cmd.seeds, "Runs, one per seed (pct)")
+      ->check(kNotNegative)
+      ->default_str("100");
   sub->add_option("--depth", cmd.depth, "Bug depth d: d-1 priority change points (pct)")
       ->check(CLI::Range(1, 64))
       ->default_str("3");
-  sub->add_option("--max-runs", cmd.max_runs, "Stop after this many runs (per worker)");
+  sub->add_option("--max-runs", cmd.max_runs, "Stop after this many runs (per worker)")
+      ->check(kNotNegative);
   sub->add_option("--time-limit", cmd.time_limit, "Stop after this many seconds")
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("--all", cmd.all, "Go on past the first bound (or seed) that found a violation");

@@ -10,6 +10,7 @@
 #include "cli/bench.hpp"
 #include "cli/bug_option.hpp"
 #include "cli/compile_cmd.hpp"
+#include "cli/count_option.hpp"
 #include "cli/explore_cmd.hpp"
 #include "cli/lackey_cmd.hpp"
 #include "cli/linux_cmd.hpp"
@@ -151,7 +152,8 @@ int run(int argc, char** argv) {
       "Share of 2 MiB blocks left whole by a churned single-frame workload, per frame policy");
   bench_fragmentation->add_option("--memory-mib", fragmentation_options.ram_mib, "RAM in MiB")
       ->check(CLI::Range(16, 4096));
-  bench_fragmentation->add_option("--seed", fragmentation_options.seed, "Churn seed");
+  bench_fragmentation->add_option("--seed", fragmentation_options.seed, "Churn seed")
+      ->check(kNotNegative);
   LargePagesBenchOptions large_pages_options;
   auto* bench_large_pages = bench->add_subcommand(
       "large-pages", "First-touch cost and TLB-missing reads, large_pages never vs always");

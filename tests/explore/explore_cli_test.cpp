@@ -154,6 +154,9 @@ TEST_F(ExploreCli, BadInputIsExitTwo) {
   EXPECT_EQ(vmsim(dir_, "explore missing.json").code, 2);
   EXPECT_EQ(vmsim(dir_, "explore free.json --shard 2/2").code, 2);
   EXPECT_EQ(vmsim(dir_, "minimize missing.json").code, 2);
+  // A negative count is refused, not read as 2^64 - 1.
+  EXPECT_EQ(vmsim(dir_, "explore free.json --max-runs -1").code, 2);
+  EXPECT_EQ(vmsim(dir_, "explore free.json --strategy pct --seeds -1").code, 2);
 }
 
 // Output paths are never built from unchecked text: a trace whose name would

@@ -43,5 +43,9 @@ done
 [ $? -eq 2 ] && grep -q 'not a whole number of 2 MiB' "$out" ||
   { echo "FAIL: --mib 3 must exit 2 with a reason"; cat "$out"; fail=1; }
 
+"$vmsim" bench fragmentation --seed -1 >/dev/null 2>"$out"
+[ $? -eq 2 ] && grep -q -- '--seed' "$out" ||
+  { echo "FAIL: --seed -1 must exit 2 naming the option"; cat "$out"; fail=1; }
+
 [ $fail -eq 0 ] && echo "bench output well-formed"
 exit $fail
